@@ -1,0 +1,83 @@
+import type { DefaultEventsMap, ExtendedError, Namespace, Socket } from 'socket.io';
+import type {
+  AgentClientEvents,
+  AgentServerEvents,
+  ConversationSummary,
+  ErrorCode,
+  VisitorClientEvents,
+  VisitorServerEvents,
+  VisitorWelcome,
+} from '../../src/protocol';
+import type { Logger } from './log';
+import type { Presence } from './presence';
+import type { Store, StoredSummary } from './store/types';
+
+export interface VisitorData {
+  visitorId: string;
+  conversationId: string;
+  label: string;
+  /** Set when a new session was issued during the handshake. */
+  token: string | null;
+  renewed?: VisitorWelcome['renewed'];
+  /** Catch-up starts after this seq. */
+  lastSeq: number;
+}
+
+export interface AgentData {
+  name: string;
+}
+
+export type VisitorNamespace = Namespace<VisitorClientEvents, VisitorServerEvents, DefaultEventsMap, VisitorData>;
+export type VisitorSocket = Socket<VisitorClientEvents, VisitorServerEvents, DefaultEventsMap, VisitorData>;
+export type AgentNamespace = Namespace<AgentClientEvents, AgentServerEvents, DefaultEventsMap, AgentData>;
+export type AgentSocket = Socket<AgentClientEvents, AgentServerEvents, DefaultEventsMap, AgentData>;
+
+/** Room of every agent socket. */
+export const AGENTS_ROOM = 'agents';
+/** Room of every visitor socket (all tabs) of one conversation. */
+export const conversationRoom = (conversationId: string): string => `conv:${conversationId}`;
+
+/** What the visitor and agent handlers share. */
+export interface GatewayContext {
+  store: Store;
+  presence: Presence;
+  logger: Logger;
+  visitors: VisitorNamespace;
+  agents: AgentNamespace;
+  /** Registers work that `close()` must wait for before closing the store. */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** Set by `close()`: every socket is going away, so per-disconnect updates for agents are pointless. */
+  closing: boolean;
+}
+
+export function summarize(ctx: GatewayContext, stored: StoredSummary): ConversationSummary {
+  return { ...stored, visitor: { ...stored.visitor, online: ctx.presence.visitorOnline(stored.id) } };
+}
+
+/** Sends the current summary of a conversation to every agent. Never rejects: a failure is logged. */
+export function pushSummary(ctx: GatewayContext, conversationId: string): Promise<void> {
+  if (ctx.closing) return Promise.resolve();
+  return ctx.track(
+    ctx.store.getConversation(conversationId).then(
+      (stored) => {
+        if (stored) ctx.agents.to(AGENTS_ROOM).emit('conversation', summarize(ctx, stored));
+      },
+      (err: unknown) => ctx.logger.error('summary push failed', { conversationId, err }),
+    ),
+  );
+}
+
+/** Tells agents who is connected, and visitors the aggregate when it changed. */
+export function broadcastPresence(ctx: GatewayContext, except?: AgentSocket): void {
+  const agents = ctx.presence.agents();
+  (except ? except.to(AGENTS_ROOM) : ctx.agents.to(AGENTS_ROOM)).emit('agents', { agents });
+  const changed = ctx.presence.takeAggregateChange();
+  if (changed) ctx.visitors.emit('presence', { agents: changed });
+}
+
+/** A handshake refusal; the client's `connect_error` carries `data.code`. */
+export function refusal(code: ErrorCode, message: string): ExtendedError {
+  const err: ExtendedError = new Error(message);
+  err.data = { code, message };
+  return err;
+}

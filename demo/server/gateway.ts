@@ -1,0 +1,169 @@
+import { createServer, type Server as HttpServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type ServerOptions } from 'socket.io';
+import { LIMITS, NAMESPACE } from '../../src/protocol';
+import { type AgentConfig, setupAgents } from './agents';
+import type { AgentNamespace, GatewayContext, VisitorNamespace } from './context';
+import { createHttpHandler } from './http';
+import { createLogger, type Logger } from './log';
+import { createPresence } from './presence';
+import { openSqliteStore } from './store/sqlite';
+import type { Store } from './store/types';
+import { setupVisitors } from './visitors';
+
+export type { AgentConfig } from './agents';
+
+export interface GatewayOptions {
+  /** SQLite file; its directory is created. */
+  dbPath: string;
+  agents: AgentConfig[];
+  /**
+   * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any. Absent or empty: only
+   * pages served by the gateway itself. Requests without an `Origin` header (non-browser clients) are allowed.
+   */
+  origins?: string[];
+  /** The build output directory served over HTTP (`dist/`). */
+  distDir: string;
+  /** See `SqliteStoreOptions.sync`. */
+  dbSync?: 'normal' | 'full';
+  logger?: Logger;
+  /** Per visitor socket: `burst` events at once, then `perSecond`. `false` disables. Default 200 then 20/s. */
+  rateLimit?: { burst: number; perSecond: number } | false;
+}
+
+export interface Gateway {
+  server: HttpServer;
+  io: Server;
+  store: Store;
+  /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
+  listen(port: number, host: string): Promise<string>;
+  /** Stops accepting, disconnects every socket, waits for pending writes, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds the HTTP server, the Socket.IO namespaces and the store. Nothing listens until `listen()`. */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const logger = options.logger ?? createLogger();
+  checkAgents(options.agents);
+  const origins = (options.origins ?? []).map(normalizeOrigin);
+  const anyOrigin = origins.includes('*');
+  const allowed = new Set(origins);
+  const originAllowed = (headers: IncomingHttpHeaders): boolean => {
+    const origin = headers.origin;
+    if (origin === undefined) return true;
+    if (anyOrigin) return true;
+    if (allowed.size > 0) return allowed.has(safeOrigin(origin) ?? '');
+    return sameOrigin(origin, headers.host);
+  };
+
+  const store = openSqliteStore({ path: options.dbPath, sync: options.dbSync ?? 'normal' });
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inflight.add(work);
+    const done = () => inflight.delete(work);
+    work.then(done, done);
+    return work;
+  };
+
+  const startedAt = Date.now();
+  const server = createServer(
+    createHttpHandler({
+      distDir: options.distDir,
+      logger,
+      health: () => ({
+        uptime: Math.round((Date.now() - startedAt) / 1000),
+        visitors: ctx.visitors.sockets.size,
+        agents: ctx.agents.sockets.size,
+      }),
+    }),
+  );
+
+  const ioOptions: Partial<ServerOptions> = {
+    maxHttpBufferSize: LIMITS.maxPayloadBytes,
+    serveClient: false,
+    transports: ['websocket', 'polling'],
+  };
+  // Only long-polling needs CORS; same-origin pages need none, and WebSockets are checked by origin in the handshake.
+  if (allowed.size > 0) ioOptions.cors = { origin: anyOrigin ? true : [...allowed], methods: ['GET', 'POST'] };
+  const io = new Server(server, ioOptions);
+
+  const ctx: GatewayContext = {
+    store,
+    presence: createPresence(options.agents.map((agent) => agent.name)),
+    logger,
+    visitors: io.of(NAMESPACE.visitor) as unknown as VisitorNamespace,
+    agents: io.of(NAMESPACE.agent) as unknown as AgentNamespace,
+    track,
+    closing: false,
+  };
+  setupVisitors(ctx, { originAllowed, rateLimit: options.rateLimit ?? { burst: 200, perSecond: 20 } });
+  setupAgents(ctx, options.agents);
+
+  // The default namespace serves nothing; refuse it rather than hold idle sockets.
+  io.use((_socket, next) => next(new Error('use the /visitor or /agent namespace')));
+
+  let shutdown: Promise<void> | undefined;
+  return {
+    server,
+    io,
+    store,
+    listen: (port, host) =>
+      new Promise((resolvePromise, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const { port: actual } = server.address() as AddressInfo;
+          logger.info('listening', { host, port: actual });
+          resolvePromise(`http://${host.includes(':') ? `[${host}]` : host}:${actual}`);
+        });
+      }),
+    close: () => {
+      shutdown ??= (async () => {
+        ctx.closing = true;
+        const closed = io.close();
+        // Idle keep-alive and half-finished static downloads would otherwise hold `server.close()` open.
+        server.closeAllConnections();
+        await closed;
+        // Disconnect handlers queue summary pushes; wait until nothing is left touching the store.
+        while (inflight.size > 0) await Promise.allSettled([...inflight]);
+        await store.close();
+        logger.info('closed');
+      })();
+      return shutdown;
+    },
+  };
+}
+
+function checkAgents(agents: readonly AgentConfig[]): void {
+  const names = new Set<string>();
+  for (const agent of agents) {
+    if (!agent.name.trim() || !agent.token) throw new Error('every agent needs a name and a token');
+    if (names.has(agent.name)) throw new Error(`agent "${agent.name}" is configured twice`);
+    names.add(agent.name);
+  }
+}
+
+function normalizeOrigin(origin: string): string {
+  if (origin.trim() === '*') return '*';
+  const normal = safeOrigin(origin.trim());
+  if (!normal) throw new Error(`invalid origin "${origin}": expected e.g. https://shop.example`);
+  return normal;
+}
+
+function safeOrigin(origin: string): string | undefined {
+  try {
+    const url = new URL(origin);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host === new URL(`http://${host}`).host;
+  } catch {
+    return false;
+  }
+}

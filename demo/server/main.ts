@@ -1,0 +1,71 @@
+import { fileURLToPath } from 'node:url';
+import { readConfig } from './config';
+import { createGateway, type Gateway } from './gateway';
+import { createLogger } from './log';
+
+const logger = createLogger();
+
+// The gateway must never die of one bad input: log with context and keep serving.
+process.on('uncaughtException', (err, origin) => logger.error('uncaught exception', { origin, err }));
+process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { err: reason }));
+
+function fail(message: string): never {
+  console.error(`Parley gateway: ${message}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof readConfig>;
+  try {
+    config = readConfig(process.env);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({
+      dbPath: config.dbPath,
+      dbSync: config.dbSync,
+      agents: config.agents,
+      origins: config.origins,
+      // Built to dist/server/main.js; the files it serves are in dist/.
+      distDir: fileURLToPath(new URL('..', import.meta.url)),
+      logger,
+    });
+  } catch (err) {
+    fail(`cannot start: ${(err as Error).message}`);
+  }
+
+  let url: string;
+  try {
+    url = await gateway.listen(config.port, config.host);
+  } catch (err) {
+    await gateway.close();
+    fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
+
+  const signIn = config.generatedToken
+    ? `sign in with the token ${config.agents[0]!.token} (set PARLEY_AGENTS=name:token,... to choose your own)`
+    : 'sign in with a token from PARLEY_AGENTS';
+  console.log(`Parley gateway listening on ${url}`);
+  console.log(`Agent console: ${url}/agent (${signIn})`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+void main();

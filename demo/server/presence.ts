@@ -1,0 +1,101 @@
+import type { AgentPresence, AgentStatus } from '../../src/protocol';
+
+/**
+ * Who is connected, kept in memory by the one gateway process: agents by name (an agent may have several console
+ * tabs), visitors by conversation (a visitor may have several tabs), and which visitors are typing.
+ */
+export interface Presence {
+  /** Every configured agent, connected or not, in configuration order. */
+  agents(): AgentPresence[];
+  /** What visitors see: `online` if any connected agent is online, else `away` if any is connected, else `offline`. */
+  aggregate(): AgentStatus;
+  /** The aggregate if it differs from what the previous call returned (initially `offline`), else undefined. */
+  takeAggregateChange(): AgentStatus | undefined;
+  /** Returns true when this is the agent's first socket. */
+  agentConnected(name: string): boolean;
+  /** Returns true when the agent has no socket left. */
+  agentDisconnected(name: string): boolean;
+  /** Returns true when the status changed. */
+  setAgentStatus(name: string, status: 'online' | 'away'): boolean;
+  /** Returns true when this is the conversation's first visitor socket. */
+  visitorConnected(conversationId: string): boolean;
+  /** Returns true when the conversation has no visitor socket left. */
+  visitorDisconnected(conversationId: string): boolean;
+  visitorOnline(conversationId: string): boolean;
+  /** Returns true when the visitor's typing state changed. */
+  setVisitorTyping(conversationId: string, typing: boolean): boolean;
+}
+
+export function createPresence(agentNames: readonly string[]): Presence {
+  const agents = new Map<string, { sockets: number; status: 'online' | 'away' }>();
+  const visitors = new Map<string, number>();
+  const typing = new Set<string>();
+  let announced: AgentStatus = 'offline';
+
+  const aggregate = (): AgentStatus => {
+    let status: AgentStatus = 'offline';
+    for (const entry of agents.values()) {
+      if (entry.status === 'online') return 'online';
+      status = 'away';
+    }
+    return status;
+  };
+
+  return {
+    agents: () =>
+      agentNames.map((name) => {
+        const entry = agents.get(name);
+        return { name, status: entry ? entry.status : 'offline' };
+      }),
+    aggregate,
+    takeAggregateChange: () => {
+      const now = aggregate();
+      if (now === announced) return undefined;
+      announced = now;
+      return now;
+    },
+    agentConnected: (name) => {
+      const entry = agents.get(name);
+      if (entry) {
+        entry.sockets++;
+        return false;
+      }
+      agents.set(name, { sockets: 1, status: 'online' });
+      return true;
+    },
+    agentDisconnected: (name) => {
+      const entry = agents.get(name);
+      if (!entry) return false;
+      if (--entry.sockets > 0) return false;
+      agents.delete(name);
+      return true;
+    },
+    setAgentStatus: (name, status) => {
+      const entry = agents.get(name);
+      if (!entry || entry.status === status) return false;
+      entry.status = status;
+      return true;
+    },
+    visitorConnected: (conversationId) => {
+      const count = visitors.get(conversationId) ?? 0;
+      visitors.set(conversationId, count + 1);
+      return count === 0;
+    },
+    visitorDisconnected: (conversationId) => {
+      const count = (visitors.get(conversationId) ?? 1) - 1;
+      if (count > 0) {
+        visitors.set(conversationId, count);
+        return false;
+      }
+      visitors.delete(conversationId);
+      return true;
+    },
+    visitorOnline: (conversationId) => visitors.has(conversationId),
+    setVisitorTyping: (conversationId, value) => {
+      if (typing.has(conversationId) === value) return false;
+      if (value) typing.add(conversationId);
+      else typing.delete(conversationId);
+      return true;
+    },
+  };
+}

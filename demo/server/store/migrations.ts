@@ -1,0 +1,70 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered schema migrations; entry `i` moves the schema from version `i` to `i + 1` (kept in `PRAGMA user_version`).
+ * Append only: a released migration is never edited, because databases in the field already ran it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE visitors (
+    id          TEXT PRIMARY KEY,
+    site        TEXT NOT NULL,
+    page_url    TEXT,
+    page_title  TEXT,
+    locale      TEXT,
+    user_agent  TEXT,
+    name        TEXT,
+    email       TEXT,
+    verified    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE sessions (
+    token_hash    TEXT PRIMARY KEY,
+    visitor_id    TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    created_at    INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_visitor ON sessions(visitor_id);
+
+  CREATE TABLE conversations (
+    id                TEXT PRIMARY KEY,
+    visitor_id        TEXT NOT NULL UNIQUE REFERENCES visitors(id) ON DELETE CASCADE,
+    site              TEXT NOT NULL,
+    status            TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+    last_seq          INTEGER NOT NULL DEFAULT 0,
+    last_activity_at  INTEGER NOT NULL,
+    agent_read_seq    INTEGER NOT NULL DEFAULT 0,
+    visitor_read_seq  INTEGER NOT NULL DEFAULT 0,
+    created_at        INTEGER NOT NULL
+  );
+  CREATE INDEX conversations_activity ON conversations(last_activity_at DESC);
+  CREATE INDEX conversations_status_activity ON conversations(status, last_activity_at DESC);
+
+  CREATE TABLE messages (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq              INTEGER NOT NULL,
+    author           TEXT NOT NULL CHECK (author IN ('visitor', 'agent', 'system')),
+    agent_name       TEXT,
+    client_id        TEXT,
+    text             TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    UNIQUE (conversation_id, seq),
+    UNIQUE (conversation_id, author, client_id)
+  );
+  `,
+];
+
+/** Brings the schema up to date in one immediate transaction, so two processes starting together cannot both migrate. */
+export function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`database schema version ${current} is newer than this gateway (${MIGRATIONS.length})`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]!);
+    // PRAGMA does not accept bound parameters; the value is an integer we computed.
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}

@@ -1,0 +1,346 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Author, type ConversationStatus, LIMITS, type Message } from '../../../src/protocol';
+import { migrate } from './migrations';
+import {
+  type AppendResult,
+  type ListOptions,
+  type MessagePage,
+  type NewMessage,
+  type NewSession,
+  NotFoundError,
+  type SessionRecord,
+  type Store,
+  type StoredSummary,
+  StoreError,
+  type VisitorMeta,
+  visitorLabel,
+} from './types';
+
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:`. The parent directory is created. */
+  path: string;
+  /**
+   * `normal` (default): with WAL, a committed message survives a process crash or `kill -9`, but the last
+   * transactions may be lost on power failure or OS crash. `full`: fsync on every commit, survives those too.
+   */
+  sync?: 'normal' | 'full';
+  /** How long a write waits for another connection's lock before failing. */
+  busyTimeoutMs?: number;
+  /** Clock for message and conversation timestamps. */
+  now?: () => number;
+}
+
+/** The SQLite store, plus what it runs with (for tests and diagnostics). */
+export interface SqliteStore extends Store {
+  settings(): { journalMode: string; synchronous: 'normal' | 'full' | 'other'; busyTimeoutMs: number };
+}
+
+const PREVIEW_LENGTH = 200;
+const MAX_LIST = 500;
+
+interface MessageRow {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  author: Author;
+  agent_name: string | null;
+  client_id: string | null;
+  text: string;
+  created_at: number;
+}
+
+interface SessionRow {
+  token_hash: string;
+  visitor_id: string;
+  conversation_id: string;
+  site: string;
+  created_at: number;
+  last_seen_at: number;
+}
+
+interface SummaryRow {
+  id: string;
+  site: string;
+  status: ConversationStatus;
+  last_seq: number;
+  last_activity_at: number;
+  visitor_id: string;
+  page_url: string | null;
+  page_title: string | null;
+  locale: string | null;
+  user_agent: string | null;
+  name: string | null;
+  email: string | null;
+  verified: number;
+  last_author: Author | null;
+  last_text: string | null;
+  unread: number;
+}
+
+const SUMMARY_SELECT = `
+  SELECT c.id, c.site, c.status, c.last_seq, c.last_activity_at,
+         v.id AS visitor_id, v.page_url, v.page_title, v.locale, v.user_agent, v.name, v.email, v.verified,
+         m.author AS last_author, substr(m.text, 1, ${PREVIEW_LENGTH}) AS last_text,
+         (SELECT count(*) FROM messages u
+           WHERE u.conversation_id = c.id AND u.seq > c.agent_read_seq AND u.author = 'visitor') AS unread
+    FROM conversations c
+    JOIN visitors v ON v.id = c.visitor_id
+    LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq`;
+
+const MESSAGE_COLUMNS = 'id, conversation_id, seq, author, agent_name, client_id, text, created_at';
+
+/** Opens (creating and migrating as needed) a SQLite store. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const now = options.now ?? Date.now;
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+
+  const q = {
+    insertVisitor: db.prepare(
+      `INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, created_at)
+       VALUES (@id, @site, @pageUrl, @pageTitle, @locale, @userAgent, @now)`,
+    ),
+    insertConversation: db.prepare(
+      `INSERT INTO conversations (id, visitor_id, site, last_activity_at, created_at)
+       VALUES (@id, @visitorId, @site, @now, @now)`,
+    ),
+    insertSession: db.prepare(
+      'INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES (@tokenHash, @visitorId, @now, @now)',
+    ),
+    findSession: db.prepare<[string], SessionRow>(
+      `SELECT s.token_hash, s.visitor_id, c.id AS conversation_id, v.site, s.created_at, s.last_seen_at
+         FROM sessions s
+         JOIN visitors v ON v.id = s.visitor_id
+         JOIN conversations c ON c.visitor_id = s.visitor_id
+        WHERE s.token_hash = ?`,
+    ),
+    touchSession: db.prepare(
+      'UPDATE sessions SET last_seen_at = max(last_seen_at, @now) WHERE token_hash = @tokenHash',
+    ),
+    deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
+    updateVisitor: db.prepare(
+      `UPDATE visitors SET
+         page_url = coalesce(@pageUrl, page_url),
+         page_title = coalesce(@pageTitle, page_title),
+         locale = coalesce(@locale, locale),
+         user_agent = coalesce(@userAgent, user_agent)
+       WHERE id = @id`,
+    ),
+    conversationHead: db.prepare<[string], { status: ConversationStatus; last_seq: number }>(
+      'SELECT status, last_seq FROM conversations WHERE id = ?',
+    ),
+    messageByClientId: db.prepare<[string, Author, string], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND author = ? AND client_id = ?`,
+    ),
+    advance: db.prepare(
+      `UPDATE conversations SET
+         last_seq = last_seq + 1,
+         last_activity_at = max(last_activity_at, @now),
+         status = CASE WHEN @reopen THEN 'open' ELSE status END
+       WHERE id = @id`,
+    ),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (${MESSAGE_COLUMNS})
+       VALUES (@id, @conversationId, @seq, @author, @agentName, @clientId, @text, @createdAt)`,
+    ),
+    messagesAfter: db.prepare<[string, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE c.id = ?`),
+    listAll: db.prepare<[number], SummaryRow>(`${SUMMARY_SELECT} ORDER BY c.last_activity_at DESC, c.id LIMIT ?`),
+    listByStatus: db.prepare<[ConversationStatus, number], SummaryRow>(
+      `${SUMMARY_SELECT} WHERE c.status = ? ORDER BY c.last_activity_at DESC, c.id LIMIT ?`,
+    ),
+    setStatus: db.prepare('UPDATE conversations SET status = ? WHERE id = ?'),
+    agentRead: db.prepare(
+      `UPDATE conversations SET agent_read_seq = min(@seq, last_seq)
+        WHERE id = @id AND agent_read_seq < min(@seq, last_seq)`,
+    ),
+    visitorRead: db.prepare(
+      `UPDATE conversations SET visitor_read_seq = min(@seq, last_seq)
+        WHERE id = @id AND visitor_read_seq < min(@seq, last_seq)`,
+    ),
+  };
+
+  const createSession = db.transaction((input: NewSession): SessionRecord => {
+    const visitorId = randomUUID();
+    const conversationId = randomUUID();
+    const { tokenHash, site, now: at } = input;
+    q.insertVisitor.run({ id: visitorId, site, now: at, ...metaParams(input.meta) });
+    q.insertConversation.run({ id: conversationId, visitorId, site, now: at });
+    q.insertSession.run({ tokenHash, visitorId, now: at });
+    return { tokenHash, visitorId, conversationId, site, createdAt: at, lastSeenAt: at };
+  });
+
+  // Reading the head, bumping last_seq and inserting happen in one transaction: seq stays gap-free and a failed
+  // insert rolls the counter back.
+  const append = db.transaction((conversationId: string, input: NewMessage): AppendResult => {
+    if (input.clientId !== undefined) {
+      const existing = q.messageByClientId.get(conversationId, input.author, input.clientId);
+      if (existing) return { message: toMessage(existing), duplicate: true, reopened: false };
+    }
+    const head = q.conversationHead.get(conversationId);
+    if (!head) throw new NotFoundError('conversation not found');
+    const reopened = input.author === 'visitor' && head.status === 'resolved';
+    const createdAt = now();
+    q.advance.run({ id: conversationId, now: createdAt, reopen: reopened ? 1 : 0 });
+    const row: MessageRow = {
+      id: randomUUID(),
+      conversation_id: conversationId,
+      seq: head.last_seq + 1,
+      author: input.author,
+      agent_name: input.agentName ?? null,
+      client_id: input.clientId ?? null,
+      text: input.text,
+      created_at: createdAt,
+    };
+    q.insertMessage.run({
+      id: row.id,
+      conversationId,
+      seq: row.seq,
+      author: row.author,
+      agentName: row.agent_name,
+      clientId: row.client_id,
+      text: row.text,
+      createdAt,
+    });
+    return { message: toMessage(row), duplicate: false, reopened };
+  });
+
+  let closed = false;
+  return {
+    settings: () => {
+      const synchronous = db.pragma('synchronous', { simple: true });
+      return {
+        journalMode: String(db.pragma('journal_mode', { simple: true })),
+        // SQLite reports synchronous as a number: 1 NORMAL, 2 FULL.
+        synchronous: synchronous === 1 ? 'normal' : synchronous === 2 ? 'full' : 'other',
+        busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })),
+      };
+    },
+    createSession: (input) => guard(() => createSession.immediate(input)),
+    findSession: (tokenHash) =>
+      guard(() => {
+        const row = q.findSession.get(tokenHash);
+        return row && toSession(row);
+      }),
+    touchSession: (tokenHash, at) => guard(() => void q.touchSession.run({ tokenHash, now: at })),
+    deleteSession: (tokenHash) => guard(() => void q.deleteSession.run(tokenHash)),
+    updateVisitorMeta: (visitorId, meta) =>
+      guard(() => void q.updateVisitor.run({ id: visitorId, ...metaParams(meta) })),
+    appendMessage: (conversationId, input) => guard(() => append.immediate(conversationId, input)),
+    messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
+      guard((): MessagePage => {
+        const rows = q.messagesAfter.all(conversationId, afterSeq, limit + 1);
+        const more = rows.length > limit;
+        return { messages: rows.slice(0, limit).map(toMessage), more };
+      }),
+    listConversations: (options: ListOptions = {}) =>
+      guard(() => {
+        const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), MAX_LIST);
+        const status = options.status ?? 'all';
+        const rows = status === 'all' ? q.listAll.all(limit) : q.listByStatus.all(status, limit);
+        return rows.map(toSummary);
+      }),
+    getConversation: (conversationId) =>
+      guard(() => {
+        const row = q.summary.get(conversationId);
+        return row && toSummary(row);
+      }),
+    setStatus: (conversationId, status) =>
+      guard(() => {
+        q.setStatus.run(status, conversationId);
+        const row = q.summary.get(conversationId);
+        return row && toSummary(row);
+      }),
+    markAgentRead: (conversationId, seq) => guard(() => q.agentRead.run({ id: conversationId, seq }).changes > 0),
+    markVisitorRead: (conversationId, seq) => guard(() => q.visitorRead.run({ id: conversationId, seq }).changes > 0),
+    close: () =>
+      guard(() => {
+        if (closed) return;
+        closed = true;
+        db.close();
+      }),
+  };
+}
+
+function guard<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(
+      err instanceof StoreError
+        ? err
+        : new StoreError(err instanceof Error ? err.message : String(err), { cause: err }),
+    );
+  }
+}
+
+function metaParams(meta: VisitorMeta) {
+  return {
+    pageUrl: meta.page?.url ?? null,
+    pageTitle: meta.page?.title ?? null,
+    locale: meta.locale ?? null,
+    userAgent: meta.userAgent ?? null,
+  };
+}
+
+function toMessage(row: MessageRow): Message {
+  const message: Message = {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    author: row.author,
+    text: row.text,
+    createdAt: row.created_at,
+  };
+  if (row.agent_name !== null) message.agentName = row.agent_name;
+  if (row.client_id !== null) message.clientId = row.client_id;
+  return message;
+}
+
+function toSession(row: SessionRow): SessionRecord {
+  return {
+    tokenHash: row.token_hash,
+    visitorId: row.visitor_id,
+    conversationId: row.conversation_id,
+    site: row.site,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+function toSummary(row: SummaryRow): StoredSummary {
+  const summary: StoredSummary = {
+    id: row.id,
+    site: row.site,
+    status: row.status,
+    lastSeq: row.last_seq,
+    lastActivityAt: row.last_activity_at,
+    unread: row.unread,
+    visitor: { id: row.visitor_id, label: visitorLabel(row.visitor_id), verified: row.verified === 1 },
+  };
+  if (row.last_author !== null && row.last_text !== null) {
+    summary.lastMessage = { author: row.last_author, text: row.last_text };
+  }
+  const { visitor } = summary;
+  if (row.page_url !== null) visitor.page = { url: row.page_url, title: row.page_title ?? '' };
+  if (row.locale !== null) visitor.locale = row.locale;
+  if (row.user_agent !== null) visitor.userAgent = row.user_agent;
+  if (row.name !== null) visitor.name = row.name;
+  if (row.email !== null) visitor.email = row.email;
+  return summary;
+}

@@ -1,0 +1,101 @@
+import * as v from 'valibot';
+import { type ErrorAck, LIMITS } from '../../src/protocol';
+
+/**
+ * Schemas for everything a client sends: handshake `auth` objects and every client→server payload of
+ * `src/protocol.ts`. `v.object` copies only the declared keys, so extra keys (`__proto__` included) are dropped,
+ * never merged into anything.
+ */
+
+const seq = v.pipe(v.number('must be a number'), v.safeInteger('must be an integer'), v.minValue(0, 'must be >= 0'));
+const clientId = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8 to 64 characters of A-Z a-z 0-9 _ -'),
+);
+const conversationId = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -'),
+);
+/** Length in UTF-16 code units, the unit of HTML `maxlength`, so the widget's composer limit agrees. */
+export const text = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(LIMITS.messageLength, `at most ${LIMITS.messageLength} characters`),
+);
+const page = v.object({
+  url: v.pipe(
+    v.string('must be a string'),
+    v.maxLength(2048, 'at most 2048 characters'),
+    // An agent console renders this as a link: only web URLs, never `javascript:`.
+    v.check((url) => /^https?:\/\//i.test(url) && URL.canParse(url), 'must be an http(s) URL'),
+  ),
+  title: v.pipe(
+    v.string('must be a string'),
+    v.transform((title) => title.slice(0, 300)),
+  ),
+});
+const locale = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,35}$/, 'must be a language tag'));
+const typing = v.boolean('must be a boolean');
+
+export const VisitorAuthSchema = v.object({
+  v: v.pipe(v.number('must be a number'), v.safeInteger('must be an integer'), v.minValue(1, 'must be >= 1')),
+  site: v.pipe(
+    v.string('must be a string'),
+    v.regex(/^[A-Za-z0-9._:-]{0,64}$/, 'must be at most 64 characters of A-Z a-z 0-9 . _ : -'),
+    v.transform((site) => site || 'default'),
+  ),
+  session: v.nullish(v.pipe(v.string('must be a string'), v.minLength(1), v.maxLength(256, 'is too long'))),
+  lastSeq: v.nullish(seq),
+  // Descriptive details must not cost the visitor their connection: a bad one is dropped.
+  page: v.fallback(v.optional(page), undefined),
+  locale: v.fallback(v.optional(locale), undefined),
+});
+
+export const AgentAuthSchema = v.object({
+  token: v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'), v.maxLength(1024)),
+});
+
+export const visitorEvents = {
+  send: v.object({ clientId, text }),
+  history: v.object({ afterSeq: seq }),
+  typing: v.object({ typing }),
+  read: v.object({ seq }),
+  page,
+};
+
+const status = v.picklist(['open', 'resolved'], 'must be "open" or "resolved"');
+
+export const agentEvents = {
+  // The console may call `list` without a payload.
+  list: v.optional(
+    v.object({
+      status: v.optional(v.picklist(['open', 'resolved', 'all'], 'must be "open", "resolved" or "all"')),
+      limit: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(500, 'must be <= 500'))),
+    }),
+    {},
+  ),
+  open: v.object({ conversationId, afterSeq: v.optional(seq) }),
+  send: v.object({ conversationId, clientId, text }),
+  typing: v.object({ conversationId, typing }),
+  read: v.object({ conversationId, seq }),
+  setStatus: v.object({ conversationId, status }),
+  presence: v.object({ status: v.picklist(['online', 'away'], 'must be "online" or "away"') }),
+};
+
+export type Parsed<T> = { ok: true; value: T } | ErrorAck;
+
+/** Validates `input`; a failure becomes the error ack to send back (`message_too_long` for an over-long text). */
+export function parse<S extends v.GenericSchema>(schema: S, input: unknown): Parsed<v.InferOutput<S>> {
+  const result = v.safeParse(schema, input);
+  if (result.success) return { ok: true, value: result.output };
+  return toErrorAck(result.issues);
+}
+
+export function toErrorAck(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): ErrorAck {
+  const first = issues[0];
+  const path = v.getDotPath(first);
+  const message = path ? `${path}: ${first.message}` : `payload: ${first.message}`;
+  const tooLong = issues.every((issue) => issue.type === 'max_length' && v.getDotPath(issue) === 'text');
+  return { ok: false, code: tooLong ? 'message_too_long' : 'invalid_payload', message };
+}

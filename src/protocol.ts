@@ -1,0 +1,213 @@
+/**
+ * The wire contract between the widget, the agent console and the gateway.
+ * Every event name and payload type lives here and nowhere else, so a renamed
+ * event is a compile error on both ends instead of a silently dropped message.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Visitors and agents never share a namespace: an agent-only event cannot even be addressed by a visitor socket. */
+export const NAMESPACE = { visitor: '/visitor', agent: '/agent' } as const;
+
+export const LIMITS = {
+  /** Characters in one message; longer ones are refused with `message_too_long` and stay in the composer. */
+  messageLength: 4000,
+  /** Engine.IO `maxHttpBufferSize`: a frame larger than this closes the connection. */
+  maxPayloadBytes: 64 * 1024,
+  /** A sender emits `typing: true` at most this often while the user keeps typing. */
+  typingThrottleMs: 1500,
+  /** A receiver hides a typing indicator when no new typing event arrived for this long. */
+  typingExpiryMs: 3000,
+  /** Messages returned by one history or catch-up call; `more: true` asks the caller to page on. */
+  historyPage: 200,
+} as const;
+
+/** Error codes carried by `{ ok: false }` acks and connection errors. Documented in the README. */
+export type ErrorCode =
+  | 'invalid_payload'
+  | 'unknown_event'
+  | 'message_too_long'
+  | 'rate_limited'
+  | 'not_found'
+  | 'forbidden'
+  | 'unauthorized'
+  | 'origin_refused'
+  | 'storage_error'
+  | 'internal';
+
+export interface ErrorAck {
+  ok: false;
+  code: ErrorCode;
+  message: string;
+}
+export type Ack<T extends object = object> = ({ ok: true } & T) | ErrorAck;
+export type AckFn<T extends object = object> = (ack: Ack<T>) => void;
+
+export type Author = 'visitor' | 'agent' | 'system';
+export type AgentStatus = 'online' | 'away' | 'offline';
+export type ConversationStatus = 'open' | 'resolved';
+
+export interface Message {
+  /** Server id, unique across the gateway. */
+  id: string;
+  conversationId: string;
+  /** Gap-free, 1-based, per conversation: the basis of catch-up after a reconnect. */
+  seq: number;
+  author: Author;
+  /** Set on agent messages. */
+  agentName?: string;
+  /** The sender's idempotency key; a resend with the same key returns this same message. */
+  clientId?: string;
+  text: string;
+  /** Milliseconds since the epoch, server clock. */
+  createdAt: number;
+}
+
+export interface PageInfo {
+  url: string;
+  title: string;
+}
+
+// ---------------------------------------------------------------------------
+// Visitor namespace
+// ---------------------------------------------------------------------------
+
+/** Socket.IO `auth` payload of a visitor connection. The session token travels here, never in a URL. */
+export interface VisitorAuth {
+  v: number;
+  site: string;
+  /** Token from an earlier `welcome.session`; absent on a first visit. */
+  session?: string;
+  /** Highest sequence number the widget already has; the gateway sends everything after it. */
+  lastSeq?: number;
+  page?: PageInfo;
+  locale?: string;
+}
+
+export interface VisitorWelcome {
+  /** A newly issued session token; `null` when the presented one was accepted. */
+  session: string | null;
+  /** Why a new session was issued although the widget presented one. */
+  renewed?: 'session_unknown' | 'session_expired';
+  conversationId: string;
+  status: ConversationStatus;
+  presence: AgentStatus;
+  /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage`. */
+  messages: Message[];
+  /** More messages follow; fetch them with `history`. */
+  more: boolean;
+}
+
+export interface SendPayload {
+  clientId: string;
+  text: string;
+}
+export interface SendResult {
+  message: Message;
+  /** True when this clientId had been stored before: the original message is returned, nothing new is stored. */
+  duplicate: boolean;
+}
+export interface HistoryPayload {
+  afterSeq: number;
+}
+export interface HistoryResult {
+  messages: Message[];
+  more: boolean;
+}
+export interface TypingPayload {
+  typing: boolean;
+}
+
+export interface VisitorClientEvents {
+  send: (p: SendPayload, ack: AckFn<SendResult>) => void;
+  history: (p: HistoryPayload, ack: AckFn<HistoryResult>) => void;
+  typing: (p: TypingPayload, ack?: AckFn) => void;
+  /** The visitor has seen everything up to `seq`. */
+  read: (p: { seq: number }, ack?: AckFn) => void;
+  page: (p: PageInfo, ack?: AckFn) => void;
+}
+
+export interface VisitorServerEvents {
+  welcome: (w: VisitorWelcome) => void;
+  /** Any new message of the conversation, including the visitor's own sent from another tab. */
+  message: (m: Message) => void;
+  /** An agent started or stopped typing. */
+  typing: (t: { name: string; typing: boolean }) => void;
+  presence: (p: { agents: AgentStatus }) => void;
+  status: (s: { status: ConversationStatus }) => void;
+}
+
+// ---------------------------------------------------------------------------
+// Agent namespace
+// ---------------------------------------------------------------------------
+
+/** Socket.IO `auth` payload of an agent connection. */
+export interface AgentAuth {
+  token: string;
+}
+
+export interface VisitorInfo {
+  id: string;
+  /** Short human label for anonymous visitors, e.g. "Visitor 3f2a". */
+  label: string;
+  online: boolean;
+  page?: PageInfo;
+  locale?: string;
+  userAgent?: string;
+  name?: string;
+  email?: string;
+  /** Identity proven by a token signed by the site's backend. */
+  verified: boolean;
+}
+
+export interface ConversationSummary {
+  id: string;
+  site: string;
+  status: ConversationStatus;
+  lastSeq: number;
+  lastActivityAt: number;
+  lastMessage?: { author: Author; text: string };
+  /** Visitor messages no agent has read yet. */
+  unread: number;
+  visitor: VisitorInfo;
+}
+
+export interface AgentPresence {
+  name: string;
+  status: AgentStatus;
+}
+
+export interface AgentWelcome {
+  name: string;
+  agents: AgentPresence[];
+}
+
+export interface AgentClientEvents {
+  list: (
+    p: { status?: ConversationStatus | 'all'; limit?: number },
+    ack: AckFn<{ conversations: ConversationSummary[] }>,
+  ) => void;
+  /** Full history (paged by `afterSeq`) and details of one conversation. */
+  open: (
+    p: { conversationId: string; afterSeq?: number },
+    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean }>,
+  ) => void;
+  send: (p: SendPayload & { conversationId: string }, ack: AckFn<SendResult>) => void;
+  typing: (p: TypingPayload & { conversationId: string }, ack?: AckFn) => void;
+  read: (p: { conversationId: string; seq: number }, ack?: AckFn) => void;
+  setStatus: (
+    p: { conversationId: string; status: ConversationStatus },
+    ack: AckFn<{ conversation: ConversationSummary }>,
+  ) => void;
+  presence: (p: { status: 'online' | 'away' }, ack?: AckFn) => void;
+}
+
+export interface AgentServerEvents {
+  welcome: (w: AgentWelcome) => void;
+  /** A conversation was created or changed (new message, read, status, visitor presence or page). */
+  conversation: (c: ConversationSummary) => void;
+  message: (m: Message) => void;
+  /** Visitor typing, or another agent typing, in a conversation. */
+  typing: (t: { conversationId: string; who: string; author: 'visitor' | 'agent'; typing: boolean }) => void;
+  agents: (a: { agents: AgentPresence[] }) => void;
+}

@@ -1,0 +1,243 @@
+// @vitest-environment node
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAgents, readConfig } from '../../../demo/server/config';
+import { createGateway } from '../../../demo/server/gateway';
+import { createLogger } from '../../../demo/server/log';
+import type { VisitorWelcome } from '../../../src/protocol';
+import { call, nextEvent, startGateway } from './helpers';
+
+describe('configuration', () => {
+  it('reads the documented defaults', () => {
+    const config = readConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      dbPath: './data/parley.db',
+      dbSync: 'normal',
+      generatedToken: true,
+      origins: [],
+    });
+    expect(config.agents).toHaveLength(1);
+    expect(config.agents[0]!.name).toBe('Agent');
+    expect(config.agents[0]!.token.length).toBeGreaterThanOrEqual(20);
+    expect(readConfig({}).agents[0]!.token).not.toBe(config.agents[0]!.token);
+  });
+
+  it('reads every variable', () => {
+    const config = readConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      PARLEY_DB: '/tmp/x.db',
+      PARLEY_DB_SYNC: 'FULL',
+      PARLEY_AGENTS: 'Ana:s3cret, Ben:t0k:en',
+      PARLEY_ORIGINS: 'https://a.example, https://b.example,',
+    });
+    expect(config).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      dbPath: '/tmp/x.db',
+      dbSync: 'full',
+      agents: [
+        { name: 'Ana', token: 's3cret' },
+        { name: 'Ben', token: 't0k:en' },
+      ],
+      generatedToken: false,
+      origins: ['https://a.example', 'https://b.example'],
+    });
+  });
+
+  it('rejects malformed values with a message that names the variable and never echoes a token', () => {
+    for (const bad of ['Ana', 'Ana:', ':hunter2', 'Ana:hunter2,,Ben:x', 'Ana:hunter2,Ana:other']) {
+      expect(() => parseAgents(bad), bad).toThrow(/PARLEY_AGENTS/);
+      try {
+        parseAgents(bad);
+      } catch (err) {
+        expect((err as Error).message).not.toContain('hunter2');
+      }
+    }
+    expect(() => readConfig({ PORT: 'http' })).toThrow(/PORT/);
+    expect(() => readConfig({ PORT: '70000' })).toThrow(/PORT/);
+    expect(() => readConfig({ PARLEY_DB_SYNC: 'off' })).toThrow(/PARLEY_DB_SYNC/);
+  });
+
+  it('refuses invalid gateway options before opening anything', async () => {
+    const base = { dbPath: ':memory:', distDir: tmpdir(), agents: [{ name: 'Ana', token: 't' }] };
+    await expect(createGateway({ ...base, origins: ['not a url'] })).rejects.toThrow(/invalid origin/);
+    await expect(createGateway({ ...base, agents: [base.agents[0]!, { name: 'Ana', token: 'u' }] })).rejects.toThrow(
+      /twice/,
+    );
+  });
+});
+
+describe('gateway lifecycle', () => {
+  it('closes idempotently: disconnects sockets, then closes the store', async () => {
+    const fx = await startGateway();
+    const { socket } = await fx.visitor();
+    const ack = await call(socket, 'send', { clientId: 'before-close', text: 'kept' });
+    expect(ack.ok).toBe(true);
+    const disconnected = nextEvent(socket, 'disconnect');
+    await Promise.all([fx.gateway.close(), fx.gateway.close()]);
+    // Not 'io server disconnect': that reason tells socket.io-client never to reconnect, and after a restart it must.
+    expect(await disconnected).toBe('transport close');
+    await expect(fx.gateway.store.listConversations()).rejects.toThrow();
+    expect(fx.gateway.server.listening).toBe(false);
+    await fx.restart();
+    const agent = await fx.agent();
+    const opened = await call(agent.socket, 'open', { conversationId: (await fx.visitor()).welcome.conversationId });
+    expect(opened.ok).toBe(true);
+    const list = await call(agent.socket, 'list', {});
+    expect(list.conversations.some((c: { lastMessage?: { text: string } }) => c.lastMessage?.text === 'kept')).toBe(
+      true,
+    );
+    await fx.stop();
+  });
+
+  it('refuses the default namespace', async () => {
+    const fx = await startGateway();
+    const socket = io(fx.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    const err = await new Promise<Error>((resolve) => socket.on('connect_error', resolve));
+    expect(err.message).toMatch(/visitor|agent/);
+    socket.close();
+    await fx.stop();
+  });
+
+  it('never logs tokens or message text', async () => {
+    const lines: string[] = [];
+    const fx = await startGateway({ logger: createLogger('debug', (line) => lines.push(line)) });
+    const { socket, welcome } = await fx.visitor();
+    await call(socket, 'send', { clientId: 'secret-msg-1', text: 'my card is 4111' });
+    await fx.refused('/agent', { auth: { token: 'guessed-token-xyz' } });
+    await fx.gateway.store.close();
+    await call(socket, 'send', { clientId: 'secret-msg-2', text: 'my pin is 9876' });
+    await fx.stop();
+    const all = lines.join('\n');
+    expect(lines.length).toBeGreaterThan(2);
+    expect(all).toContain('storage failed');
+    for (const secret of [welcome.session!, '4111', '9876', 'guessed-token-xyz', 'ana-secret-token']) {
+      expect(all).not.toContain(secret);
+    }
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty('level');
+  });
+});
+
+describe('main.ts, bundled as the build ships it', () => {
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  let dir: string;
+  let entry: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-main-'));
+    // dist/server/main.js serves dist/; node_modules next to it resolves the external packages.
+    await mkdir(join(dir, 'dist', 'server'), { recursive: true });
+    await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    entry = join(dir, 'dist', 'server', 'main.js');
+    await esbuild.build({
+      entryPoints: [join(root, 'demo/server/main.ts')],
+      outfile: entry,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function run(env: Record<string, string>): {
+    child: ChildProcess;
+    output: () => string;
+    exit: Promise<number | null>;
+  } {
+    const child = spawn(process.execPath, [entry], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', PARLEY_DB: join(dir, 'data', 'p.db'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    child.stderr?.on('data', (d) => {
+      out += d;
+    });
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, output: () => out, exit };
+  }
+
+  async function waitFor(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
+    for (let i = 0; i < 200; i++) {
+      const match = output().match(pattern);
+      if (match) return match;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`no ${pattern} in:\n${output()}`);
+  }
+
+  it('prints the URL and a generated token, serves /healthz and exits 0 on SIGTERM', async () => {
+    const gw = run({});
+    const [, url] = await waitFor(gw.output, /^Parley gateway listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+    const [, token] = await waitFor(gw.output, /\/agent \(sign in with the token (\S+) /);
+    const health = await fetch(`${url}/healthz`);
+    expect(await health.json()).toMatchObject({ ok: true });
+    const agent = io(`${url}/agent`, {
+      auth: { token },
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
+    expect(await nextEvent(agent, 'welcome')).toMatchObject({ name: 'Agent' });
+    agent.close();
+    gw.child.kill('SIGTERM');
+    expect(await gw.exit).toBe(0);
+  });
+
+  it('keeps every acknowledged message through kill -9', async () => {
+    const env = { PARLEY_AGENTS: 'Ana:ana-token', PARLEY_DB: join(dir, 'crash', 'p.db') };
+    const first = run(env);
+    const [, url] = await waitFor(first.output, /listening on (http:\S+)/);
+    const visitor = io(`${url}/visitor`, { auth: { v: 1, site: 'acme' }, transports: ['websocket'], forceNew: true });
+    const welcome = await nextEvent<VisitorWelcome>(visitor, 'welcome');
+    const acks = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => call(visitor, 'send', { clientId: `crash-msg-${i}`, text: `n${i}` })),
+    );
+    expect(acks.every((a) => a.ok)).toBe(true);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    visitor.close();
+
+    const second = run(env);
+    const [, url2] = await waitFor(second.output, /listening on (http:\S+)/);
+    const back = io(`${url2}/visitor`, {
+      auth: { v: 1, site: 'acme', session: welcome.session, lastSeq: 0 },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    const again = await nextEvent<VisitorWelcome>(back, 'welcome');
+    expect(again.conversationId).toBe(welcome.conversationId);
+    expect(again.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    back.close();
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+  });
+
+  it('names PARLEY_AGENTS and exits 1 when it is malformed', async () => {
+    const gw = run({ PARLEY_AGENTS: 'Ana-without-token' });
+    expect(await gw.exit).toBe(1);
+    expect(gw.output()).toMatch(/PARLEY_AGENTS entry 1 is malformed/);
+    const named = run({ PARLEY_AGENTS: 'Ana:hunter2' });
+    await waitFor(named.output, /sign in with a token from PARLEY_AGENTS/);
+    expect(named.output()).not.toContain('hunter2');
+    named.child.kill('SIGINT');
+    expect(await named.exit).toBe(0);
+  });
+});
