@@ -1,0 +1,326 @@
+import { Manager, type Socket } from 'socket.io-client';
+import type { Status } from '../loader/types';
+import {
+  type AgentStatus,
+  type ConversationStatus,
+  type ErrorCode,
+  LIMITS,
+  type Message,
+  NAMESPACE,
+  PROTOCOL_VERSION,
+  type SendResult,
+  type VisitorAuth,
+  type VisitorClientEvents,
+  type VisitorServerEvents,
+  type VisitorWelcome,
+} from '../protocol';
+import type { Outbox, OutboxEntry } from './outbox';
+
+/**
+ * Delivery options. A message is written to the outbox before the first attempt and removed only on the gateway's
+ * ack, and every attempt carries the same client id, which the gateway deduplicates: delivery is at-least-once on
+ * the wire and exactly-once in the conversation. One message is in flight at a time, so order is kept.
+ */
+export const DELIVERY = {
+  /** An attempt with no ack after this long is retried. */
+  ackTimeoutMs: 10_000,
+  /** Retry delays grow from `retryBaseMs` to `retryMaxMs`, with full jitter so many clients do not retry in step. */
+  retryBaseMs: 500,
+  retryMaxMs: 15_000,
+};
+
+/** Errors that a later attempt cannot fix; the message stays visible as not sent, with a retry button. */
+const PERMANENT: ErrorCode[] = ['invalid_payload', 'message_too_long', 'forbidden', 'unknown_event'];
+
+export interface PendingMessage extends OutboxEntry {
+  failed?: ErrorCode;
+}
+
+export interface ChatState {
+  status: Status;
+  /** Shown briefly after the connection came back. */
+  backOnline: boolean;
+  presence: AgentStatus;
+  conversation: ConversationStatus;
+  /** Stored messages, by sequence number. */
+  messages: Message[];
+  /** The visitor's messages not acknowledged yet, in send order. */
+  pending: PendingMessage[];
+  /** Name of the agent who is typing. */
+  typing: string | null;
+  /** Lasting information for the visitor (storage degraded, session renewed, gateway refused). */
+  notice: string | null;
+}
+
+export interface ChatHooks {
+  auth(): Omit<VisitorAuth, 'v' | 'lastSeq'>;
+  onSession(token: string): void;
+  onMessage(m: Message, live: boolean): void;
+  onStatus(s: Status): void;
+  notice(kind: 'renewed' | 'refused', detail?: string): string;
+}
+
+type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
+
+export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
+  let state: ChatState = {
+    status: 'connecting',
+    backOnline: false,
+    presence: 'offline',
+    conversation: 'open',
+    messages: [],
+    pending: [],
+    typing: null,
+    notice: null,
+  };
+  const subscribers = new Set<() => void>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const failed = new Map<string, ErrorCode>();
+  let conversationId: string | undefined;
+  let welcomed = false;
+  let welcomedBefore = false;
+  let flushing = false;
+  let destroyed = false;
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
+  let sentTyping = false;
+  let lastTypingEmit = 0;
+
+  const set = (patch: Partial<ChatState>) => {
+    const prevStatus = state.status;
+    state = { ...state, ...patch };
+    if (patch.status && patch.status !== prevStatus) hooks.onStatus(patch.status);
+    for (const fn of subscribers) fn();
+  };
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+
+  const lastSeq = () => state.messages.at(-1)?.seq ?? 0;
+
+  // A Manager of our own rather than io(): one connection per widget, no global cache shared with the host page.
+  const manager = new Manager(gateway, {
+    // WebSocket only: no long-polling round trips and no sticky sessions needed behind a load balancer.
+    transports: ['websocket'],
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    randomizationFactor: 0.5,
+  });
+  const socket: VisitorSocket = manager.socket(NAMESPACE.visitor, {
+    // Re-evaluated on every attempt, so a reconnect presents the newest session and sequence number.
+    auth: (cb) => cb({ ...hooks.auth(), v: PROTOCOL_VERSION, lastSeq: lastSeq() } satisfies VisitorAuth),
+  });
+
+  const offlineStatus = (): Status => (navigator.onLine === false ? 'offline' : 'connecting');
+
+  function merge(incoming: Message[], live: boolean): void {
+    if (incoming.length === 0) return;
+    const bySeq = new Map(state.messages.map((m) => [m.seq, m]));
+    const fresh: Message[] = [];
+    for (const m of incoming) {
+      if (m.conversationId !== conversationId || bySeq.has(m.seq)) continue;
+      bySeq.set(m.seq, m);
+      fresh.push(m);
+    }
+    if (fresh.length === 0) return;
+    const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    const sent = new Set(messages.map((m) => m.clientId).filter(Boolean));
+    const agentSpoke = fresh.some((m) => m.author === 'agent');
+    set({
+      messages,
+      pending: state.pending.filter((p) => !sent.has(p.clientId)),
+      ...(agentSpoke ? { typing: null } : {}),
+    });
+    for (const m of fresh) hooks.onMessage(m, live);
+    // Sequence numbers are gap-free from 1: a list that is not 1…n means something was missed. Fetch the gap by
+    // sequence number instead of hoping.
+    if (messages.at(-1)!.seq !== messages.length) void catchUp();
+  }
+
+  async function catchUp(): Promise<void> {
+    // Highest seq up to which we hold every message.
+    let after = state.messages.findIndex((m, i) => m.seq !== i + 1);
+    if (after < 0) after = state.messages.length;
+    for (let page = 0; page < 50 && socket.connected; page++) {
+      try {
+        const ack = await socket.timeout(DELIVERY.ackTimeoutMs).emitWithAck('history', { afterSeq: after });
+        if (!ack.ok) return;
+        merge(ack.messages, false);
+        if (!ack.more || ack.messages.length === 0) return;
+        after = ack.messages.at(-1)!.seq;
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async function refreshPending(): Promise<void> {
+    const entries = await outbox.all();
+    const sent = new Set(state.messages.map((m) => m.clientId));
+    set({
+      pending: entries
+        .filter((e) => !sent.has(e.clientId))
+        .map((e) => (failed.has(e.clientId) ? { ...e, failed: failed.get(e.clientId)! } : e)),
+    });
+  }
+
+  const backoff = (attempt: number) =>
+    Math.random() * Math.min(DELIVERY.retryMaxMs, DELIVERY.retryBaseMs * 2 ** Math.min(attempt, 10));
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => later(ms, resolve));
+
+  /** Sends the outbox in order, one message in flight, until it is empty or the connection drops. */
+  async function flush(): Promise<void> {
+    if (flushing) return;
+    flushing = true;
+    let attempt = 0;
+    try {
+      while (!destroyed && socket.connected && welcomed) {
+        const next = (await outbox.all()).find((e) => !failed.has(e.clientId));
+        if (!next) break;
+        let ack: Awaited<ReturnType<typeof sendOnce>>;
+        try {
+          ack = await sendOnce(next);
+        } catch {
+          await sleep(backoff(attempt++));
+          continue;
+        }
+        if (ack.ok) {
+          attempt = 0;
+          await outbox.remove(next.clientId);
+          merge([ack.message], true);
+        } else if (PERMANENT.includes(ack.code)) {
+          failed.set(next.clientId, ack.code);
+        } else {
+          await sleep(backoff(attempt++));
+        }
+        await refreshPending();
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function sendOnce(entry: OutboxEntry) {
+    return socket
+      .timeout(DELIVERY.ackTimeoutMs)
+      .emitWithAck('send', { clientId: entry.clientId, text: entry.text }) as Promise<
+      ({ ok: true } & SendResult) | { ok: false; code: ErrorCode; message: string }
+    >;
+  }
+
+  const onWelcome = (w: VisitorWelcome) => {
+    if (w.session) hooks.onSession(w.session);
+    if (conversationId && conversationId !== w.conversationId) state = { ...state, messages: [] };
+    conversationId = w.conversationId;
+    // "Back online" only after the visitor saw the chat offline or disconnected, not on the first connection.
+    const back = state.status === 'offline' || (welcomedBefore && state.status !== 'online');
+    welcomed = welcomedBefore = true;
+    set({
+      status: 'online',
+      backOnline: back,
+      presence: w.presence,
+      conversation: w.status,
+      ...(w.renewed ? { notice: hooks.notice('renewed') } : {}),
+    });
+    if (back) later(3000, () => set({ backOnline: false }));
+    merge(w.messages, false);
+    if (w.more) void catchUp();
+    void flush();
+  };
+
+  socket.on('welcome', onWelcome);
+  socket.on('message', (m) => merge([m], true));
+  socket.on('presence', ({ agents }) => set({ presence: agents }));
+  socket.on('status', ({ status }) => set({ conversation: status }));
+  socket.on('typing', ({ name, typing }) => {
+    if (typingTimer) clearTimeout(typingTimer);
+    if (!typing) return set({ typing: null });
+    set({ typing: name });
+    // The agent's typing events are throttled; without a new one, assume they stopped.
+    typingTimer = later(LIMITS.typingExpiryMs, () => set({ typing: null }));
+  });
+  socket.on('disconnect', () => {
+    welcomed = false;
+    set({ status: offlineStatus(), typing: null });
+  });
+  socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+    const code = err.data?.code;
+    set({ status: offlineStatus(), ...(code ? { notice: hooks.notice('refused', code) } : {}) });
+    // The gateway refused us (not a network error), so Socket.IO will not retry by itself; try again later.
+    if (code && !socket.active) later(30_000, () => socket.connect());
+  });
+
+  const onNetwork = () => {
+    if (!socket.connected) set({ status: offlineStatus() });
+  };
+  window.addEventListener('online', onNetwork);
+  window.addEventListener('offline', onNetwork);
+
+  void refreshPending();
+
+  return {
+    getState: () => state,
+    subscribe(fn: () => void): () => void {
+      subscribers.add(fn);
+      return () => subscribers.delete(fn);
+    },
+    /** Puts a message in the outbox (durably, before any send) and starts delivery. */
+    async send(text: string): Promise<void> {
+      const body = text.trim();
+      if (!body) return;
+      if (body.length > LIMITS.messageLength) throw new RangeError(`message longer than ${LIMITS.messageLength}`);
+      const entry = await outbox.enqueue(body);
+      set({ pending: [...state.pending, entry] });
+      typing(false);
+      void flush();
+    },
+    retry(id: string): void {
+      failed.delete(id);
+      void refreshPending().then(flush);
+    },
+    typing,
+    markRead(seq: number): void {
+      if (socket.connected) socket.emit('read', { seq });
+    },
+    /** Forgets everything local and reconnects, so the gateway issues a new session. */
+    async reset(): Promise<void> {
+      await outbox.clear();
+      failed.clear();
+      conversationId = undefined;
+      set({ messages: [], pending: [], typing: null, notice: null });
+      socket.disconnect().connect();
+    },
+    destroy(): void {
+      destroyed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      subscribers.clear();
+      window.removeEventListener('online', onNetwork);
+      window.removeEventListener('offline', onNetwork);
+      socket.removeAllListeners();
+      socket.disconnect();
+    },
+  };
+
+  /** Throttled at the sender: at most one `typing: true` per throttle window, and `false` once when it stops. */
+  function typing(active: boolean): void {
+    if (!socket.connected) return;
+    const now = Date.now();
+    if (active && (!sentTyping || now - lastTypingEmit >= LIMITS.typingThrottleMs)) {
+      socket.emit('typing', { typing: true });
+      sentTyping = true;
+      lastTypingEmit = now;
+    } else if (!active && sentTyping) {
+      socket.emit('typing', { typing: false });
+      sentTyping = false;
+    }
+  }
+}
+
+export type Chat = ReturnType<typeof createChat>;

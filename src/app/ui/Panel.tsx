@@ -1,0 +1,232 @@
+import { Component, createRef } from 'preact';
+import type { Host } from '../../loader/host';
+import { LIMITS } from '../../protocol';
+import type { Chat, ChatState } from '../chat';
+import type { Strings } from '../strings';
+import { Header, Icon } from './Header';
+import { MessageItem } from './MessageItem';
+
+const NEAR_BOTTOM_PX = 48;
+const SEND_ICON = 'M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z';
+
+interface Props {
+  host: Host;
+  chat: Chat;
+  strings: Strings;
+  durable: () => boolean;
+}
+
+interface State {
+  chat: ChatState;
+  open: boolean;
+  /** The composer's text; kept when a send is refused so nothing the visitor wrote is lost. */
+  text: string;
+  error: string;
+  /** New messages arrived below while the visitor was reading older ones. */
+  below: boolean;
+}
+
+const itemCount = (s: ChatState) => s.messages.length + s.pending.length + (s.typing ? 1 : 0);
+
+/**
+ * The chat panel: the one stateful component (plain Preact class, so the widget needs no hooks runtime); everything
+ * it renders is a pure function of its state.
+ */
+export class Panel extends Component<Props, State> {
+  override state: State = {
+    chat: this.props.chat.getState(),
+    open: this.props.host.isOpen(),
+    text: '',
+    error: '',
+    below: false,
+  };
+  private list = createRef<HTMLDivElement>();
+  private input = createRef<HTMLTextAreaElement>();
+  private atBottom = true;
+  private offs: (() => void)[] = [];
+
+  override componentDidMount() {
+    const { chat, host } = this.props;
+    this.offs = [
+      chat.subscribe(() => this.setState({ chat: chat.getState() })),
+      host.onOpenChange((open) => this.setState({ open })),
+    ];
+    if (this.state.open) this.opened();
+  }
+
+  override componentWillUnmount() {
+    for (const off of this.offs) off();
+  }
+
+  override componentDidUpdate(_: Props, prev: State) {
+    if (this.state.open && !prev.open) this.opened();
+    else if (itemCount(this.state.chat) !== itemCount(prev.chat)) {
+      // Follow new messages only when the visitor is at the bottom; never yank them away from older ones.
+      if (this.atBottom) this.toBottom();
+      else if (!this.state.below) this.setState({ below: true });
+    }
+  }
+
+  /** Focus moves into the panel when it opens; the loader moves it back to the launcher when it closes. */
+  private opened() {
+    this.toBottom();
+    this.input.current?.focus();
+  }
+
+  private toBottom = () => {
+    const el = this.list.current;
+    if (el) el.scrollTop = el.scrollHeight;
+    this.atBottom = true;
+    if (this.state.below) this.setState({ below: false });
+  };
+
+  private onScroll = () => {
+    const el = this.list.current!;
+    this.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    if (this.atBottom && this.state.below) this.setState({ below: false });
+  };
+
+  private onInput = (e: { currentTarget: HTMLTextAreaElement }) => {
+    const text = e.currentTarget.value;
+    this.setState({ text, ...(text.trim().length <= LIMITS.messageLength ? { error: '' } : {}) });
+    this.props.chat.typing(text.trim().length > 0);
+  };
+
+  private submit = async () => {
+    const { strings: s, chat } = this.props;
+    const text = this.state.text.trim();
+    if (!text) return;
+    if (text.length > LIMITS.messageLength) return this.setState({ error: s.tooLong(LIMITS.messageLength) });
+    try {
+      this.setState({ text: '', error: '' });
+      await chat.send(text);
+    } catch (err) {
+      this.setState({ text, error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  override render({ host, strings: s, chat, durable }: Props, { chat: state, open, text, error, below }: State) {
+    const { config } = host;
+    const online = state.status === 'online';
+    const time = new Intl.DateTimeFormat(config.locale, { hour: 'numeric', minute: '2-digit' });
+    const status = [
+      state.status === 'offline'
+        ? s.offline
+        : state.status === 'connecting'
+          ? s.connecting
+          : state.backOnline
+            ? s.backOnline
+            : '',
+      state.notice ?? '',
+      durable() ? '' : s.notDurable,
+    ].filter(Boolean);
+    // A polite live region announces agent messages and typing without reading the whole log again.
+    const last = state.messages.at(-1);
+    const announce = state.typing
+      ? s.typing(state.typing)
+      : last?.author === 'agent'
+        ? `${last.agentName ?? s.team}: ${last.text}`
+        : '';
+    const close = () => host.setOpen(false);
+
+    return (
+      <section
+        class="panel"
+        role="dialog"
+        aria-labelledby="parley-title"
+        hidden={!open}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') close();
+        }}
+      >
+        <Header
+          title={config.title || s.defaultTitle}
+          subtitle={config.subtitle}
+          presence={state.presence}
+          strings={s}
+          onClose={close}
+        />
+        <div part="status" class="status" role="status" hidden={!status.length}>
+          {status.join(' ')}
+        </div>
+        <div class="wrap">
+          <div part="messages" class="messages" ref={this.list} onScroll={this.onScroll}>
+            <ol role="log" aria-label={s.messagesLabel} aria-live="off">
+              <MessageItem author="system" name={s.team} text={config.greeting || s.defaultGreeting} strings={s} />
+              {state.messages.map((m) => (
+                <MessageItem
+                  key={m.id}
+                  author={m.author}
+                  name={m.author === 'visitor' ? s.you : (m.agentName ?? s.team)}
+                  text={m.text}
+                  time={time.format(m.createdAt)}
+                  delivery={m.author === 'visitor' ? 'sent' : undefined}
+                  strings={s}
+                />
+              ))}
+              {state.pending.map((p) => (
+                <MessageItem
+                  key={p.clientId}
+                  author="visitor"
+                  name={s.you}
+                  text={p.text}
+                  time={time.format(p.createdAt)}
+                  delivery={p.failed ? 'failed' : online ? 'sending' : 'queued'}
+                  strings={s}
+                  onRetry={() => chat.retry(p.clientId)}
+                />
+              ))}
+            </ol>
+            {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
+            {state.typing && (
+              <div part="typing" class="typing">
+                <span class="dots" aria-hidden="true">
+                  <i />
+                  <i />
+                  <i />
+                </span>
+                {s.typing(state.typing)}
+              </div>
+            )}
+          </div>
+          {below && (
+            <button type="button" class="jump" onClick={this.toBottom}>
+              {s.newMessages} ↓
+            </button>
+          )}
+        </div>
+        <form
+          part="composer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void this.submit();
+          }}
+        >
+          {error && <p role="alert">{error}</p>}
+          <textarea
+            ref={this.input}
+            aria-label={s.messageLabel}
+            placeholder={s.placeholder}
+            rows={1}
+            value={text}
+            onInput={this.onInput}
+            onBlur={() => chat.typing(false)}
+            onKeyDown={(e) => {
+              // isComposing: the Enter that confirms an IME composition (Japanese, Chinese…) must not send.
+              if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+                e.preventDefault();
+                void this.submit();
+              }
+            }}
+          />
+          <button part="send" type="submit" class="send" aria-label={s.send} disabled={!text.trim()}>
+            <Icon d={SEND_ICON} />
+          </button>
+        </form>
+        <div class="sr" aria-live="polite">
+          {announce}
+        </div>
+      </section>
+    );
+  }
+}

@@ -1,0 +1,83 @@
+import type { LauncherStrings } from './strings';
+import type { Config } from './types';
+
+/** Creates an element (HTML, or SVG with `svg: true`) with attributes. */
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>): HTMLElementTagNameMap[K];
+function el(tag: string, attrs: Record<string, string>, svg: true): SVGElement;
+function el(tag: string, attrs: Record<string, string>, svg?: boolean): Element {
+  const node = svg ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+/** An inline SVG icon; an emoji or icon font would cost a font load on first paint. */
+export function icon(d: string, className: string): SVGElement {
+  const svg = el('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false', class: className }, true);
+  svg.append(el('path', { d }, true));
+  return svg;
+}
+
+const CHAT_ICON =
+  'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z';
+export const CLOSE_ICON = 'M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z';
+
+/**
+ * Styles go into the shadow root only. Constructable stylesheets work under a strict `style-src 'self'` CSP; where
+ * they are missing, a `<style>` element carrying the page's nonce is the fallback.
+ */
+export function adoptStyles(root: ShadowRoot, css: string, nonce?: string): void {
+  if (
+    'adoptedStyleSheets' in root &&
+    typeof CSSStyleSheet !== 'undefined' &&
+    'replaceSync' in CSSStyleSheet.prototype
+  ) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    return;
+  }
+  const style = document.createElement('style');
+  if (nonce) style.nonce = nonce;
+  style.textContent = css;
+  root.append(style);
+}
+
+/** Per-instance custom properties; a `:host` rule, so the site's own CSS on `parley-chat` can still override them. */
+export function themeCss(config: Config, accentText: string): string {
+  return `:host{--parley-accent:${config.color};--parley-accent-text:${accentText};--parley-z:${config.zIndex}}`;
+}
+
+export interface WidgetDom {
+  element: HTMLElement;
+  root: ShadowRoot;
+  frame: HTMLElement;
+  panel: HTMLElement;
+  launcher: HTMLButtonElement;
+  badge: HTMLElement;
+}
+
+export function createDom(config: Config, strings: LauncherStrings): WidgetDom {
+  const element = document.createElement('parley-chat');
+  const root = element.attachShadow({ mode: 'open' });
+  const frame = el('div', {
+    class: 'frame',
+    'data-position': config.position,
+    'data-theme': config.theme,
+    lang: config.locale,
+  });
+  const panel = el('div', { class: 'panel-slot', id: 'parley-panel' });
+  const launcher = el('button', {
+    type: 'button',
+    class: 'launcher',
+    part: 'launcher',
+    'aria-label': strings.openChat,
+    'aria-expanded': 'false',
+    'aria-controls': panel.id,
+  });
+  launcher.hidden = !config.launcher;
+  const badge = el('span', { class: 'badge', part: 'badge', 'aria-hidden': 'true', hidden: '' });
+  launcher.append(icon(CHAT_ICON, 'icon-chat'), icon(CLOSE_ICON, 'icon-close'), badge);
+  frame.append(panel, launcher);
+  root.append(frame);
+  return { element, root, frame, panel, launcher, badge };
+}
