@@ -1,0 +1,34 @@
+import { useState } from 'preact/hooks';
+import { SignIn } from './components/sign-in.js';
+import { Workspace } from './components/workspace.js';
+import { clearToken, loadToken, saveToken } from './session.js';
+
+/** Signed out: the token form. Signed in: the workspace, which owns the socket. */
+export function App() {
+  const [token, setToken] = useState(loadToken);
+  const [error, setError] = useState<string | null>(null);
+
+  if (!token) {
+    return (
+      <SignIn
+        error={error}
+        onSubmit={(t) => {
+          saveToken(t);
+          setError(null);
+          setToken(t);
+        }}
+      />
+    );
+  }
+  return (
+    <Workspace
+      key={token}
+      token={token}
+      onSignOut={(reason) => {
+        clearToken();
+        setError(reason ?? null);
+        setToken(null);
+      }}
+    />
+  );
+}

@@ -1,0 +1,191 @@
+import type { AgentPresence, ConversationStatus, ConversationSummary, Message } from '../../src/protocol.js';
+
+export type Filter = ConversationStatus | 'all';
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
+
+/** The messages held for one conversation, sorted by `seq`, each `seq` once. */
+export interface Thread {
+  messages: Message[];
+  /** Every message with `seq <= contiguous` is held: a catch-up asks for `afterSeq: contiguous`. */
+  contiguous: number;
+  /** History is being fetched. */
+  loading: boolean;
+  /** The last full fetch reached the end (`more: false`). */
+  complete: boolean;
+  error: string | null;
+}
+
+export interface Typist {
+  who: string;
+  author: 'visitor' | 'agent';
+}
+
+export interface ConsoleState {
+  connection: ConnectionStatus;
+  /** Why the last connection attempt failed, shown next to the status. */
+  connectionError: string | null;
+  /** This agent's name, from `welcome`. */
+  me: string | null;
+  myStatus: 'online' | 'away';
+  agents: AgentPresence[];
+  conversations: Record<string, ConversationSummary>;
+  filter: Filter;
+  listLoading: boolean;
+  listError: string | null;
+  selectedId: string | null;
+  threads: Record<string, Thread>;
+  /** Who is typing, per conversation. */
+  typing: Record<string, Typist[]>;
+}
+
+export function initialState(): ConsoleState {
+  return {
+    connection: 'connecting',
+    connectionError: null,
+    me: null,
+    myStatus: 'online',
+    agents: [],
+    conversations: {},
+    filter: 'open',
+    listLoading: false,
+    listError: null,
+    selectedId: null,
+    threads: {},
+    typing: {},
+  };
+}
+
+export function emptyThread(): Thread {
+  return { messages: [], contiguous: 0, loading: false, complete: false, error: null };
+}
+
+/** Merges a summary from a live event or a `list`/`open` answer; an answer older than what is held (lower `lastSeq`) loses. */
+export function mergeConversation(state: ConsoleState, c: ConversationSummary): ConsoleState {
+  const held = state.conversations[c.id];
+  if (held && c.lastSeq < held.lastSeq) return state;
+  return { ...state, conversations: { ...state.conversations, [c.id]: c } };
+}
+
+export function mergeConversations(state: ConsoleState, list: ConversationSummary[]): ConsoleState {
+  const conversations = { ...state.conversations };
+  for (const c of list) {
+    const held = conversations[c.id];
+    if (!held || c.lastSeq >= held.lastSeq) conversations[c.id] = c;
+  }
+  return { ...state, conversations };
+}
+
+/** Adds messages to a thread: dedupes by `seq` (and `id`), keeps `seq` order, advances `contiguous` over any closed gap. */
+export function addToThread(thread: Thread, incoming: readonly Message[]): Thread {
+  if (incoming.length === 0) return thread;
+  const bySeq = new Map<number, Message>();
+  for (const m of thread.messages) bySeq.set(m.seq, m);
+  const ids = new Set(thread.messages.map((m) => m.id));
+  let changed = false;
+  for (const m of incoming) {
+    if (bySeq.has(m.seq) || ids.has(m.id)) continue;
+    bySeq.set(m.seq, m);
+    ids.add(m.id);
+    changed = true;
+  }
+  if (!changed) return thread;
+  let contiguous = thread.contiguous;
+  while (bySeq.has(contiguous + 1)) contiguous++;
+  const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  return { ...thread, messages, contiguous };
+}
+
+/** Applies a live `message` event: to the thread if one is held, and to the summary's preview and activity time. */
+export function receiveMessage(state: ConsoleState, m: Message): ConsoleState {
+  let next = state;
+  const thread = state.threads[m.conversationId];
+  if (thread) {
+    const updated = addToThread(thread, [m]);
+    if (updated !== thread) next = { ...next, threads: { ...next.threads, [m.conversationId]: updated } };
+  }
+  const c = next.conversations[m.conversationId];
+  if (c && m.seq > c.lastSeq) {
+    const summary: ConversationSummary = {
+      ...c,
+      lastSeq: m.seq,
+      lastActivityAt: Math.max(c.lastActivityAt, m.createdAt),
+      lastMessage: { author: m.author, text: m.text },
+    };
+    next = { ...next, conversations: { ...next.conversations, [c.id]: summary } };
+  }
+  if (m.author === 'visitor') next = setTyping(next, m.conversationId, { who: '', author: 'visitor' }, false);
+  if (m.author === 'agent' && m.agentName)
+    next = setTyping(next, m.conversationId, { who: m.agentName, author: 'agent' }, false);
+  return next;
+}
+
+export function updateThread(state: ConsoleState, id: string, update: (t: Thread) => Thread): ConsoleState {
+  const before = state.threads[id] ?? emptyThread();
+  const after = update(before);
+  if (after === before && state.threads[id]) return state;
+  return { ...state, threads: { ...state.threads, [id]: after } };
+}
+
+/** Starts or stops one typist; a visitor is keyed by author alone, since a conversation has one visitor. */
+export function setTyping(state: ConsoleState, conversationId: string, who: Typist, typing: boolean): ConsoleState {
+  const held = state.typing[conversationId] ?? [];
+  const same = (t: Typist) => t.author === who.author && (who.author === 'visitor' || t.who === who.who);
+  const present = held.some(same);
+  if (present === typing) return state;
+  const list = typing ? [...held, who] : held.filter((t) => !same(t));
+  const typingMap = { ...state.typing };
+  if (list.length) typingMap[conversationId] = list;
+  else delete typingMap[conversationId];
+  return { ...state, typing: typingMap };
+}
+
+/** Locally zeroes the unread count once a `read` was sent; the gateway's next `conversation` event confirms it. */
+export function markReadLocally(state: ConsoleState, id: string): ConsoleState {
+  const c = state.conversations[id];
+  if (!c || c.unread === 0) return state;
+  return { ...state, conversations: { ...state.conversations, [id]: { ...c, unread: 0 } } };
+}
+
+/** Conversations passing the filter, most recent activity first. */
+export function visibleConversations(conversations: Record<string, ConversationSummary>, filter: Filter) {
+  return Object.values(conversations)
+    .filter((c) => filter === 'all' || c.status === filter)
+    .sort((a, b) => b.lastActivityAt - a.lastActivityAt || a.id.localeCompare(b.id));
+}
+
+/** Unread visitor messages across every known conversation, for the tab title. */
+export function totalUnread(conversations: Record<string, ConversationSummary>): number {
+  let n = 0;
+  for (const c of Object.values(conversations)) n += c.unread;
+  return n;
+}
+
+/** Highest `seq` held for a thread. */
+export function lastHeldSeq(thread: Thread | undefined): number {
+  return thread?.messages.at(-1)?.seq ?? 0;
+}
+
+/** A minimal observable holder: the controller writes, components subscribe. */
+export interface Store<S> {
+  get(): S;
+  update(fn: (s: S) => S): void;
+  subscribe(fn: () => void): () => void;
+}
+
+export function createStore<S>(initial: S): Store<S> {
+  let state = initial;
+  const listeners = new Set<() => void>();
+  return {
+    get: () => state,
+    update(fn) {
+      const next = fn(state);
+      if (next === state) return;
+      state = next;
+      for (const l of listeners) l();
+    },
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+}
