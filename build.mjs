@@ -1,0 +1,314 @@
+// Builds the widget, the gateway and the agent console with esbuild, reports sizes and enforces the size budgets.
+// Usage: node build.mjs [--watch]   (--watch rebuilds on change and restarts the gateway)
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants } from 'node:zlib';
+import { gzipAsync } from '@gfx/zopfli';
+import * as esbuild from 'esbuild';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+// PARLEY_DIST builds elsewhere (the budget test does, so it never disturbs a dist/ other tests are serving).
+const outRoot = process.env.PARLEY_DIST ?? 'dist';
+const dist = path.resolve(root, outRoot);
+const out = (...parts) => path.join(outRoot, ...parts);
+
+/**
+ * Size budgets in gzip bytes, the single place they live. `firstLoad` is what the script tag must load before the
+ * launcher shows (dist/parley.js alone); `total` is the whole widget, JS and CSS, every chunk included.
+ * PARLEY_BUDGET_<NAME> overrides one (in bytes) so a test can prove that the build fails when a budget is exceeded.
+ */
+export const BUDGETS = {
+  firstLoad: Number(process.env.PARLEY_BUDGET_FIRSTLOAD ?? 8 * 1024),
+  total: Number(process.env.PARLEY_BUDGET_TOTAL ?? 25 * 1024),
+};
+
+/**
+ * Compresses a browser asset the way the gateway serves it. Gzip comes from Zopfli, which writes standard gzip about
+ * 4% smaller than zlib's best; only clients without brotli ever receive it.
+ */
+export async function compress(buf) {
+  return {
+    gzip: Buffer.from(await gzipAsync(buf, { numiterations: 15 })),
+    brotli: brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+  };
+}
+
+/** Returns the budget violations, as messages, for the measured widget files. */
+export function checkBudgets(widgetFiles, budgets = BUDGETS) {
+  const first = widgetFiles.find((f) => f.name === 'parley.js');
+  const total = widgetFiles.reduce((sum, f) => sum + f.gzip, 0);
+  const errors = [];
+  if (!first) errors.push('dist/parley.js is missing');
+  else if (first.gzip > budgets.firstLoad)
+    errors.push(`first load (parley.js) is ${first.gzip} B gzip, over its budget of ${budgets.firstLoad} B`);
+  if (total > budgets.total) errors.push(`whole widget is ${total} B gzip, over its budget of ${budgets.total} B`);
+  return errors;
+}
+
+const kb = (n) => `${(n / 1024).toFixed(2)} KB`.padStart(10);
+
+function listFiles(dir, filter) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => filter(f) && statSync(path.join(dir, f)).isFile())
+    .map((f) => path.join(dir, f));
+}
+
+/** CSS is minified by esbuild and imported as a string, so the widget can adopt it into its shadow root. */
+const cssText = {
+  name: 'css-text',
+  setup(build) {
+    build.onLoad({ filter: /\.css$/ }, async (args) => {
+      if (args.with?.type !== 'text') return undefined;
+      const source = readFileSync(args.path, 'utf8');
+      const { code } = await esbuild.transform(source, {
+        loader: 'css',
+        minify: true,
+        target: ['chrome100', 'safari15', 'firefox100'],
+      });
+      return { contents: `export default ${JSON.stringify(code.trim())};`, loader: 'js' };
+    });
+  },
+};
+
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+/**
+ * The widget only ever uses Socket.IO's WebSocket transport (no long-polling: no sticky sessions behind a load
+ * balancer, fewer round trips). engine.io-client's transport table references every transport, and the package does not
+ * declare itself free of side effects, so bundlers keep the long-polling code (which also adds a `pagehide` listener to
+ * the host page). This plugin replaces the table with the WebSocket entry alone and lets esbuild drop the modules
+ * nothing uses. Together about 3 KB gzip.
+ */
+const websocketOnly = {
+  name: 'websocket-only',
+  setup(build) {
+    build.onLoad({ filter: /engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/ }, (args) => ({
+      contents: 'import { WS } from "./websocket.node.js"; export const transports = { websocket: WS };',
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+    // Parley's protocol is JSON only: no binary attachments to detect, split or reassemble.
+    build.onLoad({ filter: /socket\.io-parser[\\/]build[\\/]esm[\\/]is-binary\.js$/ }, () => ({
+      contents: 'export const isBinary = () => false, hasBinary = () => false;',
+      loader: 'js',
+    }));
+    build.onLoad({ filter: /socket\.io-parser[\\/]build[\\/]esm[\\/]binary\.js$/ }, () => ({
+      contents: 'export const deconstructPacket = (packet) => ({ packet, buffers: [] }), reconstructPacket = (p) => p;',
+      loader: 'js',
+    }));
+    // Base64-encoded binary packets only ever arrive over long-polling, which the widget never uses.
+    build.onLoad({ filter: /engine\.io-parser[\\/]build[\\/]esm[\\/]contrib[\\/]base64-arraybuffer\.js$/ }, () => ({
+      contents: 'export const encode = () => { throw new Error("no polling") }, decode = encode;',
+      loader: 'js',
+    }));
+    build.onResolve({ filter: /^(\.\.?\/|engine\.io-client$)/ }, async (args) => {
+      if (args.pluginData?.resolving) return undefined;
+      if (args.path !== 'engine.io-client' && !/engine\.io-client[\\/]/.test(args.importer)) return undefined;
+      const { path: resolved, errors } = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { resolving: true },
+      });
+      return errors.length ? { errors } : { path: resolved, sideEffects: false };
+    });
+  },
+};
+
+const browserTarget = ['chrome100', 'edge100', 'firefox100', 'safari15.4'];
+const common = {
+  bundle: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  legalComments: 'none',
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  define: { __PARLEY_VERSION__: JSON.stringify(pkg.version) },
+};
+
+function widgetOptions(minify) {
+  return [
+    // The lazily loaded part of the widget: ES modules, split into chunks, imported by parley.js on demand.
+    {
+      ...common,
+      entryPoints: { app: 'src/app/index.ts' },
+      outdir: out('chunks'),
+      format: 'esm',
+      splitting: true,
+      minify,
+      target: browserTarget,
+      entryNames: '[name]-[hash]',
+      chunkNames: '[name]-[hash]',
+      metafile: true,
+      plugins: [cssText, websocketOnly],
+    },
+  ];
+}
+
+function loaderOptions(minify, appChunk) {
+  return {
+    ...common,
+    entryPoints: { parley: 'src/web.ts' },
+    outdir: outRoot,
+    format: 'iife',
+    minify,
+    target: browserTarget,
+    define: { ...common.define, __PARLEY_APP_CHUNK__: JSON.stringify(appChunk) },
+    plugins: [cssText],
+  };
+}
+
+const esmOptions = {
+  ...common,
+  entryPoints: { index: 'src/index.ts' },
+  outdir: out('esm'),
+  format: 'esm',
+  splitting: true,
+  minify: false,
+  target: browserTarget,
+  packages: 'external',
+  define: { ...common.define, __PARLEY_APP_CHUNK__: '""' },
+  plugins: [cssText],
+};
+
+const serverOptions = {
+  ...common,
+  entryPoints: { main: 'demo/server/main.ts' },
+  outdir: out('server'),
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+};
+
+const consoleOptions = {
+  ...common,
+  entryPoints: { main: 'demo/console/main.tsx' },
+  outdir: out('console'),
+  format: 'esm',
+  minify: true,
+  target: browserTarget,
+};
+
+function appChunkName(metafile) {
+  const entry = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === 'src/app/index.ts');
+  if (!entry) throw new Error('app entry missing from the build output');
+  return path.relative(outRoot, entry[0]).split(path.sep).join('/');
+}
+
+function copyPages() {
+  mkdirSync(out('pages'), { recursive: true });
+  cpSync('demo/pages', out('pages'), { recursive: true });
+}
+
+/**
+ * Writes .gz and .br next to each browser asset, so the gateway serves them without compressing per request, and
+ * returns the sizes of what it will serve.
+ */
+async function precompress(files) {
+  return Promise.all(
+    files.map(async (file) => {
+      const buf = readFileSync(file);
+      const { gzip, brotli } = await compress(buf);
+      writeFileSync(`${file}.gz`, gzip);
+      writeFileSync(`${file}.br`, brotli);
+      return { name: path.relative(dist, file), raw: buf.length, gzip: gzip.length, brotli: brotli.length };
+    }),
+  );
+}
+
+function report(sizes) {
+  const widget = sizes.filter((r) => r.name === 'parley.js' || r.name.startsWith('chunks'));
+  const rows = sizes;
+  const width = Math.max(...rows.map((r) => r.name.length), 20);
+  console.log(
+    `\n${'output (as served)'.padEnd(width)} ${'raw'.padStart(10)} ${'gzip'.padStart(10)} ${'brotli'.padStart(10)}`,
+  );
+  for (const r of rows) console.log(`${r.name.padEnd(width)} ${kb(r.raw)} ${kb(r.gzip)} ${kb(r.brotli)}`);
+  const sum = (k) => widget.reduce((s, r) => s + r[k], 0);
+  console.log(`${'widget total'.padEnd(width)} ${kb(sum('raw'))} ${kb(sum('gzip'))} ${kb(sum('brotli'))}`);
+  console.log(`budgets (gzip): first load ${kb(BUDGETS.firstLoad).trim()}, whole widget ${kb(BUDGETS.total).trim()}\n`);
+  return checkBudgets(widget);
+}
+
+async function buildAll() {
+  rmSync(dist, { recursive: true, force: true });
+  const [app] = await Promise.all(widgetOptions(true).map((o) => esbuild.build(o)));
+  await Promise.all([
+    esbuild.build(loaderOptions(true, appChunkName(app.metafile))),
+    esbuild.build(esmOptions),
+    esbuild.build(serverOptions),
+    esbuild.build(consoleOptions),
+  ]);
+  copyPages();
+  await emitTypes();
+  const assets = (dir) => listFiles(path.join(dist, dir), (f) => /\.(js|css)$/.test(f));
+  return report(await precompress([path.join(dist, 'parley.js'), ...assets('chunks'), ...assets('console')]));
+}
+
+/** Declarations for the ESM build, from the TypeScript compiler itself. */
+function emitTypes() {
+  return new Promise((resolve, reject) => {
+    const tsc = spawn(
+      process.execPath,
+      [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.esm.json'],
+      {
+        stdio: 'inherit',
+      },
+    );
+    tsc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tsc exited with ${code}`))));
+  });
+}
+
+async function watch() {
+  let gateway;
+  const restart = () => {
+    gateway?.kill('SIGTERM');
+    gateway = spawn(process.execPath, ['dist/server/main.js'], { stdio: 'inherit' });
+  };
+  const onEnd = (label, after) => ({
+    name: `on-end-${label}`,
+    setup(build) {
+      build.onEnd((result) => {
+        if (result.errors.length === 0) {
+          console.log(`[build] ${label} rebuilt`);
+          after?.(result);
+        }
+      });
+    },
+  });
+  await buildAll();
+  // In watch mode chunk names must stay stable between rebuilds, so the app chunk is not content-hashed.
+  const app = await esbuild.context({
+    ...widgetOptions(false)[0],
+    entryNames: '[name]',
+    plugins: [cssText, websocketOnly, onEnd('widget chunks')],
+  });
+  const contexts = [
+    app,
+    await esbuild.context({ ...loaderOptions(false, 'chunks/app.js'), plugins: [cssText, onEnd('parley.js')] }),
+    await esbuild.context({ ...serverOptions, plugins: [onEnd('gateway', restart)] }),
+    await esbuild.context({ ...consoleOptions, plugins: [onEnd('console')] }),
+  ];
+  await Promise.all(contexts.map((c) => c.watch()));
+  process.on('SIGINT', () => {
+    gateway?.kill('SIGTERM');
+    process.exit(0);
+  });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.chdir(root);
+  if (process.argv.includes('--watch')) {
+    await watch();
+  } else {
+    const errors = await buildAll();
+    if (errors.length) {
+      for (const e of errors) console.error(`size budget exceeded: ${e}`);
+      process.exit(1);
+    }
+  }
+}

@@ -1,0 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** End-to-end tests run against what we ship: dist/. Build it when a run starts without one. */
+export default function setup(): void {
+  if (existsSync(`${root}/dist/server/main.js`) && existsSync(`${root}/dist/parley.js`)) return;
+  execFileSync(process.execPath, ['build.mjs'], { cwd: root, stdio: 'inherit' });
+}
