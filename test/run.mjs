@@ -19,7 +19,7 @@ function step(label, cmd, args) {
 
 const checks = [
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
-  ['lint', bin('biome'), ['check', '.']],
+  ['lint', 'npm', ['run', '--silent', 'lint']],
   ['build', process.execPath, ['build.mjs']],
 ].map(([label, cmd, args]) => ({ label, ok: step(label, cmd, args) }));
 
