@@ -42,7 +42,6 @@ export class Panel extends Component<Props, State> {
   };
   private list = createRef<HTMLDivElement>();
   private input = createRef<HTMLTextAreaElement>();
-  private atBottom = true;
   private offs: (() => void)[] = [];
 
   override componentDidMount() {
@@ -58,13 +57,23 @@ export class Panel extends Component<Props, State> {
     for (const off of this.offs) off();
   }
 
-  override componentDidUpdate(_: Props, prev: State) {
+  /** Where the visitor was before this update: the decision to follow new messages is made on that, not on a stale flag. */
+  override getSnapshotBeforeUpdate(): boolean {
+    return this.nearBottom();
+  }
+
+  override componentDidUpdate(_: Props, prev: State, wasNearBottom: boolean) {
     if (this.state.open && !prev.open) this.opened();
     else if (itemCount(this.state.chat) !== itemCount(prev.chat)) {
       // Follow new messages only when the visitor is at the bottom; never yank them away from older ones.
-      if (this.atBottom) this.toBottom();
+      if (wasNearBottom) this.toBottom();
       else if (!this.state.below) this.setState({ below: true });
     }
+  }
+
+  private nearBottom(): boolean {
+    const el = this.list.current;
+    return !el || el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
   }
 
   /** Focus moves into the panel when it opens; the loader moves it back to the launcher when it closes. */
@@ -76,14 +85,11 @@ export class Panel extends Component<Props, State> {
   private toBottom = () => {
     const el = this.list.current;
     if (el) el.scrollTop = el.scrollHeight;
-    this.atBottom = true;
     if (this.state.below) this.setState({ below: false });
   };
 
   private onScroll = () => {
-    const el = this.list.current!;
-    this.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
-    if (this.atBottom && this.state.below) this.setState({ below: false });
+    if (this.state.below && this.nearBottom()) this.setState({ below: false });
   };
 
   private onInput = (e: { currentTarget: HTMLTextAreaElement }) => {
