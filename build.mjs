@@ -99,6 +99,16 @@ const websocketOnly = {
       contents: 'export const deconstructPacket = (packet) => ({ packet, buffers: [] }), reconstructPacket = (p) => p;',
       loader: 'js',
     }));
+    // The gateway is always an origin (config.ts normalises it), which the platform's URL parses; engine.io-client's
+    // own parser is a 1 KB regular expression. Same fields, IPv6 brackets removed as engine.io expects.
+    build.onLoad({ filter: /engine\.io-client[\\/]build[\\/]esm[\\/]contrib[\\/]parseuri\.js$/ }, () => ({
+      contents: `export function parse(source) {
+        const u = new URL(/^[a-z][a-z0-9+.-]*:\\/\\//i.test(source) ? source : 'http://' + source);
+        return { source, protocol: u.protocol.slice(0, -1), host: u.hostname.replace(/^\\[|\\]$/g, ''), port: u.port,
+          path: u.pathname, query: u.search.slice(1) };
+      }`,
+      loader: 'js',
+    }));
     // Base64-encoded binary packets only ever arrive over long-polling, which the widget never uses.
     build.onLoad({ filter: /engine\.io-parser[\\/]build[\\/]esm[\\/]contrib[\\/]base64-arraybuffer\.js$/ }, () => ({
       contents: 'export const encode = () => { throw new Error("no polling") }, decode = encode;',

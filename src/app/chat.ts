@@ -7,6 +7,7 @@ import {
   LIMITS,
   type Message,
   NAMESPACE,
+  type PageInfo,
   PROTOCOL_VERSION,
   type SendResult,
   type VisitorAuth,
@@ -15,11 +16,13 @@ import {
   type VisitorWelcome,
 } from '../protocol';
 import type { Outbox, OutboxEntry } from './outbox';
+import type { Tabs } from './tabs';
 
 /**
  * Delivery options. A message is written to the outbox before the first attempt and removed only on the gateway's
  * ack, and every attempt carries the same client id, which the gateway deduplicates: delivery is at-least-once on
- * the wire and exactly-once in the conversation. One message is in flight at a time, so order is kept.
+ * the wire and exactly-once in the conversation. One message is in flight at a time, from one tab at a time, so
+ * order is kept.
  */
 export const DELIVERY = {
   /** An attempt with no ack after this long is retried. */
@@ -44,12 +47,14 @@ export interface ChatState {
   conversation: ConversationStatus;
   /** Stored messages, by sequence number. */
   messages: Message[];
-  /** The visitor's messages not acknowledged yet, in send order. */
+  /** The visitor's messages not acknowledged yet, from every tab, in send order. */
   pending: PendingMessage[];
   /** Name of the agent who is typing. */
   typing: string | null;
-  /** Lasting information for the visitor (storage degraded, session renewed, gateway refused). */
+  /** Lasting information for the visitor (session renewed, gateway refused). */
   notice: string | null;
+  /** False once the outbox fell back to memory: unsent messages will not survive a reload. */
+  durable: boolean;
 }
 
 export interface ChatHooks {
@@ -57,12 +62,14 @@ export interface ChatHooks {
   onSession(token: string): void;
   onMessage(m: Message, live: boolean): void;
   onStatus(s: Status): void;
+  onPending(count: number): void;
   notice(kind: 'renewed' | 'refused', detail?: string): string;
 }
 
 type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
+type SendAck = ({ ok: true } & SendResult) | { ok: false; code: ErrorCode; message: string };
 
-export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
+export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: ChatHooks) {
   let state: ChatState = {
     status: 'connecting',
     backOnline: false,
@@ -72,6 +79,7 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
     pending: [],
     typing: null,
     notice: null,
+    durable: outbox.durable,
   };
   const subscribers = new Set<() => void>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -87,8 +95,8 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
 
   const set = (patch: Partial<ChatState>) => {
     const prevStatus = state.status;
-    state = { ...state, ...patch };
-    if (patch.status && patch.status !== prevStatus) hooks.onStatus(patch.status);
+    state = { ...state, ...patch, durable: outbox.durable };
+    if (state.status !== prevStatus) hooks.onStatus(state.status);
     for (const fn of subscribers) fn();
   };
 
@@ -119,22 +127,16 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
   const offlineStatus = (): Status => (navigator.onLine === false ? 'offline' : 'connecting');
 
   function merge(incoming: Message[], live: boolean): void {
-    if (incoming.length === 0) return;
     const bySeq = new Map(state.messages.map((m) => [m.seq, m]));
-    const fresh: Message[] = [];
-    for (const m of incoming) {
-      if (m.conversationId !== conversationId || bySeq.has(m.seq)) continue;
-      bySeq.set(m.seq, m);
-      fresh.push(m);
-    }
+    const fresh = incoming.filter((m) => m.conversationId === conversationId && !bySeq.has(m.seq));
     if (fresh.length === 0) return;
+    for (const m of fresh) bySeq.set(m.seq, m);
     const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-    const sent = new Set(messages.map((m) => m.clientId).filter(Boolean));
-    const agentSpoke = fresh.some((m) => m.author === 'agent');
+    const sent = new Set(messages.map((m) => m.clientId));
     set({
       messages,
       pending: state.pending.filter((p) => !sent.has(p.clientId)),
-      ...(agentSpoke ? { typing: null } : {}),
+      ...(fresh.some((m) => m.author === 'agent') ? { typing: null } : {}),
     });
     for (const m of fresh) hooks.onMessage(m, live);
     // Sequence numbers are gap-free from 1: a list that is not 1…n means something was missed. Fetch the gap by
@@ -159,14 +161,15 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
     }
   }
 
+  /** Re-reads the outbox, which other tabs write too, so every tab shows every queued message. */
   async function refreshPending(): Promise<void> {
     const entries = await outbox.all();
     const sent = new Set(state.messages.map((m) => m.clientId));
-    set({
-      pending: entries
-        .filter((e) => !sent.has(e.clientId))
-        .map((e) => (failed.has(e.clientId) ? { ...e, failed: failed.get(e.clientId)! } : e)),
-    });
+    const pending = entries
+      .filter((e) => !sent.has(e.clientId))
+      .map((e) => (failed.has(e.clientId) ? { ...e, failed: failed.get(e.clientId)! } : e));
+    set({ pending });
+    hooks.onPending(pending.length);
   }
 
   const backoff = (attempt: number) =>
@@ -174,44 +177,47 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
 
   const sleep = (ms: number) => new Promise<void>((resolve) => later(ms, resolve));
 
-  /** Sends the outbox in order, one message in flight, until it is empty or the connection drops. */
+  /**
+   * Sends the outbox in order, one message in flight, until it is empty or the connection drops. Only one tab of the
+   * site flushes at a time (Web Locks); where Web Locks are missing every tab may flush, which stays correct: they all
+   * walk the same ordered outbox, and the gateway stores a repeated client id once.
+   */
   async function flush(): Promise<void> {
     if (flushing) return;
     flushing = true;
-    let attempt = 0;
     try {
-      while (!destroyed && socket.connected && welcomed) {
-        const next = (await outbox.all()).find((e) => !failed.has(e.clientId));
-        if (!next) break;
-        let ack: Awaited<ReturnType<typeof sendOnce>>;
-        try {
-          ack = await sendOnce(next);
-        } catch {
-          await sleep(backoff(attempt++));
-          continue;
-        }
-        if (ack.ok) {
-          attempt = 0;
-          await outbox.remove(next.clientId);
-          merge([ack.message], true);
-        } else if (PERMANENT.includes(ack.code)) {
-          failed.set(next.clientId, ack.code);
-        } else {
-          await sleep(backoff(attempt++));
-        }
-        await refreshPending();
-      }
+      await tabs.exclusive('outbox', drain);
     } finally {
       flushing = false;
     }
   }
 
-  function sendOnce(entry: OutboxEntry) {
-    return socket
-      .timeout(DELIVERY.ackTimeoutMs)
-      .emitWithAck('send', { clientId: entry.clientId, text: entry.text }) as Promise<
-      ({ ok: true } & SendResult) | { ok: false; code: ErrorCode; message: string }
-    >;
+  async function drain(): Promise<void> {
+    let attempt = 0;
+    while (!destroyed && socket.connected && welcomed) {
+      const next = (await outbox.all()).find((e) => !failed.has(e.clientId));
+      if (!next) break;
+      let ack: SendAck;
+      try {
+        ack = await socket
+          .timeout(DELIVERY.ackTimeoutMs)
+          .emitWithAck('send', { clientId: next.clientId, text: next.text });
+      } catch {
+        await sleep(backoff(attempt++));
+        continue;
+      }
+      if (ack.ok) {
+        attempt = 0;
+        await outbox.remove(next.clientId);
+        tabs.post({ type: 'outbox' });
+        merge([ack.message], true);
+      } else if (PERMANENT.includes(ack.code)) {
+        failed.set(next.clientId, ack.code);
+      } else {
+        await sleep(backoff(attempt++));
+      }
+      await refreshPending();
+    }
   }
 
   const onWelcome = (w: VisitorWelcome) => {
@@ -256,11 +262,19 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
     if (code && !socket.active) later(30_000, () => socket.connect());
   });
 
-  const onNetwork = () => {
-    if (!socket.connected) set({ status: offlineStatus() });
+  // When the browser knows it is offline, a WebSocket can still look open for up to a minute (until its ping times
+  // out), and messages sent into it wait for their ack timeout. Close it at once and reconnect when back.
+  const onOffline = () => {
+    socket.disconnect();
+    set({ status: 'offline' });
   };
-  window.addEventListener('online', onNetwork);
-  window.addEventListener('offline', onNetwork);
+  const onOnline = () => socket.connect();
+  window.addEventListener('offline', onOffline);
+  window.addEventListener('online', onOnline);
+  if (navigator.onLine === false) onOffline();
+  const unlisten = tabs.listen((m) => {
+    if (m.type === 'outbox') void refreshPending();
+  });
 
   void refreshPending();
 
@@ -276,7 +290,9 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
       if (!body) return;
       if (body.length > LIMITS.messageLength) throw new RangeError(`message longer than ${LIMITS.messageLength}`);
       const entry = await outbox.enqueue(body);
+      tabs.post({ type: 'outbox' });
       set({ pending: [...state.pending, entry] });
+      hooks.onPending(state.pending.length);
       typing(false);
       void flush();
     },
@@ -288,12 +304,18 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
     markRead(seq: number): void {
       if (socket.connected) socket.emit('read', { seq });
     },
+    /** Tells the agents which page the visitor is on now (single-page sites change it without a reload). */
+    page(page: PageInfo): void {
+      if (socket.connected) socket.emit('page', page);
+    },
     /** Forgets everything local and reconnects, so the gateway issues a new session. */
     async reset(): Promise<void> {
       await outbox.clear();
+      tabs.post({ type: 'outbox' });
       failed.clear();
       conversationId = undefined;
       set({ messages: [], pending: [], typing: null, notice: null });
+      hooks.onPending(0);
       socket.disconnect().connect();
     },
     destroy(): void {
@@ -301,8 +323,9 @@ export function createChat(gateway: string, outbox: Outbox, hooks: ChatHooks) {
       for (const t of timers) clearTimeout(t);
       timers.clear();
       subscribers.clear();
-      window.removeEventListener('online', onNetwork);
-      window.removeEventListener('offline', onNetwork);
+      unlisten();
+      window.removeEventListener('offline', onOffline);
+      window.removeEventListener('online', onOnline);
       socket.removeAllListeners();
       socket.disconnect();
     },

@@ -10,14 +10,17 @@ import { createOutbox } from './outbox';
 import panelCss from './panel.css' with { type: 'text' };
 import { chime } from './sound';
 import { stringsFor } from './strings';
+import { createTabs } from './tabs';
 import { Panel } from './ui/Panel';
 
 export function start(host: Host): App {
-  const { config } = host;
+  const { config, persisted } = host;
   const s = stringsFor(config.locale);
   host.adoptStyles(panelCss);
+  const tabs = createTabs(config.site);
   const outbox = createOutbox(config.site, (err) => console.warn('[parley] storage unavailable, using memory:', err));
-  let seenSeq = host.persisted.read().seenSeq ?? 0;
+  let seenSeq = persisted.read().seenSeq ?? 0;
+  let page = location.href;
   let destroyed = false;
 
   const visible = () => host.isOpen() && document.visibilityState === 'visible';
@@ -26,63 +29,90 @@ export function start(host: Host): App {
   const updateUnread = () => {
     const messages = chat.getState().messages;
     const latest = messages.at(-1)?.seq ?? 0;
-    if (visible()) {
-      if (latest > seenSeq) {
-        seenSeq = latest;
-        host.persisted.write({ seenSeq });
-        chat.markRead(latest);
-      }
-      host.setUnread(0);
-    } else {
-      host.setUnread(messages.filter((m) => m.author === 'agent' && m.seq > seenSeq).length);
+    if (visible() && latest > seenSeq) {
+      seenSeq = latest;
+      persisted.write({ seenSeq });
+      tabs.post({ type: 'read', seq: latest });
+      chat.markRead(latest);
     }
+    host.setUnread(messages.filter((m) => m.author === 'agent' && m.seq > seenSeq).length);
   };
 
-  const publicMessage = (m: Message) => ({
-    id: m.id,
-    author: m.author === 'agent' ? ('agent' as const) : ('visitor' as const),
-    ...(m.agentName ? { agentName: m.agentName } : {}),
-    text: m.text,
-    createdAt: m.createdAt,
-  });
-
-  const chat = createChat(config.gateway, outbox, {
-    auth: () => ({
-      site: config.site,
-      ...(host.persisted.read().session ? { session: host.persisted.read().session } : {}),
-      page: { url: location.href, title: document.title },
-      locale: config.locale,
-    }),
-    onSession: (token) => host.persisted.write({ session: token }),
+  const chat = createChat(config.gateway, outbox, tabs, {
+    auth: () => {
+      const session = persisted.read().session;
+      return {
+        site: config.site,
+        ...(session ? { session } : {}),
+        page: { url: location.href, title: document.title },
+        locale: config.locale,
+      };
+    },
+    onSession: (session) => persisted.write({ session }),
     onMessage(m, live) {
       if (live && m.author !== 'system') host.emit('message', publicMessage(m));
-      if (live && m.author === 'agent' && !visible()) chime();
+      // One chime per message however many tabs are open: live messages reach every tab within milliseconds.
+      if (live && m.author === 'agent' && !visible()) tabs.once(`chime:${m.id}`, 10_000, chime);
     },
     onStatus: (status) => host.emit('status', { status }),
+    onPending: (queued) => persisted.write({ queued }),
     notice: (kind, code) => (kind === 'renewed' ? s.sessionRenewed : s.unavailable(code ?? '')),
   });
+
+  const unlisten = tabs.listen((m) => {
+    if (m.type === 'read' && m.seq > seenSeq) {
+      seenSeq = m.seq;
+      updateUnread();
+    }
+  });
+
+  // Single-page sites change the URL without a reload; tell the agents when the visitor moves on.
+  const onNavigate = () => {
+    if (location.href === page) return;
+    page = location.href;
+    chat.page({ url: page, title: document.title });
+  };
+  const nav = (window as { navigation?: EventTarget }).navigation;
+  nav?.addEventListener('navigatesuccess', onNavigate);
+  window.addEventListener('popstate', onNavigate);
+  window.addEventListener('hashchange', onNavigate);
 
   const unsubscribe = chat.subscribe(updateUnread);
   const offOpen = host.onOpenChange(updateUnread);
   document.addEventListener('visibilitychange', updateUnread);
 
-  render(h(Panel, { host, chat, strings: s, durable: () => outbox.durable }), host.panel);
+  render(h(Panel, { host, chat, strings: s }), host.panel);
 
   return {
     send: (text) => chat.send(text),
     async shutdown() {
-      host.persisted.clear();
-      await chat.reset();
+      persisted.clear();
       seenSeq = 0;
+      await chat.reset();
     },
     destroy() {
       if (destroyed) return;
       destroyed = true;
       unsubscribe();
       offOpen();
+      unlisten();
+      nav?.removeEventListener('navigatesuccess', onNavigate);
+      window.removeEventListener('popstate', onNavigate);
+      window.removeEventListener('hashchange', onNavigate);
       document.removeEventListener('visibilitychange', updateUnread);
       chat.destroy();
+      tabs.close();
       render(null, host.panel);
     },
+  };
+}
+
+function publicMessage(m: Message) {
+  return {
+    id: m.id,
+    author: m.author === 'agent' ? ('agent' as const) : ('visitor' as const),
+    ...(m.agentName ? { agentName: m.agentName } : {}),
+    text: m.text,
+    createdAt: m.createdAt,
   };
 }

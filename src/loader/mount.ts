@@ -116,8 +116,10 @@ export function mount(config: Config, loadApp: () => Promise<AppModule>): Parley
   document.body.append(dom.element);
 
   // A returning visitor reconnects once the page is loaded and the browser idle, so that agent replies that arrived
-  // meanwhile reach the badge; a first-time visitor who never opens the chat costs nothing more.
-  if (readPersisted(config.site).session && !config.open) {
+  // meanwhile reach the badge and queued messages are delivered; a first-time visitor who never opens the chat costs
+  // nothing more.
+  const persisted = readPersisted(config.site);
+  if ((persisted.session || persisted.queued) && !config.open) {
     const whenIdle = () => {
       const w = window as Window & { requestIdleCallback?: (fn: () => void, o?: object) => number };
       if (w.requestIdleCallback) {

@@ -9,8 +9,10 @@ export interface Persisted {
   session?: string;
   /** Unread agent messages. */
   unread?: number;
-  /** Highest agent message sequence number the visitor has seen (read or counted unread). */
+  /** Highest message sequence number the visitor has seen with the panel open. */
   seenSeq?: number;
+  /** Messages waiting in the outbox: the app must load at start-up to deliver them, even with no session yet. */
+  queued?: number;
 }
 
 export function persistedKey(site: string): string {

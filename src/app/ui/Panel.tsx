@@ -13,7 +13,6 @@ interface Props {
   host: Host;
   chat: Chat;
   strings: Strings;
-  durable: () => boolean;
 }
 
 interface State {
@@ -98,20 +97,26 @@ export class Panel extends Component<Props, State> {
     this.props.chat.typing(text.trim().length > 0);
   };
 
+  private sending = false;
+
+  /** The text leaves the composer only once it is safely in the outbox; a refusal keeps it there with the reason. */
   private submit = async () => {
     const { strings: s, chat } = this.props;
     const text = this.state.text.trim();
-    if (!text) return;
+    if (!text || this.sending) return;
     if (text.length > LIMITS.messageLength) return this.setState({ error: s.tooLong(LIMITS.messageLength) });
+    this.sending = true;
     try {
-      this.setState({ text: '', error: '' });
       await chat.send(text);
+      if (this.state.text.trim() === text) this.setState({ text: '', error: '' });
     } catch (err) {
-      this.setState({ text, error: err instanceof Error ? err.message : String(err) });
+      this.setState({ error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.sending = false;
     }
   };
 
-  override render({ host, strings: s, chat, durable }: Props, { chat: state, open, text, error, below }: State) {
+  override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
     const { config } = host;
     const online = state.status === 'online';
     const time = new Intl.DateTimeFormat(config.locale, { hour: 'numeric', minute: '2-digit' });
@@ -124,7 +129,7 @@ export class Panel extends Component<Props, State> {
             ? s.backOnline
             : '',
       state.notice ?? '',
-      durable() ? '' : s.notDurable,
+      state.durable ? '' : s.notDurable,
     ].filter(Boolean);
     // A polite live region announces agent messages and typing without reading the whole log again.
     const last = state.messages.at(-1);
