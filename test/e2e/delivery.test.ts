@@ -253,3 +253,54 @@ describe('several tabs', () => {
     await expect.poll(() => launcher(b).getAttribute('aria-label')).toBe('Open chat');
   });
 });
+
+describe('storage and logout', () => {
+  it('falls back to memory when IndexedDB fails, says so, and still delivers', async () => {
+    const ctx = await context();
+    await ctx.addInitScript(() => {
+      IDBFactory.prototype.open = () => {
+        throw new DOMException('IndexedDB is disabled', 'SecurityError');
+      };
+    });
+    const visitor = await openVisitor(ctx, gateway.url);
+    await visitor.send('kept in memory');
+    await visitor.panel
+      .getByText("This browser can't store messages, so unsent ones won't survive a reload.")
+      .waitFor();
+    await visitor.waitSent(1);
+    expect(await stored()).toEqual([['kept in memory']]);
+  });
+
+  it('shutdown() forgets the session, the history and the outbox; the next chat is a new conversation', async () => {
+    const ctx = await context();
+    const visitor = await openVisitor(ctx, gateway.url);
+    await visitor.send('before logout');
+    await visitor.waitSent(1);
+    await ctx.setOffline(true);
+    await visitor.send('queued at logout');
+    await visitor.log.locator('li.visitor.queued').waitFor();
+
+    await visitor.page.evaluate(() =>
+      (window as unknown as { Parley: { shutdown(): Promise<void> } }).Parley.shutdown(),
+    );
+    const left = await visitor.page.evaluate(async () => {
+      const outbox = await new Promise<number>((resolve) => {
+        const req = indexedDB.open('parley-demo');
+        req.onsuccess = () => {
+          const count = req.result.transaction('outbox').objectStore('outbox').count();
+          count.onsuccess = () => resolve(count.result);
+        };
+      });
+      return { outbox, storage: localStorage.getItem('parley:demo') };
+    });
+    expect(left.outbox).toBe(0);
+    expect(left.storage === null || !JSON.parse(left.storage).session).toBe(true);
+    expect(await visitor.bubbles()).toEqual([]);
+
+    await ctx.setOffline(false);
+    await visitor.send('after logout');
+    await visitor.waitSent(1);
+    expect(await stored()).toEqual(expect.arrayContaining([['before logout'], ['after logout']]));
+    expect(await stored()).toHaveLength(2);
+  });
+});
