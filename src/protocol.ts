@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'unauthorized'
   | 'origin_refused'
+  | 'identity_invalid'
   | 'storage_error'
   | 'internal';
 
@@ -82,6 +83,18 @@ export interface VisitorAuth {
   lastSeq?: number;
   page?: PageInfo;
   locale?: string;
+  /**
+   * Identifies a logged-in user of the site: a short-lived JWT (HS256) signed by the site's backend with the site's
+   * secret, with `sub` (user id), optional `name` and `email`, and `exp`. A valid one links this session to that
+   * user's conversation (on every device); an invalid one leaves the session anonymous (`welcome.userTokenRefused`).
+   */
+  userToken?: string;
+}
+
+export interface VerifiedUser {
+  id: string;
+  name?: string;
+  email?: string;
 }
 
 export interface VisitorWelcome {
@@ -89,6 +102,10 @@ export interface VisitorWelcome {
   session: string | null;
   /** Why a new session was issued although the widget presented one. */
   renewed?: 'session_unknown' | 'session_expired';
+  /** The verified user this session belongs to. */
+  user?: VerifiedUser;
+  /** The user token was refused (bad signature, expired, malformed, or no secret for this site); the session is anonymous. */
+  userTokenRefused?: { code: 'identity_invalid'; message: string };
   conversationId: string;
   status: ConversationStatus;
   presence: AgentStatus;
