@@ -10,6 +10,8 @@ export interface Config {
   /** True when the single agent's token was generated and must be printed. */
   generatedToken: boolean;
   origins: string[];
+  /** Per-site secrets that sign user tokens (identity verification); empty when `PARLEY_SITE_SECRETS` is unset. */
+  siteSecrets: Map<string, string>;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -23,6 +25,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`PARLEY_DB_SYNC must be "normal" or "full", got "${env.PARLEY_DB_SYNC}"`);
   }
   const agents = env.PARLEY_AGENTS?.trim() ? parseAgents(env.PARLEY_AGENTS) : undefined;
+  const siteSecrets = env.PARLEY_SITE_SECRETS?.trim() ? parseSiteSecrets(env.PARLEY_SITE_SECRETS) : new Map();
   return {
     port,
     host: env.HOST?.trim() || '127.0.0.1',
@@ -34,6 +37,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    siteSecrets,
   };
 }
 
@@ -55,4 +59,43 @@ export function parseAgents(value: string): AgentConfig[] {
     agents.push({ name, token });
   });
   return agents;
+}
+
+/** The shortest secret accepted for signing user tokens: HS256 wants at least 256 bits of key. */
+export const MIN_SITE_SECRET_LENGTH = 32;
+
+/** A site id as the widget sends it (`data-site`), minus `:`, which separates the site from its secret. */
+const SITE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Parses `site:secret,site:secret`. The secret is everything after the first colon (so a site id cannot contain one,
+ * and a secret cannot contain a comma) and must be at least `MIN_SITE_SECRET_LENGTH` characters. Errors name the
+ * entry and the site, never the secret.
+ */
+export function parseSiteSecrets(value: string): Map<string, string> {
+  const secrets = new Map<string, string>();
+  const entries = value.split(',').map((entry) => entry.trim());
+  entries.forEach((entry, index) => {
+    const colon = entry.indexOf(':');
+    const site = colon === -1 ? '' : entry.slice(0, colon).trim();
+    const secret = colon === -1 ? '' : entry.slice(colon + 1).trim();
+    if (!site || !secret) {
+      throw new Error(
+        `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: expected site:secret, e.g. acme:<${MIN_SITE_SECRET_LENGTH}+ random characters>`,
+      );
+    }
+    if (!SITE_ID.test(site)) {
+      throw new Error(
+        `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: the site must be 1 to 64 characters of A-Z a-z 0-9 . _ -`,
+      );
+    }
+    if (secret.length < MIN_SITE_SECRET_LENGTH) {
+      throw new Error(
+        `PARLEY_SITE_SECRETS: the secret of site "${site}" is too short: use at least ${MIN_SITE_SECRET_LENGTH} random characters (e.g. openssl rand -base64 32)`,
+      );
+    }
+    if (secrets.has(site)) throw new Error(`PARLEY_SITE_SECRETS names site "${site}" twice`);
+    secrets.set(site, secret);
+  });
+  return secrets;
 }

@@ -4,6 +4,7 @@ import type {
   AgentServerEvents,
   ConversationSummary,
   ErrorCode,
+  VerifiedUser,
   VisitorClientEvents,
   VisitorServerEvents,
   VisitorWelcome,
@@ -21,6 +22,12 @@ export interface VisitorData {
   renewed?: VisitorWelcome['renewed'];
   /** Catch-up starts after this seq. */
   lastSeq: number;
+  /** The verified user the session leads to. */
+  user?: VerifiedUser;
+  /** Why the presented user token was refused. */
+  userTokenRefused?: VisitorWelcome['userTokenRefused'];
+  /** The visitor became verified or its name or email changed in this handshake. */
+  identityChanged: boolean;
 }
 
 export interface AgentData {

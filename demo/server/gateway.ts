@@ -5,6 +5,7 @@ import { LIMITS, NAMESPACE } from '../../src/protocol';
 import { type AgentConfig, setupAgents } from './agents';
 import type { AgentNamespace, GatewayContext, VisitorNamespace } from './context';
 import { createHttpHandler } from './http';
+import { createIdentityVerifier } from './identity';
 import { createLogger, type Logger } from './log';
 import { createPresence } from './presence';
 import { openSqliteStore } from './store/sqlite';
@@ -27,6 +28,11 @@ export interface GatewayOptions {
   /** See `SqliteStoreOptions.sync`. */
   dbSync?: 'normal' | 'full';
   logger?: Logger;
+  /**
+   * Per-site secrets (at least 32 characters) that sign user tokens (`auth.userToken`, HS256). A site without one
+   * cannot identify users: its tokens are refused and its visitors stay anonymous. Never logged.
+   */
+  siteSecrets?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
   /** Per visitor socket: `burst` events at once, then `perSecond`. `false` disables. Default 200 then 20/s. */
   rateLimit?: { burst: number; perSecond: number } | false;
 }
@@ -45,6 +51,10 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? createLogger();
   checkAgents(options.agents);
+  const secrets = options.siteSecrets ?? new Map<string, string>();
+  const verifyUser = createIdentityVerifier(
+    secrets instanceof Map ? secrets : new Map(Object.entries(secrets as Record<string, string>)),
+  );
   const origins = (options.origins ?? []).map(normalizeOrigin);
   const anyOrigin = origins.includes('*');
   const allowed = new Set(origins);
@@ -96,7 +106,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     track,
     closing: false,
   };
-  setupVisitors(ctx, { originAllowed, rateLimit: options.rateLimit ?? { burst: 200, perSecond: 20 } });
+  setupVisitors(ctx, { originAllowed, rateLimit: options.rateLimit ?? { burst: 200, perSecond: 20 }, verifyUser });
   setupAgents(ctx, options.agents);
 
   // The default namespace serves nothing; refuse it rather than hold idle sockets.

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       dbSync: config.dbSync,
       agents: config.agents,
       origins: config.origins,
+      siteSecrets: config.siteSecrets,
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

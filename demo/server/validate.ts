@@ -50,6 +50,8 @@ export const VisitorAuthSchema = v.object({
   // Descriptive details must not cost the visitor their connection: a bad one is dropped.
   page: v.fallback(v.optional(page), undefined),
   locale: v.fallback(v.optional(locale), undefined),
+  // Checked by `identity.ts`, not here: a bad user token leaves the session anonymous but never refuses it.
+  userToken: v.optional(v.unknown()),
 });
 
 export const AgentAuthSchema = v.object({

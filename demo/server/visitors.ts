@@ -1,14 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { VisitorClientEvents, VisitorWelcome } from '../../src/protocol';
+import type { VerifiedUser, VisitorClientEvents, VisitorWelcome } from '../../src/protocol';
 import {
   AGENTS_ROOM,
   conversationRoom,
   type GatewayContext,
   pushSummary,
   refusal,
+  type VisitorData,
   type VisitorSocket,
 } from './context';
 import { register } from './handle';
+import type { IdentityVerifier } from './identity';
 import { createBucket } from './rate';
 import { resolveSession } from './sessions';
 import { visitorLabel } from './store/types';
@@ -18,6 +20,8 @@ export interface VisitorOptions {
   originAllowed(headers: IncomingHttpHeaders): boolean;
   /** Per-socket budget of client events; `false` disables it. */
   rateLimit: { burst: number; perSecond: number } | false;
+  /** Checks `auth.userToken` against the site's secret. */
+  verifyUser: IdentityVerifier;
 }
 
 /** Installs the `/visitor` namespace: handshake checks, session resolution, catch-up and the visitor's events. */
@@ -30,35 +34,54 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
     }
     const auth = parse(VisitorAuthSchema, socket.handshake.auth);
     if (!auth.ok) return next(refusal(auth.code, auth.message));
-    const { session, site, page, locale, lastSeq } = auth.value;
+    const { session, site, page, locale, lastSeq, userToken } = auth.value;
     const userAgent = headers['user-agent']?.slice(0, 512);
-    ctx
-      .track(
-        resolveSession(ctx.store, {
-          token: session ?? undefined,
-          site,
-          meta: { page, locale, userAgent },
-          now: Date.now(),
-        }),
-      )
-      .then(
-        (resolved) => {
-          socket.data = {
-            visitorId: resolved.session.visitorId,
-            conversationId: resolved.session.conversationId,
-            label: visitorLabel(resolved.session.visitorId),
-            token: resolved.token,
-            renewed: resolved.renewed,
-            // A new session's conversation is empty; the presented lastSeq belonged to another one.
-            lastSeq: resolved.token === null ? (lastSeq ?? 0) : 0,
-          };
-          next();
-        },
-        (err: unknown) => {
-          ctx.logger.error('session resolution failed', { err });
-          next(refusal('storage_error', 'could not open the session; retry later'));
-        },
-      );
+    const handshake = async () => {
+      // No token (or an empty one) is an anonymous visitor; a refused one is treated exactly the same, plus a reason.
+      let user: VerifiedUser | undefined;
+      let userTokenRefused: VisitorData['userTokenRefused'];
+      if (userToken !== undefined && userToken !== null && userToken !== '') {
+        const identity = await options.verifyUser(site, userToken);
+        if (identity.ok) {
+          user = identity.user;
+        } else {
+          userTokenRefused = { code: identity.code, message: identity.message };
+          ctx.logger.info('user token refused', { site, reason: identity.message });
+        }
+      }
+      const resolved = await resolveSession(ctx.store, {
+        token: session ?? undefined,
+        site,
+        meta: { page, locale, userAgent },
+        now: Date.now(),
+        user,
+      });
+      const data: VisitorData = {
+        visitorId: resolved.session.visitorId,
+        conversationId: resolved.session.conversationId,
+        label: visitorLabel(resolved.session.visitorId),
+        token: resolved.token,
+        renewed: resolved.renewed,
+        // The presented lastSeq counts in the conversation the widget had; a new or re-pointed session leads to
+        // another one (the widget resets its list when `welcome.conversationId` differs).
+        lastSeq: resolved.switched ? 0 : (lastSeq ?? 0),
+        identityChanged: resolved.identityChanged,
+      };
+      if (resolved.session.user) data.user = resolved.session.user;
+      if (userTokenRefused) data.userTokenRefused = userTokenRefused;
+      if (user) ctx.logger.debug('visitor identified', { site, visitor: data.visitorId, switched: resolved.switched });
+      return data;
+    };
+    ctx.track(handshake()).then(
+      (data) => {
+        socket.data = data;
+        next();
+      },
+      (err: unknown) => {
+        ctx.logger.error('session resolution failed', { err });
+        next(refusal('storage_error', 'could not open the session; retry later'));
+      },
+    );
   });
 
   ctx.visitors.on('connection', (socket) => onConnection(ctx, socket, options));
@@ -128,7 +151,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
 }
 
 async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string, firstTab: boolean): Promise<void> {
-  const { conversationId, token, renewed, lastSeq } = socket.data;
+  const { conversationId, token, renewed, lastSeq, user, userTokenRefused, identityChanged } = socket.data;
   // Join before reading the catch-up: a message stored in between is then broadcast to this socket rather than
   // lost (at worst it arrives twice, and the widget deduplicates by seq).
   await socket.join(room);
@@ -146,7 +169,10 @@ async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string,
     more: page.more,
   };
   if (renewed) w.renewed = renewed;
+  if (user) w.user = user;
+  if (userTokenRefused) w.userTokenRefused = userTokenRefused;
   socket.emit('welcome', w);
   socket.data.token = null;
-  if (firstTab) await pushSummary(ctx, conversationId);
+  // A newly verified visitor, or a new name or email, must reach the console even when another device is online.
+  if (firstTab || identityChanged) await pushSummary(ctx, conversationId);
 }

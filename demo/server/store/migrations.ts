@@ -54,6 +54,12 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (conversation_id, author, client_id)
   );
   `,
+  // Identity verification: a visitor may be linked to one user of its site, and a user to at most one visitor per
+  // site, so the conversation follows the user across devices. NULL (anonymous) is allowed on any number of rows.
+  `
+  ALTER TABLE visitors ADD COLUMN user_id TEXT;
+  CREATE UNIQUE INDEX visitors_site_user ON visitors(site, user_id) WHERE user_id IS NOT NULL;
+  `,
 ];
 
 /** Brings the schema up to date in one immediate transaction, so two processes starting together cannot both migrate. */

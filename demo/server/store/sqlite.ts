@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Author, type ConversationStatus, LIMITS, type Message } from '../../../src/protocol';
+import { type Author, type ConversationStatus, LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 import { migrate } from './migrations';
 import {
   type AppendResult,
+  type IdentifiedSession,
   type ListOptions,
   type MessagePage,
   type NewMessage,
@@ -59,6 +60,14 @@ interface SessionRow {
   site: string;
   created_at: number;
   last_seen_at: number;
+  user_id: string | null;
+  name: string | null;
+  email: string | null;
+}
+
+interface UserVisitorRow {
+  visitor_id: string;
+  conversation_id: string;
 }
 
 interface SummaryRow {
@@ -110,8 +119,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const q = {
     insertVisitor: db.prepare(
-      `INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, created_at)
-       VALUES (@id, @site, @pageUrl, @pageTitle, @locale, @userAgent, @now)`,
+      `INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, user_id, name, email, verified, created_at)
+       VALUES (@id, @site, @pageUrl, @pageTitle, @locale, @userAgent, @userId, @name, @email, @verified, @now)`,
     ),
     insertConversation: db.prepare(
       `INSERT INTO conversations (id, visitor_id, site, last_activity_at, created_at)
@@ -121,7 +130,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       'INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES (@tokenHash, @visitorId, @now, @now)',
     ),
     findSession: db.prepare<[string], SessionRow>(
-      `SELECT s.token_hash, s.visitor_id, c.id AS conversation_id, v.site, s.created_at, s.last_seen_at
+      `SELECT s.token_hash, s.visitor_id, c.id AS conversation_id, v.site, s.created_at, s.last_seen_at,
+              v.user_id, v.name, v.email
          FROM sessions s
          JOIN visitors v ON v.id = s.visitor_id
          JOIN conversations c ON c.visitor_id = s.visitor_id
@@ -131,6 +141,21 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       'UPDATE sessions SET last_seen_at = max(last_seen_at, @now) WHERE token_hash = @tokenHash',
     ),
     deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
+    pointSession: db.prepare('UPDATE sessions SET visitor_id = @visitorId WHERE token_hash = @tokenHash'),
+    visitorByUser: db.prepare<[string, string], UserVisitorRow>(
+      `SELECT v.id AS visitor_id, c.id AS conversation_id
+         FROM visitors v JOIN conversations c ON c.visitor_id = v.id
+        WHERE v.site = ? AND v.user_id = ?`,
+    ),
+    linkVisitor: db.prepare(
+      `UPDATE visitors SET user_id = @userId, verified = 1, name = @name, email = @email
+        WHERE id = @id AND user_id IS NULL`,
+    ),
+    // Touches the row only when something changed, so `changes` says whether agents need a new summary.
+    updateUser: db.prepare(
+      `UPDATE visitors SET name = @name, email = @email, verified = 1
+        WHERE id = @id AND user_id = @userId AND (name IS NOT @name OR email IS NOT @email OR verified = 0)`,
+    ),
     updateVisitor: db.prepare(
       `UPDATE visitors SET
          page_url = coalesce(@pageUrl, page_url),
@@ -175,15 +200,62 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ),
   };
 
-  const createSession = db.transaction((input: NewSession): SessionRecord => {
+  /** A visitor (anonymous, or linked to `user`) and their conversation; `(site, user)` must not be linked yet. */
+  const insertVisitor = (site: string, meta: VisitorMeta, at: number, user?: VerifiedUser) => {
     const visitorId = randomUUID();
     const conversationId = randomUUID();
-    const { tokenHash, site, now: at } = input;
-    q.insertVisitor.run({ id: visitorId, site, now: at, ...metaParams(input.meta) });
+    q.insertVisitor.run({ id: visitorId, site, now: at, ...metaParams(meta), ...userParams(user) });
     q.insertConversation.run({ id: conversationId, visitorId, site, now: at });
+    return { visitorId, conversationId };
+  };
+
+  const createSession = db.transaction((input: NewSession): SessionRecord => {
+    const { tokenHash, site, now: at } = input;
+    const { visitorId, conversationId } = insertVisitor(site, input.meta, at);
     q.insertSession.run({ tokenHash, visitorId, now: at });
     return { tokenHash, visitorId, conversationId, site, createdAt: at, lastSeenAt: at };
   });
+
+  // The identity transactions run IMMEDIATE: the write lock is held from the lookup of the user's visitor to the
+  // link, so two connections (or processes) identifying the same new user cannot both create a visitor; the unique
+  // index on (site, user_id) would refuse the second one anyway.
+  const createUserSession = db.transaction((input: NewSession & { user: VerifiedUser }): IdentifiedSession => {
+    const { tokenHash, site, user, now: at } = input;
+    const owner = q.visitorByUser.get(site, user.id);
+    let updated = true;
+    if (owner) {
+      updated = q.updateUser.run({ id: owner.visitor_id, ...userParams(user) }).changes > 0;
+      q.updateVisitor.run({ id: owner.visitor_id, ...metaParams(input.meta) });
+      q.insertSession.run({ tokenHash, visitorId: owner.visitor_id, now: at });
+    } else {
+      const { visitorId } = insertVisitor(site, input.meta, at, user);
+      q.insertSession.run({ tokenHash, visitorId, now: at });
+    }
+    return { session: sessionOrThrow(tokenHash), updated };
+  });
+
+  const identifySession = db.transaction((tokenHash: string, user: VerifiedUser): IdentifiedSession => {
+    const current = sessionOrThrow(tokenHash);
+    const owner = q.visitorByUser.get(current.site, user.id);
+    let updated = true;
+    if (owner) {
+      if (owner.visitor_id !== current.visitorId) q.pointSession.run({ tokenHash, visitorId: owner.visitor_id });
+      updated = q.updateUser.run({ id: owner.visitor_id, ...userParams(user) }).changes > 0;
+    } else if (current.user === undefined) {
+      q.linkVisitor.run({ id: current.visitorId, ...userParams(user) });
+    } else {
+      // The session's visitor is another user's: this user gets a conversation of their own, never that one.
+      const { visitorId } = insertVisitor(current.site, {}, now(), user);
+      q.pointSession.run({ tokenHash, visitorId });
+    }
+    return { session: sessionOrThrow(tokenHash), updated };
+  });
+
+  const sessionOrThrow = (tokenHash: string): SessionRecord => {
+    const row = q.findSession.get(tokenHash);
+    if (!row) throw new NotFoundError('session not found');
+    return toSession(row);
+  };
 
   // Reading the head, bumping last_seq and inserting happen in one transaction: seq stays gap-free and a failed
   // insert rolls the counter back.
@@ -232,6 +304,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       };
     },
     createSession: (input) => guard(() => createSession.immediate(input)),
+    createUserSession: (input) => guard(() => createUserSession.immediate(input)),
+    identifySession: (tokenHash, user) => guard(() => identifySession.immediate(tokenHash, user)),
+    findVisitorByUser: (site, userId) =>
+      guard(() => {
+        const row = q.visitorByUser.get(site, userId);
+        return row && { visitorId: row.visitor_id, conversationId: row.conversation_id };
+      }),
     findSession: (tokenHash) =>
       guard(() => {
         const row = q.findSession.get(tokenHash);
@@ -298,6 +377,16 @@ function metaParams(meta: VisitorMeta) {
   };
 }
 
+/** Columns of a visitor's link to a user; an anonymous visitor has none. */
+function userParams(user: VerifiedUser | undefined) {
+  return {
+    userId: user?.id ?? null,
+    name: user?.name ?? null,
+    email: user?.email ?? null,
+    verified: user ? 1 : 0,
+  };
+}
+
 function toMessage(row: MessageRow): Message {
   const message: Message = {
     id: row.id,
@@ -313,7 +402,7 @@ function toMessage(row: MessageRow): Message {
 }
 
 function toSession(row: SessionRow): SessionRecord {
-  return {
+  const session: SessionRecord = {
     tokenHash: row.token_hash,
     visitorId: row.visitor_id,
     conversationId: row.conversation_id,
@@ -321,6 +410,13 @@ function toSession(row: SessionRow): SessionRecord {
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
   };
+  if (row.user_id !== null) {
+    const user: VerifiedUser = { id: row.user_id };
+    if (row.name !== null) user.name = row.name;
+    if (row.email !== null) user.email = row.email;
+    session.user = user;
+  }
+  return session;
 }
 
 function toSummary(row: SummaryRow): StoredSummary {

@@ -5,6 +5,7 @@ import type {
   Message,
   PageInfo,
   SendResult,
+  VerifiedUser,
   VisitorInfo,
 } from '../../../src/protocol';
 
@@ -16,6 +17,25 @@ import type {
 export interface Store {
   /** Creates a visitor, their one conversation and a session for `tokenHash`, atomically. */
   createSession(input: NewSession): Promise<SessionRecord>;
+  /**
+   * Creates a session for `tokenHash` that leads to the visitor linked to (`site`, `user.id`), atomically: that
+   * visitor when there is one (its name and email updated from `user`, its page, locale and browser from `meta`), otherwise a new visitor linked to the user,
+   * with their conversation. Two devices of a new user racing here end up on one visitor: the schema has a unique
+   * index on (site, user_id); SQLite holds its write lock from lookup to insert, and a store without that guarantee
+   * (Postgres) must catch the unique violation and retry the lookup. The same holds for `identifySession`.
+   */
+  createUserSession(input: NewSession & { user: VerifiedUser }): Promise<IdentifiedSession>;
+  /**
+   * Makes the existing session `tokenHash` lead to `user`'s visitor of the session's site, atomically:
+   * - a visitor is already linked to the user: the session is pointed at it (the conversation follows the user
+   *   across devices); the visitor the session led to before keeps its conversation, untouched;
+   * - none is: the session's own visitor is linked to the user (its conversation kept), unless it is linked to another
+   *   user, in which case a new visitor and conversation are created for `user` and the session pointed there.
+   * Name and email are set from `user` (absent ones cleared). Rejects with `NotFoundError` when there is no session.
+   */
+  identifySession(tokenHash: string, user: VerifiedUser): Promise<IdentifiedSession>;
+  /** The visitor linked to (`site`, `userId`), if any. */
+  findVisitorByUser(site: string, userId: string): Promise<{ visitorId: string; conversationId: string } | undefined>;
   findSession(tokenHash: string): Promise<SessionRecord | undefined>;
   /** Records use of a session; expiry is measured from the last use. */
   touchSession(tokenHash: string, now: number): Promise<void>;
@@ -62,6 +82,14 @@ export interface SessionRecord {
   site: string;
   createdAt: number;
   lastSeenAt: number;
+  /** The site's user the session's visitor is linked to (identity verified); absent for an anonymous visitor. */
+  user?: VerifiedUser;
+}
+
+export interface IdentifiedSession {
+  session: SessionRecord;
+  /** The visitor became verified or its name or email changed: agents need a fresh summary. */
+  updated: boolean;
 }
 
 export interface NewMessage {

@@ -23,6 +23,7 @@ describe('configuration', () => {
       dbSync: 'normal',
       generatedToken: true,
       origins: [],
+      siteSecrets: new Map(),
     });
     expect(config.agents).toHaveLength(1);
     expect(config.agents[0]!.name).toBe('Agent');
@@ -38,6 +39,7 @@ describe('configuration', () => {
       PARLEY_DB_SYNC: 'FULL',
       PARLEY_AGENTS: 'Ana:s3cret, Ben:t0k:en',
       PARLEY_ORIGINS: 'https://a.example, https://b.example,',
+      PARLEY_SITE_SECRETS: `acme:${'a'.repeat(32)}, shop.example:${'b:c'.repeat(11)}`,
     });
     expect(config).toEqual({
       port: 0,
@@ -50,6 +52,10 @@ describe('configuration', () => {
       ],
       generatedToken: false,
       origins: ['https://a.example', 'https://b.example'],
+      siteSecrets: new Map([
+        ['acme', 'a'.repeat(32)],
+        ['shop.example', 'b:c'.repeat(11)],
+      ]),
     });
   });
 
