@@ -5,7 +5,6 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants } from 'node:zlib';
-import { gzipAsync } from '@gfx/zopfli';
 import * as esbuild from 'esbuild';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
@@ -25,26 +24,50 @@ export const BUDGETS = {
 };
 
 /**
+ * Loads Zopfli once. Its Emscripten glue installs process-wide 'uncaughtException' and 'unhandledRejection' handlers
+ * that print its whole source on any later error; they are removed again so build errors stay readable.
+ */
+let zopfliModule;
+async function zopfli() {
+  if (!zopfliModule) {
+    const before = ['uncaughtException', 'unhandledRejection'].map((e) => [e, process.listeners(e)]);
+    zopfliModule = await import('@gfx/zopfli');
+    for (const [event, keep] of before)
+      for (const listener of process.listeners(event)) if (!keep.includes(listener)) process.off(event, listener);
+  }
+  return zopfliModule;
+}
+
+/**
  * Compresses a browser asset the way the gateway serves it. Gzip comes from Zopfli, which writes standard gzip about
  * 4% smaller than zlib's best; only clients without brotli ever receive it.
  */
 export async function compress(buf) {
   return {
-    gzip: Buffer.from(await gzipAsync(buf, { numiterations: 15 })),
+    gzip: Buffer.from(await (await zopfli()).gzipAsync(buf, { numiterations: 15 })),
     brotli: brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
   };
 }
 
-/** Returns the budget violations, as messages, for the measured widget files. */
+/**
+ * Returns the budget violations, as messages, for the measured widget files. Files marked `alternative` (the panel's
+ * strings, one chunk per language) are alternatives of which a visitor loads one: the largest counts.
+ */
 export function checkBudgets(widgetFiles, budgets = BUDGETS) {
-  const first = widgetFiles.find((f) => f.name === 'parley.js');
-  const total = widgetFiles.reduce((sum, f) => sum + f.gzip, 0);
   const errors = [];
+  const first = widgetFiles.find((f) => f.name === 'parley.js');
   if (!first) errors.push('dist/parley.js is missing');
   else if (first.gzip > budgets.firstLoad)
     errors.push(`first load (parley.js) is ${first.gzip} B gzip, over its budget of ${budgets.firstLoad} B`);
+  const total = widgetTotal(widgetFiles, 'gzip');
   if (total > budgets.total) errors.push(`whole widget is ${total} B gzip, over its budget of ${budgets.total} B`);
   return errors;
+}
+
+/** What one visitor downloads: every file, and of the alternatives only the largest. */
+function widgetTotal(files, key) {
+  const always = files.filter((f) => !f.alternative).reduce((sum, f) => sum + f[key], 0);
+  return always + Math.max(0, ...files.filter((f) => f.alternative).map((f) => f[key]));
 }
 
 const kb = (n) => `${(n / 1024).toFixed(2)} KB`.padStart(10);
@@ -90,6 +113,35 @@ const websocketOnly = {
       resolveDir: path.dirname(args.path),
       loader: 'js',
     }));
+    // Methods of the two Socket classes the widget never calls (catch-all listeners, volatile and compressed emits,
+    // the retry queue, and probing an upgrade: the widget starts on WebSocket with upgrade: false). A class cannot be
+    // tree-shaken, so they are cut from the source; a method that is not found fails the build, so an upgraded
+    // socket.io-client cannot be trimmed silently wrong. The end-to-end tests run this trimmed bundle.
+    const unused = {
+      'socket.io-client': [
+        '_addToQueue',
+        'compress',
+        'volatile',
+        'onAny',
+        'prependAny',
+        'offAny',
+        'listenersAny',
+        'onAnyOutgoing',
+        'prependAnyOutgoing',
+        'offAnyOutgoing',
+        'listenersAnyOutgoing',
+      ],
+      'engine.io-client': ['_probe'],
+    };
+    build.onLoad({ filter: /(socket|engine)\.io-client[\\/]build[\\/]esm[\\/]socket\.js$/ }, async (args) => {
+      const pkg = args.path.includes('socket.io-client') ? 'socket.io-client' : 'engine.io-client';
+      return { contents: stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path), loader: 'js' };
+    });
+    // The widget creates its own Manager; io(), its connection cache and its URL parsing are never used.
+    build.onLoad({ filter: /socket\.io-client[\\/]build[\\/]esm[\\/]index\.js$/ }, () => ({
+      contents: 'export { Manager } from "./manager.js";',
+      loader: 'js',
+    }));
     // Parley's protocol is JSON only: no binary attachments to detect, split or reassemble.
     build.onLoad({ filter: /socket\.io-parser[\\/]build[\\/]esm[\\/]is-binary\.js$/ }, () => ({
       contents: 'export const isBinary = () => false, hasBinary = () => false;',
@@ -128,6 +180,33 @@ const websocketOnly = {
   },
 };
 
+/** Removes class methods (4-space indented, as in the packages' compiled ESM) by name. */
+function stripMethods(source, names, file) {
+  const lines = source.split('\n');
+  for (const name of names) {
+    const start = lines.findIndex((l) => new RegExp(`^    (get )?${name}\\(`).test(l));
+    const end = lines.findIndex((l, i) => i > start && l === '    }');
+    if (start < 0 || end < 0) throw new Error(`${file}: method ${name} not found; revisit the websocket-only trimming`);
+    lines.splice(start, end - start + 1);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The widget's JSX compiles to classic `h()` calls, which are smaller than the automatic runtime's `jsx()` (no
+ * `children` keys, no runtime module), and `h` is in Preact's core, which the widget ships anyway. Only the panel's
+ * components get the import, so the language chunks do not depend on Preact.
+ */
+const classicJsx = {
+  name: 'classic-jsx',
+  setup(build) {
+    build.onLoad({ filter: /src[\\/]app[\\/]ui[\\/][^\\/]+\.tsx$/ }, (args) => ({
+      contents: `import { h, Fragment } from 'preact';\n${readFileSync(args.path, 'utf8')}`,
+      loader: 'tsx',
+    }));
+  },
+};
+
 const browserTarget = ['chrome100', 'edge100', 'firefox100', 'safari15.4'];
 const common = {
   bundle: true,
@@ -152,8 +231,20 @@ function widgetOptions(minify) {
       target: browserTarget,
       entryNames: '[name]-[hash]',
       chunkNames: '[name]-[hash]',
+      // ES modules are always decoded as UTF-8, so their text need not be escaped (parley.js, a classic script
+      // that a site may serve without a charset, keeps its \u escapes).
+      charset: 'utf8',
+      // tsconfig.json's JSX settings (automatic runtime, for the console) would win over build options.
+      tsconfigRaw: {
+        compilerOptions: {
+          jsx: 'react',
+          jsxFactory: 'h',
+          jsxFragmentFactory: 'Fragment',
+          useDefineForClassFields: true,
+        },
+      },
       metafile: true,
-      plugins: [cssText, websocketOnly],
+      plugins: [cssText, websocketOnly, classicJsx],
     },
   ];
 }
@@ -203,6 +294,15 @@ const consoleOptions = {
   target: browserTarget,
 };
 
+/** Output files that hold one language's strings. */
+function localeChunks(metafile) {
+  return new Set(
+    Object.entries(metafile.outputs)
+      .filter(([, o]) => o.entryPoint?.startsWith('src/locales/'))
+      .map(([file]) => path.relative(outRoot, file).split(path.sep).join('/')),
+  );
+}
+
 function appChunkName(metafile) {
   const entry = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === 'src/app/index.ts');
   if (!entry) throw new Error('app entry missing from the build output');
@@ -230,16 +330,23 @@ async function precompress(files) {
   );
 }
 
-function report(sizes) {
-  const widget = sizes.filter((r) => r.name === 'parley.js' || r.name.startsWith('chunks'));
-  const rows = sizes;
+function report(sizes, alternatives) {
+  const widget = sizes
+    .filter((r) => r.name === 'parley.js' || r.name.startsWith('chunks'))
+    .map((r) => (alternatives.has(r.name) ? { ...r, alternative: true } : r));
+  const rows = widget.concat(sizes.filter((r) => !widget.some((w) => w.name === r.name)));
   const width = Math.max(...rows.map((r) => r.name.length), 20);
   console.log(
     `\n${'output (as served)'.padEnd(width)} ${'raw'.padStart(10)} ${'gzip'.padStart(10)} ${'brotli'.padStart(10)}`,
   );
-  for (const r of rows) console.log(`${r.name.padEnd(width)} ${kb(r.raw)} ${kb(r.gzip)} ${kb(r.brotli)}`);
-  const sum = (k) => widget.reduce((s, r) => s + r[k], 0);
-  console.log(`${'widget total'.padEnd(width)} ${kb(sum('raw'))} ${kb(sum('gzip'))} ${kb(sum('brotli'))}`);
+  for (const r of rows)
+    console.log(
+      `${r.name.padEnd(width)} ${kb(r.raw)} ${kb(r.gzip)} ${kb(r.brotli)}${r.alternative ? '  (one language)' : ''}`,
+    );
+  const sum = (k) => widgetTotal(widget, k);
+  console.log(
+    `${'widget total'.padEnd(width)} ${kb(sum('raw'))} ${kb(sum('gzip'))} ${kb(sum('brotli'))}  (largest language)`,
+  );
   console.log(`budgets (gzip): first load ${kb(BUDGETS.firstLoad).trim()}, whole widget ${kb(BUDGETS.total).trim()}\n`);
   return checkBudgets(widget);
 }
@@ -256,7 +363,8 @@ async function buildAll() {
   copyPages();
   await emitTypes();
   const assets = (dir) => listFiles(path.join(dist, dir), (f) => /\.(js|css)$/.test(f));
-  return report(await precompress([path.join(dist, 'parley.js'), ...assets('chunks'), ...assets('console')]));
+  const sizes = await precompress([path.join(dist, 'parley.js'), ...assets('chunks'), ...assets('console')]);
+  return report(sizes, localeChunks(app.metafile));
 }
 
 /** Declarations for the ESM build, from the TypeScript compiler itself. */
@@ -295,7 +403,7 @@ async function watch() {
   const app = await esbuild.context({
     ...widgetOptions(false)[0],
     entryNames: '[name]',
-    plugins: [cssText, websocketOnly, onEnd('widget chunks')],
+    plugins: [cssText, websocketOnly, classicJsx, onEnd('widget chunks')],
   });
   const contexts = [
     app,

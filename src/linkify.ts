@@ -27,24 +27,18 @@ export function safeHttpUrl(raw: string | undefined): string | null {
   return raw ? safeUrl(raw, new Set(['http:', 'https:'])) : null;
 }
 
+const CLOSING: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+
 /** Drops trailing punctuation and unbalanced closing brackets, so "(see https://x.io/a)." links only the URL. */
 function trimCandidate(candidate: string): string {
-  let s = candidate;
-  for (;;) {
-    const before = s;
-    s = s.replace(TRAILING, '');
-    const last = s.at(-1);
-    const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-    const open = last ? pairs[last] : undefined;
-    if (last && open && count(s, last) > count(s, open)) s = s.slice(0, -1);
-    if (s === before) return s;
+  for (let s = candidate; ; ) {
+    let t = s.replace(TRAILING, '');
+    const last = t.at(-1) ?? '';
+    const open = CLOSING[last];
+    if (open && t.split(last).length > t.split(open).length) t = t.slice(0, -1);
+    if (t === s) return s;
+    s = t;
   }
-}
-
-function count(s: string, ch: string): number {
-  let n = 0;
-  for (const c of s) if (c === ch) n++;
-  return n;
 }
 
 /** Splits message text into text and link tokens; only http:, https: and mailto: URLs become links. */

@@ -115,6 +115,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   const manager = new Manager(gateway, {
     // WebSocket only: no long-polling round trips and no sticky sessions needed behind a load balancer.
     transports: ['websocket'],
+    upgrade: false,
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
     randomizationFactor: 0.5,

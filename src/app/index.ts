@@ -9,14 +9,14 @@ import { createChat } from './chat';
 import { createOutbox } from './outbox';
 import panelCss from './panel.css' with { type: 'text' };
 import { chime } from './sound';
-import { stringsFor } from './strings';
+import { loadStrings } from './strings';
 import { createTabs } from './tabs';
 import { Panel } from './ui/Panel';
 
-export function start(host: Host): App {
+export async function start(host: Host): Promise<App> {
   const { config, persisted } = host;
-  const s = stringsFor(config.locale);
   host.adoptStyles(panelCss);
+  const s = await loadStrings(host.lang);
   const tabs = createTabs(config.site);
   const outbox = createOutbox(config.site, (err) => console.warn('[parley] storage unavailable, using memory:', err));
   let seenSeq = persisted.read().seenSeq ?? 0;

@@ -1,4 +1,6 @@
-import type { LauncherStrings } from './strings';
+import { CHAT_ICON, CLOSE_ICON } from '../icons';
+import { isRtl } from '../locales';
+import type { LauncherStrings } from '../locales/types';
 import type { Config } from './types';
 
 /** Creates an element (HTML, or SVG with `svg: true`) with attributes. */
@@ -16,10 +18,6 @@ export function icon(d: string, className: string): SVGElement {
   svg.append(el('path', { d }, true));
   return svg;
 }
-
-const CHAT_ICON =
-  'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z';
-export const CLOSE_ICON = 'M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z';
 
 /**
  * Styles go into the shadow root only. Constructable stylesheets work under a strict `style-src 'self'` CSP; where
@@ -56,14 +54,15 @@ export interface WidgetDom {
   badge: HTMLElement;
 }
 
-export function createDom(config: Config, strings: LauncherStrings): WidgetDom {
+export function createDom(config: Config, lang: string, strings: LauncherStrings): WidgetDom {
   const element = document.createElement('parley-chat');
   const root = element.attachShadow({ mode: 'open' });
   const frame = el('div', {
     class: 'frame',
     'data-position': config.position,
     'data-theme': config.theme,
-    lang: config.locale,
+    lang,
+    dir: isRtl(lang) ? 'rtl' : 'ltr',
   });
   const panel = el('div', { class: 'panel-slot', id: 'parley-panel' });
   const launcher = el('button', {

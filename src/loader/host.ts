@@ -5,6 +5,8 @@ import type { Config } from './types';
 /** What the loader hands to the lazily loaded app: the only coupling between the two halves of the widget. */
 export interface Host {
   config: Config;
+  /** The widget's language, one of `src/locales`. */
+  lang: string;
   root: ShadowRoot;
   /** Element the app renders its panel into. */
   panel: HTMLElement;
@@ -30,5 +32,5 @@ export interface App {
 }
 
 export interface AppModule {
-  start(host: Host): App;
+  start(host: Host): Promise<App>;
 }

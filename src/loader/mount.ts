@@ -1,10 +1,10 @@
+import { LAUNCHER, languageOf } from '../locales';
 import { textColorOn } from './config';
 import { adoptStyles, createDom, themeCss } from './element';
 import { createEmitter, type Listener, type ParleyEvent } from './events';
 import type { App, AppModule, Host } from './host';
 import launcherCss from './launcher.css' with { type: 'text' };
 import { clearPersisted, readPersisted, writePersisted } from './persisted';
-import { launcherStrings } from './strings';
 import type { Config } from './types';
 
 /** The public JS API, `window.Parley` and the return value of `mount()`. */
@@ -33,9 +33,10 @@ let mounted: ParleyApi | undefined;
  */
 export function mount(config: Config, loadApp: () => Promise<AppModule>): ParleyApi {
   if (mounted) return mounted;
-  const strings = launcherStrings(config.locale);
+  const lang = languageOf(config.locale);
+  const strings = LAUNCHER[lang]!;
   const emitter = createEmitter();
-  const dom = createDom(config, strings);
+  const dom = createDom(config, lang, strings);
   adoptStyles(dom.root, launcherCss + themeCss(config, textColorOn(config.color)), config.nonce);
 
   let open = false;
@@ -50,11 +51,12 @@ export function mount(config: Config, loadApp: () => Promise<AppModule>): Parley
     dom.badge.hidden = unread === 0;
     dom.badge.textContent = unread > 99 ? '99+' : String(unread);
     const label = open ? strings.closeChat : strings.openChat;
-    dom.launcher.setAttribute('aria-label', unread > 0 && !open ? `${label}, ${strings.unread(unread)}` : label);
+    dom.launcher.setAttribute('aria-label', unread > 0 && !open ? `${label} (${unread} ${strings.unread})` : label);
   };
 
   const host: Host = {
     config,
+    lang,
     root: dom.root,
     panel: dom.panel,
     emit: emitter.emit,
@@ -81,9 +83,11 @@ export function mount(config: Config, loadApp: () => Promise<AppModule>): Parley
 
   function ensureApp(): Promise<App | undefined> {
     appPromise ??= loadApp().then(
-      (mod) => {
-        if (destroyed) return undefined;
-        app = mod.start(host);
+      async (mod) => {
+        const started = destroyed ? undefined : await mod.start(host);
+        // destroy() may have run while the panel's strings loaded.
+        if (destroyed) started?.destroy();
+        else app = started;
         return app;
       },
       (err: unknown) => {

@@ -241,7 +241,7 @@ describe('several tabs', () => {
       await ana.emitWithAck('send', { conversationId: conversations[0].id, clientId: `chime-${i}-abc`, text });
     const launcher = (v: Visitor) => v.page.locator('parley-chat [part="launcher"]');
     for (const v of [a, b])
-      await expect.poll(() => launcher(v).getAttribute('aria-label')).toBe('Open chat, 2 unread messages');
+      await expect.poll(() => launcher(v).getAttribute('aria-label')).toBe('Open chat (2 unread)');
     await a.page.waitForTimeout(300);
     const chimes = await Promise.all(
       [a, b].map((v) => v.page.evaluate(() => (window as unknown as { chimes: number }).chimes)),

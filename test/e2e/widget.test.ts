@@ -68,7 +68,7 @@ describe('widget', () => {
       await agent.emitWithAck('send', { conversationId: conversations[0].id, clientId: `reply-${i}-abcdef`, text });
 
     const launcher = visitor.page.locator('parley-chat [part="launcher"]');
-    await expect.poll(() => launcher.getAttribute('aria-label')).toBe('Open chat, 2 unread messages');
+    await expect.poll(() => launcher.getAttribute('aria-label')).toBe('Open chat (2 unread)');
     expect(await visitor.page.locator('parley-chat [part="badge"]').textContent()).toBe('2');
     expect(
       await visitor.page.evaluate(() =>
@@ -77,7 +77,7 @@ describe('widget', () => {
     ).toBe(2);
 
     await visitor.page.reload();
-    await expect.poll(() => launcher.getAttribute('aria-label')).toBe('Open chat, 2 unread messages');
+    await expect.poll(() => launcher.getAttribute('aria-label')).toBe('Open chat (2 unread)');
     await launcher.click();
     await visitor.log.getByText('Two').waitFor();
     await expect.poll(() => visitor.page.locator('parley-chat [part="badge"]').isHidden()).toBe(true);
@@ -86,6 +86,8 @@ describe('widget', () => {
 
   it('shows the visitor’s page, language and browser to the agent', async () => {
     const visitor = await openVisitor(await context({ locale: 'de-DE' }), gateway.url);
+    // The browser's language picks the widget's.
+    expect(await visitor.composer.getAttribute('aria-label')).toBe('Nachricht');
     await visitor.send('Hallo');
     await visitor.waitSent(1);
     const agent = await openAgent(await context(), gateway.url, 'Ana');

@@ -5,7 +5,7 @@ import { AGENTS } from './gateway';
 export async function openVisitor(target: Browser | BrowserContext, baseUrl: string): Promise<Visitor> {
   const page = await target.newPage();
   await page.goto(`${baseUrl}/`);
-  await page.getByRole('button', { name: /^Open chat/ }).click();
+  await page.locator('parley-chat [part="launcher"]').click();
   const visitor = new Visitor(page);
   await visitor.composer.waitFor();
   return visitor;
@@ -14,14 +14,15 @@ export async function openVisitor(target: Browser | BrowserContext, baseUrl: str
 export class Visitor {
   constructor(readonly page: Page) {}
 
+  // Located by part names, so the helpers work in every language.
   get panel(): Locator {
-    return this.page.getByRole('dialog');
+    return this.page.locator('parley-chat [part="panel"]');
   }
   get composer(): Locator {
-    return this.panel.getByRole('textbox', { name: 'Message' });
+    return this.panel.locator('[part="composer"] textarea');
   }
   get log(): Locator {
-    return this.panel.getByRole('log', { name: 'Conversation' });
+    return this.panel.getByRole('log');
   }
   /** Text of every message bubble in the log, greeting excluded, in order. */
   async bubbles(): Promise<string[]> {

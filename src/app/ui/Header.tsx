@@ -1,6 +1,6 @@
-import { CLOSE_ICON } from '../../loader/element';
+import { CLOSE_ICON } from '../../icons';
+import type { Strings } from '../../locales/types';
 import type { AgentStatus } from '../../protocol';
-import type { Strings } from '../strings';
 
 export function Icon({ d }: { d: string }) {
   return (
@@ -19,7 +19,7 @@ export function Header(props: {
 }) {
   const { strings: s, presence } = props;
   return (
-    <header part="header" class="header">
+    <header part="header">
       <div>
         <h2 id="parley-title">{props.title}</h2>
         {props.subtitle && <p>{props.subtitle}</p>}

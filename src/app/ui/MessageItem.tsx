@@ -1,5 +1,5 @@
+import type { Strings } from '../../locales/types';
 import type { Author } from '../../protocol';
-import type { Strings } from '../strings';
 import { Text } from './Text';
 
 export type Delivery = 'sent' | 'sending' | 'queued' | 'failed';

@@ -1,13 +1,13 @@
 import { Component, createRef } from 'preact';
+import { SEND_ICON } from '../../icons';
 import type { Host } from '../../loader/host';
+import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
-import type { Strings } from '../strings';
 import { Header, Icon } from './Header';
 import { MessageItem } from './MessageItem';
 
 const NEAR_BOTTOM_PX = 48;
-const SEND_ICON = 'M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z';
 
 interface Props {
   host: Host;
@@ -142,6 +142,7 @@ export class Panel extends Component<Props, State> {
 
     return (
       <section
+        part="panel"
         class="panel"
         role="dialog"
         aria-labelledby="parley-title"

@@ -10,7 +10,7 @@ function fakeApp() {
   const app: App = { send: vi.fn(async () => {}), shutdown: vi.fn(async () => {}), destroy: vi.fn() };
   const load = vi.fn(
     async (): Promise<AppModule> => ({
-      start(host) {
+      async start(host) {
         started.push(host);
         return app;
       },
@@ -75,7 +75,7 @@ describe('mount', () => {
     const badge = document.querySelector('parley-chat')!.shadowRoot!.querySelector('[part=badge]') as HTMLElement;
     expect(badge.hidden).toBe(false);
     expect(badge.textContent).toBe('3');
-    expect(launcher().getAttribute('aria-label')).toBe('Open chat, 3 unread messages');
+    expect(launcher().getAttribute('aria-label')).toBe('Open chat (3 unread)');
     expect(api.unreadCount()).toBe(3);
   });
 

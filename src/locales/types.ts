@@ -1,0 +1,44 @@
+/** The launcher's strings: what the loader needs before anything else loads. */
+export interface LauncherStrings {
+  openChat: string;
+  closeChat: string;
+  /** Word or phrase after the unread count: "Open chat (2 unread)". */
+  unread: string;
+}
+
+/** Every string of the panel. */
+export interface Strings {
+  closeChat: string;
+  defaultTitle: string;
+  defaultGreeting: string;
+  presenceOnline: string;
+  presenceAway: string;
+  presenceOffline: string;
+  messageLabel: string;
+  placeholder: string;
+  send: string;
+  you: string;
+  team: string;
+  typing: (name: string) => string;
+  connecting: string;
+  offline: string;
+  backOnline: string;
+  queued: string;
+  sending: string;
+  sent: string;
+  failed: string;
+  retry: string;
+  tooLong: (max: number) => string;
+  newMessages: string;
+  messagesLabel: string;
+  resolved: string;
+  sessionRenewed: string;
+  notDurable: string;
+  unavailable: (code: string) => string;
+  identityRefused: string;
+}
+
+export interface Locale {
+  launcher: LauncherStrings;
+  strings: Strings;
+}
