@@ -59,11 +59,11 @@ export interface ChatState {
 
 export interface ChatHooks {
   auth(): Omit<VisitorAuth, 'v' | 'lastSeq'>;
-  onSession(token: string): void;
+  onWelcome(welcome: VisitorWelcome): void;
   onMessage(m: Message, live: boolean): void;
   onStatus(s: Status): void;
   onPending(count: number): void;
-  notice(kind: 'renewed' | 'refused', detail?: string): string;
+  notice(kind: 'renewed' | 'refused' | 'identity', detail?: string): string;
 }
 
 type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
@@ -222,7 +222,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   }
 
   const onWelcome = (w: VisitorWelcome) => {
-    if (w.session) hooks.onSession(w.session);
+    hooks.onWelcome(w);
     if (conversationId && conversationId !== w.conversationId) state = { ...state, messages: [] };
     conversationId = w.conversationId;
     // "Back online" only after the visitor saw the chat offline or disconnected, not on the first connection.
@@ -233,7 +233,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
       backOnline: back,
       presence: w.presence,
       conversation: w.status,
-      ...(w.renewed ? { notice: hooks.notice('renewed') } : {}),
+      notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
     });
     if (back) later(3000, () => set({ backOnline: false }));
     merge(w.messages, false);
@@ -304,6 +304,10 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     typing,
     markRead(seq: number): void {
       if (socket.connected) socket.emit('read', { seq });
+    },
+    /** Connects again, presenting the current session and user token (after identify(), or another tab's). */
+    reconnect(): void {
+      socket.disconnect().connect();
     },
     /** Tells the agents which page the visitor is on now (single-page sites change it without a reload). */
     page(page: PageInfo): void {

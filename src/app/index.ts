@@ -46,9 +46,17 @@ export async function start(host: Host): Promise<App> {
         ...(session ? { session } : {}),
         page: { url: location.href, title: document.title },
         locale: config.locale,
+        ...(config.userToken ? { userToken: config.userToken } : {}),
       };
     },
-    onSession: (session) => persisted.write({ session }),
+    onWelcome(w) {
+      if (w.session) persisted.write({ session: w.session });
+      // A verified user's session can move to their existing conversation; its history counts as seen.
+      if (persisted.read().conversation !== w.conversationId) {
+        seenSeq = w.messages.at(-1)?.seq ?? 0;
+        persisted.write({ conversation: w.conversationId, seenSeq });
+      }
+    },
     onMessage(m, live) {
       if (live && m.author !== 'system') host.emit('message', publicMessage(m));
       // One chime per message however many tabs are open: live messages reach every tab within milliseconds.
@@ -56,7 +64,8 @@ export async function start(host: Host): Promise<App> {
     },
     onStatus: (status) => host.emit('status', { status }),
     onPending: (queued) => persisted.write({ queued }),
-    notice: (kind, code) => (kind === 'renewed' ? s.sessionRenewed : s.unavailable(code ?? '')),
+    notice: (kind, code) =>
+      kind === 'renewed' ? s.sessionRenewed : kind === 'identity' ? s.identityRefused : s.unavailable(code ?? ''),
   });
 
   const unlisten = tabs.listen((m) => {
@@ -64,6 +73,8 @@ export async function start(host: Host): Promise<App> {
       seenSeq = m.seq;
       updateUnread();
     }
+    // Another tab identified the user: the shared session may now lead to another conversation.
+    if (m.type === 'identify') chat.reconnect();
   });
 
   // Single-page sites change the URL without a reload; tell the agents when the visitor moves on.
@@ -85,6 +96,10 @@ export async function start(host: Host): Promise<App> {
 
   return {
     send: (text) => chat.send(text),
+    identify() {
+      tabs.post({ type: 'identify' });
+      chat.reconnect();
+    },
     async shutdown() {
       persisted.clear();
       seenSeq = 0;

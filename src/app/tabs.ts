@@ -3,7 +3,7 @@
  * safely where missing: without Web Locks the work simply runs (callers make that safe), without BroadcastChannel
  * tabs still converge through the gateway, only later.
  */
-export type TabMessage = { type: 'outbox' } | { type: 'read'; seq: number };
+export type TabMessage = { type: 'outbox' } | { type: 'read'; seq: number } | { type: 'identify' };
 
 export function createTabs(site: string) {
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`parley:${site}`) : undefined;

@@ -1,6 +1,6 @@
 import type { Config } from './types';
 
-export const DEFAULTS = { site: 'default', color: '#4f46e5', zIndex: 2147483000 };
+export const DEFAULTS = { site: 'default', color: '#4f46e5', zIndex: 2147483647 };
 
 const HEX = /^#([0-9a-f]{3}){1,2}$/i;
 const SITE = /^[a-z0-9][\w-]{0,63}$/i;

@@ -25,6 +25,8 @@ export interface Host {
 
 export interface App {
   send(text: string): Promise<void>;
+  /** Reconnects with the user token now in `config.userToken`. */
+  identify(): void;
   /** Forgets the session and the outbox, e.g. when the visitor logs out of the host site. */
   shutdown(): Promise<void>;
   /** Closes the socket and removes every listener and timer. */

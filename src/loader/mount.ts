@@ -153,11 +153,13 @@ export function mount(config: Config, loadApp: () => Promise<AppModule>): Parley
     },
     identify(token) {
       config.userToken = String(token);
+      app?.identify();
     },
     on: (event, fn) => emitter.on(event, fn),
     unreadCount: () => unread,
     async shutdown() {
       const a = await ensureApp();
+      delete config.userToken;
       if (a) await a.shutdown();
       else clearPersisted(config.site);
       host.setUnread(0);

@@ -2,9 +2,9 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright';
 import { AGENTS } from './gateway';
 
 /** A visitor on the demo host page with the chat panel open. */
-export async function openVisitor(target: Browser | BrowserContext, baseUrl: string): Promise<Visitor> {
+export async function openVisitor(target: Browser | BrowserContext, baseUrl: string, path = '/'): Promise<Visitor> {
   const page = await target.newPage();
-  await page.goto(`${baseUrl}/`);
+  await page.goto(`${baseUrl}${path}`);
   await page.locator('parley-chat [part="launcher"]').click();
   const visitor = new Visitor(page);
   await visitor.composer.waitFor();

@@ -162,8 +162,16 @@ export class Panel extends Component<Props, State> {
           {status.join(' ')}
         </div>
         <div class="wrap">
-          <div part="messages" class="messages" ref={this.list} onScroll={this.onScroll}>
-            <ol role="log" aria-label={s.messagesLabel} aria-live="off">
+          <div
+            part="messages"
+            class="messages"
+            ref={this.list}
+            onScroll={this.onScroll}
+            role="log"
+            aria-label={s.messagesLabel}
+            aria-live="off"
+          >
+            <ol>
               <MessageItem author="system" name={s.team} text={config.greeting || s.defaultGreeting} strings={s} />
               {state.messages.map((m) => (
                 <MessageItem

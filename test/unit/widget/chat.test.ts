@@ -67,7 +67,7 @@ function start(url: string): Chat {
   const name = `chat${++site}`;
   chat = createChat(url, createOutbox(name), createTabs(name), {
     auth: () => ({ site: name }),
-    onSession: () => {},
+    onWelcome: () => {},
     onMessage: () => {},
     onStatus: () => {},
     onPending: () => {},

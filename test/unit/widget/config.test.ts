@@ -73,7 +73,7 @@ describe('parseConfig', () => {
     const messages = warn.mock.calls.map((call) => String(call[0]));
     expect(messages).toContain('[parley] data-color="red-ish" is not a color (#rgb or #rrggbb); using #4f46e5');
     expect(messages).toHaveLength(5);
-    expect(messages).toContain('[parley] data-z-index="high" is not an integer from 0 to 2147483647; using 2147483000');
+    expect(messages).toContain('[parley] data-z-index="high" is not an integer from 0 to 2147483647; using 2147483647');
     expect(messages).toContain('[parley] data-position="middle" is not left or right; using right');
   });
 

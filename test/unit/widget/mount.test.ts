@@ -7,7 +7,12 @@ import { persistedKey } from '../../../src/loader/persisted';
 
 function fakeApp() {
   const started: Host[] = [];
-  const app: App = { send: vi.fn(async () => {}), shutdown: vi.fn(async () => {}), destroy: vi.fn() };
+  const app: App = {
+    send: vi.fn(async () => {}),
+    identify: vi.fn(),
+    shutdown: vi.fn(async () => {}),
+    destroy: vi.fn(),
+  };
   const load = vi.fn(
     async (): Promise<AppModule> => ({
       async start(host) {

@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Browser, BrowserContext, Page } from 'playwright';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../support/browser';
+import { AGENTS, type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { type HostSite, startHostSite } from '../support/host-site';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let browser: Browser;
+let gateway: RunningGateway;
+let site: HostSite;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  site = await startHostSite();
+  [gateway, browser] = await Promise.all([startGateway({ env: { PARLEY_ORIGINS: site.url } }), launchBrowser()]);
+  site.gateway = gateway.url;
+});
+afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.close()));
+  await browser?.close();
+  await gateway?.stop();
+  if (gateway) removeDb(gateway);
+  await site?.close();
+});
+
+async function page(path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 760 }, ...options });
+  contexts.push(ctx);
+  const p = await ctx.newPage();
+  await p.goto(`${site.url}${path}`);
+  await p.locator('parley-chat [part="launcher"]').waitFor();
+  return p;
+}
+
+/** Geometry and the computed styles that make up the widget's look, for every element in its shadow root. */
+function widgetLook(p: Page) {
+  return p.evaluate(() => {
+    const props = [
+      'display',
+      'position',
+      'font-size',
+      'font-family',
+      'color',
+      'background-color',
+      'z-index',
+      'opacity',
+    ];
+    const root = document.querySelector('parley-chat')!.shadowRoot!;
+    return [...root.querySelectorAll('*')].map((el) => {
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      return [
+        el.tagName,
+        Math.round(r.x),
+        Math.round(r.y),
+        Math.round(r.width),
+        Math.round(r.height),
+        ...props.map((k) => cs.getPropertyValue(k)),
+      ].join(' ');
+    });
+  });
+}
+
+async function openPanel(p: Page) {
+  await p.locator('parley-chat [part="launcher"]').click();
+  await p.locator('parley-chat [part="panel"] textarea').waitFor();
+  await p
+    .locator('parley-chat [part="panel"]')
+    .evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
+}
+
+describe('isolation from the host page', () => {
+  it('looks and works the same on a page with hostile global CSS and a max z-index overlay', async () => {
+    const plain = await page('/plain.html');
+    const hostile = await page('/hostile.html');
+    expect(await widgetLook(hostile)).toEqual(await widgetLook(plain));
+    for (const p of [plain, hostile]) await openPanel(p);
+    expect(await widgetLook(hostile)).toEqual(await widgetLook(plain));
+    // The launcher is on top of the overlay: a real click at its centre reaches it.
+    const box = (await hostile.locator('parley-chat [part="launcher"]').boundingBox())!;
+    await hostile.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await hostile.locator('parley-chat [part="panel"]').waitFor({ state: 'hidden' });
+  });
+
+  it('changes nothing on the page outside its own element', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+    contexts.push(ctx);
+    const p = await ctx.newPage();
+    // Same page, without the widget: block the script.
+    await p.route('**/parley.js', (r) => r.abort());
+    await p.goto(`${site.url}/plain.html`);
+    const snapshot = () =>
+      p.evaluate(() => ({
+        sheets: document.styleSheets.length,
+        bodyChildren: [...document.body.children].map((e) => e.tagName).filter((t) => t !== 'PARLEY-CHAT'),
+        content: JSON.stringify(document.getElementById('content')!.getBoundingClientRect()),
+        fontSize: getComputedStyle(document.getElementById('page-button')!).fontSize,
+        htmlStyle: document.documentElement.getAttribute('style'),
+        bodyStyle: document.body.getAttribute('style'),
+      }));
+    const without = await snapshot();
+    await p.unroute('**/parley.js');
+    const withWidget = await page('/plain.html');
+    await openPanel(withWidget);
+    const withSnapshot = await withWidget.evaluate(() => ({
+      sheets: document.styleSheets.length,
+      bodyChildren: [...document.body.children].map((e) => e.tagName).filter((t) => t !== 'PARLEY-CHAT'),
+      content: JSON.stringify(document.getElementById('content')!.getBoundingClientRect()),
+      fontSize: getComputedStyle(document.getElementById('page-button')!).fontSize,
+      htmlStyle: document.documentElement.getAttribute('style'),
+      bodyStyle: document.body.getAttribute('style'),
+    }));
+    expect(withSnapshot).toEqual(without);
+    expect(await withWidget.evaluate(() => document.querySelectorAll('parley-chat').length)).toBe(1);
+  });
+});
+
+describe('strict Content-Security-Policy', () => {
+  it('works without a single violation: no inline styles or scripts, no eval', async () => {
+    const p = await page('/csp.html');
+    await openPanel(p);
+    const composer = p.locator('parley-chat [part="panel"] textarea');
+    await composer.fill('Hello under a strict CSP');
+    await composer.press('Enter');
+    await p.locator('parley-chat li.visitor.sent').waitFor();
+    const agent = io(`${gateway.url}/agent`, {
+      auth: { token: AGENTS.Ana },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    const { conversations } = await agent.emitWithAck('list', { status: 'all' });
+    const mine = conversations.find(
+      (c: { lastMessage?: { text: string } }) => c.lastMessage?.text === 'Hello under a strict CSP',
+    );
+    await agent.emitWithAck('send', { conversationId: mine.id, clientId: 'csp-reply-1', text: 'Styled and delivered' });
+    agent.close();
+    await p.locator('parley-chat .bubble').getByText('Styled and delivered').waitFor();
+    // The panel really is styled (constructable stylesheets apply under style-src 'self').
+    expect(await p.locator('parley-chat [part="panel"]').evaluate((el) => getComputedStyle(el).position)).toBe('fixed');
+    expect(await p.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
+  });
+});
+
+describe('embedding', () => {
+  it('gives one widget when the script is included twice', async () => {
+    const p = await page('/double.html');
+    await p.waitForLoadState('load');
+    await p.waitForTimeout(200);
+    expect(await p.evaluate(() => document.querySelectorAll('parley-chat').length)).toBe(1);
+    await openPanel(p);
+    expect(await p.locator('parley-chat [part="panel"]').count()).toBe(1);
+  });
+
+  it('replays calls the page queued before the script loaded', async () => {
+    const p = await page('/queue.html');
+    await p.locator('parley-chat li.visitor.sent').waitFor();
+    expect(await p.locator('parley-chat li.visitor .bubble').allTextContents()).toEqual([
+      'sent before the script loaded',
+    ]);
+    expect(await p.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['open', 'ready']);
+    expect(
+      await p.evaluate(() => typeof (window as unknown as { Parley: { unreadCount(): number } }).Parley.unreadCount()),
+    ).toBe('number');
+  });
+
+  it('lays the panel out right to left in Arabic, with Arabic strings', async () => {
+    const p = await page('/rtl.html');
+    await openPanel(p);
+    const frame = p.locator('parley-chat .frame');
+    expect(await frame.getAttribute('dir')).toBe('rtl');
+    expect(await frame.getAttribute('lang')).toBe('ar');
+    expect(await p.locator('parley-chat [part="launcher"]').getAttribute('aria-label')).toBe('إغلاق الدردشة');
+    const composer = p.locator('parley-chat [part="panel"] textarea');
+    expect(await composer.getAttribute('aria-label')).toBe('رسالة');
+    await composer.fill('مرحبا');
+    await composer.press('Enter');
+    const bubble = p.locator('parley-chat li.visitor .bubble');
+    await bubble.waitFor();
+    // The visitor's own messages sit at the inline end: the left, in a right-to-left panel.
+    const panelBox = (await p.locator('parley-chat [part="panel"]').boundingBox())!;
+    const bubbleBox = (await bubble.boundingBox())!;
+    expect(bubbleBox.x - panelBox.x).toBeLessThan(panelBox.x + panelBox.width - (bubbleBox.x + bubbleBox.width));
+  });
+});
+
+describe('accessibility', () => {
+  async function axe(p: Page) {
+    await p.addScriptTag({ content: axeSource });
+    return p.evaluate(async () => {
+      const result = await (
+        window as unknown as {
+          axe: { run(ctx: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> };
+        }
+      ).axe.run({ include: [['parley-chat']] });
+      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+    });
+  }
+
+  it('has no axe-core violations, closed and open, light and dark', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const p = await page('/plain.html', { colorScheme });
+      expect(await axe(p)).toEqual([]);
+      await openPanel(p);
+      const composer = p.locator('parley-chat [part="panel"] textarea');
+      await composer.fill('A message to check the contrast of bubbles');
+      await composer.press('Enter');
+      await p.locator('parley-chat li.visitor.sent').waitFor();
+      expect(await axe(p)).toEqual([]);
+    }
+  });
+
+  it('is usable from the keyboard alone', async () => {
+    const p = await page('/plain.html');
+    const active = () =>
+      p.evaluate(() => {
+        const a = document.activeElement;
+        return a?.tagName === 'PARLEY-CHAT'
+          ? `widget:${a.shadowRoot?.activeElement?.getAttribute('part') ?? a.shadowRoot?.activeElement?.tagName}`
+          : a?.id || a?.tagName;
+      });
+    await p.keyboard.press('Tab');
+    expect(await active()).toBe('page-button');
+    await p.keyboard.press('Tab');
+    expect(await active()).toBe('widget:launcher');
+    await p.keyboard.press('Enter');
+    await expect.poll(active).toBe('widget:TEXTAREA');
+    await p.keyboard.type('Typed with the keyboard');
+    await p.keyboard.press('Enter');
+    await p.locator('parley-chat li.visitor.sent').waitFor();
+    await p.keyboard.press('Escape');
+    await expect.poll(active).toBe('widget:launcher');
+  });
+
+  it('keeps the typing dots visible but still under prefers-reduced-motion', async () => {
+    const p = await page('/plain.html', { reducedMotion: 'reduce' });
+    await openPanel(p);
+    const composer = p.locator('parley-chat [part="panel"] textarea');
+    await composer.fill('hello');
+    await composer.press('Enter');
+    await p.locator('parley-chat li.visitor.sent').waitFor();
+    const agent = io(`${gateway.url}/agent`, {
+      auth: { token: AGENTS.Ana },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    await new Promise((r) => agent.once('welcome', r));
+    const { conversations } = await agent.emitWithAck('list', { status: 'all' });
+    agent.emit('typing', { conversationId: conversations[0].id, typing: true });
+    const typing = p.locator('parley-chat [part="typing"]');
+    await typing.waitFor();
+    const dots = await typing
+      .locator('.dots i')
+      .evaluateAll((els) =>
+        els.map((e) => [
+          getComputedStyle(e).animationName,
+          getComputedStyle(e).opacity,
+          e.getBoundingClientRect().width,
+        ]),
+      );
+    agent.close();
+    expect(dots).toHaveLength(3);
+    for (const [name, opacity, width] of dots) {
+      expect(name).toBe('none');
+      expect(Number(opacity)).toBeGreaterThan(0);
+      expect(width).toBeGreaterThan(0);
+    }
+  });
+});
