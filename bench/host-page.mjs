@@ -1,0 +1,221 @@
+// What the widget costs the page that embeds it, measured in Chromium: main-thread time of the tasks that run the
+// widget's scripts (read from a Chrome trace, attributed by script URL as Lighthouse's bootup-time does), the longest
+// such task, layout shift, and whole-page task time with and without the widget. Median of several fresh loads, at
+// normal speed and with 4x CPU throttling. Used by bench/run.mjs; `node bench/host-page.mjs` prints the section.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const LOADS = 7;
+const BUDGET = { mainThreadMs: 20, longTaskMs: 50, layoutShift: 0 };
+const SCRIPT_EVENTS = new Set([
+  'EvaluateScript',
+  'v8.compile',
+  'v8.compileModule',
+  'v8.evaluateModule',
+  'FunctionCall',
+  'v8.run',
+]);
+
+/** Same discovery as the tests (test/support/browser.ts): $PARLEY_CHROMIUM, Debian's chromium, Playwright's. */
+function chromiumPath() {
+  const candidates = [process.env.PARLEY_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  try {
+    candidates.push(chromium.executablePath());
+  } catch {}
+  const found = candidates.find((p) => p && existsSync(p));
+  if (!found) throw new Error('No Chromium found: apt-get install chromium, or set PARLEY_CHROMIUM');
+  return found;
+}
+
+async function startGateway() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'parley-hostpage-'));
+  const child = spawn(process.execPath, [path.join(root, 'dist/server/main.js')], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PARLEY_DB: path.join(dir, 'db'),
+      PARLEY_AGENTS: 'Bench:bench-token-1234',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 15_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+  });
+  return {
+    url,
+    stop() {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Main-thread tasks (RunTask) that ran one of the widget's scripts, from a trace. */
+function widgetTasks(trace) {
+  const events = trace.traceEvents ?? trace;
+  const mainThread = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  if (!mainThread) return [];
+  const onMain = events.filter((e) => e.pid === mainThread.pid && e.tid === mainThread.tid);
+  // Script execution only: the HTML parser's task also names parley.js (it discovers and fetches it), but does not
+  // run it.
+  const ours = (e) => {
+    if (!SCRIPT_EVENTS.has(e.name)) return false;
+    const url = e.args?.data?.url ?? e.args?.data?.scriptName ?? e.args?.fileName ?? '';
+    return typeof url === 'string' && (/\/parley\.js(\?|$)/.test(url) || url.includes('/chunks/'));
+  };
+  const marks = onMain.filter(ours);
+  return onMain
+    .filter((e) => e.name === 'RunTask' && e.ph === 'X')
+    .filter((task) => marks.some((m) => m.ts >= task.ts && m.ts <= task.ts + task.dur))
+    .map((task) => task.dur / 1000);
+}
+
+async function measureOnce(browser, url, { withWidget, throttle }) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  if (!withWidget) await page.route('**/parley.js', (r) => r.abort());
+  await page.addInitScript(() => {
+    window.__shifts = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shifts += e.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  if (throttle > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+  await browser.startTracing(page, {
+    categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'toplevel'],
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  // Let idle-time work (there should be none for a first-time visitor) and any late layout happen.
+  await page.waitForTimeout(1500);
+  const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const taskDuration = metrics.find((m) => m.name === 'TaskDuration').value * 1000;
+  const shifts = await page.evaluate(() => window.__shifts);
+  const hasWidget = await page.evaluate(() => !!document.querySelector('parley-chat'));
+  await context.close();
+  const tasks = widgetTasks(trace);
+  return {
+    widgetMs: tasks.reduce((a, b) => a + b, 0),
+    longestMs: Math.max(0, ...tasks),
+    taskDuration,
+    shifts,
+    hasWidget,
+  };
+}
+
+async function measure(browser, url, options) {
+  const runs = [];
+  for (let i = 0; i < LOADS; i++) runs.push(await measureOnce(browser, url, options));
+  return runs;
+}
+
+export async function run() {
+  const gateway = await startGateway();
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const rows = [];
+  const version = browser.version();
+  try {
+    for (const throttle of [1, 4]) {
+      const withWidget = await measure(browser, `${gateway.url}/`, { withWidget: true, throttle });
+      const without = await measure(browser, `${gateway.url}/`, { withWidget: false, throttle });
+      if (!withWidget.every((r) => r.hasWidget) || without.some((r) => r.hasWidget))
+        throw new Error('the page with/without the widget did not load as expected');
+      rows.push({
+        throttle,
+        widgetMs: median(withWidget.map((r) => r.widgetMs)),
+        longestMs: Math.max(...withWidget.map((r) => r.longestMs)),
+        pageWith: median(withWidget.map((r) => r.taskDuration)),
+        pageWithout: median(without.map((r) => r.taskDuration)),
+        shifts: Math.max(...withWidget.map((r) => r.shifts)),
+      });
+    }
+  } finally {
+    await browser.close();
+    gateway.stop();
+  }
+  const sizes = widgetSizes();
+  const ok = (pass) => (pass ? 'pass' : '**miss**');
+  const fmt = (n) => n.toFixed(1);
+  const lines = [
+    '## Host page: what the widget costs a page that embeds it',
+    '',
+    `Demo page (\`/\`), a first-time visitor who does not open the chat; ${LOADS} fresh loads per condition (new browser context each, empty cache), median unless noted. Chromium ${version} headless.`,
+    '"Widget main-thread time" is the duration of the renderer main-thread tasks that ran the widget\'s scripts, read from a Chrome trace (the same attribution by script URL as Lighthouse\'s bootup-time). Whole-page task time (`Performance.getMetrics` TaskDuration) is shown with and without the widget for context: on this machine it varies by tens of milliseconds between identical loads, so it is not the budget figure.',
+    '',
+    '| CPU | widget main-thread time (goal ≤ 20 ms) | longest widget task, worst load (goal ≤ 50 ms) | layout shift, worst load (goal 0) | page task time with / without widget |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.throttle === 1 ? 'normal' : `${r.throttle}× throttled`} | ${fmt(r.widgetMs)} ms${r.throttle === 1 ? ` (${ok(r.widgetMs <= BUDGET.mainThreadMs)})` : ''} | ${fmt(r.longestMs)} ms (${ok(r.longestMs <= BUDGET.longTaskMs)}) | ${r.shifts.toFixed(4)} (${ok(r.shifts <= BUDGET.layoutShift)}) | ${fmt(r.pageWith)} / ${fmt(r.pageWithout)} ms |`,
+    ),
+    '',
+    'The 20 ms budget applies at normal speed; the 4× throttled row (a slow phone) is reported for reference.',
+    '',
+    '### Bytes (gzip as served; brotli in parentheses)',
+    '',
+    '| what | size | budget |',
+    '| --- | --- | --- |',
+    `| first load: \`parley.js\` | ${sizes.first.gz} B (${sizes.first.br} B) | 8,192 B |`,
+    `| whole widget: parley.js, app chunk and one language | ${sizes.total.gz} B (${sizes.total.br} B) | 25,600 B |`,
+    '',
+    'A visitor who never opens the chat downloads only `parley.js`; the rest loads when the chat is opened, the page calls the API, or a returning visitor has a conversation or queued messages (then after the load event, when the browser is idle).',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Sizes of the precompressed files the gateway serves (written by build.mjs). */
+function widgetSizes() {
+  const dist = path.join(root, 'dist');
+  const size = (file, ext) => readFileSync(path.join(dist, `${file}.${ext}`)).length;
+  const chunks = readFileSync(path.join(dist, 'parley.js'), 'utf8').match(/chunks\/app-[\w]+\.js/)?.[0];
+  const app = { gz: size(chunks, 'gz'), br: size(chunks, 'br') };
+  const langs = readdirSync(path.join(dist, 'chunks')).filter((f) => /^panel-\w+\.js$/.test(f));
+  const shared = readdirSync(path.join(dist, 'chunks')).filter((f) => /^chunk-\w+\.js$/.test(f));
+  const maxOf = (ext) => Math.max(...langs.map((f) => size(`chunks/${f}`, ext)));
+  const sumOf = (ext) => shared.reduce((s, f) => s + size(`chunks/${f}`, ext), 0);
+  const first = { gz: size('parley.js', 'gz'), br: size('parley.js', 'br') };
+  return {
+    first,
+    total: { gz: first.gz + app.gz + maxOf('gz') + sumOf('gz'), br: first.br + app.br + maxOf('br') + sumOf('br') },
+  };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  console.log(await run());
+}
