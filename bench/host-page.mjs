@@ -3,11 +3,11 @@
 // such task, layout shift, and whole-page task time with and without the widget. Median of several fresh loads, at
 // normal speed and with 4x CPU throttling. Used by bench/run.mjs; `node bench/host-page.mjs` prints the section.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
+import { launchBrowser } from '../test/support/chromium.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LOADS = 7;
@@ -20,17 +20,6 @@ const SCRIPT_EVENTS = new Set([
   'FunctionCall',
   'v8.run',
 ]);
-
-/** Same discovery as the tests (test/support/browser.ts): $PARLEY_CHROMIUM, Debian's chromium, Playwright's. */
-function chromiumPath() {
-  const candidates = [process.env.PARLEY_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  try {
-    candidates.push(chromium.executablePath());
-  } catch {}
-  const found = candidates.find((p) => p && existsSync(p));
-  if (!found) throw new Error('No Chromium found: apt-get install chromium, or set PARLEY_CHROMIUM');
-  return found;
-}
 
 async function startGateway() {
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-hostpage-'));
@@ -136,17 +125,7 @@ async function measure(browser, url, options) {
 
 export async function run() {
   const gateway = await startGateway();
-  const browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchBrowser();
   const rows = [];
   const version = browser.version();
   try {

@@ -1,42 +1,17 @@
-import type { Browser, BrowserContext } from 'playwright';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser';
-import { type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { describe, expect, it } from 'vitest';
 import { openAgent, openVisitor } from '../support/pages';
+import { e2e } from '../support/suite';
 
-let browser: Browser;
-let gateway: RunningGateway;
-let contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  gateway = await startGateway();
-});
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-  contexts = [];
-  await gateway.stop();
-  removeDb(gateway);
-});
-
-async function context(): Promise<BrowserContext> {
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
-  return ctx;
-}
+const t = e2e({ gatewayPerTest: true });
+const context = () => t.context();
 
 describe('a conversation between a visitor and an agent', () => {
   it('visitor message reaches the console; agent typing and reply reach the widget', async () => {
-    const visitor = await openVisitor(await context(), gateway.url);
+    const visitor = await openVisitor(await context(), t.gateway.url);
     await visitor.send('Where is my order?');
     await visitor.waitSent(1);
 
-    const agent = await openAgent(await context(), gateway.url, 'Ana');
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
     await agent.open('Where is my order?');
     await expect.poll(() => agent.messages()).toEqual([expect.stringContaining('Where is my order?')]);
 
@@ -53,10 +28,10 @@ describe('a conversation between a visitor and an agent', () => {
   });
 
   it('agent typing expires after 3 s without a new typing event', async () => {
-    const visitor = await openVisitor(await context(), gateway.url);
+    const visitor = await openVisitor(await context(), t.gateway.url);
     await visitor.send('Hello?');
     await visitor.waitSent(1);
-    const agent = await openAgent(await context(), gateway.url, 'Ana');
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
     await agent.open('Hello?');
     await agent.reply.pressSequentially('x');
     const typing = visitor.panel.getByText('Ana is typing…');
@@ -67,10 +42,10 @@ describe('a conversation between a visitor and an agent', () => {
   });
 
   it('visitor typing shows in the console and stops when the message arrives', async () => {
-    const visitor = await openVisitor(await context(), gateway.url);
+    const visitor = await openVisitor(await context(), t.gateway.url);
     await visitor.send('First');
     await visitor.waitSent(1);
-    const agent = await openAgent(await context(), gateway.url, 'Ana');
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
     await agent.open('First');
     await visitor.composer.pressSequentially('Second');
     const typing = agent.page.getByText('Visitor is typing…');
@@ -82,10 +57,10 @@ describe('a conversation between a visitor and an agent', () => {
 
   it('a reload keeps the session and the history', async () => {
     const ctx = await context();
-    const visitor = await openVisitor(ctx, gateway.url);
+    const visitor = await openVisitor(ctx, t.gateway.url);
     await visitor.send('Before reload');
     await visitor.waitSent(1);
-    const agent = await openAgent(await context(), gateway.url, 'Ana');
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
     await agent.open('Before reload');
     await agent.send('Reply before reload');
     await visitor.log.getByText('Reply before reload').waitFor();
@@ -99,30 +74,30 @@ describe('a conversation between a visitor and an agent', () => {
 
   it('a gateway restart keeps the history, and the conversation goes on', async () => {
     const ctx = await context();
-    const visitor = await openVisitor(ctx, gateway.url);
+    const visitor = await openVisitor(ctx, t.gateway.url);
     await visitor.send('Before restart');
     await visitor.waitSent(1);
 
-    await gateway.stop();
-    gateway = await gateway.restart();
+    await t.gateway.stop();
+    t.gateway = await t.gateway.restart();
 
-    const agent = await openAgent(await context(), gateway.url, 'Ana');
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
     await agent.open('Before restart');
     await agent.send('After restart');
     await visitor.log.getByText('After restart').waitFor({ timeout: 15_000 });
     await visitor.send('Still here');
     await agent.log.getByText('Still here').waitFor();
 
-    const fresh = await openVisitor(ctx, gateway.url);
+    const fresh = await openVisitor(ctx, t.gateway.url);
     await expect.poll(() => fresh.bubbles()).toEqual(['Before restart', 'After restart', 'Still here']);
   });
 
   it('two agents see the same messages live', async () => {
-    const visitor = await openVisitor(await context(), gateway.url);
+    const visitor = await openVisitor(await context(), t.gateway.url);
     await visitor.send('Anyone there?');
     await visitor.waitSent(1);
-    const ana = await openAgent(await context(), gateway.url, 'Ana');
-    const ben = await openAgent(await context(), gateway.url, 'Ben');
+    const ana = await openAgent(await context(), t.gateway.url, 'Ana');
+    const ben = await openAgent(await context(), t.gateway.url, 'Ben');
     await ana.open('Anyone there?');
     await ben.open('Anyone there?');
     await visitor.send('Second question');
@@ -134,15 +109,15 @@ describe('a conversation between a visitor and an agent', () => {
   });
 
   it('a second visitor never sees the first visitor’s messages', async () => {
-    const first = await openVisitor(await context(), gateway.url);
+    const first = await openVisitor(await context(), t.gateway.url);
     await first.send('Secret of visitor one');
     await first.waitSent(1);
-    const agent = await openAgent(await context(), gateway.url, 'Ana');
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
     await agent.open('Secret of visitor one');
     await agent.send('Reply for visitor one');
     await first.log.getByText('Reply for visitor one').waitFor();
 
-    const second = await openVisitor(await context(), gateway.url);
+    const second = await openVisitor(await context(), t.gateway.url);
     await second.send('Hi from visitor two');
     await second.waitSent(1);
     await agent.page.waitForTimeout(300);

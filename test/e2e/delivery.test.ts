@@ -1,43 +1,26 @@
-import type { Browser, BrowserContext, Page } from 'playwright';
+import type { Page } from 'playwright';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/protocol';
-import { launchBrowser } from '../support/browser';
-import { AGENTS, type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { AGENTS, startGateway } from '../support/gateway';
 import { hostPage, startHostSite } from '../support/host-site';
 import { openVisitor, type Visitor } from '../support/pages';
+import { e2e } from '../support/suite';
 
-let browser: Browser;
-let gateway: RunningGateway;
-let contexts: BrowserContext[] = [];
+const t = e2e({ gatewayPerTest: true });
+const context = () => t.context();
 let agents: Socket[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  gateway = await startGateway();
-});
-afterEach(async () => {
+afterEach(() => {
   for (const a of agents) a.close();
   agents = [];
-  await Promise.all(contexts.map((c) => c.close()));
-  contexts = [];
-  await gateway.stop('SIGKILL');
-  removeDb(gateway);
 });
 
-async function context(): Promise<BrowserContext> {
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
-  return ctx;
-}
-
 async function agent(): Promise<Socket> {
-  const socket = io(`${gateway.url}/agent`, { auth: { token: AGENTS.Ana }, transports: ['websocket'], forceNew: true });
+  const socket = io(`${t.gateway.url}/agent`, {
+    auth: { token: AGENTS.Ana },
+    transports: ['websocket'],
+    forceNew: true,
+  });
   agents.push(socket);
   await new Promise((resolve) => socket.once('welcome', resolve));
   return socket;
@@ -75,10 +58,14 @@ function sendFromPage(page: Page, texts: string[]): Promise<void> {
 describe('delivery: exactly once, in order', () => {
   it('queues across offline, a reload and a gateway outage (even before a session exists), then delivers exactly those', async () => {
     // The site serves its page and the widget itself, so it still loads while the gateway is down.
-    const site = await startHostSite({ '/': hostPage({ gateway: gateway.url, site: 'acme' }) });
-    await gateway.stop();
-    gateway = await startGateway({ port: gateway.port, dbPath: gateway.dbPath, env: { PARLEY_ORIGINS: site.url } });
-    await gateway.stop();
+    const site = await startHostSite({ '/': hostPage({ gateway: t.gateway.url, site: 'acme' }) });
+    await t.gateway.stop();
+    t.gateway = await startGateway({
+      port: t.gateway.port,
+      dbPath: t.gateway.dbPath,
+      env: { PARLEY_ORIGINS: site.url },
+    });
+    await t.gateway.stop();
     try {
       const ctx = await context();
       const visitor = await openVisitor(ctx, site.url);
@@ -97,7 +84,7 @@ describe('delivery: exactly once, in order', () => {
       const dbs = await visitor.page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
       expect(dbs).toEqual(['parley-acme']);
 
-      gateway = await gateway.restart();
+      t.gateway = await t.gateway.restart();
       await visitor.waitSent(3);
       expect(await stored()).toEqual([['one', 'two', 'three']]);
       expect(await visitor.bubbles()).toEqual(['one', 'two', 'three']);
@@ -107,18 +94,22 @@ describe('delivery: exactly once, in order', () => {
   });
 
   it('delivers queued messages after a reload without the visitor opening the chat again, even with no session yet', async () => {
-    const site = await startHostSite({ '/': hostPage({ gateway: gateway.url, site: 'acme' }) });
-    await gateway.stop();
-    gateway = await startGateway({ port: gateway.port, dbPath: gateway.dbPath, env: { PARLEY_ORIGINS: site.url } });
+    const site = await startHostSite({ '/': hostPage({ gateway: t.gateway.url, site: 'acme' }) });
+    await t.gateway.stop();
+    t.gateway = await startGateway({
+      port: t.gateway.port,
+      dbPath: t.gateway.dbPath,
+      env: { PARLEY_ORIGINS: site.url },
+    });
     try {
-      await gateway.stop();
+      await t.gateway.stop();
       const ctx = await context();
       const visitor = await openVisitor(ctx, site.url);
       await visitor.send('written before any session existed');
       await visitor.log.locator('li.visitor.queued').waitFor();
       await visitor.page.reload();
       await visitor.page.getByRole('button', { name: /^Open chat/ }).waitFor();
-      gateway = await gateway.restart();
+      t.gateway = await t.gateway.restart();
       // Nobody opens the panel and there is no session yet: the widget loads the chat by itself because the outbox
       // is not empty.
       await expect.poll(stored, { timeout: 20_000 }).toEqual([['written before any session existed']]);
@@ -128,17 +119,17 @@ describe('delivery: exactly once, in order', () => {
   });
 
   it('loses and doubles nothing when the gateway is killed (-9) with messages in flight', async () => {
-    const visitor = await openVisitor(await context(), gateway.url);
+    const visitor = await openVisitor(await context(), t.gateway.url);
     await visitor.send('hello');
     await visitor.waitSent(1);
     const texts = Array.from({ length: 150 }, (_, i) => `msg ${i}`);
     await sendFromPage(visitor.page, texts);
     await visitor.log.locator('li.visitor.sent').nth(10).waitFor();
-    await gateway.stop('SIGKILL');
+    await t.gateway.stop('SIGKILL');
     const sentBeforeKill = await visitor.log.locator('li.visitor.sent').count();
     expect(sentBeforeKill).toBeLessThan(151);
 
-    gateway = await gateway.restart();
+    t.gateway = await t.gateway.restart();
     await visitor.log.locator('li.visitor.sent').nth(150).waitFor({ timeout: 30_000 });
     expect(await stored()).toEqual([['hello', ...texts]]);
     expect(await visitor.bubbles()).toEqual(['hello', ...texts]);
@@ -146,10 +137,10 @@ describe('delivery: exactly once, in order', () => {
 
   it('two tabs sending at once: every message once, and both tabs show all of them', async () => {
     const ctx = await context();
-    const a = await openVisitor(ctx, gateway.url);
+    const a = await openVisitor(ctx, t.gateway.url);
     await a.send('from a, first');
     await a.waitSent(1);
-    const b = await openVisitor(ctx, gateway.url);
+    const b = await openVisitor(ctx, t.gateway.url);
     await b.log.getByText('from a, first').waitFor();
 
     const fromA = Array.from({ length: 10 }, (_, i) => `a${i}`);
@@ -170,8 +161,8 @@ describe('delivery: exactly once, in order', () => {
 
   it('shows a tab the messages another tab queued while offline', async () => {
     const ctx = await context();
-    const a = await openVisitor(ctx, gateway.url);
-    const b = await openVisitor(ctx, gateway.url);
+    const a = await openVisitor(ctx, t.gateway.url);
+    const b = await openVisitor(ctx, t.gateway.url);
     await ctx.setOffline(true);
     await a.send('queued in a');
     await b.log.getByText('queued in a').waitFor();
@@ -182,7 +173,7 @@ describe('delivery: exactly once, in order', () => {
 
   it('agent replies sent while the visitor is offline are shown once after reconnecting', async () => {
     const ctx = await context();
-    const visitor = await openVisitor(ctx, gateway.url);
+    const visitor = await openVisitor(ctx, t.gateway.url);
     await visitor.send('hi');
     await visitor.waitSent(1);
     await ctx.setOffline(true);
@@ -229,10 +220,10 @@ describe('several tabs', () => {
         }
       };
     });
-    const a = await openVisitor(ctx, gateway.url);
+    const a = await openVisitor(ctx, t.gateway.url);
     await a.send('hello');
     await a.waitSent(1);
-    const b = await openVisitor(ctx, gateway.url);
+    const b = await openVisitor(ctx, t.gateway.url);
     for (const v of [a, b]) await v.page.getByRole('button', { name: 'Close chat' }).first().click();
 
     const ana = await agent();
@@ -262,7 +253,7 @@ describe('storage and logout', () => {
         throw new DOMException('IndexedDB is disabled', 'SecurityError');
       };
     });
-    const visitor = await openVisitor(ctx, gateway.url);
+    const visitor = await openVisitor(ctx, t.gateway.url);
     await visitor.send('kept in memory');
     await visitor.panel
       .getByText("This browser can't store messages, so unsent ones won't survive a reload.")
@@ -273,7 +264,7 @@ describe('storage and logout', () => {
 
   it('shutdown() forgets the session, the history and the outbox; the next chat is a new conversation', async () => {
     const ctx = await context();
-    const visitor = await openVisitor(ctx, gateway.url);
+    const visitor = await openVisitor(ctx, t.gateway.url);
     await visitor.send('before logout');
     await visitor.waitSent(1);
     await ctx.setOffline(true);

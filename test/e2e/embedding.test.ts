@@ -1,35 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Browser, BrowserContext, Page } from 'playwright';
+import type { Browser, Page } from 'playwright';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser';
-import { AGENTS, type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { AGENTS } from '../support/gateway';
 import { type HostSite, startHostSite } from '../support/host-site';
+import { e2e } from '../support/suite';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-let browser: Browser;
-let gateway: RunningGateway;
 let site: HostSite;
-const contexts: BrowserContext[] = [];
-
 beforeAll(async () => {
   site = await startHostSite();
-  [gateway, browser] = await Promise.all([startGateway({ env: { PARLEY_ORIGINS: site.url } }), launchBrowser()]);
-  site.gateway = gateway.url;
 });
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-  await browser?.close();
-  await gateway?.stop();
-  if (gateway) removeDb(gateway);
-  await site?.close();
+const t = e2e({ gateway: () => ({ env: { PARLEY_ORIGINS: site.url } }) });
+beforeAll(() => {
+  site.gateway = t.gateway.url;
 });
+afterAll(() => site?.close());
 
 async function page(path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1000, height: 760 }, ...options });
-  contexts.push(ctx);
+  const ctx = await t.context({ viewport: { width: 1000, height: 760 }, ...options });
   const p = await ctx.newPage();
   await p.goto(`${site.url}${path}`);
   await p.locator('parley-chat [part="launcher"]').waitFor();
@@ -87,14 +78,13 @@ describe('isolation from the host page', () => {
   });
 
   it('changes nothing on the page outside its own element', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-    contexts.push(ctx);
+    const ctx = await t.context({ viewport: { width: 1000, height: 760 } });
     const p = await ctx.newPage();
     // Same page, without the widget: block the script.
     await p.route('**/parley.js', (r) => r.abort());
     await p.goto(`${site.url}/plain.html`);
-    const snapshot = () =>
-      p.evaluate(() => ({
+    const snapshot = (on: Page) =>
+      on.evaluate(() => ({
         sheets: document.styleSheets.length,
         bodyChildren: [...document.body.children].map((e) => e.tagName).filter((t) => t !== 'PARLEY-CHAT'),
         content: JSON.stringify(document.getElementById('content')!.getBoundingClientRect()),
@@ -102,18 +92,11 @@ describe('isolation from the host page', () => {
         htmlStyle: document.documentElement.getAttribute('style'),
         bodyStyle: document.body.getAttribute('style'),
       }));
-    const without = await snapshot();
+    const without = await snapshot(p);
     await p.unroute('**/parley.js');
     const withWidget = await page('/plain.html');
     await openPanel(withWidget);
-    const withSnapshot = await withWidget.evaluate(() => ({
-      sheets: document.styleSheets.length,
-      bodyChildren: [...document.body.children].map((e) => e.tagName).filter((t) => t !== 'PARLEY-CHAT'),
-      content: JSON.stringify(document.getElementById('content')!.getBoundingClientRect()),
-      fontSize: getComputedStyle(document.getElementById('page-button')!).fontSize,
-      htmlStyle: document.documentElement.getAttribute('style'),
-      bodyStyle: document.body.getAttribute('style'),
-    }));
+    const withSnapshot = await snapshot(withWidget);
     expect(withSnapshot).toEqual(without);
     expect(await withWidget.evaluate(() => document.querySelectorAll('parley-chat').length)).toBe(1);
   });
@@ -127,7 +110,7 @@ describe('strict Content-Security-Policy', () => {
     await composer.fill('Hello under a strict CSP');
     await composer.press('Enter');
     await p.locator('parley-chat li.visitor.sent').waitFor();
-    const agent = io(`${gateway.url}/agent`, {
+    const agent = io(`${t.gateway.url}/agent`, {
       auth: { token: AGENTS.Ana },
       transports: ['websocket'],
       forceNew: true,
@@ -242,7 +225,7 @@ describe('accessibility', () => {
     await composer.fill('hello');
     await composer.press('Enter');
     await p.locator('parley-chat li.visitor.sent').waitFor();
-    const agent = io(`${gateway.url}/agent`, {
+    const agent = io(`${t.gateway.url}/agent`, {
       auth: { token: AGENTS.Ana },
       transports: ['websocket'],
       forceNew: true,

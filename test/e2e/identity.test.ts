@@ -1,18 +1,15 @@
 import { SignJWT } from 'jose';
-import type { Browser, BrowserContext, Page } from 'playwright';
+import type { Page } from 'playwright';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary } from '../../src/protocol';
-import { launchBrowser } from '../support/browser';
-import { AGENTS, type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { AGENTS } from '../support/gateway';
 import { type HostSite, hostPage, startHostSite } from '../support/host-site';
 import { openVisitor, type Visitor } from '../support/pages';
+import { e2e } from '../support/suite';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
-let browser: Browser;
-let gateway: RunningGateway;
 let site: HostSite;
-const contexts: BrowserContext[] = [];
 
 /** What the site's backend does: sign a short-lived token for its logged-in user. */
 function userToken(user: { id: string; name?: string; email?: string }, secret = SECRET) {
@@ -36,29 +33,25 @@ beforeAll(async () => {
       'user-token': await userToken(ada, 'another-secret-that-is-also-32-chars!!'),
     }),
   });
-  [gateway, browser] = await Promise.all([
-    startGateway({ env: { PARLEY_ORIGINS: site.url, PARLEY_SITE_SECRETS: `acme:${SECRET}` } }),
-    launchBrowser(),
-  ]);
-  site.gateway = gateway.url;
 });
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-  await browser?.close();
-  await gateway?.stop();
-  if (gateway) removeDb(gateway);
-  await site?.close();
+const t = e2e({ gateway: () => ({ env: { PARLEY_ORIGINS: site.url, PARLEY_SITE_SECRETS: `acme:${SECRET}` } }) });
+beforeAll(() => {
+  site.gateway = t.gateway.url;
 });
+afterAll(() => site?.close());
 
 /** A visitor in a browser of their own (a "device"), on one of the site's pages. */
 async function device(path: string): Promise<Visitor> {
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
+  const ctx = await t.context();
   return openVisitor(ctx, site.url, path);
 }
 
 async function summaries(): Promise<ConversationSummary[]> {
-  const agent = io(`${gateway.url}/agent`, { auth: { token: AGENTS.Ana }, transports: ['websocket'], forceNew: true });
+  const agent = io(`${t.gateway.url}/agent`, {
+    auth: { token: AGENTS.Ana },
+    transports: ['websocket'],
+    forceNew: true,
+  });
   const { conversations } = await agent.emitWithAck('list', { status: 'all' });
   agent.close();
   return conversations;

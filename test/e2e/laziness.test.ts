@@ -1,21 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser';
-import { type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import type { BrowserContext, Page } from 'playwright';
+import { describe, expect, it } from 'vitest';
+import { e2e } from '../support/suite';
 
-let browser: Browser;
-let gateway: RunningGateway;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [gateway, browser] = await Promise.all([startGateway(), launchBrowser()]);
-});
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-  await browser?.close();
-  await gateway?.stop();
-  if (gateway) removeDb(gateway);
-});
+const t = e2e();
 
 /** Records WebSockets, requests, IndexedDB opens and timers scheduled after the load event. */
 async function watchedPage(ctx: BrowserContext) {
@@ -55,10 +42,9 @@ const probe = (page: Page) =>
 
 describe('zero cost for visitors who never chat', () => {
   it('a first-time visitor who never opens the chat gets no socket, no IndexedDB, no chunk and no timers', async () => {
-    const ctx = await browser.newContext();
-    contexts.push(ctx);
+    const ctx = await t.context();
     const { page, sockets, requests } = await watchedPage(ctx);
-    await page.goto(`${gateway.url}/`);
+    await page.goto(`${t.gateway.url}/`);
     await page.waitForLoadState('load');
     await page.locator('parley-chat [part="launcher"]').waitFor();
     await page.waitForTimeout(3000);
@@ -74,10 +60,9 @@ describe('zero cost for visitors who never chat', () => {
   });
 
   it('a returning visitor with a conversation reconnects after load, so the badge shows replies', async () => {
-    const ctx = await browser.newContext();
-    contexts.push(ctx);
+    const ctx = await t.context();
     const first = await ctx.newPage();
-    await first.goto(`${gateway.url}/`);
+    await first.goto(`${t.gateway.url}/`);
     await first.locator('parley-chat [part="launcher"]').click();
     await first.locator('parley-chat [part="panel"] textarea').fill('I was here before');
     await first.locator('parley-chat [part="panel"] textarea').press('Enter');
@@ -93,7 +78,7 @@ describe('zero cost for visitors who never chat', () => {
     page.on('websocket', () => {
       connectedAt = Date.now();
     });
-    await page.goto(`${gateway.url}/`);
+    await page.goto(`${t.gateway.url}/`);
     await expect.poll(() => sockets.length, { timeout: 10_000 }).toBe(1);
     expect(connectedAt).toBeGreaterThanOrEqual(loadedAt);
     expect(loadedAt).toBeGreaterThan(0);

@@ -1,39 +1,16 @@
-import type { Browser, BrowserContext } from 'playwright';
+import type { BrowserContextOptions } from 'playwright';
 import { io } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser';
-import { AGENTS, type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { describe, expect, it } from 'vitest';
+import { AGENTS } from '../support/gateway';
 import { openAgent, openVisitor } from '../support/pages';
+import { e2e } from '../support/suite';
 
-let browser: Browser;
-let gateway: RunningGateway;
-let contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  gateway = await startGateway();
-});
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-  contexts = [];
-  await gateway.stop();
-  removeDb(gateway);
-});
-
-async function context(options = {}): Promise<BrowserContext> {
-  const ctx = await browser.newContext(options);
-  contexts.push(ctx);
-  return ctx;
-}
+const t = e2e({ gatewayPerTest: true });
+const context = (options: BrowserContextOptions = {}) => t.context(options);
 
 /** An agent speaking the protocol directly, for tests about the widget alone. */
 async function agentSocket(name: keyof typeof AGENTS = 'Ana') {
-  const socket = io(`${gateway.url}/agent`, {
+  const socket = io(`${t.gateway.url}/agent`, {
     auth: { token: AGENTS[name] },
     transports: ['websocket'],
     forceNew: true,
@@ -44,10 +21,10 @@ async function agentSocket(name: keyof typeof AGENTS = 'Ana') {
 
 describe('widget', () => {
   it('shows agent presence: online, away, and away when no agent is connected', async () => {
-    const visitor = await openVisitor(await context(), gateway.url);
+    const visitor = await openVisitor(await context(), t.gateway.url);
     const header = visitor.panel.locator('[part="header"]');
     await header.getByText("Away. Leave a message and we'll reply soon").waitFor();
-    const agent = await openAgent(await context(), gateway.url, 'Ana');
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
     await header.getByText('Online').waitFor();
     await agent.page.getByLabel('My status').selectOption('away');
     await header.getByText('Usually replies in a few minutes').waitFor();
@@ -57,7 +34,7 @@ describe('widget', () => {
 
   it('counts unread agent replies on the badge while closed, keeps the count across a reload, and clears it on open', async () => {
     const ctx = await context();
-    const visitor = await openVisitor(ctx, gateway.url);
+    const visitor = await openVisitor(ctx, t.gateway.url);
     await visitor.send('Question');
     await visitor.waitSent(1);
     await visitor.page.getByRole('button', { name: 'Close chat' }).first().click();
@@ -85,20 +62,20 @@ describe('widget', () => {
   });
 
   it('shows the visitor’s page, language and browser to the agent', async () => {
-    const visitor = await openVisitor(await context({ locale: 'de-DE' }), gateway.url);
+    const visitor = await openVisitor(await context({ locale: 'de-DE' }), t.gateway.url);
     // The browser's language picks the widget's.
     expect(await visitor.composer.getAttribute('aria-label')).toBe('Nachricht');
     await visitor.send('Hallo');
     await visitor.waitSent(1);
-    const agent = await openAgent(await context(), gateway.url, 'Ana');
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
     await agent.open('Hallo');
     const details = agent.page.getByRole('complementary', { name: 'Visitor details' });
-    await details.getByText(`${gateway.url}/`).first().waitFor();
+    await details.getByText(`${t.gateway.url}/`).first().waitFor();
     expect(await details.textContent()).toMatch(/Chrom/);
   });
 
   it('renders message content as text, and only http(s)/mailto links', async () => {
-    const visitor = await openVisitor(await context(), gateway.url);
+    const visitor = await openVisitor(await context(), t.gateway.url);
     await visitor.send('hi');
     await visitor.waitSent(1);
     const agent = await agentSocket();
@@ -117,7 +94,7 @@ describe('widget', () => {
   });
 
   it('keeps the visitor’s place when they scroll up, and offers a way down to new messages', async () => {
-    const visitor = await openVisitor(await context({ viewport: { width: 1000, height: 700 } }), gateway.url);
+    const visitor = await openVisitor(await context({ viewport: { width: 1000, height: 700 } }), t.gateway.url);
     await visitor.send('start');
     await visitor.waitSent(1);
     const agent = await agentSocket();
@@ -143,7 +120,7 @@ describe('widget', () => {
   });
 
   it('fills the screen on a phone, and Escape closes it with focus back on the launcher', async () => {
-    const visitor = await openVisitor(await context({ viewport: { width: 375, height: 667 } }), gateway.url);
+    const visitor = await openVisitor(await context({ viewport: { width: 375, height: 667 } }), t.gateway.url);
     await visitor.panel.evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
     expect(await visitor.panel.boundingBox()).toEqual({ x: 0, y: 0, width: 375, height: 667 });
     await visitor.composer.press('Escape');
@@ -155,7 +132,7 @@ describe('widget', () => {
   });
 
   it('keeps a message over the length limit in the composer with a clear error', async () => {
-    const visitor = await openVisitor(await context(), gateway.url);
+    const visitor = await openVisitor(await context(), t.gateway.url);
     const long = 'x'.repeat(4001);
     await visitor.composer.fill(long);
     await visitor.composer.press('Enter');

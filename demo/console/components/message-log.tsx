@@ -1,8 +1,8 @@
 import { useLayoutEffect, useRef } from 'preact/hooks';
+import { Text } from '../../../src/app/ui/Text.js';
 import type { Message } from '../../../src/protocol.js';
 import { fullTime, messageTime } from '../format.js';
 import type { Thread } from '../state.js';
-import { RichText } from './rich-text.js';
 
 interface Props {
   thread: Thread;
@@ -79,7 +79,7 @@ function MessageItem({ m, visitorName, me, now }: { m: Message; visitorName: str
           </time>
         </p>
         <p class="msg__text">
-          <RichText text={m.text} />
+          <Text text={m.text} />
         </p>
       </div>
     </li>
