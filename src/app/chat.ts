@@ -176,7 +176,16 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   const backoff = (attempt: number) =>
     Math.random() * Math.min(DELIVERY.retryMaxMs, DELIVERY.retryBaseMs * 2 ** Math.min(attempt, 10));
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => later(ms, resolve));
+  // A destroyed chat wakes its sleepers, so a flush waiting to retry ends and releases the tabs' outbox lock.
+  const sleepers = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      sleepers.add(resolve);
+      later(ms, () => {
+        sleepers.delete(resolve);
+        resolve();
+      });
+    });
 
   /**
    * Sends the outbox in order, one message in flight, until it is empty or the connection drops. Only one tab of the
@@ -327,6 +336,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
       destroyed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      for (const wake of sleepers) wake();
       subscribers.clear();
       unlisten();
       window.removeEventListener('offline', onOffline);

@@ -133,3 +133,37 @@ describe('delivery', () => {
     await expect.poll(() => server!.stored.map((m) => m.text), { timeout: 10_000 }).toEqual(['while down']);
   });
 });
+
+describe('destroy', () => {
+  it('ends a flush that is waiting to retry, so the outbox lock is released', async () => {
+    server = await fixture({ dropAcks: 1000 });
+    Object.assign(DELIVERY, { ackTimeoutMs: 50, retryBaseMs: 60_000, retryMaxMs: 60_000 });
+    const name = `chat${++site}`;
+    const order: string[] = [];
+    const tabs = createTabs(name);
+    // Records when the flush (which runs inside tabs.exclusive) ends.
+    const exclusive = tabs.exclusive.bind(tabs);
+    tabs.exclusive = (lock, fn) =>
+      exclusive(lock, async () => {
+        try {
+          return await fn();
+        } finally {
+          order.push(`released ${lock}`);
+        }
+      });
+    const c = createChat(server.url, createOutbox(name), tabs, {
+      auth: () => ({ site: name }),
+      onWelcome: () => {},
+      onMessage: () => {},
+      onStatus: () => {},
+      onPending: () => {},
+      notice: (kind) => kind,
+    });
+    await c.send('never acked');
+    await expect.poll(() => server!.attempts.length, { timeout: 5000 }).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(order).toEqual([]);
+    c.destroy();
+    await expect.poll(() => order).toEqual(['released outbox']);
+  });
+});
