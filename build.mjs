@@ -218,7 +218,54 @@ const common = {
   define: { __PARLEY_VERSION__: JSON.stringify(pkg.version) },
 };
 
-function widgetOptions(minify) {
+const LANGUAGES = readdirSync('src/locales', { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+
+/** The panel's strings, one standalone ES module per language (no shared runtime chunk to fetch with them). */
+function localeOptions(minify) {
+  return {
+    ...common,
+    entryPoints: Object.fromEntries(LANGUAGES.map((lang) => [`panel-${lang}`, `src/locales/${lang}/panel.ts`])),
+    outdir: out('chunks'),
+    format: 'esm',
+    minify,
+    charset: 'utf8',
+    target: browserTarget,
+    entryNames: minify ? '[name]-[hash]' : '[name]',
+    metafile: true,
+  };
+}
+
+/** Output file of each language, from the locale build's metafile: { en: 'panel-en-HASH.js', … }. */
+function localeFiles(metafile) {
+  return Object.fromEntries(
+    Object.entries(metafile.outputs)
+      .filter(([, o]) => o.entryPoint)
+      .map(([file, o]) => [o.entryPoint.split('/')[2], path.basename(file)]),
+  );
+}
+
+/**
+ * In the script-tag build, src/app/strings.ts imports its language's module by URL, next to the app chunk; bundler
+ * users (the ESM build) keep the analyzable import() map in the source.
+ */
+function stringsByUrl(files) {
+  return {
+    name: 'strings-by-url',
+    setup(build) {
+      build.onLoad({ filter: /src[\\/]app[\\/]strings\.ts$/ }, () => ({
+        contents: `const FILES = ${JSON.stringify(files)};
+          export async function loadStrings(lang) {
+            return (await import(new URL(FILES[lang] ?? FILES.en, import.meta.url).href)).strings;
+          }`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+function widgetOptions(minify, files) {
   return [
     // The lazily loaded part of the widget: ES modules, split into chunks, imported by parley.js on demand.
     {
@@ -244,7 +291,7 @@ function widgetOptions(minify) {
         },
       },
       metafile: true,
-      plugins: [cssText, websocketOnly, classicJsx],
+      plugins: [cssText, websocketOnly, classicJsx, stringsByUrl(files)],
     },
   ];
 }
@@ -293,15 +340,6 @@ const consoleOptions = {
   minify: true,
   target: browserTarget,
 };
-
-/** Output files that hold one language's strings. */
-function localeChunks(metafile) {
-  return new Set(
-    Object.entries(metafile.outputs)
-      .filter(([, o]) => o.entryPoint?.startsWith('src/locales/'))
-      .map(([file]) => path.relative(outRoot, file).split(path.sep).join('/')),
-  );
-}
 
 function appChunkName(metafile) {
   const entry = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === 'src/app/index.ts');
@@ -353,7 +391,8 @@ function report(sizes, alternatives) {
 
 async function buildAll() {
   rmSync(dist, { recursive: true, force: true });
-  const [app] = await Promise.all(widgetOptions(true).map((o) => esbuild.build(o)));
+  const files = localeFiles((await esbuild.build(localeOptions(true))).metafile);
+  const [app] = await Promise.all(widgetOptions(true, files).map((o) => esbuild.build(o)));
   await Promise.all([
     esbuild.build(loaderOptions(true, appChunkName(app.metafile))),
     esbuild.build(esmOptions),
@@ -364,7 +403,7 @@ async function buildAll() {
   await emitTypes();
   const assets = (dir) => listFiles(path.join(dist, dir), (f) => /\.(js|css)$/.test(f));
   const sizes = await precompress([path.join(dist, 'parley.js'), ...assets('chunks'), ...assets('console')]);
-  return report(sizes, localeChunks(app.metafile));
+  return report(sizes, new Set(Object.values(files).map((f) => `chunks/${f}`)));
 }
 
 /** Declarations for the ESM build, from the TypeScript compiler itself. */
@@ -400,13 +439,15 @@ async function watch() {
   });
   await buildAll();
   // In watch mode chunk names must stay stable between rebuilds, so the app chunk is not content-hashed.
+  const files = Object.fromEntries(LANGUAGES.map((lang) => [lang, `panel-${lang}.js`]));
   const app = await esbuild.context({
-    ...widgetOptions(false)[0],
+    ...widgetOptions(false, files)[0],
     entryNames: '[name]',
-    plugins: [cssText, websocketOnly, classicJsx, onEnd('widget chunks')],
+    plugins: [cssText, websocketOnly, classicJsx, stringsByUrl(files), onEnd('widget chunks')],
   });
   const contexts = [
     app,
+    await esbuild.context({ ...localeOptions(false), plugins: [onEnd('languages')] }),
     await esbuild.context({ ...loaderOptions(false, 'chunks/app.js'), plugins: [cssText, onEnd('parley.js')] }),
     await esbuild.context({ ...serverOptions, plugins: [onEnd('gateway', restart)] }),
     await esbuild.context({ ...consoleOptions, plugins: [onEnd('console')] }),

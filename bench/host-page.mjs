@@ -184,7 +184,7 @@ function widgetSizes() {
   const size = (file, ext) => readFileSync(path.join(dist, `${file}.${ext}`)).length;
   const chunks = readFileSync(path.join(dist, 'parley.js'), 'utf8').match(/chunks\/app-[\w]+\.js/)?.[0];
   const app = { gz: size(chunks, 'gz'), br: size(chunks, 'br') };
-  const langs = readdirSync(path.join(dist, 'chunks')).filter((f) => /^panel-\w+\.js$/.test(f));
+  const langs = readdirSync(path.join(dist, 'chunks')).filter((f) => /^panel-[\w-]+\.js$/.test(f));
   const shared = readdirSync(path.join(dist, 'chunks')).filter((f) => /^chunk-\w+\.js$/.test(f));
   const maxOf = (ext) => Math.max(...langs.map((f) => size(`chunks/${f}`, ext)));
   const sumOf = (ext) => shared.reduce((s, f) => s + size(`chunks/${f}`, ext), 0);
