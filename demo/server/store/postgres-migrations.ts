@@ -1,0 +1,126 @@
+import type { ClientBase } from 'pg';
+import { StoreError } from './types';
+
+/**
+ * Numbered schema migrations for PostgreSQL; entry `i` moves the schema from version `i` to `i + 1`, and version `n`
+ * is the same schema as SQLite's `PRAGMA user_version = n` (see `migrations.ts`): same tables, columns, constraints and
+ * indexes, with Postgres types (TEXT, BIGINT for millisecond timestamps, INTEGER for seqs, BOOLEAN for flags).
+ * Each applied version is recorded in `schema_migrations`.
+ * Append only: a released migration is never edited, because databases in the field already ran it.
+ */
+export const PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE visitors (
+    id          TEXT PRIMARY KEY,
+    site        TEXT NOT NULL,
+    page_url    TEXT,
+    page_title  TEXT,
+    locale      TEXT,
+    user_agent  TEXT,
+    name        TEXT,
+    email       TEXT,
+    verified    BOOLEAN NOT NULL DEFAULT false,
+    created_at  BIGINT NOT NULL
+  );
+
+  CREATE TABLE sessions (
+    token_hash    TEXT PRIMARY KEY,
+    visitor_id    TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    created_at    BIGINT NOT NULL,
+    last_seen_at  BIGINT NOT NULL
+  );
+  CREATE INDEX sessions_visitor ON sessions(visitor_id);
+
+  CREATE TABLE conversations (
+    id                TEXT PRIMARY KEY,
+    visitor_id        TEXT NOT NULL UNIQUE REFERENCES visitors(id) ON DELETE CASCADE,
+    site              TEXT NOT NULL,
+    status            TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+    last_seq          INTEGER NOT NULL DEFAULT 0,
+    last_activity_at  BIGINT NOT NULL,
+    agent_read_seq    INTEGER NOT NULL DEFAULT 0,
+    visitor_read_seq  INTEGER NOT NULL DEFAULT 0,
+    created_at        BIGINT NOT NULL
+  );
+  CREATE INDEX conversations_activity ON conversations(last_activity_at DESC);
+  CREATE INDEX conversations_status_activity ON conversations(status, last_activity_at DESC);
+
+  CREATE TABLE messages (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq              INTEGER NOT NULL,
+    author           TEXT NOT NULL CHECK (author IN ('visitor', 'agent', 'system')),
+    agent_name       TEXT,
+    client_id        TEXT,
+    text             TEXT NOT NULL,
+    created_at       BIGINT NOT NULL,
+    UNIQUE (conversation_id, seq),
+    UNIQUE (conversation_id, author, client_id)
+  );
+  `,
+  // Identity verification: a visitor may be linked to one user of its site, and a user to at most one visitor per
+  // site, so the conversation follows the user across devices. NULL (anonymous) is allowed on any number of rows.
+  `
+  ALTER TABLE visitors ADD COLUMN user_id TEXT;
+  CREATE UNIQUE INDEX visitors_site_user ON visitors(site, user_id) WHERE user_id IS NOT NULL;
+  `,
+];
+
+/** First key of the advisory lock taken while migrating ('PRLY'); the second is a hash of the schema's name. */
+const LOCK_KEY = 0x50524c59;
+
+/**
+ * Brings the schema of `client`'s search path up to date in one transaction, holding a transaction-level advisory lock
+ * so two gateway processes starting together cannot both migrate: the second waits, then finds nothing left to do.
+ * With `schema`, that schema is created first when missing (the connection's search path must name it).
+ * Rejects with `StoreError` when the database's schema is newer than this code. Returns the schema's version.
+ */
+export async function migratePostgres(
+  client: ClientBase,
+  options: { schema?: string; now?: number; migrations?: readonly string[] } = {},
+): Promise<number> {
+  const migrations = options.migrations ?? PG_MIGRATIONS;
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1, hashtext(coalesce($2::text, current_schema(), '')))", [
+      LOCK_KEY,
+      options.schema ?? null,
+    ]);
+    if (options.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version     INTEGER PRIMARY KEY,
+         applied_at  BIGINT NOT NULL
+       )`,
+    );
+    const { rows } = await client.query<{ version: number }>(
+      'SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations',
+    );
+    const current = rows[0]?.version ?? 0;
+    if (current > migrations.length) {
+      throw new StoreError(`database schema version ${current} is newer than this gateway (${migrations.length})`);
+    }
+    const appliedAt = options.now ?? Date.now();
+    for (let version = current; version < migrations.length; version++) {
+      await client.query(migrations[version]!);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+        version + 1,
+        appliedAt,
+      ]);
+    }
+    await client.query('COMMIT');
+    return migrations.length;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * A schema name as an SQL identifier. Only plain lower-case names are accepted: quoting never has to escape anything,
+ * and the name means the same quoted here and unquoted in a `search_path` (which folds to lower case).
+ */
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new StoreError(`invalid schema name: ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}

@@ -1,0 +1,685 @@
+// @vitest-environment node
+// One suite, every store: what `Store` promises (types.ts) must hold for SQLite and PostgreSQL alike, including with
+// several writers (store instances with their own connections, as several gateway processes have).
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
+import { MIGRATIONS } from '../../../demo/server/store/migrations';
+import { openPostgresStore } from '../../../demo/server/store/postgres';
+import { PG_MIGRATIONS } from '../../../demo/server/store/postgres-migrations';
+import { openSqliteStore } from '../../../demo/server/store/sqlite';
+import { NotFoundError, type Store, StoreError, visitorLabel } from '../../../demo/server/store/types';
+import { LIMITS, type VerifiedUser } from '../../../src/protocol';
+
+interface Backend {
+  /** Why this backend cannot run here; the suite is skipped with this reason. */
+  unavailable?: string;
+  /** Number of migrations the code knows. */
+  migrations: number;
+  /** A fresh, empty database for one test. */
+  fresh(): Promise<void>;
+  /** Opens one more store on the current database, with its own connection(s): another writer. */
+  open(options?: { now?: () => number }): Promise<Store>;
+  /** The schema version recorded in the current database. */
+  schemaVersion(): Promise<number>;
+  /** Makes the current database look migrated by a newer gateway. */
+  bumpSchemaVersion(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+function sqliteBackend(): Backend {
+  let dir = '';
+  let path = '';
+  return {
+    migrations: MIGRATIONS.length,
+    async fresh() {
+      dir = await mkdtemp(join(tmpdir(), 'parley-contract-'));
+      path = join(dir, 'parley.db');
+    },
+    async open(options = {}) {
+      return openSqliteStore({ path, ...options });
+    },
+    async schemaVersion() {
+      const raw = new Database(path, { readonly: true });
+      try {
+        return raw.pragma('user_version', { simple: true }) as number;
+      } finally {
+        raw.close();
+      }
+    },
+    async bumpSchemaVersion() {
+      const raw = new Database(path);
+      raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+      raw.close();
+    },
+    async dispose() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const PG_URL = process.env.PARLEY_TEST_DATABASE_URL;
+
+/** Why PostgreSQL tests cannot run, or undefined when the server answers. */
+async function postgresUnavailable(url: string | undefined): Promise<string | undefined> {
+  if (!url) return 'PARLEY_TEST_DATABASE_URL is not set; .ci/run starts a server';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (err) {
+    const where = url.replace(/\/\/[^@/]*@/, '//…@');
+    return `cannot reach PARLEY_TEST_DATABASE_URL (${where}): ${err instanceof Error ? err.message : String(err)}; .ci/run starts a server`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function postgresBackend(unavailable: string | undefined): Backend {
+  // Every test gets its own schema, named after this run, so parallel runs and files never meet; all are dropped.
+  const run = `parley_test_${randomBytes(4).toString('hex')}`;
+  let counter = 0;
+  let schema = '';
+  let admin: pg.Client | undefined;
+  const sql = async (text: string, values: unknown[] = []) => {
+    if (!admin) {
+      admin = new pg.Client({ connectionString: PG_URL });
+      admin.on('error', () => {});
+      await admin.connect();
+    }
+    return admin.query(text, values);
+  };
+  afterAll(async () => {
+    if (!admin) return;
+    const { rows } = await sql('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1', [`${run}\\_%`]);
+    for (const { nspname } of rows) await sql(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    await admin.end();
+  });
+  const backend: Backend = {
+    migrations: PG_MIGRATIONS.length,
+    async fresh() {
+      schema = `${run}_${++counter}`;
+    },
+    async open(options = {}) {
+      return openPostgresStore({ url: PG_URL!, schema, poolSize: 5, ...options });
+    },
+    async schemaVersion() {
+      const { rows } = await sql(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+      const versions = rows.map((r: { version: number }) => r.version);
+      // Every migration recorded exactly once, in order.
+      expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+      return versions.length;
+    },
+    async bumpSchemaVersion() {
+      await sql(`INSERT INTO "${schema}".schema_migrations (version, applied_at) VALUES ($1, $2)`, [
+        PG_MIGRATIONS.length + 1,
+        Date.now(),
+      ]);
+    },
+    async dispose() {
+      await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+  };
+  if (unavailable !== undefined) backend.unavailable = unavailable;
+  return backend;
+}
+
+const pgUnavailable = await postgresUnavailable(PG_URL);
+if (pgUnavailable) console.warn(`PostgreSQL tests skipped: ${pgUnavailable}`);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe.each([
+  ['sqlite', sqliteBackend()],
+  ['postgres', postgresBackend(pgUnavailable)],
+] as const)('%s store contract', (_name, backend) => {
+  describe.skipIf(backend.unavailable !== undefined)('Store', () => {
+    let opened: Store[] = [];
+    const open = async (options: { now?: () => number } = {}) => {
+      const store = await backend.open(options);
+      opened.push(store);
+      return store;
+    };
+    const conversation = async (store: Store, now = Date.now()) =>
+      (await store.createSession({ tokenHash: `t-${randomBytes(8).toString('hex')}`, site: 'acme', meta: {}, now }))
+        .conversationId;
+
+    beforeEach(async () => {
+      opened = [];
+      await backend.fresh();
+    });
+    afterEach(async () => {
+      for (const store of opened) await store.close().catch(() => {});
+      await backend.dispose();
+    });
+
+    it('creates, finds, touches and deletes sessions; a session expires 180 days after its last use', async () => {
+      const store = await open();
+      const meta = { page: { url: 'https://a.example/p', title: 'P' }, locale: 'fr', userAgent: 'UA/1' };
+      const session = await store.createSession({ tokenHash: 'h1', site: 'acme', meta, now: 1_000 });
+      expect(session).toEqual({
+        tokenHash: 'h1',
+        visitorId: expect.stringMatching(UUID),
+        conversationId: expect.stringMatching(UUID),
+        site: 'acme',
+        createdAt: 1_000,
+        lastSeenAt: 1_000,
+      });
+      expect(await store.findSession('h1')).toEqual(session);
+      expect(await store.findSession('nope')).toBeUndefined();
+      expect(await store.hasConversation(session.conversationId)).toBe(true);
+
+      await store.touchSession('h1', 5_000);
+      expect(await store.findSession('h1')).toEqual({ ...session, lastSeenAt: 5_000 });
+      await store.touchSession('h1', 2_000);
+      expect((await store.findSession('h1'))?.lastSeenAt).toBe(5_000);
+      await expect(store.touchSession('nope', 1)).resolves.toBeUndefined();
+
+      await store.deleteSession('h1');
+      expect(await store.findSession('h1')).toBeUndefined();
+      await expect(store.deleteSession('h1')).resolves.toBeUndefined();
+      expect(await store.hasConversation(session.conversationId)).toBe(true);
+
+      const day = 24 * 60 * 60 * 1000;
+      const first = await resolveSession(store, { site: 'acme', meta: {}, now: 1_000_000 });
+      const token = first.token!;
+      const later = await resolveSession(store, { token, site: 'acme', meta: {}, now: 1_000_000 + 179 * day });
+      expect(later).toMatchObject({ token: null, session: { conversationId: first.session.conversationId } });
+      const expired = await resolveSession(store, {
+        token,
+        site: 'acme',
+        meta: {},
+        now: 1_000_000 + 179 * day + SESSION_TTL_MS + 1,
+      });
+      expect(expired.renewed).toBe('session_expired');
+      expect(expired.session.conversationId).not.toBe(first.session.conversationId);
+      expect(await store.findSession(first.session.tokenHash)).toBeUndefined();
+    });
+
+    it('updates only the given visitor details', async () => {
+      const store = await open();
+      const session = await store.createSession({
+        tokenHash: 'h1',
+        site: 'acme',
+        meta: { page: { url: 'https://a.example/', title: 'A' }, locale: 'fr', userAgent: 'UA/1' },
+        now: 1_000,
+      });
+      await store.updateVisitorMeta(session.visitorId, { locale: 'de' });
+      expect((await store.getConversation(session.conversationId))?.visitor).toEqual({
+        id: session.visitorId,
+        label: visitorLabel(session.visitorId),
+        verified: false,
+        page: { url: 'https://a.example/', title: 'A' },
+        locale: 'de',
+        userAgent: 'UA/1',
+      });
+      await store.updateVisitorMeta(session.visitorId, { page: { url: 'https://a.example/b', title: '' } });
+      expect((await store.getConversation(session.conversationId))?.visitor).toMatchObject({
+        page: { url: 'https://a.example/b', title: '' },
+        locale: 'de',
+      });
+      await expect(store.updateVisitorMeta('nope', { locale: 'it' })).resolves.toBeUndefined();
+    });
+
+    it('appends with gap-free seqs; a repeated (author, clientId) returns the original and consumes no seq', async () => {
+      let clock = 10_000;
+      const store = await open({ now: () => clock });
+      const id = await conversation(store, 1_000);
+      const first = await store.appendMessage(id, { author: 'visitor', clientId: 'c1', text: 'original' });
+      expect(first).toEqual({
+        message: {
+          id: expect.stringMatching(UUID),
+          conversationId: id,
+          seq: 1,
+          author: 'visitor',
+          clientId: 'c1',
+          text: 'original',
+          createdAt: 10_000,
+        },
+        duplicate: false,
+        reopened: false,
+      });
+      clock = 11_000;
+      expect(await store.appendMessage(id, { author: 'visitor', clientId: 'c1', text: 'changed' })).toEqual({
+        message: first.message,
+        duplicate: true,
+        reopened: false,
+      });
+      expect((await store.appendMessage(id, { author: 'visitor', clientId: 'c2', text: 'second' })).message.seq).toBe(
+        2,
+      );
+      const agent = await store.appendMessage(id, { author: 'agent', agentName: 'Ana', clientId: 'c1', text: 'hi' });
+      expect(agent).toMatchObject({ duplicate: false, message: { seq: 3, agentName: 'Ana', clientId: 'c1' } });
+      const plain = [
+        await store.appendMessage(id, { author: 'system', text: 'no client id' }),
+        await store.appendMessage(id, { author: 'system', text: 'no client id' }),
+      ];
+      expect(plain.map((r) => [r.duplicate, r.message.seq, 'clientId' in r.message])).toEqual([
+        [false, 4, false],
+        [false, 5, false],
+      ]);
+      const other = await conversation(store);
+      expect(await store.appendMessage(other, { author: 'visitor', clientId: 'c1', text: 'x' })).toMatchObject({
+        duplicate: false,
+        message: { seq: 1, conversationId: other },
+      });
+
+      const page = await store.messagesAfter(id, 0);
+      expect(page).toEqual({
+        messages: [first.message, expect.anything(), agent.message, plain[0]!.message, plain[1]!.message],
+        more: false,
+      });
+      expect(await store.getConversation(id)).toMatchObject({ lastSeq: 5, lastActivityAt: 11_000 });
+
+      const missing = store.appendMessage('missing', { author: 'visitor', clientId: 'c1', text: 'x' });
+      await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+      await expect(missing).rejects.toBeInstanceOf(StoreError);
+    });
+
+    it('keeps seqs gap-free and ordered under 200 concurrent appends from three store instances', async () => {
+      const writers = [await open(), await open(), await open()];
+      const ids = [await conversation(writers[0]!), await conversation(writers[1]!)];
+      // Two conversations, 100 appends each, 75 distinct (author, clientId) per conversation: 25 repeats each.
+      const inputs = Array.from({ length: 200 }, (_, i) => {
+        const key = Math.floor(i / 2) % 75;
+        return {
+          conversationId: ids[i % 2]!,
+          input: { author: key % 4 ? ('visitor' as const) : ('agent' as const), clientId: `c-${key}`, text: `m${i}` },
+        };
+      });
+      const results = await Promise.all(
+        inputs.map(({ conversationId, input }, i) => writers[i % 3]!.appendMessage(conversationId, input)),
+      );
+
+      for (const id of ids) {
+        const mine = results.filter((r) => r.message.conversationId === id);
+        const stored = mine.filter((r) => !r.duplicate).map((r) => r.message);
+        expect(stored.map((m) => m.seq).sort((a, b) => a - b)).toEqual(range(75));
+        // A repeat answers with the original message, whichever writer stored it.
+        for (const repeat of mine.filter((r) => r.duplicate)) {
+          expect(repeat.message).toEqual(
+            stored.find((m) => m.clientId === repeat.message.clientId && m.author === repeat.message.author),
+          );
+        }
+        const page = await writers[2]!.messagesAfter(id, 0, 1000);
+        expect(page.more).toBe(false);
+        expect(page.messages.map((m) => m.seq)).toEqual(range(75));
+        expect(page.messages.map((m) => m.id).sort()).toEqual(stored.map((m) => m.id).sort());
+        // Timestamps are taken under the conversation's lock, so they follow seq.
+        const times = page.messages.map((m) => m.createdAt);
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+        expect((await writers[1]!.getConversation(id))?.lastSeq).toBe(75);
+      }
+    });
+
+    it('reopens a resolved conversation on a visitor message only; lists by activity and status', async () => {
+      let clock = 1_000;
+      const store = await open({ now: () => clock });
+      const older = await conversation(store, clock);
+      const newer = await conversation(store, clock);
+      clock = 2_000;
+      await store.appendMessage(older, { author: 'visitor', text: 'a' });
+      clock = 3_000;
+      await store.appendMessage(newer, { author: 'visitor', text: 'b' });
+      expect((await store.listConversations()).map((c) => c.id)).toEqual([newer, older]);
+      expect((await store.listConversations({ limit: 1 })).map((c) => c.id)).toEqual([newer]);
+
+      const resolved = await store.setStatus(newer, 'resolved');
+      expect(resolved).toMatchObject({ id: newer, status: 'resolved', lastSeq: 1, lastActivityAt: 3_000 });
+      expect((await store.listConversations({ status: 'resolved' })).map((c) => c.id)).toEqual([newer]);
+      expect((await store.listConversations({ status: 'open', limit: 10 })).map((c) => c.id)).toEqual([older]);
+      expect((await store.listConversations({ status: 'all' })).map((c) => c.id)).toEqual([newer, older]);
+
+      clock = 4_000;
+      expect((await store.appendMessage(newer, { author: 'agent', text: 'still resolved' })).reopened).toBe(false);
+      expect((await store.appendMessage(newer, { author: 'system', text: 'still resolved' })).reopened).toBe(false);
+      expect((await store.getConversation(newer))?.status).toBe('resolved');
+      const back = await store.appendMessage(newer, { author: 'visitor', clientId: 'v1', text: 'again' });
+      expect(back).toMatchObject({ reopened: true, duplicate: false, message: { seq: 4 } });
+      expect((await store.getConversation(newer))?.status).toBe('open');
+      // The repeat of the reopening message neither reopens nor counts again.
+      await store.setStatus(newer, 'resolved');
+      expect(await store.appendMessage(newer, { author: 'visitor', clientId: 'v1', text: 'again' })).toEqual({
+        message: back.message,
+        duplicate: true,
+        reopened: false,
+      });
+      expect((await store.getConversation(newer))?.status).toBe('resolved');
+      expect((await store.setStatus(newer, 'open'))?.status).toBe('open');
+
+      expect(await store.hasConversation(newer)).toBe(true);
+      expect(await store.hasConversation('nope')).toBe(false);
+      expect(await store.getConversation('nope')).toBeUndefined();
+      expect(await store.setStatus('nope', 'resolved')).toBeUndefined();
+    });
+
+    it('pages messages after a seq, by default LIMITS.historyPage at a time', async () => {
+      const store = await open();
+      const id = await conversation(store);
+      const total = LIMITS.historyPage + 5;
+      await Promise.all(
+        Array.from({ length: total }, (_, i) => store.appendMessage(id, { author: 'visitor', text: `m${i}` })),
+      );
+      const first = await store.messagesAfter(id, 0);
+      expect(first.more).toBe(true);
+      expect(first.messages.map((m) => m.seq)).toEqual(range(LIMITS.historyPage));
+      const rest = await store.messagesAfter(id, LIMITS.historyPage);
+      expect(rest).toMatchObject({ more: false });
+      expect(rest.messages.map((m) => m.seq)).toEqual(range(5).map((n) => n + LIMITS.historyPage));
+      expect(await store.messagesAfter(id, 2, 3)).toMatchObject({
+        more: true,
+        messages: [{ seq: 3 }, { seq: 4 }, { seq: 5 }],
+      });
+      expect((await store.messagesAfter(id, total - 3, 3)).more).toBe(false);
+      expect(await store.messagesAfter(id, total)).toEqual({ messages: [], more: false });
+      expect(await store.messagesAfter(id, Number.MAX_SAFE_INTEGER)).toEqual({ messages: [], more: false });
+      expect(await store.messagesAfter('nope', 0)).toEqual({ messages: [], more: false });
+    });
+
+    it('summarises with unread counts, a 200-character preview and the visitor details', async () => {
+      let clock = 5_000;
+      const store = await open({ now: () => clock });
+      const session = await store.createSession({
+        tokenHash: 'h1',
+        site: 'acme',
+        meta: { page: { url: 'https://a.example/', title: 'A' }, locale: 'fr', userAgent: 'UA/1' },
+        now: 1_000,
+      });
+      const id = session.conversationId;
+      expect(await store.getConversation(id)).toEqual({
+        id,
+        site: 'acme',
+        status: 'open',
+        lastSeq: 0,
+        lastActivityAt: 1_000,
+        unread: 0,
+        visitor: {
+          id: session.visitorId,
+          label: visitorLabel(session.visitorId),
+          verified: false,
+          page: { url: 'https://a.example/', title: 'A' },
+          locale: 'fr',
+          userAgent: 'UA/1',
+        },
+      });
+      // Characters, not UTF-16 units: an emoji counts once.
+      const long = 'é😀x'.repeat(100);
+      await store.appendMessage(id, { author: 'visitor', text: long });
+      clock = 6_000;
+      await store.appendMessage(id, { author: 'visitor', text: long });
+      const summary = await store.getConversation(id);
+      expect(summary).toMatchObject({
+        lastSeq: 2,
+        lastActivityAt: 6_000,
+        unread: 2,
+        lastMessage: { author: 'visitor', text: Array.from(long).slice(0, 200).join('') },
+      });
+      await store.appendMessage(id, { author: 'agent', agentName: 'Ana', text: 'reply' });
+      expect(await store.getConversation(id)).toMatchObject({
+        unread: 2,
+        lastMessage: { author: 'agent', text: 'reply' },
+      });
+      expect(await store.listConversations()).toEqual([await store.getConversation(id)]);
+    });
+
+    it('moves read marks forward only, and never past the last message', async () => {
+      const store = await open();
+      const id = await conversation(store);
+      expect(await store.markAgentRead(id, 1)).toBe(false);
+      expect(await store.markVisitorRead(id, 1)).toBe(false);
+      for (let i = 0; i < 3; i++) await store.appendMessage(id, { author: 'visitor', text: `${i}` });
+      expect((await store.getConversation(id))?.unread).toBe(3);
+
+      expect(await store.markAgentRead(id, 1)).toBe(true);
+      expect((await store.getConversation(id))?.unread).toBe(2);
+      expect(await store.markAgentRead(id, 1)).toBe(false);
+      expect(await store.markAgentRead(id, 0)).toBe(false);
+      expect(await store.markAgentRead(id, 99)).toBe(true);
+      expect(await store.markAgentRead(id, 99)).toBe(false);
+      expect((await store.getConversation(id))?.unread).toBe(0);
+      // The mark stopped at 3: the next message is unread.
+      await store.appendMessage(id, { author: 'visitor', text: 'new' });
+      expect((await store.getConversation(id))?.unread).toBe(1);
+      expect(await store.markAgentRead(id, 2)).toBe(false);
+      expect(await store.markAgentRead(id, Number.MAX_SAFE_INTEGER)).toBe(true);
+      expect((await store.getConversation(id))?.unread).toBe(0);
+
+      expect(await store.markVisitorRead(id, 2)).toBe(true);
+      expect(await store.markVisitorRead(id, 1)).toBe(false);
+      expect(await store.markVisitorRead(id, 99)).toBe(true);
+      expect(await store.markVisitorRead(id, 99)).toBe(false);
+      await store.appendMessage(id, { author: 'agent', text: 'reply' });
+      expect(await store.markVisitorRead(id, 5)).toBe(true);
+      expect(await store.markVisitorRead(id, Number.MAX_SAFE_INTEGER)).toBe(false);
+
+      expect(await store.markAgentRead('nope', 1)).toBe(false);
+      expect(await store.markVisitorRead('nope', 1)).toBe(false);
+    });
+
+    it("links a verified user's sessions to one visitor per site, updating name, email and details", async () => {
+      const store = await open();
+      const ada: VerifiedUser = { id: 'u1', name: 'Ada', email: 'ada@example.com' };
+      const first = await store.createUserSession({
+        tokenHash: 'd1',
+        site: 'acme',
+        meta: { locale: 'en' },
+        now: 1_000,
+        user: ada,
+      });
+      expect(first).toEqual({
+        updated: true,
+        session: {
+          tokenHash: 'd1',
+          visitorId: expect.stringMatching(UUID),
+          conversationId: expect.stringMatching(UUID),
+          site: 'acme',
+          createdAt: 1_000,
+          lastSeenAt: 1_000,
+          user: ada,
+        },
+      });
+      const { visitorId, conversationId } = first.session;
+      expect(await store.findVisitorByUser('acme', 'u1')).toEqual({ visitorId, conversationId });
+      expect(await store.findVisitorByUser('acme', 'u2')).toBeUndefined();
+      expect(await store.findVisitorByUser('shop', 'u1')).toBeUndefined();
+      expect(await store.findSession('d1')).toEqual(first.session);
+
+      const second = await store.createUserSession({
+        tokenHash: 'd2',
+        site: 'acme',
+        meta: { locale: 'fr', userAgent: 'Phone/1' },
+        now: 2_000,
+        user: ada,
+      });
+      expect(second).toEqual({
+        updated: false,
+        session: { ...first.session, tokenHash: 'd2', createdAt: 2_000, lastSeenAt: 2_000 },
+      });
+      expect((await store.getConversation(conversationId))?.visitor).toEqual({
+        id: visitorId,
+        label: visitorLabel(visitorId),
+        verified: true,
+        name: 'Ada',
+        email: 'ada@example.com',
+        locale: 'fr',
+        userAgent: 'Phone/1',
+      });
+
+      const renamed = await store.createUserSession({
+        tokenHash: 'd3',
+        site: 'acme',
+        meta: {},
+        now: 3_000,
+        user: { id: 'u1', name: 'Ada L.' },
+      });
+      expect(renamed.updated).toBe(true);
+      expect(renamed.session).toMatchObject({ visitorId, user: { id: 'u1', name: 'Ada L.' } });
+      expect(renamed.session.user).not.toHaveProperty('email');
+      expect((await store.findSession('d1'))?.user).toEqual({ id: 'u1', name: 'Ada L.' });
+
+      const elsewhere = await store.createUserSession({
+        tokenHash: 'd4',
+        site: 'shop',
+        meta: {},
+        now: 4_000,
+        user: ada,
+      });
+      expect(elsewhere.session.visitorId).not.toBe(visitorId);
+      expect(await store.findVisitorByUser('shop', 'u1')).toEqual({
+        visitorId: elsewhere.session.visitorId,
+        conversationId: elsewhere.session.conversationId,
+      });
+    });
+
+    it("identifies sessions: links an anonymous visitor, follows the user's visitor, never takes another user's", async () => {
+      const store = await open({ now: () => 9_000 });
+      const anon = await store.createSession({ tokenHash: 't1', site: 'acme', meta: {}, now: 1_000 });
+      await store.appendMessage(anon.conversationId, { author: 'visitor', text: 'before login' });
+
+      const linked = await store.identifySession('t1', { id: 'u2', name: 'Bo' });
+      expect(linked).toEqual({ updated: true, session: { ...anon, user: { id: 'u2', name: 'Bo' } } });
+      expect(await store.findVisitorByUser('acme', 'u2')).toEqual({
+        visitorId: anon.visitorId,
+        conversationId: anon.conversationId,
+      });
+      expect((await store.getConversation(anon.conversationId))?.visitor).toMatchObject({ verified: true, name: 'Bo' });
+      expect((await store.identifySession('t1', { id: 'u2', name: 'Bo' })).updated).toBe(false);
+
+      // Another device of the same user follows it to its conversation; that device's own conversation stays.
+      const phone = await store.createSession({ tokenHash: 't2', site: 'acme', meta: {}, now: 2_000 });
+      const followed = await store.identifySession('t2', { id: 'u2', name: 'Bo', email: 'bo@example.com' });
+      expect(followed).toEqual({
+        updated: true,
+        session: {
+          tokenHash: 't2',
+          visitorId: anon.visitorId,
+          conversationId: anon.conversationId,
+          site: 'acme',
+          createdAt: 2_000,
+          lastSeenAt: 2_000,
+          user: { id: 'u2', name: 'Bo', email: 'bo@example.com' },
+        },
+      });
+      expect(await store.hasConversation(phone.conversationId)).toBe(true);
+      expect((await store.getConversation(phone.conversationId))?.visitor).toMatchObject({ verified: false });
+
+      // The session's visitor is u2's: u3 gets a visitor and conversation of their own, created now.
+      const other = await store.identifySession('t1', { id: 'u3' });
+      expect(other.updated).toBe(true);
+      expect(other.session).toMatchObject({ tokenHash: 't1', site: 'acme', user: { id: 'u3' } });
+      expect(other.session.visitorId).not.toBe(anon.visitorId);
+      expect(other.session.conversationId).not.toBe(anon.conversationId);
+      expect(await store.getConversation(other.session.conversationId)).toMatchObject({
+        lastSeq: 0,
+        lastActivityAt: 9_000,
+        visitor: { verified: true },
+      });
+      expect(await store.findVisitorByUser('acme', 'u2')).toEqual({
+        visitorId: anon.visitorId,
+        conversationId: anon.conversationId,
+      });
+      expect((await store.messagesAfter(anon.conversationId, 0)).messages.map((m) => m.text)).toEqual(['before login']);
+
+      const missing = store.identifySession('missing', { id: 'u2' });
+      await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('ends concurrent first connections and identifications of one new user, from three writers, on one visitor', async () => {
+      const writers = [await open(), await open(), await open()];
+      const user = { id: 'u-race', name: 'Race' };
+      const created = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          writers[i % 3]!.createUserSession({ tokenHash: `dev-${i}`, site: 'acme', meta: {}, now: 1_000 + i, user }),
+        ),
+      );
+      const owner = await writers[0]!.findVisitorByUser('acme', 'u-race');
+      expect(owner).toBeDefined();
+      expect(new Set(created.map((c) => c.session.visitorId))).toEqual(new Set([owner!.visitorId]));
+      expect(new Set(created.map((c) => c.session.conversationId))).toEqual(new Set([owner!.conversationId]));
+      expect(created.filter((c) => c.updated)).toHaveLength(1);
+
+      const anonymous = await Promise.all(
+        Array.from({ length: 9 }, (_, i) =>
+          writers[i % 3]!.createSession({ tokenHash: `anon-${i}`, site: 'acme', meta: {}, now: 1_000 }),
+        ),
+      );
+      const identified = await Promise.all(
+        anonymous.map((s, i) => writers[(i + 1) % 3]!.identifySession(s.tokenHash, { id: 'u-link' })),
+      );
+      const linked = await writers[1]!.findVisitorByUser('acme', 'u-link');
+      expect(anonymous.map((s) => s.visitorId)).toContain(linked!.visitorId);
+      expect(new Set(identified.map((r) => r.session.visitorId))).toEqual(new Set([linked!.visitorId]));
+      expect(identified.filter((r) => r.updated)).toHaveLength(1);
+      for (const s of anonymous) {
+        expect(await writers[2]!.findSession(s.tokenHash)).toMatchObject({
+          conversationId: linked!.conversationId,
+          user: { id: 'u-link' },
+        });
+        // Every device's own conversation is kept.
+        expect(await writers[2]!.hasConversation(s.conversationId)).toBe(true);
+      }
+
+      // One session identified as two users at once: each answer leads to the user it was asked for, and only one
+      // of them gets the session's own (anonymous) visitor.
+      const contested = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          writers[i % 3]!.createSession({ tokenHash: `both-${i}`, site: 'acme', meta: {}, now: 1_000 }),
+        ),
+      );
+      const answers = await Promise.all(
+        contested.flatMap((s, i) => [
+          writers[i % 3]!.identifySession(s.tokenHash, { id: `x-${i}` }),
+          writers[(i + 1) % 3]!.identifySession(s.tokenHash, { id: `y-${i}` }),
+        ]),
+      );
+      for (const [i, s] of contested.entries()) {
+        const [x, y] = [answers[2 * i]!.session, answers[2 * i + 1]!.session];
+        expect([x.user?.id, y.user?.id]).toEqual([`x-${i}`, `y-${i}`]);
+        expect(x.visitorId).not.toBe(y.visitorId);
+        expect([x.visitorId, y.visitorId]).toContain(s.visitorId);
+        expect(await writers[0]!.findVisitorByUser('acme', `x-${i}`)).toEqual({
+          visitorId: x.visitorId,
+          conversationId: x.conversationId,
+        });
+      }
+    });
+
+    it('migrates once: concurrent first opens agree, reopening keeps everything, a newer schema is refused', async () => {
+      expect(backend.migrations).toBe(MIGRATIONS.length);
+      const [a, b, c] = await Promise.all([open(), open(), open()]);
+      expect(await backend.schemaVersion()).toBe(backend.migrations);
+      const id = await conversation(a!);
+      await b!.appendMessage(id, { author: 'visitor', clientId: 'persist-1', text: 'kept' });
+      expect((await c!.messagesAfter(id, 0)).messages.map((m) => m.text)).toEqual(['kept']);
+      for (const store of [a, b, c]) await store!.close();
+
+      const again = await open();
+      expect(await backend.schemaVersion()).toBe(backend.migrations);
+      expect((await again.messagesAfter(id, 0)).messages.map((m) => m.text)).toEqual(['kept']);
+      expect(await again.appendMessage(id, { author: 'visitor', clientId: 'persist-1', text: 'x' })).toMatchObject({
+        duplicate: true,
+      });
+      await again.close();
+
+      await backend.bumpSchemaVersion();
+      await expect(open()).rejects.toThrow(/newer than this gateway/);
+    });
+
+    it('closes idempotently; anything after close rejects with StoreError', async () => {
+      const store = await open();
+      const id = await conversation(store);
+      await store.close();
+      await expect(store.close()).resolves.toBeUndefined();
+      await expect(store.listConversations()).rejects.toBeInstanceOf(StoreError);
+      await expect(store.appendMessage(id, { author: 'visitor', text: 'x' })).rejects.toBeInstanceOf(StoreError);
+    });
+  });
+});
