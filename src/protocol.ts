@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'unknown_event'
   | 'message_too_long'
   | 'rate_limited'
+  | 'too_many_connections'
   | 'not_found'
   | 'forbidden'
   | 'unauthorized'

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AgentConfig } from './agents';
+import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
+import { LOG_LEVELS, type LogLevel } from './log';
 
 export interface Config {
   port: number;
@@ -12,6 +14,14 @@ export interface Config {
   origins: string[];
   /** Per-site secrets that sign user tokens (identity verification); empty when `PARLEY_SITE_SECRETS` is unset. */
   siteSecrets: Map<string, string>;
+  /** `PARLEY_DB_BUSY_TIMEOUT_MS`. */
+  dbBusyTimeoutMs: number;
+  /** `PARLEY_LOG_LEVEL`. */
+  logLevel: LogLevel;
+  /** `PARLEY_TRUST_PROXY`: reverse proxies whose `X-Forwarded-For` entries are believed. */
+  trustProxy: number;
+  /** `PARLEY_MAX_CONNECTIONS_PER_IP`, `PARLEY_HANDSHAKES_PER_SECOND`, `PARLEY_RATE_SOCKET|SESSION|IP`. */
+  limits: Limits;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -38,7 +48,51 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       .map((origin) => origin.trim())
       .filter(Boolean),
     siteSecrets,
+    dbBusyTimeoutMs: integer(env, 'PARLEY_DB_BUSY_TIMEOUT_MS', 1000),
+    logLevel: logLevel(env.PARLEY_LOG_LEVEL),
+    trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0),
+    limits: {
+      ...DEFAULT_LIMITS,
+      connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),
+      handshakesPerSecond: integer(env, 'PARLEY_HANDSHAKES_PER_SECOND', DEFAULT_LIMITS.handshakesPerSecond),
+      socket: budget(env, 'PARLEY_RATE_SOCKET', DEFAULT_LIMITS.socket),
+      session: budget(env, 'PARLEY_RATE_SESSION', DEFAULT_LIMITS.session),
+      ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),
+    },
   };
+}
+
+/** A non-negative integer variable; blank means the default. */
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+    throw new Error(`${name} must be an integer >= 0, got "${raw.slice(0, 40)}"`);
+  }
+  return value;
+}
+
+/** `BURST/PER_SECOND` (e.g. `200/20`: 200 events at once, then 20 a second), or `off`; blank means the default. */
+function budget(env: NodeJS.ProcessEnv, name: string, fallback: Budget | false): Budget | false {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === 'off' || raw === '0') return false;
+  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
+  const burst = Number(match?.[1]);
+  const perSecond = Number(match?.[2]);
+  if (!match || burst < 1 || !(perSecond > 0)) {
+    throw new Error(`${name} must be BURST/PER_SECOND (e.g. 200/20) or off, got "${raw.slice(0, 40)}"`);
+  }
+  return { burst, perSecond };
+}
+
+function logLevel(raw: string | undefined): LogLevel {
+  const level = (raw?.trim() || 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new Error(`PARLEY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level.slice(0, 40)}"`);
+  }
+  return level as LogLevel;
 }
 
 /** Parses `name:token,name:token`; the token is everything after the first colon. */

@@ -28,10 +28,19 @@ export interface VisitorData {
   userTokenRefused?: VisitorWelcome['userTokenRefused'];
   /** The visitor became verified or its name or email changed in this handshake. */
   identityChanged: boolean;
+  /** Key of the session's rate budget (the token's SHA-256, as stored); never logged. */
+  sessionKey: string;
+  /** The client address the socket counts against (see `clientAddress`). */
+  address: string;
+  /** Frees the socket's connection slot; idempotent. */
+  release: () => void;
 }
 
 export interface AgentData {
   name: string;
+  address: string;
+  /** Frees the socket's connection slot; idempotent. */
+  release: () => void;
 }
 
 export type VisitorNamespace = Namespace<VisitorClientEvents, VisitorServerEvents, DefaultEventsMap, VisitorData>;

@@ -6,8 +6,10 @@ import { type AgentConfig, setupAgents } from './agents';
 import type { AgentNamespace, GatewayContext, VisitorNamespace } from './context';
 import { createHttpHandler } from './http';
 import { createIdentityVerifier } from './identity';
+import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
 import { createPresence } from './presence';
+import { createShield, type Shield } from './shield';
 import { openSqliteStore } from './store/sqlite';
 import type { Store } from './store/types';
 import { setupVisitors } from './visitors';
@@ -27,20 +29,34 @@ export interface GatewayOptions {
   distDir: string;
   /** See `SqliteStoreOptions.sync`. */
   dbSync?: 'normal' | 'full';
+  /**
+   * How long a write waits for a lock held by another connection before it fails with `storage_error`. SQLite waits
+   * synchronously, so the whole gateway waits with it: keep it short. Default 1000 ms.
+   */
+  dbBusyTimeoutMs?: number;
   logger?: Logger;
   /**
    * Per-site secrets (at least 32 characters) that sign user tokens (`auth.userToken`, HS256). A site without one
    * cannot identify users: its tokens are refused and its visitors stay anonymous. Never logged.
    */
   siteSecrets?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
-  /** Per visitor socket: `burst` events at once, then `perSecond`. `false` disables. Default 200 then 20/s. */
-  rateLimit?: { burst: number; perSecond: number } | false;
+  /** Per socket: `burst` events at once, then `perSecond`. `false` disables. Same as `limits.socket`. */
+  rateLimit?: Budget | false;
+  /** Abuse limits; each absent one takes its value from `DEFAULT_LIMITS`. */
+  limits?: Partial<Limits>;
+  /**
+   * Reverse proxies in front of the gateway: with N > 0 the client address is the Nth `X-Forwarded-For` entry from
+   * the right, otherwise the TCP peer. Default 0. Setting it without a proxy lets clients choose their address.
+   */
+  trustProxy?: number;
 }
 
 export interface Gateway {
   server: HttpServer;
   io: Server;
   store: Store;
+  /** The abuse limits in force (`stats()` for diagnostics). */
+  shield: Shield;
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
   listen(port: number, host: string): Promise<string>;
   /** Stops accepting, disconnects every socket, waits for pending writes, closes the store. Idempotent. */
@@ -66,7 +82,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return sameOrigin(origin, headers.host);
   };
 
-  const store = openSqliteStore({ path: options.dbPath, sync: options.dbSync ?? 'normal' });
+  const limits: Limits = {
+    ...DEFAULT_LIMITS,
+    ...(options.rateLimit !== undefined ? { socket: options.rateLimit } : {}),
+    ...options.limits,
+  };
+  checkLimits(limits);
+  const store = openSqliteStore({
+    path: options.dbPath,
+    sync: options.dbSync ?? 'normal',
+    busyTimeoutMs: options.dbBusyTimeoutMs ?? 1000,
+  });
+  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger });
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inflight.add(work);
@@ -92,10 +119,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxHttpBufferSize: LIMITS.maxPayloadBytes,
     serveClient: false,
     transports: ['websocket', 'polling'],
+    // Checked for every new Engine.IO connection, before the WebSocket upgrade: refused ones cost almost nothing.
+    allowRequest: (req, callback) => shield.allowRequest(req, callback),
+    // Not `connectionStateRecovery`: every reconnection runs the namespace middlewares (origin, session, token).
   };
   // Only long-polling needs CORS; same-origin pages need none, and WebSockets are checked by origin in the handshake.
   if (allowed.size > 0) ioOptions.cors = { origin: anyOrigin ? true : [...allowed], methods: ['GET', 'POST'] };
   const io = new Server(server, ioOptions);
+  io.engine.on('connection', (conn: Parameters<typeof shield.trackConnection>[0]) => shield.trackConnection(conn));
 
   const ctx: GatewayContext = {
     store,
@@ -106,8 +137,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     track,
     closing: false,
   };
-  setupVisitors(ctx, { originAllowed, rateLimit: options.rateLimit ?? { burst: 200, perSecond: 20 }, verifyUser });
-  setupAgents(ctx, options.agents);
+  setupVisitors(ctx, { originAllowed, shield, verifyUser });
+  setupAgents(ctx, options.agents, shield);
 
   // The default namespace serves nothing; refuse it rather than hold idle sockets.
   io.use((_socket, next) => next(new Error('use the /visitor or /agent namespace')));
@@ -117,6 +148,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     server,
     io,
     store,
+    shield,
     listen: (port, host) =>
       new Promise((resolvePromise, reject) => {
         server.once('error', reject);
@@ -136,6 +168,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await closed;
         // Disconnect handlers queue summary pushes; wait until nothing is left touching the store.
         while (inflight.size > 0) await Promise.allSettled([...inflight]);
+        shield.close();
         await store.close();
         logger.info('closed');
       })();
@@ -150,6 +183,18 @@ function checkAgents(agents: readonly AgentConfig[]): void {
     if (!agent.name.trim() || !agent.token) throw new Error('every agent needs a name and a token');
     if (names.has(agent.name)) throw new Error(`agent "${agent.name}" is configured twice`);
     names.add(agent.name);
+  }
+}
+
+function checkLimits(limits: Limits): void {
+  for (const name of ['socket', 'session', 'ip', 'agentAuthFailures'] as const) {
+    const budget = limits[name];
+    if (budget !== false && !(budget.burst >= 1 && budget.perSecond > 0)) {
+      throw new Error(`limits.${name} needs a burst of at least 1 and a positive rate per second`);
+    }
+  }
+  for (const name of ['connectionsPerIp', 'handshakesPerSecond'] as const) {
+    if (!Number.isInteger(limits[name]) || limits[name] < 0) throw new Error(`limits.${name} must be an integer >= 0`);
   }
 }
 

@@ -32,8 +32,8 @@ export type Handlers<Events, S extends Schemas<Events>> = {
 };
 
 export interface RegisterOptions {
-  /** Returns false when the socket must slow down. */
-  allow?: () => boolean;
+  /** Rate limits: returns the refusal to send when the socket must slow down, otherwise undefined. */
+  limit?: () => ErrorAck | undefined;
 }
 
 /**
@@ -52,32 +52,41 @@ export function register<Events, S extends Schemas<Events>>(
   const emitter = socket as unknown as EventEmitter;
   const known = new Set(Object.keys(schemas));
 
+  const limit = options.limit ?? (() => undefined);
+
   for (const event of known) {
     const schema = schemas[event as keyof S];
     const handler = handlers[event as keyof Events & keyof S] as (payload: unknown, after: After) => Promise<object>;
     emitter.on(event, (...args: unknown[]) => {
       const ack = takeAck(args);
-      if (options.allow && !options.allow()) return reply(ack, rateLimited());
-      const parsed = parse(schema, args[0]);
-      if (!parsed.ok) return reply(ack, parsed);
-      const queued: (() => unknown)[] = [];
-      ctx
-        .track(handler(parsed.value, (fn) => queued.push(fn)))
-        .then(
-          (data) => {
-            reply(ack, { ...data, ok: true });
-            for (const fn of queued) fn();
-          },
-          (err: unknown) => reply(ack, failure(ctx, socket.id, event, err)),
-        )
-        .catch((err: unknown) => ctx.logger.error('handler follow-up failed', { event, socket: socket.id, err }));
+      try {
+        const refused = limit();
+        if (refused) return reply(ack, refused);
+        const parsed = parse(schema, args[0]);
+        if (!parsed.ok) return reply(ack, parsed);
+        const queued: (() => unknown)[] = [];
+        ctx
+          .track(handler(parsed.value, (fn) => queued.push(fn)))
+          .then(
+            (data) => {
+              reply(ack, { ...data, ok: true });
+              for (const fn of queued) fn();
+            },
+            (err: unknown) => reply(ack, failure(ctx, socket.id, event, err)),
+          )
+          .catch((err: unknown) => ctx.logger.error('handler follow-up failed', { event, socket: socket.id, err }));
+      } catch (err) {
+        // Nothing above should throw; if something does, it must cost this event, never the connection or process.
+        reply(ack, failure(ctx, socket.id, event, err));
+      }
     });
   }
 
   socket.onAny((event: unknown, ...args: unknown[]) => {
     if (typeof event === 'string' && known.has(event)) return;
     const ack = takeAck(args);
-    if (options.allow && !options.allow()) return reply(ack, rateLimited());
+    const refused = limit();
+    if (refused) return reply(ack, refused);
     reply(ack, { ok: false, code: 'unknown_event', message: `unknown event "${String(event).slice(0, 64)}"` });
   });
 }
@@ -91,10 +100,6 @@ function takeAck(args: unknown[]): ((ack: Ack) => void) | undefined {
 
 function reply(ack: ((ack: Ack) => void) | undefined, value: Ack): void {
   if (ack) ack(value);
-}
-
-function rateLimited(): ErrorAck {
-  return { ok: false, code: 'rate_limited', message: 'too many events; slow down and retry' };
 }
 
 function failure(ctx: Pick<GatewayContext, 'logger'>, socket: string, event: string, err: unknown): ErrorAck {

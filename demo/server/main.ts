@@ -1,13 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { readConfig } from './config';
 import { createGateway, type Gateway } from './gateway';
-import { createLogger } from './log';
+import { installProcessGuards } from './guards';
+import { createLogger, type Logger } from './log';
 
-const logger = createLogger();
-
-// The gateway must never die of one bad input: log with context and keep serving.
-process.on('uncaughtException', (err, origin) => logger.error('uncaught exception', { origin, err }));
-process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { err: reason }));
+// Replaced by a logger at PARLEY_LOG_LEVEL once the configuration is read.
+let logger: Logger = createLogger();
+installProcessGuards({
+  debug: (msg, fields) => logger.debug(msg, fields),
+  info: (msg, fields) => logger.info(msg, fields),
+  warn: (msg, fields) => logger.warn(msg, fields),
+  error: (msg, fields) => logger.error(msg, fields),
+});
 
 function fail(message: string): never {
   console.error(`Parley gateway: ${message}`);
@@ -21,6 +25,7 @@ async function main(): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
+  logger = createLogger(config.logLevel);
 
   let gateway: Gateway;
   try {
@@ -30,6 +35,9 @@ async function main(): Promise<void> {
       agents: config.agents,
       origins: config.origins,
       siteSecrets: config.siteSecrets,
+      dbBusyTimeoutMs: config.dbBusyTimeoutMs,
+      limits: config.limits,
+      trustProxy: config.trustProxy,
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

@@ -16,9 +16,17 @@ const conversationId = v.pipe(
   v.string('must be a string'),
   v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -'),
 );
+/**
+ * Lone UTF-16 surrogates cannot be stored as UTF-8: SQLite would keep U+FFFD instead, and the ack and broadcast would
+ * then show a text that history does not. Replaced up front, so every reader sees the same text.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export const wellFormed = (value: string): string => value.replace(LONE_SURROGATE, '\uFFFD');
+
 /** Length in UTF-16 code units, the unit of HTML `maxlength`, so the widget's composer limit agrees. */
 export const text = v.pipe(
   v.string('must be a string'),
+  v.transform(wellFormed),
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(LIMITS.messageLength, `at most ${LIMITS.messageLength} characters`),
@@ -32,7 +40,7 @@ const page = v.object({
   ),
   title: v.pipe(
     v.string('must be a string'),
-    v.transform((title) => title.slice(0, 300)),
+    v.transform((title) => wellFormed(title.slice(0, 300))),
   ),
 });
 const locale = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,35}$/, 'must be a language tag'));
@@ -97,7 +105,17 @@ export function parse<S extends v.GenericSchema>(schema: S, input: unknown): Par
 export function toErrorAck(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): ErrorAck {
   const first = issues[0];
   const path = v.getDotPath(first);
-  const message = path ? `${path}: ${first.message}` : `payload: ${first.message}`;
+  const missing = first.kind === 'schema' && first.received === 'undefined';
+  const message = `${path ? path.slice(0, 64) : 'payload'}: ${missing && path ? 'is required' : withoutInput(first.message)}`;
   const tooLong = issues.every((issue) => issue.type === 'max_length' && v.getDotPath(issue) === 'text');
   return { ok: false, code: tooLong ? 'message_too_long' : 'invalid_payload', message };
+}
+
+/**
+ * Valibot's default messages quote the value received ("Expected number but received "xxxx…""): an error must not
+ * echo the client's input back, however large. Keeps "Invalid type: Expected number".
+ */
+function withoutInput(message: string): string {
+  const short = message.replace(/ but received .*$/s, '').replace(/^(Invalid [\w ]+): Received .*$/s, '$1');
+  return short.length > 200 ? `${short.slice(0, 200)}…` : short;
 }

@@ -11,15 +11,15 @@ import {
 } from './context';
 import { register } from './handle';
 import type { IdentityVerifier } from './identity';
-import { createBucket } from './rate';
 import { resolveSession } from './sessions';
+import type { Shield } from './shield';
 import { visitorLabel } from './store/types';
 import { parse, VisitorAuthSchema, visitorEvents } from './validate';
 
 export interface VisitorOptions {
   originAllowed(headers: IncomingHttpHeaders): boolean;
-  /** Per-socket budget of client events; `false` disables it. */
-  rateLimit: { burst: number; perSecond: number } | false;
+  /** Rate limits and connection caps. */
+  shield: Shield;
   /** Checks `auth.userToken` against the site's secret. */
   verifyUser: IdentityVerifier;
 }
@@ -32,8 +32,15 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
       ctx.logger.info('visitor origin refused', { origin: String(headers.origin).slice(0, 200) });
       return next(refusal('origin_refused', 'this origin may not open a chat; see PARLEY_ORIGINS'));
     }
+    // Before any database work: the address's budget and connection cap.
+    const admitted = options.shield.admit(socket);
+    if ('refused' in admitted) return next(admitted.refused);
+    const { address, release } = admitted;
     const auth = parse(VisitorAuthSchema, socket.handshake.auth);
-    if (!auth.ok) return next(refusal(auth.code, auth.message));
+    if (!auth.ok) {
+      release();
+      return next(refusal(auth.code, auth.message));
+    }
     const { session, site, page, locale, lastSeq, userToken } = auth.value;
     const userAgent = headers['user-agent']?.slice(0, 512);
     const handshake = async () => {
@@ -66,6 +73,9 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
         // another one (the widget resets its list when `welcome.conversationId` differs).
         lastSeq: resolved.switched ? 0 : (lastSeq ?? 0),
         identityChanged: resolved.identityChanged,
+        sessionKey: resolved.session.tokenHash,
+        address,
+        release,
       };
       if (resolved.session.user) data.user = resolved.session.user;
       if (userTokenRefused) data.userTokenRefused = userTokenRefused;
@@ -78,6 +88,7 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
         next();
       },
       (err: unknown) => {
+        release();
         ctx.logger.error('session resolution failed', { err });
         next(refusal('storage_error', 'could not open the session; retry later'));
       },
@@ -94,6 +105,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
   const toAgents = () => ctx.agents.to(AGENTS_ROOM);
 
   socket.on('disconnect', () => {
+    socket.data.release();
     if (!ctx.presence.visitorDisconnected(conversationId)) return;
     if (ctx.presence.setVisitorTyping(conversationId, false)) {
       toAgents().emit('typing', { conversationId, who: label, author: 'visitor', typing: false });
@@ -101,7 +113,6 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     void pushSummary(ctx, conversationId);
   });
 
-  const bucket = options.rateLimit ? createBucket(options.rateLimit.burst, options.rateLimit.perSecond) : undefined;
   register<VisitorClientEvents, typeof visitorEvents>(
     ctx,
     socket,
@@ -141,7 +152,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
         return {};
       },
     },
-    bucket ? { allow: bucket } : {},
+    { limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address) },
   );
 
   void ctx.track(welcome(ctx, socket, room, firstTab)).catch((err: unknown) => {

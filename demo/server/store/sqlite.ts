@@ -334,6 +334,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const rows = status === 'all' ? q.listAll.all(limit) : q.listByStatus.all(status, limit);
         return rows.map(toSummary);
       }),
+    hasConversation: (conversationId) => guard(() => q.conversationHead.get(conversationId) !== undefined),
     getConversation: (conversationId) =>
       guard(() => {
         const row = q.summary.get(conversationId);

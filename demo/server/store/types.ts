@@ -53,6 +53,8 @@ export interface Store {
   /** Most recently active first. */
   listConversations(options?: ListOptions): Promise<StoredSummary[]>;
   getConversation(conversationId: string): Promise<StoredSummary | undefined>;
+  /** Whether the conversation exists; cheaper than `getConversation`. */
+  hasConversation(conversationId: string): Promise<boolean>;
   setStatus(conversationId: string, status: ConversationStatus): Promise<StoredSummary | undefined>;
   /** Agents have read up to `seq`; never moves backwards and never past the last message. */
   markAgentRead(conversationId: string, seq: number): Promise<boolean>;

@@ -9,6 +9,7 @@ import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgents, readConfig } from '../../../demo/server/config';
 import { createGateway } from '../../../demo/server/gateway';
+import { DEFAULT_LIMITS } from '../../../demo/server/limits';
 import { createLogger } from '../../../demo/server/log';
 import type { VisitorWelcome } from '../../../src/protocol';
 import { call, nextEvent, startGateway } from './helpers';
@@ -24,6 +25,17 @@ describe('configuration', () => {
       generatedToken: true,
       origins: [],
       siteSecrets: new Map(),
+      dbBusyTimeoutMs: 1000,
+      logLevel: 'info',
+      trustProxy: 0,
+      limits: DEFAULT_LIMITS,
+    });
+    expect(DEFAULT_LIMITS).toMatchObject({
+      socket: { burst: 200, perSecond: 20 },
+      session: { burst: 300, perSecond: 30 },
+      ip: { burst: 1000, perSecond: 100 },
+      connectionsPerIp: 50,
+      handshakesPerSecond: 300,
     });
     expect(config.agents).toHaveLength(1);
     expect(config.agents[0]!.name).toBe('Agent');
@@ -40,6 +52,14 @@ describe('configuration', () => {
       PARLEY_AGENTS: 'Ana:s3cret, Ben:t0k:en',
       PARLEY_ORIGINS: 'https://a.example, https://b.example,',
       PARLEY_SITE_SECRETS: `acme:${'a'.repeat(32)}, shop.example:${'b:c'.repeat(11)}`,
+      PARLEY_DB_BUSY_TIMEOUT_MS: '250',
+      PARLEY_LOG_LEVEL: 'DEBUG',
+      PARLEY_TRUST_PROXY: '2',
+      PARLEY_MAX_CONNECTIONS_PER_IP: '0',
+      PARLEY_HANDSHAKES_PER_SECOND: '1000',
+      PARLEY_RATE_SOCKET: '50/5',
+      PARLEY_RATE_SESSION: 'off',
+      PARLEY_RATE_IP: '5000/0.5',
     });
     expect(config).toEqual({
       port: 0,
@@ -56,6 +76,17 @@ describe('configuration', () => {
         ['acme', 'a'.repeat(32)],
         ['shop.example', 'b:c'.repeat(11)],
       ]),
+      dbBusyTimeoutMs: 250,
+      logLevel: 'debug',
+      trustProxy: 2,
+      limits: {
+        ...DEFAULT_LIMITS,
+        connectionsPerIp: 0,
+        handshakesPerSecond: 1000,
+        socket: { burst: 50, perSecond: 5 },
+        session: false,
+        ip: { burst: 5000, perSecond: 0.5 },
+      },
     });
   });
 
@@ -71,6 +102,16 @@ describe('configuration', () => {
     expect(() => readConfig({ PORT: 'http' })).toThrow(/PORT/);
     expect(() => readConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => readConfig({ PARLEY_DB_SYNC: 'off' })).toThrow(/PARLEY_DB_SYNC/);
+    expect(() => readConfig({ PARLEY_LOG_LEVEL: 'loud' })).toThrow(/PARLEY_LOG_LEVEL/);
+    expect(() => readConfig({ PARLEY_TRUST_PROXY: 'yes' })).toThrow(/PARLEY_TRUST_PROXY/);
+    expect(() => readConfig({ PARLEY_MAX_CONNECTIONS_PER_IP: '-1' })).toThrow(/PARLEY_MAX_CONNECTIONS_PER_IP/);
+    expect(() => readConfig({ PARLEY_HANDSHAKES_PER_SECOND: '1e3' })).toThrow(/PARLEY_HANDSHAKES_PER_SECOND/);
+    expect(() => readConfig({ PARLEY_DB_BUSY_TIMEOUT_MS: '1.5' })).toThrow(/PARLEY_DB_BUSY_TIMEOUT_MS/);
+    for (const bad of ['200', '200/0', '0/5', 'fast', '200/20/2']) {
+      expect(() => readConfig({ PARLEY_RATE_SESSION: bad }), bad).toThrow(
+        /PARLEY_RATE_SESSION must be BURST\/PER_SECOND/,
+      );
+    }
   });
 
   it('refuses invalid gateway options before opening anything', async () => {

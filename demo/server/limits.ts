@@ -1,0 +1,209 @@
+import type { IncomingMessage } from 'node:http';
+import { isIPv4, isIPv6 } from 'node:net';
+
+/**
+ * Abuse limits of the gateway: token buckets per socket, per visitor session and per client address, a cap on
+ * concurrent sockets per client address, and a gateway-wide cap on new connections per second. See SECURITY.md for
+ * the numbers and why they are what they are.
+ */
+
+/** A token bucket: `burst` events at once, refilled at `perSecond`. */
+export interface Budget {
+  burst: number;
+  perSecond: number;
+}
+
+export interface Limits {
+  /** Events of one socket (visitor or agent). */
+  socket: Budget | false;
+  /** Events of one visitor session, across all its tabs (and devices sharing it). */
+  session: Budget | false;
+  /** Visitor events, and handshakes of both namespaces, from one client address. */
+  ip: Budget | false;
+  /** Sockets open at once from one client address, both namespaces together; 0: no cap. */
+  connectionsPerIp: number;
+  /** New Engine.IO connections per second, gateway-wide (also the burst); 0: no cap. */
+  handshakesPerSecond: number;
+  /** Failed agent sign-ins from one client address; once spent, agent handshakes from there are refused. */
+  agentAuthFailures: Budget | false;
+}
+
+/**
+ * The defaults. A widget drains its outbox one message at a time, waiting for each ack, so a full outbox of 500
+ * messages spends the socket budget: 200 at once, then 20 per second, about 15 s in all (`rate_limited` refusals are
+ * retried by the widget with jittered backoff). A person typing never comes near any of them.
+ */
+export const DEFAULT_LIMITS: Limits = {
+  socket: { burst: 200, perSecond: 20 },
+  session: { burst: 300, perSecond: 30 },
+  ip: { burst: 1000, perSecond: 100 },
+  connectionsPerIp: 50,
+  handshakesPerSecond: 300,
+  agentAuthFailures: { burst: 10, perSecond: 0.2 },
+};
+
+export type Clock = () => number;
+const monotonic: Clock = performance.now.bind(performance);
+
+/** One token bucket. `available()` refills it; `take()` spends one token. */
+export class Bucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    readonly budget: Budget,
+    private readonly now: Clock = monotonic,
+  ) {
+    this.tokens = budget.burst;
+    this.last = now();
+  }
+
+  available(): number {
+    const t = this.now();
+    this.tokens = Math.min(this.budget.burst, this.tokens + ((t - this.last) / 1000) * this.budget.perSecond);
+    this.last = t;
+    return this.tokens;
+  }
+
+  take(): boolean {
+    if (this.available() < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Full again: the bucket holds no information and can be forgotten. */
+  full(): boolean {
+    return this.available() >= this.budget.burst;
+  }
+}
+
+/** Buckets by key (session, address), created on first use and forgotten by `sweep()` once full again. */
+export class Buckets {
+  private readonly entries = new Map<string, Bucket>();
+
+  constructor(
+    readonly budget: Budget,
+    private readonly now: Clock = monotonic,
+  ) {}
+
+  get(key: string): Bucket {
+    let bucket = this.entries.get(key);
+    if (!bucket) {
+      bucket = new Bucket(this.budget, this.now);
+      this.entries.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  take(key: string): boolean {
+    return this.get(key).take();
+  }
+
+  /** Whether `key` has a token left, without spending it. */
+  has(key: string): boolean {
+    const bucket = this.entries.get(key);
+    return !bucket || bucket.available() >= 1;
+  }
+
+  sweep(): void {
+    for (const [key, bucket] of this.entries) if (bucket.full()) this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * Spends one token from each bucket, or from none: returns the index of the first bucket without a token (nothing is
+ * spent then), or -1 when every bucket paid.
+ */
+export function takeAll(buckets: readonly Bucket[]): number {
+  for (let i = 0; i < buckets.length; i++) if (buckets[i]!.available() < 1) return i;
+  for (const bucket of buckets) bucket.take();
+  return -1;
+}
+
+/** Counts open things per key (sockets per client address). */
+export class Counter {
+  private readonly counts = new Map<string, number>();
+  /** Across all keys. */
+  total = 0;
+
+  count(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+
+  /** Counts one more for `key` unless it already has `max` (0: no maximum); false when refused. */
+  acquire(key: string, max = 0): boolean {
+    const count = this.count(key);
+    if (max > 0 && count >= max) return false;
+    this.counts.set(key, count + 1);
+    this.total++;
+    return true;
+  }
+
+  release(key: string): void {
+    if (!this.counts.has(key)) return;
+    this.total--;
+    const count = this.count(key) - 1;
+    if (count > 0) this.counts.set(key, count);
+    else this.counts.delete(key);
+  }
+
+  get size(): number {
+    return this.counts.size;
+  }
+}
+
+/**
+ * The client address a request counts against. Without `trustProxy` it is the TCP peer; with `trustProxy` = N (N
+ * reverse proxies in front of the gateway) it is the Nth `X-Forwarded-For` entry from the right, the one the
+ * outermost trusted proxy appended, so entries a client wrote itself are never believed. IPv4-mapped IPv6 addresses
+ * count as IPv4, and IPv6 addresses by their /64 network, which one subscriber usually holds whole.
+ */
+export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, trustProxy = 0): string {
+  const peer = req.socket?.remoteAddress ?? '';
+  if (trustProxy > 0) {
+    const header = req.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((hop) => hop.trim())
+      .filter(Boolean);
+    const forwarded = hops.length > 0 ? normalizeAddress(hops[Math.max(0, hops.length - trustProxy)]!) : undefined;
+    if (forwarded) return forwarded;
+  }
+  return normalizeAddress(peer) ?? 'unknown';
+}
+
+function normalizeAddress(raw: string): string | undefined {
+  let address = raw.trim();
+  // "[2001:db8::1]:443" and "203.0.113.7:51234", as some proxies write them.
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) address = bracketed[1]!;
+  else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
+  const mapped = /^::ffff:([\d.]+)$/i.exec(address);
+  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
+  if (isIPv4(address)) return address;
+  if (isIPv6(address)) return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;
+  return undefined;
+}
+
+/** The eight groups of an IPv6 address, without leading zeros (zone ids dropped). */
+function expandIPv6(address: string): string[] {
+  const [head = '', tail] = address.split('%')[0]!.toLowerCase().split('::');
+  const parse = (part: string) => (part ? part.split(':') : []);
+  let left = parse(head);
+  let right = tail === undefined ? [] : parse(tail);
+  // An embedded IPv4 tail (::ffff:1.2.3.4 in another prefix) is two groups.
+  const toGroups = (groups: string[]) =>
+    groups.flatMap((group) => {
+      if (!group.includes('.')) return [group];
+      const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+      return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+    });
+  left = toGroups(left);
+  right = toGroups(right);
+  const zeros = tail === undefined ? [] : Array.from({ length: 8 - left.length - right.length }, () => '0');
+  return [...left, ...zeros, ...right].map((group) => Number.parseInt(group, 16).toString(16));
+}
