@@ -32,6 +32,9 @@ export const DELIVERY = {
   retryMaxMs: 15_000,
 };
 
+/** Handshake refusals that go away by themselves. */
+const TEMPORARY: ErrorCode[] = ['rate_limited', 'too_many_connections', 'storage_error', 'internal'];
+
 /** Errors that a later attempt cannot fix; the message stays visible as not sent, with a retry button. */
 const PERMANENT: ErrorCode[] = ['invalid_payload', 'message_too_long', 'forbidden', 'unknown_event'];
 
@@ -87,6 +90,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   let conversationId: string | undefined;
   let welcomed = false;
   let welcomedBefore = false;
+  let refusals = 0;
   let flushing = false;
   let destroyed = false;
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -237,6 +241,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     // "Back online" only after the visitor saw the chat offline or disconnected, not on the first connection.
     const back = state.status === 'offline' || (welcomedBefore && state.status !== 'online');
     welcomed = welcomedBefore = true;
+    refusals = 0;
     set({
       status: 'online',
       backOnline: back,
@@ -265,11 +270,15 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     welcomed = false;
     set({ status: offlineStatus(), typing: null });
   });
-  socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+  socket.on('connect_error', (err: Error & { data?: { code?: ErrorCode } }) => {
     const code = err.data?.code;
-    set({ status: offlineStatus(), ...(code ? { notice: hooks.notice('refused', code) } : {}) });
-    // The gateway refused us (not a network error), so Socket.IO will not retry by itself; try again later.
-    if (code && !socket.active) later(30_000, () => socket.connect());
+    // A busy gateway (limits, a database hiccup) is temporary: retry soon, quietly. A refusal for good (origin,
+    // protocol) is told to the visitor and retried rarely. Both with jitter, so refused clients do not return at once.
+    const temporary = !code || TEMPORARY.includes(code);
+    set({ status: offlineStatus(), ...(temporary ? {} : { notice: hooks.notice('refused', code) }) });
+    // The gateway refused us (not a network error), so Socket.IO will not retry by itself.
+    if (code && !socket.active)
+      later(temporary ? 1000 + backoff(refusals++) : 30_000 + Math.random() * 30_000, () => socket.connect());
   });
 
   // When the browser knows it is offline, a WebSocket can still look open for up to a minute (until its ping times

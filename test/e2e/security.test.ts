@@ -375,21 +375,23 @@ describe('limits, as the visitor meets them', () => {
     agent.close();
   });
 
-  it('tells the visitor when the address has too many connections open', async () => {
+  it('over the per-address connection cap, the widget waits quietly and connects once a slot frees', async () => {
     const gw = await gateway({ PARLEY_MAX_CONNECTIONS_PER_IP: '1' });
     const first = await openVisitor(await context(), gw.url);
     await first.send('first tab');
     await first.waitSent(1);
-    const ctx = await context();
-    const page = await ctx.newPage();
-    await page.goto(gw.url);
-    await page.locator('parley-chat [part="launcher"]').click();
-    await page
-      .locator('parley-chat [part="status"]')
-      .getByText('Chat is unavailable on this page (too_many_connections).')
-      .waitFor();
+    const second = await openVisitor(await context(), gw.url);
+    const status = second.panel.locator('[part="status"]');
+    await status.getByText('Connecting…').waitFor();
+    await second.page.waitForTimeout(1500);
+    // A temporary refusal is not reported as the chat being unavailable.
+    expect(await status.textContent()).toBe('Connecting…');
     // The first visitor is not affected.
     await first.send('still fine');
     await first.waitSent(2);
+    // When the first visitor leaves, the second gets in by itself.
+    await first.page.close();
+    await second.send('my turn');
+    await second.waitSent(1);
   });
 });
