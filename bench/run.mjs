@@ -1,0 +1,157 @@
+// `npm run bench` (after `node build.mjs`): the gateway benchmarks, then the host-page benchmark (bench/host-page.mjs,
+// when present), then BENCHMARKS.md.
+//
+//   node bench/run.mjs           full run (about 7 min): writes BENCHMARKS.md
+//   node bench/run.mjs --quick   small and short, for development: prints the report, writes nothing
+//
+// Every server and load generator runs in its own child process; this process only orchestrates, reads /proc and
+// checks the database afterwards. Children are killed in a finally block and on SIGINT/SIGTERM.
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gatewayScript } from './gateway.mjs';
+import { runLatency } from './latency.mjs';
+import { killAll, loadAverage, root } from './proc.mjs';
+import { runProfile } from './profile.mjs';
+import { machineFacts, renderReport } from './report.mjs';
+import { runStorm } from './storm.mjs';
+
+const quick = process.argv.includes('--quick');
+
+/** Scenario sizes: the issue's numbers, or small ones for development. */
+export const PLAN = quick
+  ? {
+      latency: {
+        visitors: 500,
+        connectRate: 500,
+        warmupMs: 2000,
+        durationMs: 10_000,
+        visitorRate: 1000,
+        agentRate: 100,
+      },
+      storm: { visitors: 500, connectRate: 500, loadMs: 5000, visitorRate: 1000, agentRate: 100, timeoutMs: 60_000 },
+      profile: { visitors: 500, connectRate: 500, durationMs: 5000, visitorRate: 1000, agentRate: 100 },
+    }
+  : {
+      latency: {
+        visitors: 10_000,
+        connectRate: 1000,
+        warmupMs: 5000,
+        durationMs: 60_000,
+        visitorRate: 1000,
+        agentRate: 100,
+      },
+      storm: {
+        visitors: 5000,
+        connectRate: 1000,
+        loadMs: 10_000,
+        visitorRate: 1000,
+        agentRate: 100,
+        timeoutMs: 90_000,
+      },
+      profile: { visitors: 2000, connectRate: 1000, durationMs: 15_000, visitorRate: 1000, agentRate: 100 },
+    };
+
+/** The whole run must end: past this, children are killed and the run fails. */
+const DEADLINE_MS = quick ? 10 * 60_000 : 25 * 60_000;
+
+const log = (line) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    log(`${signal}: stopping every child process`);
+    killAll();
+    process.exit(130);
+  });
+}
+
+async function main() {
+  if (!existsSync(gatewayScript())) throw new Error(`${gatewayScript()} is missing: run \`node build.mjs\` first`);
+  const watchdog = setTimeout(() => {
+    log(`deadline of ${DEADLINE_MS / 60_000} min passed: stopping`);
+    killAll();
+    process.exit(1);
+  }, DEADLINE_MS);
+  watchdog.unref();
+
+  const startedAt = new Date();
+  const loadBefore = loadAverage();
+  log(`${quick ? 'quick' : 'full'} run; load average before: ${loadBefore.join(' ')}`);
+
+  const results = { quick, startedAt: startedAt.toISOString(), loadBefore };
+  // A failed scenario is reported as such; the others still run.
+  const attempt = async (name, fn) => {
+    try {
+      return await fn();
+    } catch (err) {
+      log(`${name} failed: ${err?.stack ?? err}`);
+      return {
+        error: String(err?.message ?? err)
+          .split('\n')[0]
+          .slice(0, 300),
+      };
+    } finally {
+      killAll();
+    }
+  };
+  results.parley = await attempt('parley', () => runLatency({ target: 'parley', ...PLAN.latency, log }));
+  results.relay = await attempt('relay', () => runLatency({ target: 'relay', ...PLAN.latency, log }));
+  results.profile = await attempt('profile', () => runProfile({ ...PLAN.profile, log }));
+  results.storm = await attempt('storm', () => runStorm({ ...PLAN.storm, log }));
+  // Once more with the gateway's own handshake budget (blank = its default), which a restart storm runs into.
+  results.stormDefault = await attempt('storm (default handshake budget)', () =>
+    runStorm({
+      ...PLAN.storm,
+      gatewayEnv: { PARLEY_HANDSHAKES_PER_SECOND: '' },
+      log: (line) => log(`[default handshake budget] ${line}`),
+    }),
+  );
+  results.loadAfter = loadAverage();
+  results.durationMs = Date.now() - startedAt.getTime();
+  log(
+    `gateway benchmarks done in ${(results.durationMs / 1000).toFixed(0)} s; load average after: ${results.loadAfter.join(' ')}`,
+  );
+
+  results.hostPage = await hostPage();
+  results.totalMs = Date.now() - startedAt.getTime();
+
+  const report = renderReport({ machine: machineFacts(), plan: PLAN, results });
+  if (quick) {
+    console.log(`\n${report}`);
+    log('quick mode: BENCHMARKS.md not written');
+  } else {
+    writeFileSync(path.join(root, 'BENCHMARKS.md'), report);
+    log('wrote BENCHMARKS.md');
+  }
+  if (process.env.PARLEY_BENCH_JSON) writeFileSync(process.env.PARLEY_BENCH_JSON, JSON.stringify(results, null, 2));
+}
+
+/** The widget's host-page benchmark, written separately; absent or failing, the report says so. */
+async function hostPage() {
+  const file = path.join(root, 'bench', 'host-page.mjs');
+  if (!existsSync(file)) {
+    log('bench/host-page.mjs does not exist yet: host-page benchmark skipped');
+    return { skipped: 'bench/host-page.mjs does not exist yet; the host-page benchmark was skipped.' };
+  }
+  try {
+    log('host page: running bench/host-page.mjs');
+    const mod = await import(pathToFileURL(file).href);
+    const section = await mod.run({ quick });
+    return { section: String(section ?? '') };
+  } catch (err) {
+    log(`host page: failed: ${err?.stack ?? err}`);
+    return { failed: String(err?.message ?? err).split('\n')[0] };
+  } finally {
+    killAll();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`[bench] failed: ${err?.stack ?? err}`);
+    killAll();
+    process.exit(1);
+  },
+);
