@@ -18,6 +18,14 @@ export interface Config {
   dbBusyTimeoutMs: number;
   /** `PARLEY_LOG_LEVEL`. */
   logLevel: LogLevel;
+  /** `DATABASE_URL`: PostgreSQL instead of SQLite (`PARLEY_DB` is then ignored). */
+  databaseUrl?: string;
+  /** `PARLEY_DB_SCHEMA`: the PostgreSQL schema holding Parley's tables (default: the connection's search path). */
+  dbSchema?: string;
+  /** `REDIS_URL`: fan-out and presence shared with other gateway processes; needs `DATABASE_URL`. */
+  redisUrl?: string;
+  /** `PARLEY_REDIS_PREFIX`: prefix of every Redis key and channel (absent: `parley`). */
+  redisPrefix?: string;
   /** `PARLEY_TRUST_PROXY`: reverse proxies whose `X-Forwarded-For` entries are believed. */
   trustProxy: number;
   /** `PARLEY_MAX_CONNECTIONS_PER_IP`, `PARLEY_HANDSHAKES_PER_SECOND`, `PARLEY_RATE_SOCKET|SESSION|IP`. */
@@ -36,7 +44,34 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   }
   const agents = env.PARLEY_AGENTS?.trim() ? parseAgents(env.PARLEY_AGENTS) : undefined;
   const siteSecrets = env.PARLEY_SITE_SECRETS?.trim() ? parseSiteSecrets(env.PARLEY_SITE_SECRETS) : new Map();
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    throw new Error('DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database)');
+  }
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\//i.test(redisUrl)) {
+    throw new Error('REDIS_URL must be a Redis URL (redis://host:6379 or rediss://…)');
+  }
+  if (redisUrl !== undefined && databaseUrl === undefined) {
+    throw new Error(
+      'REDIS_URL is set but DATABASE_URL is not: several gateway processes cannot share a SQLite file. Set DATABASE_URL=postgres://… as well, or unset REDIS_URL to run one process on SQLite',
+    );
+  }
+  const dbSchema = env.PARLEY_DB_SCHEMA?.trim() || undefined;
+  if (dbSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) {
+    throw new Error(`PARLEY_DB_SCHEMA must be lower-case letters, digits and _, got "${dbSchema.slice(0, 40)}"`);
+  }
+  const redisPrefix = env.PARLEY_REDIS_PREFIX?.trim() || undefined;
+  if (redisPrefix !== undefined && !/^[\w.:-]{1,64}$/.test(redisPrefix)) {
+    throw new Error(
+      `PARLEY_REDIS_PREFIX must be 1 to 64 characters of A-Z a-z 0-9 _ . : -, got "${redisPrefix.slice(0, 40)}"`,
+    );
+  }
   return {
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(dbSchema !== undefined ? { dbSchema } : {}),
+    ...(redisUrl !== undefined ? { redisUrl } : {}),
+    ...(redisPrefix !== undefined ? { redisPrefix } : {}),
     port,
     host: env.HOST?.trim() || '127.0.0.1',
     dbPath: env.PARLEY_DB?.trim() || './data/parley.db',

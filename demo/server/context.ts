@@ -70,25 +70,38 @@ export function summarize(ctx: GatewayContext, stored: StoredSummary): Conversat
   return { ...stored, visitor: { ...stored.visitor, online: ctx.presence.visitorOnline(stored.id) } };
 }
 
-/** Sends the current summary of a conversation to every agent. Never rejects: a failure is logged. */
-export function pushSummary(ctx: GatewayContext, conversationId: string): Promise<void> {
+/**
+ * Sends the current summary of a conversation to every agent (of every gateway process; with `local`, to this
+ * process's agents only). Never rejects: a failure is logged.
+ */
+export function pushSummary(
+  ctx: GatewayContext,
+  conversationId: string,
+  options: { local?: boolean } = {},
+): Promise<void> {
   if (ctx.closing) return Promise.resolve();
   return ctx.track(
     ctx.store.getConversation(conversationId).then(
       (stored) => {
-        if (stored) ctx.agents.to(AGENTS_ROOM).emit('conversation', summarize(ctx, stored));
+        if (!stored) return;
+        const agents = options.local ? ctx.agents.local : ctx.agents;
+        agents.to(AGENTS_ROOM).emit('conversation', summarize(ctx, stored));
       },
       (err: unknown) => ctx.logger.error('summary push failed', { conversationId, err }),
     ),
   );
 }
 
-/** Tells agents who is connected, and visitors the aggregate when it changed. */
+/**
+ * Tells this process's agents who is connected, and its visitors the aggregate when it changed. Local only: with
+ * several processes, each one announces the merged view to its own sockets when that view changes (see
+ * cluster-presence.ts), so nobody gets the same news twice.
+ */
 export function broadcastPresence(ctx: GatewayContext, except?: AgentSocket): void {
   const agents = ctx.presence.agents();
-  (except ? except.to(AGENTS_ROOM) : ctx.agents.to(AGENTS_ROOM)).emit('agents', { agents });
+  (except ? except.local.to(AGENTS_ROOM) : ctx.agents.local.to(AGENTS_ROOM)).emit('agents', { agents });
   const changed = ctx.presence.takeAggregateChange();
-  if (changed) ctx.visitors.emit('presence', { agents: changed });
+  if (changed) ctx.visitors.local.emit('presence', { agents: changed });
 }
 
 /** A handshake refusal; the client's `connect_error` carries `data.code`. */

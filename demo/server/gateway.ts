@@ -1,15 +1,25 @@
 import { createServer, type Server as HttpServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type ServerOptions } from 'socket.io';
 import { LIMITS, NAMESPACE } from '../../src/protocol';
 import { type AgentConfig, setupAgents } from './agents';
-import type { AgentNamespace, GatewayContext, VisitorNamespace } from './context';
+import { createClusterPresence } from './cluster-presence';
+import {
+  type AgentNamespace,
+  broadcastPresence,
+  type GatewayContext,
+  pushSummary,
+  type VisitorNamespace,
+} from './context';
 import { createHttpHandler } from './http';
 import { createIdentityVerifier } from './identity';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
-import { createPresence } from './presence';
+import { createPresence, type Presence } from './presence';
+import { connectRedis, forAdapter, type RedisClients, redact } from './redis';
 import { createShield, type Shield } from './shield';
+import { openPostgresStore } from './store/postgres';
 import { openSqliteStore } from './store/sqlite';
 import type { Store } from './store/types';
 import { setupVisitors } from './visitors';
@@ -17,8 +27,21 @@ import { setupVisitors } from './visitors';
 export type { AgentConfig } from './agents';
 
 export interface GatewayOptions {
-  /** SQLite file; its directory is created. */
+  /** SQLite file; its directory is created. Ignored when `databaseUrl` is set. */
   dbPath: string;
+  /** PostgreSQL connection URL: the store is PostgreSQL instead of SQLite (`DATABASE_URL`). */
+  databaseUrl?: string;
+  /** PostgreSQL schema for Parley's tables (`PARLEY_DB_SCHEMA`). */
+  dbSchema?: string;
+  /**
+   * Redis URL (`REDIS_URL`): Socket.IO's Redis adapter carries every room broadcast to the other gateway processes,
+   * and presence is shared through Redis. Requires `databaseUrl` (processes cannot share a SQLite file).
+   */
+  redisUrl?: string;
+  /** Prefix of Parley's Redis keys and channels (`PARLEY_REDIS_PREFIX`, default `parley`). */
+  redisPrefix?: string;
+  /** Presence heartbeat with Redis (default 2000 ms); a process that stops beating is dropped after 3 beats. */
+  presenceHeartbeatMs?: number;
   agents: AgentConfig[];
   /**
    * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any. Absent or empty: only
@@ -52,6 +75,8 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
+  /** What this process runs on, e.g. `{ storage: 'sqlite', fanOut: 'local' }`. */
+  mode: { storage: 'sqlite' | 'postgres'; fanOut: 'local' | 'redis' };
   server: HttpServer;
   io: Server;
   store: Store;
@@ -88,11 +113,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...options.limits,
   };
   checkLimits(limits);
-  const store = openSqliteStore({
-    path: options.dbPath,
-    sync: options.dbSync ?? 'normal',
-    busyTimeoutMs: options.dbBusyTimeoutMs ?? 1000,
-  });
+  if (options.redisUrl && !options.databaseUrl) {
+    throw new Error('REDIS_URL needs DATABASE_URL: several gateway processes cannot share a SQLite file');
+  }
+  const store: Store = options.databaseUrl
+    ? await openPostgresStore({
+        url: options.databaseUrl,
+        ...(options.dbSchema ? { schema: options.dbSchema } : {}),
+        onError: (err) => logger.warn('postgres connection lost; the pool reconnects on next use', { err }),
+      }).catch((err: unknown) => {
+        throw new Error(`cannot open DATABASE_URL ${redact(options.databaseUrl!)}: ${(err as Error).message}`);
+      })
+    : openSqliteStore({
+        path: options.dbPath,
+        sync: options.dbSync ?? 'normal',
+        busyTimeoutMs: options.dbBusyTimeoutMs ?? 1000,
+      });
+  let redis: RedisClients | undefined;
+  if (options.redisUrl) {
+    try {
+      redis = await connectRedis(options.redisUrl, logger);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  const redisPrefix = options.redisPrefix ?? 'parley';
   const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger });
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
@@ -125,18 +171,45 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   // Only long-polling needs CORS; same-origin pages need none, and WebSockets are checked by origin in the handshake.
   if (allowed.size > 0) ioOptions.cors = { origin: anyOrigin ? true : [...allowed], methods: ['GET', 'POST'] };
+  // Every room broadcast (conversation rooms, the agents room) then reaches the sockets of every process.
+  if (redis) ioOptions.adapter = createAdapter(forAdapter(redis.pub, logger), redis.sub, { key: `${redisPrefix}:io` });
   const io = new Server(server, ioOptions);
   io.engine.on('connection', (conn: Parameters<typeof shield.trackConnection>[0]) => shield.trackConnection(conn));
 
+  const agentNames = options.agents.map((agent) => agent.name);
+  const cluster = redis
+    ? createClusterPresence({
+        agentNames,
+        pub: redis.pub,
+        sub: redis.sub,
+        prefix: redisPrefix,
+        logger,
+        ...(options.presenceHeartbeatMs ? { heartbeatMs: options.presenceHeartbeatMs } : {}),
+        onAgentsChanged: () => broadcastPresence(ctx),
+        onVisitorsGone: (ids) => {
+          for (const id of ids) void pushSummary(ctx, id, { local: true });
+        },
+      })
+    : undefined;
+  const presence: Presence = cluster ?? createPresence(agentNames);
   const ctx: GatewayContext = {
     store,
-    presence: createPresence(options.agents.map((agent) => agent.name)),
+    presence,
     logger,
     visitors: io.of(NAMESPACE.visitor) as unknown as VisitorNamespace,
     agents: io.of(NAMESPACE.agent) as unknown as AgentNamespace,
     track,
     closing: false,
   };
+  if (cluster) {
+    try {
+      await cluster.start();
+    } catch (err) {
+      await redis?.close();
+      await store.close();
+      throw new Error(`cannot start Redis presence: ${(err as Error).message}`);
+    }
+  }
   setupVisitors(ctx, { originAllowed, shield, verifyUser });
   setupAgents(ctx, options.agents, shield);
 
@@ -145,6 +218,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   let shutdown: Promise<void> | undefined;
   return {
+    mode: { storage: options.databaseUrl ? 'postgres' : 'sqlite', fanOut: redis ? 'redis' : 'local' },
     server,
     io,
     store,
@@ -168,6 +242,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await closed;
         // Disconnect handlers queue summary pushes; wait until nothing is left touching the store.
         while (inflight.size > 0) await Promise.allSettled([...inflight]);
+        // Tell the other processes at once rather than letting this one's presence expire.
+        await cluster?.close();
+        await redis?.close();
         shield.close();
         await store.close();
         logger.info('closed');

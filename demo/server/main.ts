@@ -3,6 +3,7 @@ import { readConfig } from './config';
 import { createGateway, type Gateway } from './gateway';
 import { installProcessGuards } from './guards';
 import { createLogger, type Logger } from './log';
+import { redact } from './redis';
 
 // Replaced by a logger at PARLEY_LOG_LEVEL once the configuration is read.
 let logger: Logger = createLogger();
@@ -31,6 +32,10 @@ async function main(): Promise<void> {
   try {
     gateway = await createGateway({
       dbPath: config.dbPath,
+      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+      ...(config.dbSchema ? { dbSchema: config.dbSchema } : {}),
+      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      ...(config.redisPrefix ? { redisPrefix: config.redisPrefix } : {}),
       dbSync: config.dbSync,
       agents: config.agents,
       origins: config.origins,
@@ -57,6 +62,17 @@ async function main(): Promise<void> {
   const signIn = config.generatedToken
     ? `sign in with the token ${config.agents[0]!.token} (set PARLEY_AGENTS=name:token,... to choose your own)`
     : 'sign in with a token from PARLEY_AGENTS';
+  console.log(
+    `Storage: ${
+      gateway.mode.storage === 'postgres'
+        ? `PostgreSQL (DATABASE_URL ${redact(config.databaseUrl!)}${config.dbSchema ? `, schema ${config.dbSchema}` : ''})`
+        : `SQLite at ${config.dbPath}`
+    }; fan-out: ${
+      gateway.mode.fanOut === 'redis'
+        ? `Redis (REDIS_URL ${redact(config.redisUrl!)}, prefix ${config.redisPrefix ?? 'parley'}), shared with every gateway process`
+        : 'this process only'
+    }`,
+  );
   console.log(`Parley gateway listening on ${url}`);
   console.log(`Agent console: ${url}/agent (${signIn})`);
 
