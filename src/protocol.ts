@@ -222,7 +222,11 @@ export interface AgentClientEvents {
 
 export interface AgentServerEvents {
   welcome: (w: AgentWelcome) => void;
-  /** A conversation was created or changed (new message, read, status, visitor presence or page). */
+  /**
+   * A conversation was created or changed (read, status, visitor presence, page or identity). Not sent for a new
+   * message: apply `message` to the summary (`lastSeq`, `lastActivityAt`, `lastMessage`, and `unread` + 1 for a
+   * visitor message); a visitor message that reopens a resolved conversation also sends this.
+   */
   conversation: (c: ConversationSummary) => void;
   message: (m: Message) => void;
   /** Visitor typing, or another agent typing, in a conversation. */

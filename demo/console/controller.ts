@@ -56,6 +56,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
   const readSent = new Map<string, number>();
   const loading = new Map<string, Promise<void>>();
   const reloadWanted = new Set<string>();
+  const summaryWanted = new Set<string>();
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryDelay = RETRY_MIN_MS;
   let everConnected = false;
@@ -148,6 +149,19 @@ export function createController(token: string, hooks: ControllerHooks): Control
     markRead();
   }
 
+  /**
+   * A message for a conversation the list does not hold (older than the listed ones): fetch its summary alone, with
+   * no history (`afterSeq` at the message), so it joins the list.
+   */
+  function fetchSummary(id: string, seq: number): void {
+    if (summaryWanted.has(id)) return;
+    summaryWanted.add(id);
+    void request(socket, 'open', { conversationId: id, afterSeq: seq }).then((ack) => {
+      summaryWanted.delete(id);
+      if (ack.ok) update((s) => mergeConversation(s, ack.conversation));
+    });
+  }
+
   function load(id: string): Promise<void> {
     const running = loading.get(id);
     if (running) {
@@ -226,6 +240,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
   });
 
   listen('message', (m) => {
+    if (!store.get().conversations[m.conversationId]) fetchSummary(m.conversationId, m.seq);
     if (m.author === 'visitor') clearTypingTimer(`${m.conversationId}\n\nvisitor`);
     if (m.author === 'agent' && m.agentName) clearTypingTimer(`${m.conversationId}\n${m.agentName}\nagent`);
     update((s) => receiveMessage(s, m));

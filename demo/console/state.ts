@@ -95,7 +95,10 @@ export function addToThread(thread: Thread, incoming: readonly Message[]): Threa
   return { ...thread, messages, contiguous };
 }
 
-/** Applies a live `message` event: to the thread if one is held, and to the summary's preview and activity time. */
+/**
+ * Applies a live `message` event: to the thread if one is held, and to the summary. The gateway sends no summary for
+ * a new message, so its preview, activity time, `lastSeq` and unread count (visitor messages only) are derived here.
+ */
 export function receiveMessage(state: ConsoleState, m: Message): ConsoleState {
   let next = state;
   const thread = state.threads[m.conversationId];
@@ -110,6 +113,7 @@ export function receiveMessage(state: ConsoleState, m: Message): ConsoleState {
       lastSeq: m.seq,
       lastActivityAt: Math.max(c.lastActivityAt, m.createdAt),
       lastMessage: { author: m.author, text: m.text },
+      unread: m.author === 'visitor' ? c.unread + 1 : c.unread,
     };
     next = { ...next, conversations: { ...next.conversations, [c.id]: summary } };
   }

@@ -114,8 +114,8 @@ function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield):
           typingIn.delete(conversationId);
           after(() => {
             ctx.visitors.to(conversationRoom(conversationId)).emit('message', message);
+            // An agent message changes nothing in the summary that `message` does not carry (see visitors.ts).
             socket.to(AGENTS_ROOM).emit('message', message);
-            return pushSummary(ctx, conversationId);
           });
         }
         return { message, duplicate };

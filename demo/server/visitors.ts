@@ -130,7 +130,10 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
           after(() => {
             socket.to(room).emit('message', message);
             toAgents().emit('message', message);
-            if (reopened) ctx.visitors.to(room).emit('status', { status: 'open' });
+            // Consoles derive a summary's preview, seq and unread count from `message` itself; only a change of
+            // status needs the summary (one query and one more frame per console per message, saved otherwise).
+            if (!reopened) return;
+            ctx.visitors.to(room).emit('status', { status: 'open' });
             return pushSummary(ctx, conversationId);
           });
         }

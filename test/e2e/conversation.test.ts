@@ -1,4 +1,6 @@
+import { io, type Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
+import type { VisitorWelcome } from '../../src/protocol';
 import { openAgent, openVisitor } from '../support/pages';
 import { e2e } from '../support/suite';
 
@@ -108,6 +110,39 @@ describe('a conversation between a visitor and an agent', () => {
     expect(await ben.messages()).toHaveLength(3);
   });
 
+  it('the list follows messages alone: preview and unread count, and a conversation older than the list joins it', async () => {
+    // One visitor writes first; 100 newer conversations then push it off the console's first page (100 entries).
+    const old = await headlessVisitor(t.gateway.url);
+    await old.send('Written long ago');
+    for (let i = 0; i < 100; i += 20) {
+      const batch = await Promise.all(Array.from({ length: 20 }, () => headlessVisitor(t.gateway.url)));
+      await Promise.all(batch.map((v, j) => v.send(`Newer conversation ${i + j}`)));
+      for (const v of batch) v.socket.close();
+    }
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
+    await expect.poll(() => agent.conversations.count()).toBe(100);
+    const row = agent.conversations.filter({ has: agent.page.locator(`[id="conv-preview-${old.conversationId}"]`) });
+    expect(await row.count()).toBe(0);
+
+    // The gateway sends no summary for a message: the console derives preview and unread count from it, and
+    // fetches the summary of a conversation it does not hold.
+    await old.send('Back again');
+    await expect.poll(() => row.count()).toBe(1);
+    await expect.poll(() => row.textContent()).toContain('Back again');
+    await expect.poll(() => row.textContent()).toContain('2 unread');
+    await old.send('Still here');
+    await expect.poll(() => row.textContent()).toContain('Still here');
+    await expect.poll(() => row.textContent()).toContain('3 unread');
+    await agent.open('Still here');
+    await expect.poll(() => row.textContent()).not.toContain('unread');
+    // Read while open: a new message is not counted.
+    await old.send('One more');
+    await agent.log.getByText('One more').waitFor();
+    await agent.page.waitForTimeout(300);
+    expect(await row.textContent()).not.toContain('unread');
+    old.socket.close();
+  });
+
   it('a second visitor never sees the first visitor’s messages', async () => {
     const first = await openVisitor(await context(), t.gateway.url);
     await first.send('Secret of visitor one');
@@ -127,3 +162,23 @@ describe('a conversation between a visitor and an agent', () => {
     expect(text).not.toContain('visitor one');
   });
 });
+
+/** A visitor without a browser (socket.io-client in this process), for setting up many conversations quickly. */
+async function headlessVisitor(
+  baseUrl: string,
+): Promise<{ socket: Socket; conversationId: string; send(text: string): Promise<void> }> {
+  const socket = io(`${baseUrl}/visitor`, { transports: ['websocket'], auth: { v: 1, site: 'demo' } });
+  const { conversationId } = await new Promise<VisitorWelcome>((resolve, reject) => {
+    socket.once('welcome', resolve);
+    socket.once('connect_error', reject);
+  });
+  let n = 0;
+  return {
+    socket,
+    conversationId,
+    async send(text) {
+      const ack = await socket.timeout(5000).emitWithAck('send', { clientId: `headless-${++n}`, text });
+      expect(ack).toMatchObject({ ok: true });
+    },
+  };
+}

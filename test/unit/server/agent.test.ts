@@ -60,23 +60,35 @@ describe('conversation traffic', () => {
     expect(dup).toMatchObject({ ok: true, duplicate: true, message: { id: ack.message.id } });
   });
 
-  it('delivers a visitor message to both agents with a summary update', async () => {
+  it('delivers a visitor message to both agents as one event, the summary being derived from it', async () => {
     const ana = await fx.agent();
     const ben = await fx.agent(AGENTS[1]!.token);
     const visitor = await fx.visitor({ page: { url: 'https://shop.example/cart', title: 'Cart' }, locale: 'de-DE' });
+    await settle(ben.socket);
     const summaries = collect<ConversationSummary>(ben.socket, 'conversation');
     const [atAna, atBen] = [nextEvent<Message>(ana.socket, 'message'), nextEvent<Message>(ben.socket, 'message')];
     const sent = await visitorSend(visitor.socket, 'Where is my order?', 'visitor-msg-1');
     expect(await atAna).toEqual(sent);
     expect(await atBen).toEqual(sent);
+    const reply = await call(ana.socket, 'send', {
+      conversationId: visitor.welcome.conversationId,
+      clientId: 'agent-msg-1',
+      text: 'On its way',
+    });
+    expect(reply.ok).toBe(true);
     await settle(ben.socket);
-    expect(summaries.at(-1)).toMatchObject({
+    // Everything a summary would have changed is in the message (see `conversation` in src/protocol.ts).
+    expect(summaries).toEqual([]);
+    const opened = await call(ben.socket, 'open', { conversationId: visitor.welcome.conversationId, afterSeq: 2 });
+    expect(opened.messages).toEqual([]);
+    expect(opened.conversation).toMatchObject({
       id: visitor.welcome.conversationId,
       site: 'acme',
       status: 'open',
-      lastSeq: 1,
+      lastSeq: 2,
+      lastActivityAt: reply.message.createdAt,
       unread: 1,
-      lastMessage: { author: 'visitor', text: 'Where is my order?' },
+      lastMessage: { author: 'agent', text: 'On its way' },
       visitor: { online: true, page: { url: 'https://shop.example/cart', title: 'Cart' }, locale: 'de-DE' },
     });
   });
