@@ -51,7 +51,7 @@ const DEFAULT_POOL_SIZE = 10;
 
 /** unique_violation, deadlock_detected, serialization_failure: the transaction may succeed when run again. */
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
-/** Appends: a duplicate clientId inserted by a writer that did not take the conversation's lock. */
+/** Appends: a duplicate clientId committed while the append waited for the conversation's lock. */
 const APPEND_RETRIES = 1;
 /** Identity: two devices of one new user racing to create (or link) its visitor; also deadlocks between links. */
 const IDENTITY_RETRIES = 3;
@@ -68,6 +68,11 @@ interface MessageRow {
   client_id: string | null;
   text: string;
   created_at: Int8;
+}
+
+interface AppendRow extends MessageRow {
+  duplicate: boolean;
+  reopened: boolean;
 }
 
 interface SessionRow {
@@ -128,6 +133,7 @@ const SESSION_SELECT = `
     JOIN conversations c ON c.visitor_id = s.visitor_id
    WHERE s.token_hash = $1`;
 
+
 const SQL = {
   /** A visitor ($1…$10: id, site, page url, page title, locale, user agent, user id, name, email, verified; $11 now) and its conversation ($12). */
   insertVisitor: `
@@ -173,22 +179,39 @@ const SQL = {
       user_agent = coalesce($5::text, user_agent)
     WHERE id = $1`,
   hasConversation: 'SELECT 1 FROM conversations WHERE id = $1',
-  // The row lock every append of the conversation queues on, until its transaction ends.
-  lockConversation: 'SELECT status FROM conversations WHERE id = $1 FOR NO KEY UPDATE',
-  messageByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND author = $2 AND client_id = $3`,
-  /** Bumps the counter and inserts the message with the new value, in one round trip under the lock. */
-  advanceAndInsert: `
+  /**
+   * One append in one statement, so one round trip and no explicit transaction ($1 id, $2 conversation, $3 now,
+   * $4 author, $5 agent name, $6 clientId, $7 text). `head` takes the conversation's row lock, which every append of
+   * the conversation queues on, and reads its status as of now; the counter is bumped from its latest value (READ
+   * COMMITTED re-reads a row updated meanwhile) and the message inserted under that lock, so seqs are gap-free and
+   * ordered across any number of writers; the message's time is the conversation's activity time after the bump, so
+   * times never decrease along seqs, whichever process's clock stamped them. A repeat of a clientId committed before this statement began is found by
+   * `dup` and consumes no seq; one committed while this statement waited for the lock fails the insert on the
+   * (conversation, author, client id) index, which rolls the whole statement back (the counter too) and is run
+   * again. No row: no such conversation.
+   */
+  append: `
     WITH head AS (
+      SELECT status FROM conversations WHERE id = $2 FOR NO KEY UPDATE
+    ), dup AS (
+      SELECT ${MESSAGE_COLUMNS} FROM messages
+       WHERE $6::text IS NOT NULL AND conversation_id = $2 AND author = $4 AND client_id = $6::text
+    ), bumped AS (
       UPDATE conversations SET
         last_seq = last_seq + 1,
         last_activity_at = GREATEST(last_activity_at, $3::bigint),
-        status = CASE WHEN $4::boolean THEN 'open' ELSE status END
-      WHERE id = $2
-      RETURNING last_seq
+        status = CASE WHEN $4 = 'visitor' THEN 'open' ELSE status END
+      WHERE id = $2 AND EXISTS (SELECT 1 FROM head) AND NOT EXISTS (SELECT 1 FROM dup)
+      RETURNING last_seq, last_activity_at
+    ), inserted AS (
+      INSERT INTO messages (${MESSAGE_COLUMNS})
+      SELECT $1, $2, bumped.last_seq, $4, $5, $6::text, $7, bumped.last_activity_at FROM bumped
+      RETURNING ${MESSAGE_COLUMNS}
     )
-    INSERT INTO messages (${MESSAGE_COLUMNS})
-    SELECT $1, $2, head.last_seq, $5, $6, $7, $8, $3 FROM head
-    RETURNING seq`,
+    SELECT inserted.*, false AS duplicate, ($4 = 'visitor' AND head.status = 'resolved') AS reopened
+      FROM inserted, head
+    UNION ALL
+    SELECT dup.*, true, false FROM dup`,
   messagesAfter: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
   summary: `${SUMMARY_SELECT} WHERE c.id = $1`,
   listAll: `${SUMMARY_SELECT} ${SUMMARY_ORDER} LIMIT $1`,
@@ -313,47 +336,28 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return row && toSummary(row);
   };
 
-  // Appends of one conversation queue on its row lock, taken first: under it, the duplicate lookup sees every message
-  // committed before (READ COMMITTED takes a new snapshot per statement), so a repeat never consumes a seq, and the
-  // counter is read, bumped and used by one writer at a time, in any number of processes. A failed insert rolls the
-  // counter back with the transaction, so seqs stay gap-free.
-  const append = (conversationId: string, input: NewMessage): Promise<AppendResult> =>
-    transaction(APPEND_RETRIES, async (client) => {
-      const head = (await client.query<{ status: ConversationStatus }>(SQL.lockConversation, [conversationId])).rows[0];
-      if (!head) throw new NotFoundError('conversation not found');
-      if (input.clientId !== undefined) {
-        const { rows } = await client.query<MessageRow>(SQL.messageByClientId, [
-          conversationId,
-          input.author,
-          input.clientId,
-        ]);
-        if (rows[0]) return { message: toMessage(rows[0]), duplicate: true, reopened: false };
+  // Retried once: a duplicate clientId committed while the statement waited (see `SQL.append`).
+  const append = async (conversationId: string, input: NewMessage): Promise<AppendResult> => {
+    const values = [
+      randomUUID(),
+      conversationId,
+      now(),
+      input.author,
+      input.agentName ?? null,
+      input.clientId ?? null,
+      input.text,
+    ];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const row = (await query<AppendRow>(SQL.append, values)).rows[0];
+        if (!row) throw new NotFoundError('conversation not found');
+        return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened };
+      } catch (err) {
+        if (attempt < APPEND_RETRIES && RETRYABLE.has(errorCode(err) ?? '')) continue;
+        throw err;
       }
-      const reopened = input.author === 'visitor' && head.status === 'resolved';
-      const createdAt = now();
-      const id = randomUUID();
-      const { rows } = await client.query<{ seq: number }>(SQL.advanceAndInsert, [
-        id,
-        conversationId,
-        createdAt,
-        reopened,
-        input.author,
-        input.agentName ?? null,
-        input.clientId ?? null,
-        input.text,
-      ]);
-      const row: MessageRow = {
-        id,
-        conversation_id: conversationId,
-        seq: rows[0]!.seq,
-        author: input.author,
-        agent_name: input.agentName ?? null,
-        client_id: input.clientId ?? null,
-        text: input.text,
-        created_at: createdAt,
-      };
-      return { message: toMessage(row), duplicate: false, reopened };
-    });
+    }
+  };
 
   // Two devices of a new user racing here: both find no visitor, both insert one, and the unique index on
   // (site, user_id) makes the second insert wait for the first transaction and then fail; the retry finds the

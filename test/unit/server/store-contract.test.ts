@@ -30,6 +30,11 @@ interface Backend {
   /** Makes the current database look migrated by a newer gateway. */
   bumpSchemaVersion(): Promise<void>;
   dispose(): Promise<void>;
+  /**
+   * Another writer's append of `clientId`, stored in a transaction this holds open until `commit()` (PostgreSQL only:
+   * SQLite's writers in one thread cannot wait for each other).
+   */
+  appendHeldOpen?(conversationId: string, clientId: string): Promise<{ commit(): Promise<void> }>;
 }
 
 function sqliteBackend(): Backend {
@@ -125,6 +130,26 @@ function postgresBackend(unavailable: string | undefined): Backend {
     },
     async dispose() {
       await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+    async appendHeldOpen(conversationId, clientId) {
+      const other = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+      await other.connect();
+      await other.query('BEGIN');
+      const { rows } = await other.query(
+        'UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq',
+        [conversationId],
+      );
+      await other.query(
+        `INSERT INTO messages (id, conversation_id, seq, author, client_id, text, created_at)
+         VALUES (gen_random_uuid()::text, $1, $2, 'visitor', $3, 'from the other writer', 1)`,
+        [conversationId, rows[0].last_seq, clientId],
+      );
+      return {
+        async commit() {
+          await other.query('COMMIT');
+          await other.end();
+        },
+      };
     },
   };
   if (unavailable !== undefined) backend.unavailable = unavailable;
@@ -319,6 +344,43 @@ describe.each([
         expect((await writers[1]!.getConversation(id))?.lastSeq).toBe(75);
       }
     });
+
+    it('stores one clientId sent at the same moment by three writers exactly once, consuming one seq', async () => {
+      const writers = [await open(), await open(), await open()];
+      const id = await conversation(writers[0]!);
+      // A visitor's resend reaching another process while the first attempt is still being stored.
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          writers[i % 3]!.appendMessage(id, { author: 'visitor', clientId: 'same', text: `attempt ${i}` }),
+        ),
+      );
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      const stored = results.find((r) => !r.duplicate)!.message;
+      for (const r of results) expect(r.message).toEqual(stored);
+      expect(stored.seq).toBe(1);
+      const next = await writers[1]!.appendMessage(id, { author: 'visitor', clientId: 'next', text: 'next' });
+      expect(next.message.seq).toBe(2);
+      expect((await writers[2]!.messagesAfter(id, 0)).messages.map((m) => m.seq)).toEqual([1, 2]);
+    });
+
+    it.skipIf(!backend.appendHeldOpen)(
+      'answers a repeat that another writer commits while the append waits with that writer’s message',
+      async () => {
+        const store = await open();
+        const id = await conversation(store);
+        // The visitor's first attempt is being stored by another process when its resend arrives here.
+        const first = await backend.appendHeldOpen!(id, 'resent');
+        const resend = store.appendMessage(id, { author: 'visitor', clientId: 'resent', text: 'resend' });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await first.commit();
+        expect(await resend).toMatchObject({
+          duplicate: true,
+          message: { seq: 1, clientId: 'resent', text: 'from the other writer' },
+        });
+        const next = await store.appendMessage(id, { author: 'visitor', clientId: 'next', text: 'next' });
+        expect(next.message.seq).toBe(2);
+      },
+    );
 
     it('reopens a resolved conversation on a visitor message only; lists by activity and status', async () => {
       let clock = 1_000;
