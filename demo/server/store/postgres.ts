@@ -133,7 +133,6 @@ const SESSION_SELECT = `
     JOIN conversations c ON c.visitor_id = s.visitor_id
    WHERE s.token_hash = $1`;
 
-
 const SQL = {
   /** A visitor ($1…$10: id, site, page url, page title, locale, user agent, user id, name, email, verified; $11 now) and its conversation ($12). */
   insertVisitor: `
