@@ -26,16 +26,16 @@ export const GENEROUS_LIMITS = {
 
 export const gatewayScript = () => path.join(root, process.env.PARLEY_DIST ?? 'dist', 'server', 'main.js');
 
-/** Starts the gateway on `port` (0 for any) with the SQLite file `dbPath`. */
-export function startGateway({ port, dbPath, env = {} }) {
+/** Starts the gateway on `port` (0 for any) with the SQLite file `dbPath`, or the storage that `env` names. */
+export function startGateway({ port, dbPath, env = {}, name = 'gateway' }) {
   return startServer({
-    name: 'gateway',
+    name,
     script: gatewayScript(),
     ready: /listening on (http:\/\/[\d.]+:\d+)/,
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',
-      PARLEY_DB: dbPath,
+      ...(dbPath ? { PARLEY_DB: dbPath } : {}),
       PARLEY_AGENTS: AGENTS.map((a) => `${a.name}:${a.token}`).join(','),
       ...GENEROUS_LIMITS,
       ...env,

@@ -40,6 +40,8 @@ const state = {
   /** Set by `killed`: time (performance.now()) the gateway was killed, as told by the orchestrator. */
   killAt: null,
   nextReply: 0,
+  /** Added to visitor indexes, which make their clientIds: workers sharing a cluster's agents must not collide. */
+  indexBase: 0,
   /** Never reset: messages acknowledged as newly stored, to compare with the database at the end. */
   totals: { visitorStored: 0, agentStored: 0 },
   /** Agents count only messages whose clientId starts with one of these (set by `resetAgentCounts`). */
@@ -423,6 +425,17 @@ async function waitFor(predicate, timeoutMs, stepMs = 50) {
 }
 
 const commands = {
+  /**
+   * Makes this worker's clientIds unique among several workers (the cluster run): visitor indexes start at
+   * `indexBase`, agent reply numbers at `replyBase`. Each measuring agent also sees the other workers' messages and
+   * must not take them for its own.
+   */
+  configure({ indexBase = 0, replyBase = 0 }) {
+    state.indexBase = indexBase;
+    state.nextReply = replyBase;
+    return true;
+  },
+
   async connectAgents({ url, agents, measure }) {
     const list = agents.map((a, i) => new Agent(a.name, a.token, url, measure && i === 0));
     state.agents.push(...list);
@@ -443,7 +456,7 @@ const commands = {
         const t = now();
         const due = Math.min(count, Math.floor(((t - t0) * rate) / 1000) + 1);
         while (created < due && inFlight < maxPending) {
-          const v = new Visitor(state.visitors.length, url, site);
+          const v = new Visitor(state.indexBase + state.visitors.length, url, site);
           inFlight++;
           v.onFirstWelcome = (ms) => {
             inFlight--;

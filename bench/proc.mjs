@@ -249,6 +249,20 @@ export function machineBusy() {
   }
 }
 
+/** Pids of the processes whose command name (`/proc/<pid>/comm`) is one of `names`, whoever started them. */
+export function processesNamed(names) {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
 /** 1-, 5- and 15-minute load averages. */
 export function loadAverage() {
   try {

@@ -507,6 +507,17 @@ export function renderReport({ machine, plan, results }) {
     }
   });
 
+  // --- Two processes ----------------------------------------------------------------------------------------
+  const C = plan.cluster;
+  if (C) {
+    const heading = `### Two gateway processes on PostgreSQL and Redis: 2 × ${int(C.visitorsPerProcess)} visitors`;
+    if (results.cluster?.skipped) {
+      out.push(heading, '', `_Skipped in this run: ${results.cluster.skipped}._`, '');
+    } else {
+      section(heading, () => out.push(...clusterSection({ c: results.cluster, C, heading, env, parley, machine })));
+    }
+  }
+
   // --- What limits it --------------------------------------------------------------------------------------
   section('### What limits it', () => {
     out.push('### What limits it');
@@ -630,6 +641,227 @@ function stormDetails(s) {
 }
 
 /** One paragraph per missed goal, from the measurements. */
+/** The two-process run (bench/cluster.mjs): capacity and cross-process latency, next to the one-process numbers. */
+function clusterSection({ c, C, heading, env, parley, machine }) {
+  const out = [];
+  const [ra, rb] = c.results;
+  const total = (f) => c.results.reduce((n, r) => n + f(r), 0);
+  const errors = total(
+    (r) => Object.values(r.counters.sendErrors).reduce((a, b) => a + b, 0) + r.counters.agentReplyErrors,
+  );
+  const errorCodes = {};
+  for (const r of c.results) {
+    for (const [code, n] of Object.entries(r.counters.sendErrors)) errorCodes[code] = (errorCodes[code] ?? 0) + n;
+  }
+  const storedOk =
+    c.stored.visitor === c.stored.expectedVisitor &&
+    c.stored.agent === c.stored.expectedAgent &&
+    c.stored.conversationsWithGaps === 0;
+  const capOk = c.connects.every((k) => k.connected === C.visitorsPerProcess) && c.agentsConnected === 20;
+  const rate = c.phases.reduce((n, p) => n + p.visitorRate, 0);
+  const agentRate = c.phases.reduce((n, p) => n + p.agentRate, 0);
+  const worstP99 = Math.max(ra.v2a.p99, rb.v2a.p99, ra.a2v.p99, rb.a2v.p99);
+  const lat = (label, v) => [label, ms(v.p50), ms(v.p90), `**${ms(v.p99)}**`, ms(v.max), int(v.n)];
+  const pgPerMessage = (c.cpu.postgres * 1e4) / Math.max(1, rate + agentRate);
+  const redisPerMessage = (c.cpu.redis * 1e4) / Math.max(1, rate + agentRate);
+
+  out.push(heading, '');
+  out.push(
+    [
+      `- **Processes** (all on this machine): gateways *A* and *B* (\`node dist/server/main.js\` twice, on two ports, with \`DATABASE_URL\` and \`REDIS_URL\`; a fresh PostgreSQL schema and Redis key prefix for the run, dropped afterwards); PostgreSQL ${c.versions.postgres} and Redis ${c.versions.redis} (the servers \`.ci/run\` starts, on loopback, default settings: every commit waits for its WAL flush); generator *A* (the ${int(C.visitorsPerProcess)} visitor sockets of gateway A, and \`Agent01\` on gateway **B**); generator *B* (the ${int(C.visitorsPerProcess)} visitors of gateway B, and \`Agent02\` on gateway **A**); worker *agents* (the other 18 agents, 9 on each gateway).`,
+      "- **Every measured path crosses processes**: a visitor message is stored by its own gateway and reaches the measuring agent on the other one through Redis; an agent reply is stored by the agent's gateway and reaches the visitor on the other one. The other 18 agents must each receive every message of both generators.",
+      `- **Load**: each generator sends ${int(C.visitorRate)} visitor messages/s and ${int(C.agentRate)} replies/s, so the pair gets the same ${int(C.visitorRate * 2)} + ${int(C.agentRate * 2)} messages/s as the one-process run above, with twice the sockets. Same clients, limits, warm-up (${C.warmupMs / 1000} s) and window (${C.durationMs / 1000} s) as there; visitors connect at ${int(C.connectRate)}/s per generator.`,
+      `- **One machine**: the two gateways, PostgreSQL, Redis and the three load processes share the same ${machine.cores} cores. A second process adds no CPU here, so this run shows what scale-out costs and that it stays correct under load, not the throughput of a real deployment, where each gateway and the database get their own cores.`,
+    ].join('\n'),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['', 'goal', 'gateway A', 'gateway B', ''],
+      [
+        [
+          'visitor sockets open at once',
+          int(C.visitorsPerProcess),
+          int(c.connects[0].connected),
+          int(c.connects[1].connected),
+          verdict(capOk),
+        ],
+        ['agent sockets open (of 20, on both)', '20', int(c.agentsConnected), '', ''],
+        ['connection errors', '0', int(c.connects[0].connectErrors), int(c.connects[1].connectErrors), ''],
+        [
+          'time to open them (both generators at once)',
+          '—',
+          `${sec(c.connects[0].seconds * 1000)} (${int(c.connects[0].rate)}/s)`,
+          `${sec(c.connects[1].seconds * 1000)} (${int(c.connects[1].rate)}/s)`,
+          '',
+        ],
+        [
+          'handshake, new socket → `welcome`: p50 / p99',
+          '—',
+          `${ms(c.connects[0].handshake.p50)} / ${ms(c.connects[0].handshake.p99)}`,
+          `${ms(c.connects[1].handshake.p50)} / ${ms(c.connects[1].handshake.p99)}`,
+          '',
+        ],
+        [
+          'server RSS: agents only → all visitors connected',
+          '—',
+          `${mb(c.memory[0].rssBefore)} → ${mb(c.memory[0].rssAfter)}`,
+          `${mb(c.memory[1].rssBefore)} → ${mb(c.memory[1].rssAfter)}`,
+          '',
+        ],
+        [
+          '**memory per connection**',
+          '—',
+          `**${kb(c.memory[0].perConnection)}**`,
+          `**${kb(c.memory[1].perConnection)}**`,
+          `one process on SQLite: ${kb(parley.memory.perConnection)}`,
+        ],
+        [
+          'server RSS at the end of the latency run (peak)',
+          '—',
+          `${mb(c.memory[0].rssEnd)} (${mb(c.memory[0].peakRss)})`,
+          `${mb(c.memory[1].rssEnd)} (${mb(c.memory[1].peakRss)})`,
+          '',
+        ],
+        [
+          `open files of the server process (limit ${machine.ulimit})`,
+          '—',
+          int(c.memory[0].fds),
+          int(c.memory[1].fds),
+          '',
+        ],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['path (both ends in one generator process)', 'p50', 'p90', 'p99', 'max', 'messages'],
+      [
+        lat('visitor on A → agent on B', ra.v2a),
+        lat('visitor on B → agent on A', rb.v2a),
+        lat('agent on B → visitor on A', ra.a2v),
+        lat('agent on A → visitor on B', rb.a2v),
+        [
+          '_one process on SQLite, same message rate (above): visitor → agent / agent → visitor_',
+          '',
+          '',
+          `${ms(parley.results.v2a.p99)} / ${ms(parley.results.a2v.p99)}`,
+          '',
+          '',
+        ],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    `_${env(`gateways A and B, PostgreSQL, Redis, two generators and the agent consoles, all sharing these cores; goal p99 < ${GOALS.p99Ms} ms: ${verdict(worstP99 < GOALS.p99Ms)}._`)}`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['during the measured window', 'A → B (generator A)', 'B → A (generator B)'],
+      [
+        [
+          'achieved rate: visitor / agent messages per second',
+          `${c.phases[0].visitorRate.toFixed(0)} / ${c.phases[0].agentRate.toFixed(0)}`,
+          `${c.phases[1].visitorRate.toFixed(0)} / ${c.phases[1].agentRate.toFixed(0)}`,
+        ],
+        [
+          'visitor `send` → ack: p50 / p99',
+          `${ms(ra.ack.p50)} / ${ms(ra.ack.p99)}`,
+          `${ms(rb.ack.p50)} / ${ms(rb.ack.p99)}`,
+        ],
+        [
+          'visitor → agent split at the server clock, p99: up to stored / stored → agent on the other process',
+          `${ms(ra.v2aIn.p99)} / ${ms(ra.v2aOut.p99)}`,
+          `${ms(rb.v2aIn.p99)} / ${ms(rb.v2aOut.p99)}`,
+        ],
+        [
+          `seconds of the window whose visitor → agent p99 was ≥ ${GOALS.p99Ms} ms; median and worst per-second p99`,
+          perSecond(ra.perSecondP99),
+          perSecond(rb.perSecondP99),
+        ],
+        [
+          'measured messages not delivered after 10 s (visitor → agent / agent → visitor)',
+          `${ra.undelivered.v2a} / ${ra.undelivered.a2v}`,
+          `${rb.undelivered.v2a} / ${rb.undelivered.a2v}`,
+        ],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['whole cluster', 'result', ''],
+      [
+        [
+          'messages received by the least-served of the other 18 agents (both processes)',
+          `${int(c.delivery.minAgentReceived)} of ${int(c.delivery.expectedPerAgent)} (${pct((c.delivery.minAgentReceived / Math.max(1, c.delivery.expectedPerAgent)) * 100)})`,
+          verdict(c.delivery.minAgentReceived >= c.delivery.expectedPerAgent),
+        ],
+        ['events per message per console', c.delivery.eventsPerMessage.toFixed(2), ''],
+        [
+          'refused sends (error acks)',
+          errors
+            ? `${int(errors)} (${errorCounts(errorCodes)
+                .map(([e, n]) => `${int(n)} × ${e}`)
+                .join(', ')})`
+            : '0',
+          verdict(errors === 0),
+        ],
+        [
+          'stored in PostgreSQL afterwards = acknowledged (visitor / agent messages, whole run); conversations with a gap in `seq`',
+          `${int(c.stored.visitor)} = ${int(c.stored.expectedVisitor)} / ${int(c.stored.agent)} = ${int(c.stored.expectedAgent)}; ${int(c.stored.conversationsWithGaps)} of ${int(c.stored.conversations)}`,
+          verdict(storedOk),
+        ],
+        [
+          "gateway CPU, A / B (one core = 100%); each one's event loop waiting for a core",
+          `${pct(c.cpu.servers[0])} / ${pct(c.cpu.servers[1])}; ${pct(c.cpu.serverRunQueues[0])} / ${pct(c.cpu.serverRunQueues[1])}`,
+          '',
+        ],
+        [
+          'gateway CPU per message, both processes together',
+          `${int(c.cpu.serverMicrosPerMessage)} µs (one process on SQLite: ${int(parley.cpu.serverMicrosPerMessage)} µs)`,
+          '',
+        ],
+        [
+          'PostgreSQL (all its processes) / Redis CPU, and per message',
+          `${pct(c.cpu.postgres)} / ${pct(c.cpu.redis)}; ${int(pgPerMessage)} µs / ${int(redisPerMessage)} µs`,
+          '',
+        ],
+        [
+          'generators A / B, agents worker CPU',
+          `${pct(c.cpu.generators[0])} / ${pct(c.cpu.generators[1])}, ${pct(c.cpu.agents)}`,
+          '',
+        ],
+        [`whole machine busy (${machine.cores} cores = ${machine.cores * 100}%)`, pct(c.cpu.machine), ''],
+      ],
+    ),
+  );
+  out.push('');
+  const saturated = c.cpu.machine >= machine.cores * 100 * 0.9;
+  out.push(
+    `**What this shows.** ${capOk ? `Two processes held ${int(C.visitorsPerProcess * 2)} visitor sockets, ${kb((c.memory[0].perConnection + c.memory[1].perConnection) / 2)} per connection on average (one process: ${kb(parley.memory.perConnection)}); each process's ${int(Math.max(c.memory[0].fds, c.memory[1].fds))} open files stay well under the limit of ${machine.ulimit}, which caps one process at about ${int(machine.ulimit - 50)} sockets: more visitors than that need more processes, which is what this setup is for. ` : `Only ${int(c.connects[0].connected)} + ${int(c.connects[1].connected)} of ${int(C.visitorsPerProcess * 2)} visitor sockets connected. `}` +
+      `${storedOk && errors === 0 && c.delivery.minAgentReceived >= c.delivery.expectedPerAgent ? 'Every message was stored once, gap-free, and reached every agent on both processes; ' : 'Delivery was not complete (see the table); '}` +
+      `the cost of sharing is CPU: per message the two gateways together spent ${int(c.cpu.serverMicrosPerMessage)} µs (one process on SQLite: ${int(parley.cpu.serverMicrosPerMessage)} µs) and PostgreSQL ${int(pgPerMessage)} µs, Redis ${int(redisPerMessage)} µs. ` +
+      (saturated
+        ? `At this rate the machine was busy ${pct(c.cpu.machine)} of its ${machine.cores * 100}%: the ${machine.cores} cores are saturated, each gateway's event loop waited for a core ${pct(c.cpu.serverRunQueues[0])} / ${pct(c.cpu.serverRunQueues[1])} of the time, and the p99 (${ms(worstP99)} at worst) is that queue. On a real deployment each process and the database have cores of their own; here they take turns on two.`
+        : `The machine was busy ${pct(c.cpu.machine)} of its ${machine.cores * 100}%; the p99 was ${ms(worstP99)} at worst.`),
+  );
+  out.push('');
+  return out;
+}
+
+/** How many events a console receives per message, against the relay. */
+function eventsPerConsole(parley, relay) {
+  const n = parley.delivery.eventsPerMessage;
+  const r = relay.delivery.eventsPerMessage.toFixed(1);
+  return n < 1.05
+    ? `the message as one \`message\` event, as from the relay (${n.toFixed(2)} events per message; relay ${r})`
+    : `the message as ${n.toFixed(1)} events (\`message\` plus a \`conversation\` summary; the relay: ${r})`;
+}
+
 function whatLimits({
   parley,
   relay,
@@ -693,7 +925,7 @@ function whatLimits({
         (prof && !prof.error && prof.v2a.p99 !== null
           ? `In that profiled run (${int(prof.params.visitors)} visitors, same rates, at another moment) the gateway's thread was idle ${pct((prof.breakdown.categories.find((c) => c.name === 'idle')?.share ?? 0) * 100)} of the time and the visitor → agent p99 was ${ms(prof.v2a.p99)}: ${prof.v2a.p99 < GOALS.p99Ms ? 'the same work meets the goal when the cores are less contended' : 'it missed the goal there too'}. `
           : '') +
-        `For every message the gateway runs a SQLite write transaction before the ack and a summary query after it, and every agent console receives the message as ${parley.delivery.eventsPerMessage.toFixed(1)} events (\`message\` plus a \`conversation\` summary; the relay: ${relay.delivery.eventsPerMessage.toFixed(1)}), each a separate WebSocket frame and socket write per console. ` +
+        `For every message the gateway runs a SQLite write transaction before the ack, and every agent console receives ${eventsPerConsole(parley, relay)}, a separate WebSocket frame and socket write per console. ` +
         'Whenever the other processes hold both cores, messages queue behind each other in that one event loop, and the queue is the tail.',
     );
   }
@@ -706,7 +938,7 @@ function whatLimits({
         (cpuRatio !== null && worst > cpuRatio
           ? `The p99 ratio is larger than the CPU ratio because queueing delay grows much faster than the work itself as an event loop gets closer to saturation, and on these shared cores Parley's is much closer. `
           : '') +
-        `What Parley does per message that the relay does not: validation, the rate-limit buckets, a SQLite write transaction (the message, the conversation's \`last_seq\` and activity) before the ack, a summary query with an unread count, and the summary broadcast to every agent (${parley.delivery.eventsPerMessage.toFixed(1)} events per message per console instead of ${relay.delivery.eventsPerMessage.toFixed(1)}).`,
+        `What Parley does per message that the relay does not: validation, the rate-limit buckets, and a SQLite write transaction (the message, the conversation's \`last_seq\` and activity) before the ack; every console receives ${eventsPerConsole(parley, relay)}.`,
     );
   }
   for (const [label, s] of [

@@ -9,6 +9,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { runCluster } from './cluster.mjs';
 import { gatewayScript } from './gateway.mjs';
 import { runLatency } from './latency.mjs';
 import { killAll, loadAverage, root } from './proc.mjs';
@@ -31,6 +32,14 @@ export const PLAN = quick
       },
       storm: { visitors: 500, connectRate: 500, loadMs: 5000, visitorRate: 1000, agentRate: 100, timeoutMs: 60_000 },
       profile: { visitors: 500, connectRate: 500, durationMs: 5000, visitorRate: 1000, agentRate: 100 },
+      cluster: {
+        visitorsPerProcess: 250,
+        connectRate: 250,
+        warmupMs: 2000,
+        durationMs: 10_000,
+        visitorRate: 500,
+        agentRate: 50,
+      },
     }
   : {
       latency: {
@@ -50,10 +59,20 @@ export const PLAN = quick
         timeoutMs: 90_000,
       },
       profile: { visitors: 2000, connectRate: 1000, durationMs: 15_000, visitorRate: 1000, agentRate: 100 },
+      // Per process (and per generator): the cluster as a whole gets twice the visitors and the same message rate
+      // as the one-process run.
+      cluster: {
+        visitorsPerProcess: 10_000,
+        connectRate: 500,
+        warmupMs: 5000,
+        durationMs: 60_000,
+        visitorRate: 500,
+        agentRate: 50,
+      },
     };
 
 /** The whole run must end: past this, children are killed and the run fails. */
-const DEADLINE_MS = quick ? 10 * 60_000 : 25 * 60_000;
+const DEADLINE_MS = quick ? 10 * 60_000 : 30 * 60_000;
 
 const log = (line) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -107,6 +126,7 @@ async function main() {
       log: (line) => log(`[default handshake budget] ${line}`),
     }),
   );
+  results.cluster = await attempt('cluster', () => runCluster({ ...PLAN.cluster, log }));
   results.loadAfter = loadAverage();
   results.durationMs = Date.now() - startedAt.getTime();
   log(
