@@ -35,7 +35,7 @@ describe('configuration', () => {
       session: { burst: 300, perSecond: 30 },
       ip: { burst: 1000, perSecond: 100 },
       connectionsPerIp: 50,
-      handshakesPerSecond: 300,
+      handshakesPerSecond: 1000,
     });
     expect(config.agents).toHaveLength(1);
     expect(config.agents[0]!.name).toBe('Agent');
@@ -56,7 +56,7 @@ describe('configuration', () => {
       PARLEY_LOG_LEVEL: 'DEBUG',
       PARLEY_TRUST_PROXY: '2',
       PARLEY_MAX_CONNECTIONS_PER_IP: '0',
-      PARLEY_HANDSHAKES_PER_SECOND: '1000',
+      PARLEY_HANDSHAKES_PER_SECOND: '2500',
       PARLEY_RATE_SOCKET: '50/5',
       PARLEY_RATE_SESSION: 'off',
       PARLEY_RATE_IP: '5000/0.5',
@@ -82,7 +82,7 @@ describe('configuration', () => {
       limits: {
         ...DEFAULT_LIMITS,
         connectionsPerIp: 0,
-        handshakesPerSecond: 1000,
+        handshakesPerSecond: 2500,
         socket: { burst: 50, perSecond: 5 },
         session: false,
         ip: { burst: 5000, perSecond: 0.5 },
