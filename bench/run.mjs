@@ -3,10 +3,12 @@
 //
 //   node bench/run.mjs           full run (about 7 min): writes BENCHMARKS.md
 //   node bench/run.mjs --quick   small and short, for development: prints the report, writes nothing
+//   node bench/run.mjs --render F  writes BENCHMARKS.md again from F, the JSON a run saved to PARLEY_BENCH_JSON
+//                                  (for a change to the report's wording, without measuring again)
 //
 // Every server and load generator runs in its own child process; this process only orchestrates, reads /proc and
 // checks the database afterwards. Children are killed in a finally block and on SIGINT/SIGTERM.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCluster } from './cluster.mjs';
@@ -144,7 +146,17 @@ async function main() {
     writeFileSync(path.join(root, 'BENCHMARKS.md'), report);
     log('wrote BENCHMARKS.md');
   }
-  if (process.env.PARLEY_BENCH_JSON) writeFileSync(process.env.PARLEY_BENCH_JSON, JSON.stringify(results, null, 2));
+  if (process.env.PARLEY_BENCH_JSON) {
+    writeFileSync(process.env.PARLEY_BENCH_JSON, JSON.stringify({ plan: PLAN, results }, null, 2));
+  }
+}
+
+/** `--render FILE`: the report of a saved run, on this machine's facts (the run's date and loads are in FILE). */
+function render(file) {
+  const { plan, results } = JSON.parse(readFileSync(file, 'utf8'));
+  const report = renderReport({ machine: machineFacts(), plan, results });
+  if (results.quick) console.log(report);
+  else writeFileSync(path.join(root, 'BENCHMARKS.md'), report);
 }
 
 /** The widget's host-page benchmark, written separately; absent or failing, the report says so. */
@@ -167,7 +179,8 @@ async function hostPage() {
   }
 }
 
-main().then(
+const renderIndex = process.argv.indexOf('--render');
+(renderIndex > 0 ? Promise.resolve().then(() => render(process.argv[renderIndex + 1])) : main()).then(
   () => process.exit(0),
   (err) => {
     console.error(`[bench] failed: ${err?.stack ?? err}`);
