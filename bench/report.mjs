@@ -385,26 +385,7 @@ export function renderReport({ machine, plan, results }) {
             `${parley.phase.visitorRate.toFixed(0)} / ${parley.phase.agentRate.toFixed(0)}`,
             `${relay.phase.visitorRate.toFixed(0)} / ${relay.phase.agentRate.toFixed(0)}`,
           ],
-          [
-            'visitor `send` → ack: p50 / p99',
-            `${ms(P.ack.p50)} / ${ms(P.ack.p99)}`,
-            `${ms(R.ack.p50)} / ${ms(R.ack.p99)}`,
-          ],
-          [
-            `seconds of the window whose visitor → agent p99 was ≥ ${GOALS.p99Ms} ms; median and worst per-second p99`,
-            perSecond(P.perSecondP99),
-            perSecond(R.perSecondP99),
-          ],
-          [
-            'visitor → agent split at the server clock (ms resolution), p99: up to stored / stored → agent',
-            `${ms(P.v2aIn.p99)} / ${ms(P.v2aOut.p99)}`,
-            `${ms(R.v2aIn.p99)} / ${ms(R.v2aOut.p99)}`,
-          ],
-          [
-            'measured messages not delivered after 10 s (visitor → agent / agent → visitor)',
-            `${P.undelivered.v2a} / ${P.undelivered.a2v}`,
-            `${R.undelivered.v2a} / ${R.undelivered.a2v}`,
-          ],
+          ...windowRows(P, R, 'stored → agent'),
           ['messages received by the least-served of the other 19 agents', delivered(parley), delivered(relay)],
           [
             'refused sends (`rate_limited` or other error acks)',
@@ -770,26 +751,7 @@ function clusterSection({ c, C, heading, env, parley, machine }) {
           `${c.phases[0].visitorRate.toFixed(0)} / ${c.phases[0].agentRate.toFixed(0)}`,
           `${c.phases[1].visitorRate.toFixed(0)} / ${c.phases[1].agentRate.toFixed(0)}`,
         ],
-        [
-          'visitor `send` → ack: p50 / p99',
-          `${ms(ra.ack.p50)} / ${ms(ra.ack.p99)}`,
-          `${ms(rb.ack.p50)} / ${ms(rb.ack.p99)}`,
-        ],
-        [
-          'visitor → agent split at the server clock, p99: up to stored / stored → agent on the other process',
-          `${ms(ra.v2aIn.p99)} / ${ms(ra.v2aOut.p99)}`,
-          `${ms(rb.v2aIn.p99)} / ${ms(rb.v2aOut.p99)}`,
-        ],
-        [
-          `seconds of the window whose visitor → agent p99 was ≥ ${GOALS.p99Ms} ms; median and worst per-second p99`,
-          perSecond(ra.perSecondP99),
-          perSecond(rb.perSecondP99),
-        ],
-        [
-          'measured messages not delivered after 10 s (visitor → agent / agent → visitor)',
-          `${ra.undelivered.v2a} / ${ra.undelivered.a2v}`,
-          `${rb.undelivered.v2a} / ${rb.undelivered.a2v}`,
-        ],
+        ...windowRows(ra, rb, 'stored → agent on the other process'),
       ],
     ),
   );
@@ -854,6 +816,28 @@ function clusterSection({ c, C, heading, env, parley, machine }) {
   );
   out.push('');
   return out;
+}
+
+/** Rows of a measured window common to two generators' results: acks, per-second tail, where the time went, losses. */
+function windowRows(a, b, afterStored) {
+  return [
+    ['visitor `send` → ack: p50 / p99', `${ms(a.ack.p50)} / ${ms(a.ack.p99)}`, `${ms(b.ack.p50)} / ${ms(b.ack.p99)}`],
+    [
+      `seconds of the window whose visitor → agent p99 was ≥ ${GOALS.p99Ms} ms; median and worst per-second p99`,
+      perSecond(a.perSecondP99),
+      perSecond(b.perSecondP99),
+    ],
+    [
+      `visitor → agent split at the server clock (ms resolution), p99: up to stored / ${afterStored}`,
+      `${ms(a.v2aIn.p99)} / ${ms(a.v2aOut.p99)}`,
+      `${ms(b.v2aIn.p99)} / ${ms(b.v2aOut.p99)}`,
+    ],
+    [
+      'measured messages not delivered after 10 s (visitor → agent / agent → visitor)',
+      `${a.undelivered.v2a} / ${a.undelivered.a2v}`,
+      `${b.undelivered.v2a} / ${b.undelivered.a2v}`,
+    ],
+  ];
 }
 
 /** How many events a console receives per message, against the relay. */
