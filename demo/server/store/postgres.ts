@@ -184,10 +184,10 @@ const SQL = {
    * the conversation queues on, and reads its status as of now; the counter is bumped from its latest value (READ
    * COMMITTED re-reads a row updated meanwhile) and the message inserted under that lock, so seqs are gap-free and
    * ordered across any number of writers; the message's time is the conversation's activity time after the bump, so
-   * times never decrease along seqs, whichever process's clock stamped them. A repeat of a clientId committed before this statement began is found by
-   * `dup` and consumes no seq; one committed while this statement waited for the lock fails the insert on the
-   * (conversation, author, client id) index, which rolls the whole statement back (the counter too) and is run
-   * again. No row: no such conversation.
+   * times never decrease along seqs, whichever process's clock stamped them. A repeat of a clientId committed before
+   * this statement began is found by `dup` and consumes no seq; one committed while this statement waited for the
+   * lock fails the insert on the (conversation, author, client id) index, which rolls the whole statement back (the
+   * counter too) and is run again. No row: no such conversation.
    */
   append: `
     WITH head AS (
