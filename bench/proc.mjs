@@ -34,6 +34,18 @@ export function killAll() {
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Drains a child's stdout and stderr (a full pipe would stall it), keeping the last 64 KB for error messages. */
+function captureOutput(child) {
+  let out = '';
+  const keep = (d) => {
+    out += d;
+    if (out.length > 65_536) out = out.slice(-65_536);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return () => out;
+}
+
 /**
  * Starts a server process (`node <script>`) and waits until it prints a line matching `ready` with the URL in group 1.
  * Its output is always drained (a full pipe would stall it) and the last 64 KB are kept for error messages.
@@ -46,22 +58,16 @@ export async function startServer({ name, script, env = {}, ready, timeoutMs = 2
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
-  let out = '';
-  const keep = (d) => {
-    out += d;
-    if (out.length > 65_536) out = out.slice(-65_536);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  const output = captureOutput(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const startedAt = performance.now();
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${out.slice(-4000)}`));
+      reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${output().slice(-4000)}`));
     }, timeoutMs);
     const check = () => {
-      const m = out.match(ready);
+      const m = output().match(ready);
       if (m) {
         clearTimeout(timer);
         child.stdout.off('data', check);
@@ -71,7 +77,7 @@ export async function startServer({ name, script, env = {}, ready, timeoutMs = 2
     child.stdout.on('data', check);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${out.slice(-4000)}`));
+      reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output().slice(-4000)}`));
     });
   });
   return {
@@ -82,7 +88,7 @@ export async function startServer({ name, script, env = {}, ready, timeoutMs = 2
     child,
     /** Milliseconds from spawn to the ready line. */
     startMs: performance.now() - startedAt,
-    output: () => out,
+    output,
     alive: () => child.exitCode === null && child.signalCode === null,
     exited,
     /** Sends `signal` and waits for the exit; escalates to SIGKILL after `graceMs`. */
@@ -108,13 +114,7 @@ export function startWorker(name, { heapMb = 4096 } = {}) {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     }),
   );
-  let out = '';
-  const keep = (d) => {
-    out += d;
-    if (out.length > 65_536) out = out.slice(-65_536);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  const output = captureOutput(child);
   let nextId = 0;
   const pending = new Map();
   child.on('message', (msg) => {
@@ -128,7 +128,7 @@ export function startWorker(name, { heapMb = 4096 } = {}) {
   child.once('exit', (code, signal) => {
     for (const p of pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new Error(`${name} exited (${code ?? signal}) during "${p.cmd}":\n${out.slice(-4000)}`));
+      p.reject(new Error(`${name} exited (${code ?? signal}) during "${p.cmd}":\n${output().slice(-4000)}`));
     }
     pending.clear();
   });
@@ -136,7 +136,7 @@ export function startWorker(name, { heapMb = 4096 } = {}) {
     name,
     pid: child.pid,
     child,
-    output: () => out,
+    output,
     call(cmd, args = {}, timeoutMs = 120_000) {
       return new Promise((resolve, reject) => {
         const id = ++nextId;

@@ -308,46 +308,10 @@ export function renderReport({ machine, plan, results }) {
       table(
         ['path', 'p50', 'p90', 'p99', 'max', 'messages', 'goal', ''],
         [
-          [
-            'visitor → agent, Parley',
-            ms(P.v2a.p50),
-            ms(P.v2a.p90),
-            `**${ms(P.v2a.p99)}**`,
-            ms(P.v2a.max),
-            int(P.v2a.n),
-            `p99 < ${GOALS.p99Ms} ms`,
-            verdict(latOk.v2a),
-          ],
-          [
-            'agent → visitor, Parley',
-            ms(P.a2v.p50),
-            ms(P.a2v.p90),
-            `**${ms(P.a2v.p99)}**`,
-            ms(P.a2v.max),
-            int(P.a2v.n),
-            `p99 < ${GOALS.p99Ms} ms`,
-            verdict(latOk.a2v),
-          ],
-          [
-            'visitor → agent, bare relay',
-            ms(R.v2a.p50),
-            ms(R.v2a.p90),
-            ms(R.v2a.p99),
-            ms(R.v2a.max),
-            int(R.v2a.n),
-            '',
-            '',
-          ],
-          [
-            'agent → visitor, bare relay',
-            ms(R.a2v.p50),
-            ms(R.a2v.p90),
-            ms(R.a2v.p99),
-            ms(R.a2v.max),
-            int(R.a2v.n),
-            '',
-            '',
-          ],
+          [...latencyCells('visitor → agent, Parley', P.v2a, true), `p99 < ${GOALS.p99Ms} ms`, verdict(latOk.v2a)],
+          [...latencyCells('agent → visitor, Parley', P.a2v, true), `p99 < ${GOALS.p99Ms} ms`, verdict(latOk.a2v)],
+          [...latencyCells('visitor → agent, bare relay', R.v2a), '', ''],
+          [...latencyCells('agent → visitor, bare relay', R.a2v), '', ''],
           [
             '**visitor → agent p99, Parley ÷ relay**',
             '',
@@ -645,7 +609,6 @@ function clusterSection({ c, C, heading, env, parley, machine }) {
   const rate = c.phases.reduce((n, p) => n + p.visitorRate, 0);
   const agentRate = c.phases.reduce((n, p) => n + p.agentRate, 0);
   const worstP99 = Math.max(ra.v2a.p99, rb.v2a.p99, ra.a2v.p99, rb.a2v.p99);
-  const lat = (label, v) => [label, ms(v.p50), ms(v.p90), `**${ms(v.p99)}**`, ms(v.max), int(v.n)];
   const pgPerMessage = (c.cpu.postgres * 1e4) / Math.max(1, rate + agentRate);
   const redisPerMessage = (c.cpu.redis * 1e4) / Math.max(1, rate + agentRate);
 
@@ -722,10 +685,10 @@ function clusterSection({ c, C, heading, env, parley, machine }) {
     table(
       ['path (both ends in one generator process)', 'p50', 'p90', 'p99', 'max', 'messages'],
       [
-        lat('visitor on A → agent on B', ra.v2a),
-        lat('visitor on B → agent on A', rb.v2a),
-        lat('agent on B → visitor on A', ra.a2v),
-        lat('agent on A → visitor on B', rb.a2v),
+        latencyCells('visitor on A → agent on B', ra.v2a, true),
+        latencyCells('visitor on B → agent on A', rb.v2a, true),
+        latencyCells('agent on B → visitor on A', ra.a2v, true),
+        latencyCells('agent on A → visitor on B', rb.a2v, true),
         [
           '_one process on SQLite, same message rate (above): visitor → agent / agent → visitor_',
           '',
@@ -816,6 +779,12 @@ function clusterSection({ c, C, heading, env, parley, machine }) {
   );
   out.push('');
   return out;
+}
+
+/** A latency table row's cells: label, p50, p90, p99 (bold for the measured side), max, messages. */
+function latencyCells(label, v, bold = false) {
+  const p99 = ms(v.p99);
+  return [label, ms(v.p50), ms(v.p90), bold ? `**${p99}**` : p99, ms(v.max), int(v.n)];
 }
 
 /** Rows of a measured window common to two generators' results: acks, per-second tail, where the time went, losses. */
