@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { VerifiedUser, VisitorClientEvents, VisitorWelcome } from '../../src/protocol';
 import {
   AGENTS_ROOM,
@@ -11,13 +10,14 @@ import {
 } from './context';
 import { register } from './handle';
 import type { IdentityVerifier } from './identity';
+import type { OriginPolicy } from './origins';
 import { resolveSession } from './sessions';
 import type { Shield } from './shield';
 import { visitorLabel } from './store/types';
 import { parse, VisitorAuthSchema, visitorEvents } from './validate';
 
 export interface VisitorOptions {
-  originAllowed(headers: IncomingHttpHeaders): boolean;
+  origins: OriginPolicy;
   /** Rate limits and connection caps. */
   shield: Shield;
   /** Checks `auth.userToken` against the site's secret. */
@@ -28,7 +28,7 @@ export interface VisitorOptions {
 export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): void {
   ctx.visitors.use((socket, next) => {
     const { headers } = socket.handshake;
-    if (!options.originAllowed(headers)) {
+    if (!options.origins.visitorAllowed(headers)) {
       ctx.logger.info('visitor origin refused', { origin: String(headers.origin).slice(0, 200) });
       return next(refusal('origin_refused', 'this origin may not open a chat; see PARLEY_ORIGINS'));
     }
