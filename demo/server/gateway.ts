@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type ServerOptions } from 'socket.io';
 import { LIMITS, NAMESPACE } from '../../src/protocol';
-import { type AgentConfig, setupAgents } from './agents';
+import { type AgentConfig, checkAgentToken, setupAgents } from './agents';
 import { createClusterPresence } from './cluster-presence';
 import {
   type AgentNamespace,
@@ -45,10 +45,13 @@ export interface GatewayOptions {
   presenceHeartbeatMs?: number;
   agents: AgentConfig[];
   /**
-   * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any. Absent or empty: only
-   * pages served by the gateway itself. Requests without an `Origin` header (non-browser clients) are allowed.
+   * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any; `site=origin` binds a site
+   * to origins (see `createOriginPolicy`). Absent or empty: only pages served by the gateway itself. Requests without
+   * an `Origin` header (non-browser clients) are allowed.
    */
   origins?: string[];
+  /** Origins besides the gateway's own allowed to open the agent namespace (a console hosted elsewhere). */
+  consoleOrigins?: string[];
   /** The build output directory served over HTTP (`dist/`). */
   distDir: string;
   /** See `SqliteStoreOptions.sync`. */
@@ -97,7 +100,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const verifyUser = createIdentityVerifier(
     secrets instanceof Map ? secrets : new Map(Object.entries(secrets as Record<string, string>)),
   );
-  const origins = createOriginPolicy(options.origins ?? []);
+  const origins = createOriginPolicy({ origins: options.origins, consoleOrigins: options.consoleOrigins });
 
   const limits: Limits = {
     ...DEFAULT_LIMITS,
@@ -202,7 +205,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
   setupVisitors(ctx, { origins, shield, verifyUser });
-  setupAgents(ctx, options.agents, shield);
+  setupAgents(ctx, options.agents, { origins, shield });
 
   // The default namespace serves nothing; refuse it rather than hold idle sockets.
   io.use((_socket, next) => next(new Error('use the /visitor or /agent namespace')));
@@ -249,6 +252,7 @@ function checkAgents(agents: readonly AgentConfig[]): void {
   const names = new Set<string>();
   for (const agent of agents) {
     if (!agent.name.trim() || !agent.token) throw new Error('every agent needs a name and a token');
+    checkAgentToken(agent);
     if (names.has(agent.name)) throw new Error(`agent "${agent.name}" is configured twice`);
     names.add(agent.name);
   }

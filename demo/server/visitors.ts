@@ -42,6 +42,11 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
       return next(refusal(auth.code, auth.message));
     }
     const { session, site, page, locale, lastSeq, userToken } = auth.value;
+    if (!options.origins.visitorAllowed(headers, site)) {
+      release();
+      ctx.logger.info('visitor origin refused for site', { origin: String(headers.origin).slice(0, 200), site });
+      return next(refusal('origin_refused', 'this origin may not open a chat for this site; see PARLEY_ORIGINS'));
+    }
     const userAgent = headers['user-agent']?.slice(0, 512);
     const handshake = async () => {
       // No token (or an empty one) is an anonymous visitor; a refused one is treated exactly the same, plus a reason.
