@@ -63,7 +63,7 @@ export function setupAgents(ctx: GatewayContext, agents: readonly AgentConfig[],
     const name = auth.ok ? authenticate(known, auth.value.token) : undefined;
     // A correct token always passes, before the failure budget is looked at: failures from anyone else on the
     // agent's network (or address, behind a NAT) cannot lock the agent out. Guessing is held off by the token floor
-    // (`AGENT_TOKEN_RULE`) and the address's handshake budget; the failure budget keeps wrong guesses cheap and loud.
+    // (`AGENT_TOKEN_RULE`) and the address's handshake budget; the failure budget tells a guesser to stop, and logs it.
     if (name !== undefined) {
       socket.data = { name, address, release };
       return next();
