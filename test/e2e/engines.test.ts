@@ -62,8 +62,8 @@ const probe = {
     [...(document.querySelector('parley-chat')?.shadowRoot?.querySelectorAll('li:not(.system) .bubble') ?? [])].map(
       (b) => b.textContent,
     ),
-  watch: () => (window as unknown as { parleyWatch: { errors: string[]; sockets: string[]; idbOpens: string[] } })
-    .parleyWatch,
+  watch: () =>
+    (window as unknown as { parleyWatch: { errors: string[]; sockets: string[]; idbOpens: string[] } }).parleyWatch,
   requested: (part: string) =>
     performance
       .getEntriesByType('resource')
@@ -71,7 +71,7 @@ const probe = {
       .filter((p) => p.includes(part)),
   composerHeight: () => {
     const el = document.querySelector('parley-chat')!.shadowRoot!.querySelector('textarea')!;
-    return { height: el.offsetHeight, clientHeight: el.clientHeight, scrollHeight: el.scrollHeight };
+    return { height: el.offsetHeight, clientHeight: el.clientHeight, scrollHeight: el.scrollHeight, value: el.value };
   },
   /** The composer's height once it shows all its text (nothing scrolled away), else 0. */
   composerFits: () => {
@@ -133,7 +133,11 @@ describe.each(selectedEngines())('in $name', (engine) => {
     expect(await p.evaluate(probe.requested, '/socket.io/')).toEqual([]);
 
     await openPanel(p);
-    await waitFor(p, 'a socket', () => (window as unknown as { parleyWatch: { sockets: string[] } }).parleyWatch.sockets.length > 0);
+    await waitFor(
+      p,
+      'a socket',
+      () => (window as unknown as { parleyWatch: { sockets: string[] } }).parleyWatch.sockets.length > 0,
+    );
     expect((await p.evaluate(probe.requested, '/chunks/')).length).toBeGreaterThan(0);
     expect((await p.evaluate(probe.watch)).idbOpens).toContain(`parley-${engine.name}-lazy`);
     expect(await errors(p)).toEqual([]);
@@ -177,9 +181,12 @@ describe.each(selectedEngines())('in $name', (engine) => {
     await openPanel(p);
     const oneLine = await p.evaluate(probe.composerHeight);
     await p.type(COMPOSER, 'one\ntwo\nthree\nfour');
+    expect((await p.evaluate(probe.composerHeight)).value).toBe('one\ntwo\nthree\nfour');
     // Four short lines fit under the composer's maximum height: all of them show, none scrolls away.
     const fourLines = await waitFor(p, 'the composer to show all four lines', probe.composerFits).catch(async (e) => {
-      throw new Error(`${e.message}; one line ${JSON.stringify(oneLine)}, now ${JSON.stringify(await p.evaluate(probe.composerHeight))}`);
+      throw new Error(
+        `${e.message}; one line ${JSON.stringify(oneLine)}, now ${JSON.stringify(await p.evaluate(probe.composerHeight))}`,
+      );
     });
     expect(fourLines).toBeGreaterThan(oneLine.height * 1.8);
     await p.pressEnter(COMPOSER);
@@ -223,13 +230,23 @@ describe.each(selectedEngines())('in $name', (engine) => {
     const p = await visit('/csp.html');
     await openPanel(p);
     expect(
-      await p.evaluate(() => getComputedStyle(document.querySelector('parley-chat')!.shadowRoot!.querySelector('[part="panel"]')!).position),
+      await p.evaluate(
+        () =>
+          getComputedStyle(document.querySelector('parley-chat')!.shadowRoot!.querySelector('[part="panel"]')!)
+            .position,
+      ),
     ).toBe('fixed');
     await send(p, `Strict CSP in ${engine.name}`);
     await waitFor(p, 'the message to be sent', probe.exists, 'li.visitor.sent');
     const { conversations } = await agent.emitWithAck('list', { status: 'all' });
-    const mine = (conversations as ConversationSummary[]).find((c) => c.lastMessage?.text === `Strict CSP in ${engine.name}`);
-    await agent.emitWithAck('send', { conversationId: mine!.id, clientId: `${engine.name}-csp`, text: 'Delivered under CSP' });
+    const mine = (conversations as ConversationSummary[]).find(
+      (c) => c.lastMessage?.text === `Strict CSP in ${engine.name}`,
+    );
+    await agent.emitWithAck('send', {
+      conversationId: mine!.id,
+      clientId: `${engine.name}-csp`,
+      text: 'Delivered under CSP',
+    });
     await waitFor(p, 'the reply', probe.hasBubble, 'Delivered under CSP');
     expect(await p.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
     expect(await errors(p)).toEqual([]);

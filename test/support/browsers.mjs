@@ -70,13 +70,15 @@ export function installHint(name) {
 /** The path of a browser binary; throws with the command that installs it when there is none. */
 export function findBrowser(name) {
   const found = locate(name);
-  if (!found) throw new Error(`No ${BROWSERS[name].label} found for the end-to-end tests. Install it: ${installHint(name)}.`);
+  if (!found)
+    throw new Error(`No ${BROWSERS[name].label} found for the end-to-end tests. Install it: ${installHint(name)}.`);
   return found;
 }
 
 const defaults = {
   exists: existsSync,
-  run: (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0,
+  run: (cmd, args) =>
+    spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0,
   isRoot: process.getuid?.() === 0,
   hasApt: existsSync('/usr/bin/apt-get'),
   log: (line) => console.log(line),
@@ -94,13 +96,22 @@ export function ensureBrowsers(names, deps = {}) {
   if (todo.length === 0) return;
   if (d.isRoot && d.hasApt) {
     const packages = [...new Set(todo.flatMap((n) => BROWSERS[n].apt))];
-    d.log(`Not found: ${todo.map((n) => BROWSERS[n].label).join(', ')}. Installing Debian's ${packages.join(' ')} with apt-get (running as root)…`);
-    if (!(d.run('apt-get', ['update', '-qq']) && d.run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages])))
+    d.log(
+      `Not found: ${todo.map((n) => BROWSERS[n].label).join(', ')}. Installing Debian's ${packages.join(' ')} with apt-get (running as root)…`,
+    );
+    if (
+      !(
+        d.run('apt-get', ['update', '-qq']) &&
+        d.run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages])
+      )
+    )
       d.log('apt-get could not install them.');
     todo = missing();
   }
   for (const name of todo.filter((n) => BROWSERS[n].playwright)) {
-    d.log(`Not found: ${BROWSERS[name].label}. Trying Playwright's installer: npx playwright install ${BROWSERS[name].playwright}…`);
+    d.log(
+      `Not found: ${BROWSERS[name].label}. Trying Playwright's installer: npx playwright install ${BROWSERS[name].playwright}…`,
+    );
     if (!d.run('npx', ['playwright', 'install', BROWSERS[name].playwright])) d.log("Playwright's installer failed.");
   }
   todo = missing();

@@ -33,7 +33,8 @@ export async function waitFor<T, A = undefined>(
       // A navigation in progress destroys the context the script ran in: try again.
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

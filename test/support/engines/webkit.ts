@@ -66,7 +66,13 @@ function wrap(session: WebDriver): EnginePage {
     click: async (selector) => (await el(selector)).click(),
     async type(selector, text) {
       const [first = '', ...lines] = text.split('\n');
-      await (await el(selector)).sendKeys(first, ...lines.flatMap((l) => [Key.chord(Key.SHIFT, Key.ENTER), l]));
+      const field = await el(selector);
+      await field.sendKeys(first);
+      // One call per chord: WebKitWebDriver does not release Shift at a NULL key within one call.
+      for (const line of lines) {
+        await field.sendKeys(Key.SHIFT, Key.ENTER);
+        await field.sendKeys(line);
+      }
     },
     pressEnter: async (selector) => (await el(selector)).sendKeys(Key.ENTER),
     nativeErrors: () => [],
