@@ -34,13 +34,13 @@ export const BROWSERS = {
     label: 'Firefox',
     env: 'PARLEY_FIREFOX',
     paths: () => ['/usr/bin/firefox-esr', '/usr/bin/firefox'],
-    apt: ['firefox-esr'],
+    apt: ['firefox-esr', 'fonts-dejavu-core'],
   },
   webkit: {
     label: 'WebKitGTK WebDriver (WebKitWebDriver)',
     env: 'PARLEY_WEBKIT_DRIVER',
     paths: () => ['/usr/bin/WebKitWebDriver'],
-    apt: ['webkit2gtk-driver'],
+    apt: ['webkit2gtk-driver', 'fonts-dejavu-core'],
   },
   // MiniBrowser has no headless mode: WebKit runs on a virtual X display.
   xvfb: { label: 'Xvfb', env: 'PARLEY_XVFB', paths: () => ['/usr/bin/Xvfb'], apt: ['xvfb'] },
