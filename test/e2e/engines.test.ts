@@ -42,6 +42,23 @@ async function connectAgent(): Promise<Socket> {
   return socket;
 }
 
+/** The agent's next `event` that matches, within a generous 20 s. */
+function nextEvent<T>(event: string, matches: (payload: T) => boolean): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      agent.off(event, listener);
+      reject(new Error(`no matching ${event} event within 20 s`));
+    }, 20_000);
+    const listener = (payload: T) => {
+      if (!matches(payload)) return;
+      clearTimeout(timer);
+      agent.off(event, listener);
+      resolve(payload);
+    };
+    agent.on(event, listener);
+  });
+}
+
 async function conversationOf(siteId: string): Promise<ConversationSummary> {
   const { conversations } = await agent.emitWithAck('list', { status: 'all' });
   const mine = (conversations as ConversationSummary[]).filter((c) => c.site === siteId);
@@ -151,9 +168,10 @@ describe.each(selectedEngines())('in $name', (engine) => {
     await waitFor(p, 'the message to be sent', probe.exists, 'li.visitor.sent');
     const conversation = await conversationOf(siteId);
 
-    const visitorTyping = new Promise((resolve) =>
-      agent.on('typing', (t) => t.conversationId === conversation.id && t.author === 'visitor' && resolve(t.typing)),
-    );
+    const visitorTyping = nextEvent<{ conversationId: string; author: string; typing: boolean }>(
+      'typing',
+      (t) => t.conversationId === conversation.id && t.author === 'visitor',
+    ).then((t) => t.typing);
     await p.type(COMPOSER, 'and');
     expect(await visitorTyping).toBe(true);
 
