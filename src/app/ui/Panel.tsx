@@ -31,7 +31,7 @@ const itemCount = (s: ChatState) => s.messages.length + s.pending.length + (s.ty
  * WebKit has no `field-sizing: content`: there the composer grows (and shrinks) from its content height instead. The
  * CSS max-height still caps it. CSSOM writes, so a strict CSP (no inline styles) allows them.
  */
-const growComposer = CSS.supports('field-sizing', 'content')
+const growComposer = CSS.supports('field-sizing:content')
   ? () => {}
   : (el: HTMLTextAreaElement) => {
       el.style.height = '';
