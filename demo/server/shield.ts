@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { ErrorAck } from '../../src/protocol';
+import { clientAddress } from './address';
 import { refusal } from './context';
-import { Bucket, Buckets, type Clock, Counter, clientAddress, type Limits, takeAll } from './limits';
+import { Bucket, Buckets, type Clock, Counter, type Limits, takeAll } from './limits';
 import type { Logger } from './log';
 
 /** What a namespace middleware needs of a Socket.IO socket. */

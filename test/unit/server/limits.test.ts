@@ -1,14 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import {
-  Bucket,
-  Buckets,
-  Counter,
-  clientAddress,
-  DEFAULT_LIMITS,
-  type Limits,
-  takeAll,
-} from '../../../demo/server/limits';
+import { clientAddress } from '../../../demo/server/address';
+import { Bucket, Buckets, Counter, DEFAULT_LIMITS, type Limits, takeAll } from '../../../demo/server/limits';
 import { silentLogger } from '../../../demo/server/log';
 import { createShield } from '../../../demo/server/shield';
 import { DELIVERY } from '../../../src/app/chat';
