@@ -28,7 +28,10 @@ export interface Config {
   redisPrefix?: string;
   /** `PARLEY_TRUST_PROXY`: reverse proxies whose `X-Forwarded-For` entries are believed. */
   trustProxy: number;
-  /** `PARLEY_MAX_CONNECTIONS_PER_IP`, `PARLEY_HANDSHAKES_PER_SECOND`, `PARLEY_RATE_SOCKET|SESSION|IP`. */
+  /**
+   * `PARLEY_MAX_CONNECTIONS_PER_IP`, `PARLEY_HANDSHAKES_PER_SECOND`, `PARLEY_HANDSHAKES_PER_IP`,
+   * `PARLEY_RATE_SOCKET|SESSION|IP`.
+   */
   limits: Limits;
 }
 
@@ -90,6 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       ...DEFAULT_LIMITS,
       connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),
       handshakesPerSecond: integer(env, 'PARLEY_HANDSHAKES_PER_SECOND', DEFAULT_LIMITS.handshakesPerSecond),
+      handshakesPerIp: budget(env, 'PARLEY_HANDSHAKES_PER_IP', DEFAULT_LIMITS.handshakesPerIp),
       socket: budget(env, 'PARLEY_RATE_SOCKET', DEFAULT_LIMITS.socket),
       session: budget(env, 'PARLEY_RATE_SESSION', DEFAULT_LIMITS.session),
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),

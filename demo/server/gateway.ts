@@ -14,7 +14,7 @@ import {
 } from './context';
 import { createHttpHandler } from './http';
 import { createIdentityVerifier } from './identity';
-import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
+import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
 import { createPresence, type Presence } from './presence';
 import { connectRedis, forAdapter, type RedisClients, redact } from './redis';
@@ -72,6 +72,8 @@ export interface GatewayOptions {
    * the right, otherwise the TCP peer. Default 0. Setting it without a proxy lets clients choose their address.
    */
   trustProxy?: number;
+  /** The clock of the abuse limits' token buckets, in milliseconds (tests move it by hand); default monotonic. */
+  now?: Clock;
 }
 
 export interface Gateway {
@@ -139,7 +141,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
   const redisPrefix = options.redisPrefix ?? 'parley';
-  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger });
+  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger, now: options.now });
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inflight.add(work);
@@ -264,7 +266,7 @@ function checkAgents(agents: readonly AgentConfig[]): void {
 }
 
 function checkLimits(limits: Limits): void {
-  for (const name of ['socket', 'session', 'ip', 'agentAuthFailures'] as const) {
+  for (const name of ['socket', 'session', 'ip', 'handshakesPerIp', 'agentAuthFailures'] as const) {
     const budget = limits[name];
     if (budget !== false && !(budget.burst >= 1 && budget.perSecond > 0)) {
       throw new Error(`limits.${name} needs a burst of at least 1 and a positive rate per second`);

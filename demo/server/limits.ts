@@ -21,6 +21,12 @@ export interface Limits {
   connectionsPerIp: number;
   /** New Engine.IO connections per second, gateway-wide (also the burst); 0: no cap. */
   handshakesPerSecond: number;
+  /**
+   * New Engine.IO connections from one client address: its share of `handshakesPerSecond`, charged before it, so an
+   * address that opens and closes connections as fast as it can (never reaching `connectionsPerIp`) cannot starve the
+   * others.
+   */
+  handshakesPerIp: Budget | false;
   /** Failed agent sign-ins from one client address; once spent, agent handshakes from there are refused. */
   agentAuthFailures: Budget | false;
 }
@@ -38,6 +44,10 @@ export const DEFAULT_LIMITS: Limits = {
   // Enough for 5,000 widgets reconnecting after a restart to be back in under 10 s (BENCHMARKS.md: 300/s took 17 s),
   // and a bound on handshake work below one core (the benchmark's ~950 handshakes/s used 69% of one).
   handshakesPerSecond: 1000,
+  // An office behind one NAT address: all 50 of its sockets (`connectionsPerIp`) reconnecting at once after a restart,
+  // twice over, then a page view with the widget every 5 s from each of those 50 people. A churner holds 1% of the
+  // gateway-wide budget; it takes 100 addresses at full speed to spend it all.
+  handshakesPerIp: { burst: 100, perSecond: 10 },
   agentAuthFailures: { burst: 10, perSecond: 0.2 },
 };
 

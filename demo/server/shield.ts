@@ -21,9 +21,10 @@ export interface Shield {
   /** The client address of a request (see `clientAddress`). */
   address(req: Pick<IncomingMessage, 'headers' | 'socket'>): string;
   /**
-   * Engine.IO's `allowRequest`: refuses a new connection when the gateway-wide handshake budget is spent, or the
-   * address already holds twice its socket cap in raw connections. Refused before the upgrade, so the client sees a
-   * transport error and retries with its own jittered reconnection delay; nothing is queued.
+   * Engine.IO's `allowRequest`: refuses a new connection when the address already holds twice its socket cap in
+   * Engine.IO connections, when the address has spent its own share of handshakes, or when the gateway-wide handshake
+   * budget is spent. Refused before the upgrade, so the client sees a transport error and retries with its own
+   * jittered reconnection delay; nothing is queued.
    */
   allowRequest(req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void): void;
   /** Counts an open Engine.IO connection (the backstop of `allowRequest`) until it closes. */
@@ -67,6 +68,7 @@ export function createShield(options: ShieldOptions): Shield {
     limits.handshakesPerSecond > 0
       ? new Bucket({ burst: limits.handshakesPerSecond, perSecond: limits.handshakesPerSecond }, now)
       : undefined;
+  const handshakesByAddress = limits.handshakesPerIp ? new Buckets(limits.handshakesPerIp, now) : undefined;
   const byAddress = limits.ip ? new Buckets(limits.ip, now) : undefined;
   const bySession = limits.session ? new Buckets(limits.session, now) : undefined;
   const authFailures = limits.agentAuthFailures ? new Buckets(limits.agentAuthFailures, now) : undefined;
@@ -77,7 +79,7 @@ export function createShield(options: ShieldOptions): Shield {
   // Refusals under a storm are counted and logged once a second, not once each.
   const refusedHandshakes = new Map<string, number>();
   let report: ReturnType<typeof setTimeout> | undefined;
-  const refusedHandshake = (reason: 'rate_limited' | 'too_many_connections') => {
+  const refusedHandshake = (reason: 'rate_limited' | 'rate_limited_per_address' | 'too_many_connections') => {
     refusedHandshakes.set(reason, (refusedHandshakes.get(reason) ?? 0) + 1);
     report ??= setTimeout(() => {
       logger.warn('connections refused', { ...Object.fromEntries(refusedHandshakes), windowMs: 1000 });
@@ -88,6 +90,7 @@ export function createShield(options: ShieldOptions): Shield {
   };
 
   const sweeper = setInterval(() => {
+    handshakesByAddress?.sweep();
     byAddress?.sweep();
     bySession?.sweep();
     authFailures?.sweep();
@@ -104,8 +107,13 @@ export function createShield(options: ShieldOptions): Shield {
         refusedHandshake('too_many_connections');
         return callback('too_many_connections', false);
       }
-      if (handshakes && !handshakes.take()) {
-        refusedHandshake('rate_limited');
+      // The address's own share is checked first and both are spent together or not at all: a churner refused for its
+      // share spends nothing of the gateway-wide budget, and one refused for the gateway-wide budget keeps its share.
+      const own = handshakesByAddress?.get(from);
+      const buckets = [own, handshakes].filter((bucket) => bucket !== undefined);
+      const refused = takeAll(buckets);
+      if (refused >= 0) {
+        refusedHandshake(buckets[refused] === own ? 'rate_limited_per_address' : 'rate_limited');
         return callback('rate_limited', false);
       }
       callback(null, true);

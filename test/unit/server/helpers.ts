@@ -138,3 +138,14 @@ export async function settle(...sockets: Socket[]): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A clock the test moves by hand, in milliseconds (`GatewayOptions.now`, `ShieldOptions.now`). */
+export function manualClock() {
+  let now = 0;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
