@@ -27,6 +27,11 @@ export interface Limits {
    * others.
    */
   handshakesPerIp: Budget | false;
+  /**
+   * TCP connections open at once from one client address (the TCP peer), upgraded or not; 0: no cap. Absent: derived
+   * from `connectionsPerIp` (see `tcpConnectionsPerIp` in http-guards.ts).
+   */
+  tcpConnectionsPerIp?: number;
   /** Failed agent sign-ins from one client address; once spent, agent handshakes from there are refused. */
   agentAuthFailures: Budget | false;
 }

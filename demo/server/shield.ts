@@ -3,7 +3,7 @@ import type { ErrorAck } from '../../src/protocol';
 import { clientAddress } from './address';
 import { refusal } from './context';
 import { Bucket, Buckets, type Clock, Counter, type Limits, takeAll } from './limits';
-import type { Logger } from './log';
+import { createTally, type Logger } from './log';
 
 /** What a namespace middleware needs of a Socket.IO socket. */
 interface HandshakingSocket {
@@ -77,17 +77,9 @@ export function createShield(options: ShieldOptions): Shield {
   const backstop = limits.connectionsPerIp > 0 ? limits.connectionsPerIp * 2 : 0;
 
   // Refusals under a storm are counted and logged once a second, not once each.
-  const refusedHandshakes = new Map<string, number>();
-  let report: ReturnType<typeof setTimeout> | undefined;
-  const refusedHandshake = (reason: 'rate_limited' | 'rate_limited_per_address' | 'too_many_connections') => {
-    refusedHandshakes.set(reason, (refusedHandshakes.get(reason) ?? 0) + 1);
-    report ??= setTimeout(() => {
-      logger.warn('connections refused', { ...Object.fromEntries(refusedHandshakes), windowMs: 1000 });
-      refusedHandshakes.clear();
-      report = undefined;
-    }, 1000);
-    report.unref?.();
-  };
+  const refusals = createTally(logger, 'connections refused');
+  const refusedHandshake = (reason: 'rate_limited' | 'rate_limited_per_address' | 'too_many_connections') =>
+    refusals.count(reason);
 
   const sweeper = setInterval(() => {
     handshakesByAddress?.sweep();
@@ -169,7 +161,7 @@ export function createShield(options: ShieldOptions): Shield {
     },
     close() {
       clearInterval(sweeper);
-      if (report) clearTimeout(report);
+      refusals.close();
     },
     stats: () => ({
       sockets: sockets.total,

@@ -1,7 +1,6 @@
 // @vitest-environment node
-import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Fixture, sleep, startGateway } from './helpers';
+import { type Fixture, sleep, startGateway, upgrade } from './helpers';
 
 /**
  * Fair handshakes over real sockets: one address churning connections gets its own share of the handshake budget
@@ -16,37 +15,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await fx.stop();
 });
-
-/**
- * Opens an Engine.IO WebSocket from `localAddress` and closes it as soon as the server answered: resolves with the
- * HTTP status (101 when the upgrade was accepted), or 0 when the connection failed before any answer.
- */
-export function upgrade(url: string, localAddress: string): Promise<number> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port), localAddress });
-    let answer = '';
-    const done = (status: number) => {
-      socket.destroy();
-      resolve(status);
-    };
-    socket.setEncoding('latin1');
-    socket.once('connect', () =>
-      socket.write(
-        'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n' +
-          `Host: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      ),
-    );
-    socket.on('data', (chunk: string) => {
-      answer += chunk;
-      const status = /^HTTP\/1\.1 (\d{3})/.exec(answer);
-      if (status) done(Number(status[1]));
-    });
-    socket.once('error', () => done(0));
-    socket.once('close', () => done(0));
-  });
-}
 
 describe('handshakes per address', () => {
   it('keeps a churning address from failing more than 5% of another address’s paced handshakes', async () => {
