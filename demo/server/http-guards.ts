@@ -67,6 +67,8 @@ export function tcpConnectionsPerIp(limits: Limits): number {
 }
 
 export interface ConnectionCap {
+  /** TCP connections open from `address` (normal form, see `clientAddress`). */
+  from(address: string): number;
   stats(): { connections: number; addresses: number };
   close(): void;
 }
@@ -95,6 +97,7 @@ export function capConnectionsPerAddress(
   };
   server.on('connection', onConnection);
   return {
+    from: (address) => open.count(address),
     stats: () => ({ connections: open.total, addresses: open.size }),
     close() {
       server.off('connection', onConnection);
