@@ -36,7 +36,7 @@ describe('configuration', () => {
       ip: { burst: 1000, perSecond: 100 },
       connectionsPerIp: 50,
       handshakesPerSecond: 1000,
-      handshakesPerIp: { burst: 100, perSecond: 10 },
+      handshakesPerIp: { burst: 200, perSecond: 10 },
     });
     expect(config.agents).toHaveLength(1);
     expect(config.agents[0]!.name).toBe('Agent');

@@ -161,8 +161,8 @@ describe('handshakes per address', () => {
     }
     expect(paced).toHaveLength(50);
     expect(paced.every(Boolean)).toBe(true);
-    // Its burst of 100, then 10 a second.
-    expect(churnerIn).toBe(100 + 10 * 5 - 1);
+    // Its burst of 200, then 10 a second.
+    expect(churnerIn).toBe(200 + 10 * 5 - 1);
     shield.close();
   });
 
@@ -183,11 +183,11 @@ describe('handshakes per address', () => {
     shield.close();
   });
 
-  it('let a NAT’d office reconnect at once: twice its socket cap, then 10 a second', () => {
+  it('let a NAT’d office reconnect at once: four times its socket cap, then 10 a second', () => {
     const clock = manualClock();
     const shield = createShield({ limits: DEFAULT_LIMITS, trustProxy: 0, logger: silentLogger, now: clock.now });
     const office = '203.0.113.80';
-    const reconnecting = Array.from({ length: 2 * DEFAULT_LIMITS.connectionsPerIp }, () => allowed(shield, office));
+    const reconnecting = Array.from({ length: 4 * DEFAULT_LIMITS.connectionsPerIp }, () => allowed(shield, office));
     expect(reconnecting.every(Boolean)).toBe(true);
     expect(allowed(shield, office)).toBe(false);
     clock.advance(1000);
