@@ -1,6 +1,6 @@
 /**
  * Abuse limits of the gateway: token buckets per socket, per visitor session and per client address, a cap on
- * concurrent sockets per client address, and a gateway-wide cap on new connections per second. See SECURITY.md for
+ * concurrent sockets per client address, and caps on new connections per second, per client address and gateway-wide. See SECURITY.md for
  * the numbers and why they are what they are.
  */
 

@@ -3,6 +3,7 @@ import type { Socket as TcpSocket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_HTTP_TIMEOUTS, tcpConnectionsPerIp } from '../../../demo/server/http-guards';
 import { DEFAULT_LIMITS } from '../../../demo/server/limits';
+import { createLogger } from '../../../demo/server/log';
 import { call, type Fixture, sleep, startGateway, tcpConnect } from './helpers';
 
 /**
@@ -121,8 +122,13 @@ describe('TCP connections per address', () => {
   });
 
   it('closes connections beyond the cap at once, while another address connects and /healthz answers', async () => {
+    const lines: string[] = [];
     // Long timeouts, so that only the cap closes anything here.
-    await fx.restart({ limits: { tcpConnectionsPerIp: 5 }, httpTimeouts: { headersMs: 60_000, requestMs: 60_000 } });
+    await fx.restart({
+      limits: { tcpConnectionsPerIp: 5 },
+      httpTimeouts: { headersMs: 60_000, requestMs: 60_000 },
+      logger: createLogger('warn', (line) => lines.push(line)),
+    });
     const held = await Promise.all(Array.from({ length: 5 }, () => tcpConnect(fx.url, '127.0.0.2')));
     for (const socket of held) trickle(socket);
     await expect.poll(() => fx.gateway.connectionCap.from('127.0.0.2')).toBe(5);
@@ -146,6 +152,11 @@ describe('TCP connections per address', () => {
     again.write('GET /healthz HTTP/1.1\r\nHost: parley.test\r\nConnection: close\r\n\r\n');
     expect((await untilClosed(again, performance.now())).answer).toMatch(/^HTTP\/1\.1 200 /);
     for (const socket of held) socket.destroy();
+    // Logged as a count once a second, not a line per refusal.
+    const logged = () => lines.map((line) => JSON.parse(line)).filter((e) => e.msg === 'tcp connections refused');
+    await expect
+      .poll(logged, { timeout: 3000 })
+      .toEqual([expect.objectContaining({ level: 'warn', too_many_tcp_connections: 1, windowMs: 1000 })]);
   });
 
   it('counts but never caps behind a trusted proxy, where every connection comes from the proxy', async () => {
