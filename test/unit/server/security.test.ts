@@ -37,7 +37,8 @@ async function engineHandshake(origin?: string): Promise<{ status: number; body:
 
 describe('rate limits', () => {
   it('limits one visitor session across all its tabs, and no other session', async () => {
-    await fx.restart({ limits: { socket: false, ip: false, session: { burst: 6, perSecond: 1 } } });
+    const clock = manualClock();
+    await fx.restart({ now: clock.now, limits: { socket: false, ip: false, session: { burst: 6, perSecond: 1 } } });
     const tab1 = await fx.visitor();
     const tab2 = await fx.visitor({ session: tab1.welcome.session! });
     const other = await fx.visitor();
@@ -57,12 +58,17 @@ describe('rate limits', () => {
     // Another visitor's budget is untouched.
     expect(await call(other.socket, 'typing', { typing: true })).toEqual({ ok: true });
     // The bucket refills at 1 per second.
-    await sleep(1100);
+    clock.advance(1000);
     expect(await call(tab2.socket, 'history', { afterSeq: 0 })).toMatchObject({ ok: true, messages: [] });
   });
 
   it('limits events and handshakes per client address, across sessions and namespaces', async () => {
-    await fx.restart({ trustProxy: 1, limits: { socket: false, session: false, ip: { burst: 8, perSecond: 0.5 } } });
+    // The limiter's clock stands still, so no token comes back however slowly this machine runs the test.
+    await fx.restart({
+      now: manualClock().now,
+      trustProxy: 1,
+      limits: { socket: false, session: false, ip: { burst: 8, perSecond: 0.5 } },
+    });
     // Two handshakes spend 2 of the 8 tokens.
     const a = await fx.visitor({}, from('203.0.113.7'));
     const b = await fx.visitor({}, from('203.0.113.7'));
@@ -90,14 +96,21 @@ describe('rate limits', () => {
 
   it('counts X-Forwarded-For only behind a trusted proxy, and then the entry the proxy appended', async () => {
     // Untrusted (the default): two claimed addresses are one peer, 127.0.0.1.
-    await fx.restart({ limits: { socket: false, session: false, ip: { burst: 3, perSecond: 0.1 } } });
+    await fx.restart({
+      now: manualClock().now,
+      limits: { socket: false, session: false, ip: { burst: 3, perSecond: 0.1 } },
+    });
     const a = await fx.visitor({}, from('10.0.0.1'));
     await fx.visitor({}, from('10.0.0.2'));
     expect(await call(a.socket, 'typing', { typing: true })).toEqual({ ok: true });
     expect(await call(a.socket, 'typing', { typing: true })).toMatchObject({ code: 'rate_limited' });
 
     // One trusted proxy: a client cannot pick its address by writing its own X-Forwarded-For entries first.
-    await fx.restart({ trustProxy: 1, limits: { socket: false, session: false, ip: { burst: 2, perSecond: 0.1 } } });
+    await fx.restart({
+      now: manualClock().now,
+      trustProxy: 1,
+      limits: { socket: false, session: false, ip: { burst: 2, perSecond: 0.1 } },
+    });
     await fx.visitor({}, from('1.1.1.1, 192.0.2.9'));
     await fx.visitor({}, from('2.2.2.2, 192.0.2.9'));
     const third = await fx.refused('/visitor', { auth: { v: 1, site: 'acme' }, ...from('3.3.3.3, 192.0.2.9') });
@@ -106,7 +119,7 @@ describe('rate limits', () => {
   });
 
   it('limits each agent socket', async () => {
-    await fx.restart({ limits: { socket: { burst: 3, perSecond: 0.5 } } });
+    await fx.restart({ now: manualClock().now, limits: { socket: { burst: 3, perSecond: 0.5 } } });
     const agent = await fx.agent();
     const acks = [];
     for (let i = 0; i < 5; i++) acks.push(await call(agent.socket, 'list', {}));
