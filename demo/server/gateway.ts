@@ -12,8 +12,16 @@ import {
   type VisitorNamespace,
 } from './context';
 import { createHttpHandler } from './http';
+import {
+  type ConnectionCap,
+  capConnectionsPerAddress,
+  DEFAULT_HTTP_TIMEOUTS,
+  type HttpTimeouts,
+  httpServerOptions,
+  tcpConnectionsPerIp,
+} from './http-guards';
 import { createIdentityVerifier } from './identity';
-import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
+import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
 import { createOriginPolicy } from './origins';
 import { createPresence, type Presence } from './presence';
@@ -74,6 +82,10 @@ export interface GatewayOptions {
    * the right, otherwise the TCP peer. Default 0. Setting it without a proxy lets clients choose their address.
    */
   trustProxy?: number;
+  /** Timeouts of the HTTP server; each absent one takes its value from `DEFAULT_HTTP_TIMEOUTS`. */
+  httpTimeouts?: Partial<HttpTimeouts>;
+  /** The clock of the abuse limits' token buckets, in milliseconds (tests move it by hand); default monotonic. */
+  now?: Clock;
 }
 
 export interface Gateway {
@@ -84,6 +96,8 @@ export interface Gateway {
   store: Store;
   /** The abuse limits in force (`stats()` for diagnostics). */
   shield: Shield;
+  /** TCP connections open per client address (`stats()` for diagnostics). */
+  connectionCap: ConnectionCap;
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
   listen(port: number, host: string): Promise<string>;
   /** Stops accepting, disconnects every socket, waits for pending writes, closes the store. Idempotent. */
@@ -120,7 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
   const redisPrefix = options.redisPrefix ?? 'parley';
-  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger });
+  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger, now: options.now });
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inflight.add(work);
@@ -131,6 +145,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const startedAt = Date.now();
   const server = createServer(
+    httpServerOptions({ ...DEFAULT_HTTP_TIMEOUTS, ...options.httpTimeouts }),
     createHttpHandler({
       distDir: options.distDir,
       logger,
@@ -141,6 +156,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }),
     }),
   );
+  const connectionCap = capConnectionsPerAddress(server, {
+    max: tcpConnectionsPerIp(limits),
+    behindProxy: (options.trustProxy ?? 0) > 0,
+    logger,
+  });
 
   const ioOptions: Partial<ServerOptions> = {
     maxHttpBufferSize: LIMITS.maxPayloadBytes,
@@ -203,6 +223,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     io,
     store,
     shield,
+    connectionCap,
     listen: (port, host) =>
       new Promise((resolvePromise, reject) => {
         server.once('error', reject);
@@ -226,6 +247,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await cluster?.close();
         await redis?.close();
         shield.close();
+        connectionCap.close();
         await store.close();
         logger.info('closed');
       })();
@@ -256,13 +278,14 @@ function checkAgents(agents: readonly AgentConfig[]): void {
 }
 
 function checkLimits(limits: Limits): void {
-  for (const name of ['socket', 'session', 'ip', 'agentAuthFailures'] as const) {
+  for (const name of ['socket', 'session', 'ip', 'handshakesPerIp', 'agentAuthFailures'] as const) {
     const budget = limits[name];
     if (budget !== false && !(budget.burst >= 1 && budget.perSecond > 0)) {
       throw new Error(`limits.${name} needs a burst of at least 1 and a positive rate per second`);
     }
   }
-  for (const name of ['connectionsPerIp', 'handshakesPerSecond'] as const) {
-    if (!Number.isInteger(limits[name]) || limits[name] < 0) throw new Error(`limits.${name} must be an integer >= 0`);
+  for (const name of ['connectionsPerIp', 'handshakesPerSecond', 'tcpConnectionsPerIp'] as const) {
+    const count = limits[name] ?? 0;
+    if (!Number.isInteger(count) || count < 0) throw new Error(`limits.${name} must be an integer >= 0`);
   }
 }
