@@ -2,7 +2,10 @@ import { createClient } from 'redis';
 import type { Logger } from './log';
 
 type ClientOptions = NonNullable<Parameters<typeof createClient>[0]>;
-const newClient = (url: string, socket: ClientOptions['socket']) => createClient({ url, socket });
+// No offline queue: while Redis is away, commands fail at once instead of piling up in memory for as long as the
+// outage lasts. What that loses is broadcasts, and those are caught up by seq once Redis is back (resync.ts).
+const newClient = (url: string, socket: ClientOptions['socket']) =>
+  createClient({ url, socket, disableOfflineQueue: true });
 export type RedisClient = ReturnType<typeof newClient>;
 
 export interface RedisClients {
@@ -75,7 +78,8 @@ export async function connectRedis(url: string, logger: Logger, connectTimeoutMs
 /**
  * The client as Socket.IO's Redis adapter should see it: its `publish` calls are fire-and-forget, so one lost with the
  * connection would be an unhandled rejection. Here it is logged (at most every 5 s) and the broadcast, already
- * delivered to this process's own sockets, simply does not reach the others.
+ * delivered to this process's own sockets, does not reach the others; their clients catch up by seq when this
+ * process's connection is back (resync.ts).
  */
 export function forAdapter(client: RedisClient, logger: Logger): RedisClient {
   let lastLog = 0;
