@@ -133,7 +133,10 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
     const visitorLoop = async (v: VisitorClient, n: number) => {
       await sleep(n * 10);
       for (let i = 0; running; i++) {
-        const ack = await call(v.socket, 'send', { clientId: `v${n}-${i}-${randomBytes(3).toString('hex')}`, text: `v${n} #${i}` });
+        const ack = await call(v.socket, 'send', {
+          clientId: `v${n}-${i}-${randomBytes(3).toString('hex')}`,
+          text: `v${n} #${i}`,
+        });
         if (ack.ok) {
           acked.visitor.push(ack.message);
           v.held.add([ack.message]);
