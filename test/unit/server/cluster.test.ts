@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
-import { createClient } from 'redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ClusterPresence, createClusterPresence } from '../../../demo/server/cluster-presence';
 import { readConfig } from '../../../demo/server/config';
@@ -13,35 +12,10 @@ import { createGateway } from '../../../demo/server/gateway';
 import { silentLogger } from '../../../demo/server/log';
 import { connectRedis, type RedisClients } from '../../../demo/server/redis';
 import type { AgentPresence, ConversationSummary } from '../../../src/protocol';
+import { clusterUnavailable, DATABASE_URL, REDIS_URL } from '../../support/cluster';
 import { AGENTS, call, type Fixture, nextEvent, settle, startGateway } from './helpers';
 
-const DATABASE_URL = process.env.PARLEY_TEST_DATABASE_URL;
-const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL;
-
-async function unavailable(): Promise<string | undefined> {
-  if (!DATABASE_URL) return 'PARLEY_TEST_DATABASE_URL is not set (.ci/run starts PostgreSQL)';
-  if (!REDIS_URL) return 'PARLEY_TEST_REDIS_URL is not set (.ci/run starts Redis)';
-  const db = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await db.connect();
-  } catch (err) {
-    return `cannot reach PARLEY_TEST_DATABASE_URL: ${(err as Error).message}`;
-  } finally {
-    await db.end().catch(() => {});
-  }
-  const redis = createClient({ url: REDIS_URL, socket: { connectTimeout: 3000, reconnectStrategy: false } });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-  } catch (err) {
-    return `cannot reach PARLEY_TEST_REDIS_URL: ${(err as Error).message}`;
-  } finally {
-    if (redis.isOpen) redis.destroy();
-  }
-  return undefined;
-}
-
-const reason = await unavailable();
+const reason = await clusterUnavailable();
 if (reason) console.warn(`Redis-backed cluster tests skipped: ${reason}`);
 
 describe('cluster configuration', () => {
