@@ -8,6 +8,9 @@ const newClient = (url: string, socket: ClientOptions['socket']) =>
   createClient({ url, socket, disableOfflineQueue: true });
 export type RedisClient = ReturnType<typeof newClient>;
 
+/** Longest wait between two reconnection attempts: processes cut off together are back within this of each other. */
+export const RECONNECT_MAX_MS = 2000;
+
 export interface RedisClients {
   /** Commands and publishing (Socket.IO adapter and presence). */
   pub: RedisClient;
@@ -27,7 +30,8 @@ export async function connectRedis(url: string, logger: Logger, connectTimeoutMs
   const socket: ClientOptions['socket'] = {
     connectTimeout: connectTimeoutMs,
     // Before the first connection: fail the start. After: retry every 50 ms more, up to 2 s apart.
-    reconnectStrategy: (retries: number, cause: Error) => (started ? Math.min(50 * (retries + 1), 2000) : cause),
+    reconnectStrategy: (retries: number, cause: Error) =>
+      started ? Math.min(50 * (retries + 1), RECONNECT_MAX_MS) : cause,
   };
   const pub = newClient(url, socket);
   const sub = newClient(url, socket);

@@ -111,3 +111,46 @@ async function untilAccepting(port: number, child: ChildProcess): Promise<void> 
   }
   throw new Error(`redis-server on port ${port} did not start within 10 s`);
 }
+
+/** A TCP proxy in front of a Redis server: it can cut every connection, and refuse new ones while `refusing`. */
+export interface RedisProxy {
+  url: string;
+  refusing: boolean;
+  cut(): void;
+  close(): Promise<void>;
+}
+
+export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
+  const target = new URL(redisUrl);
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (proxy.refusing) return client.destroy();
+    const upstream = net.connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        open.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(redisUrl);
+  url.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const proxy: RedisProxy = {
+    url: url.toString(),
+    refusing: false,
+    cut: () => {
+      for (const s of open) s.destroy();
+    },
+    close: () => {
+      proxy.cut();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+  return proxy;
+}

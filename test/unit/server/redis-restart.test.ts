@@ -15,6 +15,7 @@ import {
   type PrivateRedis,
   privateRedisUnavailable,
   startPrivateRedis,
+  startRedisProxy,
 } from '../../support/cluster';
 import { call, type Fixture, sleep, startGateway } from './helpers';
 
@@ -88,10 +89,12 @@ function trackAgent(socket: Socket): Map<string, Held> {
 describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () => {
   let redis: PrivateRedis | undefined;
   const gateways: Fixture[] = [];
+  const closers: (() => Promise<void>)[] = [];
   const schema = `parley_unit_${randomBytes(4).toString('hex')}`;
 
   afterEach(async () => {
     for (const g of gateways.splice(0)) await g.stop();
+    for (const close of closers.splice(0)) await close();
     await redis?.stop();
     const db = new pg.Client({ connectionString: DATABASE_URL });
     await db.connect();
@@ -101,6 +104,9 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
 
   it('every acknowledged message reaches every live client on the other gateway, once', async () => {
     redis = await startPrivateRedis();
+    // B reaches Redis through a proxy that lets it back in later than A, as processes on their own retry schedules do.
+    const proxy = await startRedisProxy(redis.url);
+    closers.push(proxy.close);
     const options = {
       databaseUrl: DATABASE_URL!,
       dbSchema: schema,
@@ -113,11 +119,13 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
     };
     const a = await startGateway(options);
     gateways.push(a);
-    const b = await startGateway(options);
+    const b = await startGateway({ ...options, redisUrl: proxy.url });
     gateways.push(b);
 
     const agentSocket = (await b.agent()).socket;
     const agentHeld = trackAgent(agentSocket);
+    const offline: string[] = [];
+    agentSocket.on('conversation', (c: ConversationSummary) => c.visitor.online || offline.push(c.id));
     const visitors: VisitorClient[] = [];
     for (let i = 0; i < 20; i++) {
       const { socket, welcome } = await a.visitor();
@@ -158,10 +166,13 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
     };
     const traffic = Promise.all([...visitors.map(visitorLoop), agentLoop()]);
     await sleep(2000);
+    proxy.refusing = true;
     await redis.stop();
     await sleep(3000);
     await redis.start();
-    await sleep(3000);
+    await sleep(400);
+    proxy.refusing = false;
+    await sleep(2600);
     running = false;
     await traffic;
 
@@ -176,16 +187,18 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
       if (now.byAgent.length === 0 && now.byVisitors.length === 0) break;
     }
     const left = missing();
-    expect(acked.visitor.length).toBeGreaterThan(500);
-    expect(acked.agent.length).toBeGreaterThan(40);
+    expect(acked.visitor.length).toBeGreaterThan(200);
+    expect(acked.agent.length).toBeGreaterThan(20);
     expect({ byAgent: left.byAgent.length, byVisitors: left.byVisitors.length }).toEqual({ byAgent: 0, byVisitors: 0 });
     expect(disconnects).toEqual([]);
     const repeats = [...agentHeld.values(), ...visitors.map((v) => v.held)].reduce((n, h) => n + h.liveRepeats, 0);
     expect(repeats).toBe(0);
 
-    // Presence is back too: Redis lost every key, and each gateway wrote its own again.
+    // Presence is back too (Redis lost every key; each gateway wrote its own again), and never flapped meanwhile: the
+    // agent on B never looked gone to the visitors on A, nor A's visitors to the agent.
     const list = await call(agentSocket, 'list', { status: 'all' });
     expect(list.conversations.filter((c: ConversationSummary) => !c.visitor.online)).toEqual([]);
-    expect(visitors.map((v) => v.presence.at(-1) ?? 'online').filter((p) => p !== 'online')).toEqual([]);
+    expect(visitors.flatMap((v) => v.presence)).toEqual([]);
+    expect(offline).toEqual([]);
   }, 60_000);
 });
