@@ -102,25 +102,36 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
     await db.end();
   });
 
-  it('every acknowledged message reaches every live client on the other gateway, once', async () => {
-    redis = await startPrivateRedis();
-    // B reaches Redis through a proxy that lets it back in later than A, as processes on their own retry schedules do.
-    const proxy = await startRedisProxy(redis.url);
-    closers.push(proxy.close);
-    const options = {
+  /** A gateway on the test's PostgreSQL schema and Redis prefix, reaching Redis at `redisUrl`. */
+  const prefix = `parley-unit-${randomBytes(4).toString('hex')}`;
+  const gateway = async (redisUrl: string) => {
+    const g = await startGateway({
       databaseUrl: DATABASE_URL!,
       dbSchema: schema,
-      redisUrl: redis.url,
-      redisPrefix: `parley-unit-${randomBytes(4).toString('hex')}`,
+      redisUrl,
+      redisPrefix: prefix,
       presenceHeartbeatMs: 200,
       // Every client of this test shares one address; the limits are not what is tested here.
-      rateLimit: false as const,
-      limits: { session: false as const, ip: false as const },
-    };
-    const a = await startGateway(options);
-    gateways.push(a);
-    const b = await startGateway({ ...options, redisUrl: proxy.url });
-    gateways.push(b);
+      rateLimit: false,
+      limits: { session: false, ip: false },
+    });
+    gateways.push(g);
+    return g;
+  };
+  /** A Redis server of the test's own, and a proxy to it that can cut a gateway off alone. */
+  const redisWithProxy = async () => {
+    redis = await startPrivateRedis();
+    const proxy = await startRedisProxy(redis.url);
+    closers.push(proxy.close);
+    return { redis, proxy };
+  };
+
+  it('every acknowledged message reaches every live client on the other gateway, once', async () => {
+    // B reaches Redis through the proxy, which lets it back in later than A, as processes on their own retry schedules
+    // do.
+    const { redis, proxy } = await redisWithProxy();
+    const a = await gateway(redis.url);
+    const b = await gateway(proxy.url);
 
     const agentSocket = (await b.agent()).socket;
     const agentHeld = trackAgent(agentSocket);
@@ -201,4 +212,32 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
     expect(visitors.flatMap((v) => v.presence)).toEqual([]);
     expect(offline).toEqual([]);
   }, 60_000);
+
+  it("a gateway cut off alone: the other gateway's clients catch up when it is back", async () => {
+    // A reaches Redis through the proxy; B's subscription never drops, so only A's word can tell B's clients that A's
+    // broadcasts were lost meanwhile.
+    const { redis, proxy } = await redisWithProxy();
+    const a = await gateway(proxy.url);
+    const b = await gateway(redis.url);
+    const agentSocket = (await b.agent()).socket;
+    const agentHeld = trackAgent(agentSocket);
+    let resyncs = 0;
+    agentSocket.on('resync', () => resyncs++);
+    const { socket, welcome } = await a.visitor();
+    const first = await call(socket, 'send', { clientId: 'client-0000', text: 'before' });
+    await expect.poll(() => agentHeld.get(welcome.conversationId)?.bySeq.size).toBe(1);
+
+    proxy.refusing = true;
+    proxy.cut();
+    const during: Message[] = [];
+    for (let i = 1; i <= 5; i++)
+      during.push((await call(socket, 'send', { clientId: `client-000${i}`, text: `${i}` })).message);
+    await sleep(300);
+    proxy.refusing = false;
+
+    const held = () => [...(agentHeld.get(welcome.conversationId)?.bySeq.values() ?? [])].map((m) => m.id);
+    await expect.poll(held, { timeout: 10_000 }).toEqual([first.message, ...during].map((m) => m.id));
+    expect(resyncs).toBeGreaterThan(0);
+    expect(agentHeld.get(welcome.conversationId)!.liveRepeats).toBe(0);
+  });
 });
