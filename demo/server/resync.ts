@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GatewayContext } from './context';
 import type { Logger } from './log';
-import type { RedisClients } from './redis';
+import { RECONNECT_MAX_MS, type RedisClients } from './redis';
 
 /**
  * Redis pub/sub keeps nothing: a broadcast published while the publisher's connection is down, or while a receiver's
@@ -26,30 +26,44 @@ export interface GapWatchOptions {
   redis: RedisClients;
   prefix: string;
   logger: Logger;
-  /** Tells this process's clients to catch up. Triggers within `coalesceMs` of each other run it once. */
+  /**
+   * Tells this process's clients to catch up: once `quietMs` after the last trigger, or `maxWaitMs` after the first.
+   * A restart brings every process's two connections back one by one, each a trigger here (its own subscriber, and
+   * every process's publisher): each client would otherwise catch up once per trigger.
+   */
   resync(): void;
-  /** Default 100 ms: a restart brings the clients of every process back within a few retries of each other. */
-  coalesceMs?: number;
+  /** Default 250 ms. */
+  quietMs?: number;
+  /** Default `RECONNECT_MAX_MS` (2 s): processes cut off together are back within one retry delay of each other. */
+  maxWaitMs?: number;
 }
 
 export async function watchRedisGaps(options: GapWatchOptions): Promise<GapWatch> {
   const { redis, logger } = options;
   const channel = `${options.prefix}:resync`;
   const id = randomBytes(8).toString('hex');
+  const quietMs = options.quietMs ?? 250;
+  const maxWaitMs = options.maxWaitMs ?? RECONNECT_MAX_MS;
   let timer: NodeJS.Timeout | undefined;
+  /** When the first trigger not yet acted upon came, and why. */
+  let pending: { since: number; why: string } | undefined;
   let closed = false;
 
+  const run = () => {
+    timer = undefined;
+    logger.info('redis broadcasts may have been lost: clients catch up by seq', { why: pending?.why });
+    pending = undefined;
+    try {
+      options.resync();
+    } catch (err) {
+      logger.error('resync failed', { err });
+    }
+  };
   const schedule = (why: string) => {
-    if (closed || timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      logger.info('redis broadcasts may have been lost: clients catch up by seq', { why });
-      try {
-        options.resync();
-      } catch (err) {
-        logger.error('resync failed', { err });
-      }
-    }, options.coalesceMs ?? 100);
+    if (closed) return;
+    pending ??= { since: Date.now(), why };
+    clearTimeout(timer);
+    timer = setTimeout(run, Math.max(0, Math.min(quietMs, pending.since + maxWaitMs - Date.now())));
   };
   const onNotice = (from: string) => {
     if (from !== id) schedule('another process was cut off from redis');
