@@ -10,16 +10,9 @@ export const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL;
 
 /** Why the PostgreSQL + Redis tests cannot run here, or `undefined` when they can. */
 export async function clusterUnavailable(): Promise<string | undefined> {
-  if (!DATABASE_URL) return 'PARLEY_TEST_DATABASE_URL is not set (.ci/run starts PostgreSQL)';
+  const noDatabase = await databaseUnavailable();
+  if (noDatabase) return noDatabase;
   if (!REDIS_URL) return 'PARLEY_TEST_REDIS_URL is not set (.ci/run starts Redis)';
-  const db = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await db.connect();
-  } catch (err) {
-    return `cannot reach PARLEY_TEST_DATABASE_URL: ${(err as Error).message}`;
-  } finally {
-    await db.end().catch(() => {});
-  }
   const redis = createClient({ url: REDIS_URL, socket: { connectTimeout: 3000, reconnectStrategy: false } });
   redis.on('error', () => {});
   try {
@@ -29,6 +22,20 @@ export async function clusterUnavailable(): Promise<string | undefined> {
     return `cannot reach PARLEY_TEST_REDIS_URL: ${(err as Error).message}`;
   } finally {
     if (redis.isOpen) redis.destroy();
+  }
+  return undefined;
+}
+
+/** Why the PostgreSQL tests cannot run here, or `undefined` when they can. */
+export async function databaseUnavailable(): Promise<string | undefined> {
+  if (!DATABASE_URL) return 'PARLEY_TEST_DATABASE_URL is not set (.ci/run starts PostgreSQL)';
+  const db = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await db.connect();
+  } catch (err) {
+    return `cannot reach PARLEY_TEST_DATABASE_URL: ${(err as Error).message}`;
+  } finally {
+    await db.end().catch(() => {});
   }
   return undefined;
 }

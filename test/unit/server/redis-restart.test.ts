@@ -10,8 +10,8 @@ import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationSummary, Message } from '../../../src/protocol';
 import {
-  clusterUnavailable,
   DATABASE_URL,
+  databaseUnavailable,
   type PrivateRedis,
   privateRedisUnavailable,
   startPrivateRedis,
@@ -19,7 +19,7 @@ import {
 } from '../../support/cluster';
 import { call, type Fixture, sleep, startGateway } from './helpers';
 
-const reason = (await clusterUnavailable()) ?? privateRedisUnavailable();
+const reason = (await databaseUnavailable()) ?? privateRedisUnavailable();
 if (reason) console.warn(`Redis restart test skipped: ${reason}`);
 
 /** What a client holds of one conversation, merged by seq as the widget and the console do. */
