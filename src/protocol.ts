@@ -161,6 +161,11 @@ export interface VisitorServerEvents {
   typing: (t: { name: string; typing: boolean }) => void;
   presence: (p: { agents: AgentStatus }) => void;
   status: (s: { status: ConversationStatus }) => void;
+  /**
+   * Live events may have been lost (the gateway's processes were cut off from each other, e.g. Redis restarted): fetch
+   * what is missing with `history { afterSeq }` from the last seq held in a row.
+   */
+  resync: () => void;
 }
 
 // ---------------------------------------------------------------------------
@@ -240,4 +245,9 @@ export interface AgentServerEvents {
   /** Visitor typing, or another agent typing, in a conversation. */
   typing: (t: { conversationId: string; who: string; author: 'visitor' | 'agent'; typing: boolean }) => void;
   agents: (a: { agents: AgentPresence[] }) => void;
+  /**
+   * Live events may have been lost (see the visitor's `resync`): `list` again, and `open` each conversation shown from
+   * the last seq held in a row.
+   */
+  resync: () => void;
 }

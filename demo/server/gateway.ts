@@ -26,6 +26,7 @@ import { createLogger, type Logger } from './log';
 import { createOriginPolicy } from './origins';
 import { createPresence, type Presence } from './presence';
 import type { RedisClients } from './redis';
+import { type GapWatch, resyncLocalClients, watchRedisGaps } from './resync';
 import { createShield, type Shield } from './shield';
 import { openStore } from './store/open';
 import type { Store } from './store/types';
@@ -201,11 +202,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     track,
     closing: false,
   };
-  if (cluster) {
+  let gaps: GapWatch | undefined;
+  if (cluster && redis) {
     try {
       await cluster.start();
+      gaps = await watchRedisGaps({ redis, prefix: redisPrefix, logger, resync: () => resyncLocalClients(ctx) });
     } catch (err) {
-      await redis?.close();
+      await cluster.close();
+      await redis.close();
       await store.close();
       throw new Error(`cannot start Redis presence: ${(err as Error).message}`);
     }
@@ -243,6 +247,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await closed;
         // Disconnect handlers queue summary pushes; wait until nothing is left touching the store.
         while (inflight.size > 0) await Promise.allSettled([...inflight]);
+        gaps?.close();
         // Tell the other processes at once rather than letting this one's presence expire.
         await cluster?.close();
         await redis?.close();

@@ -257,6 +257,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
 
   socket.on('welcome', onWelcome);
   socket.on('message', (m) => merge([m], true));
+  // Live messages may have been lost between the gateway's processes: fetch from the last seq held in a row.
+  socket.on('resync', () => void catchUp());
   socket.on('presence', ({ agents }) => set({ presence: agents }));
   socket.on('status', ({ status }) => set({ conversation: status }));
   socket.on('typing', ({ name, typing }) => {
