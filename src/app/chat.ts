@@ -281,8 +281,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     // Only the site owner can fix this, by adding the page's origin to the gateway's PARLEY_ORIGINS: retrying is
     // pointless, and a status that says "Connecting…" forever would mislead the visitor.
     if (code === 'origin_refused') {
-      if (!state.refused)
-        console.warn(`[parley] the gateway refused this page's origin ${location.origin}: add it to PARLEY_ORIGINS`);
+      if (!state.refused) console.warn(`[parley] ${location.origin} is not in the gateway's PARLEY_ORIGINS`);
       return set({ status: 'offline', refused: true, notice: hooks.notice('refused') });
     }
     // A busy gateway (limits, a database hiccup) is temporary: retry soon, quietly. A refusal for good (origin,

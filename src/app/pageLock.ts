@@ -1,26 +1,20 @@
 import type { Host } from '../loader/host';
 
-/** Where the panel fills the screen: the breakpoint of panel.css. */
-const FULL_SCREEN = '(max-width: 480px)';
-
 /**
  * The one change the widget ever makes to the host page, deliberate and undone: while the panel fills a phone's
- * screen, the page behind it must not scroll when the visitor drags the panel's header. `overflow: hidden` on <html>
- * applies to the viewport, which iOS Safari (16+) honours like the others, and the message list's
- * `overscroll-behavior: contain` (panel.css) stops its own scroll from chaining to the page. <body> gets it too only
- * when it already clips or scrolls (a page that scrolls in <body>): on a visible <body> it would start a block
+ * screen (panel.css, up to 480 px wide), the page behind it must not scroll when the visitor drags the panel's header.
+ * `overflow: hidden` on <html> applies to the viewport, which iOS Safari (16+) honours like the others, and the message
+ * list's `overscroll-behavior: contain` (panel.css) stops its own scroll from chaining to the page. <body> gets it too
+ * only when it already clips or scrolls (a page that scrolls in <body>): on a visible <body> it would start a block
  * formatting context, uncollapse margins and shift the page. No `position: fixed` trick on <body>: it moves the page
- * and loses the scroll position. Returns the function that stops watching.
+ * and loses the scroll position. Returns the function that stops watching (and unlocks).
  */
 export function lockPageWhileFullScreen(host: Host): () => void {
-  const media = matchMedia(FULL_SCREEN);
-  let unlock: (() => void) | undefined;
+  const media = matchMedia('(max-width: 480px)');
+  // Unlocking returns undefined, so one expression unlocks and then locks again if still needed.
+  let unlock: (() => undefined) | undefined;
   const update = () => {
-    if (host.isOpen() && media.matches) unlock ??= lock();
-    else {
-      unlock?.();
-      unlock = undefined;
-    }
+    unlock = unlock?.() ?? (host.isOpen() && media.matches ? lock() : undefined);
   };
   media.addEventListener('change', update);
   const off = host.onOpenChange(update);
@@ -33,24 +27,21 @@ export function lockPageWhileFullScreen(host: Host): () => void {
 }
 
 /** Hides the page's overflow; the returned function restores the exact inline values, priorities and scroll position. */
-function lock(): () => void {
+function lock(): () => undefined {
   const { scrollX, scrollY } = window;
   const { documentElement: root, body } = document;
-  const locked = getComputedStyle(body).overflowY === 'visible' ? [root] : [root, body];
-  const restore = locked.map((el) => {
-    const hadStyle = el.hasAttribute('style');
-    const saved = ['overflow-x', 'overflow-y'].map((p) => {
-      const value = [p, el.style.getPropertyValue(p), el.style.getPropertyPriority(p)] as const;
-      el.style.setProperty(p, 'hidden', 'important');
-      return value;
-    });
+  const undo = (getComputedStyle(body).overflowY === 'visible' ? [root] : [root, body]).map((el) => {
+    const { style } = el;
+    const bare = !el.hasAttribute('style');
+    const saved = ['overflow-x', 'overflow-y'].map((p) => [p, style.getPropertyValue(p), style.getPropertyPriority(p)]);
+    style.setProperty('overflow', 'hidden', 'important');
     return () => {
-      for (const [p, value, priority] of saved) el.style.setProperty(p, value, priority);
-      if (!hadStyle && !el.style.length) el.removeAttribute('style');
+      for (const [p, value, priority] of saved) style.setProperty(p!, value!, priority);
+      if (bare && !style.length) el.removeAttribute('style');
     };
   });
   return () => {
-    for (const fn of restore) fn();
-    window.scrollTo({ left: scrollX, top: scrollY, behavior: 'instant' });
+    for (const fn of undo) fn();
+    scrollTo(scrollX, scrollY);
   };
 }
