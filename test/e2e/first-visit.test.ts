@@ -199,6 +199,14 @@ describe('a new visitor', () => {
     expect(await page.evaluate(() => document.documentElement.getAttribute('style'))).toBe('overflow-y: scroll;');
     expect(await page.evaluate(() => document.body.getAttribute('style'))).toBe(null);
     expect(await page.evaluate(() => window.scrollY)).toBe(500);
+
+    // A page that scrolls in <body> gets <body> locked too, and back exactly as it was.
+    await page.evaluate(() => document.body.setAttribute('style', 'overflow-y: auto; color: navy;'));
+    await page.locator('parley-chat [part="launcher"]').click();
+    expect(await overflow()).toEqual(['hidden', 'hidden']);
+    await close.click();
+    expect(await page.evaluate(() => document.body.getAttribute('style'))).toBe('overflow-y: auto; color: navy;');
+    expect(await page.evaluate(() => document.documentElement.getAttribute('style'))).toBe('overflow-y: scroll;');
   });
 
   it('never shows an agent online while disconnected, and shows "Back online" as success', async () => {

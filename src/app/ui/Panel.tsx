@@ -119,7 +119,7 @@ export class Panel extends Component<Props, State> {
     ].filter(Boolean);
     // A polite live region announces agent messages and typing without reading the whole log again.
     const last = state.messages.at(-1);
-    const typists = typing[0] && s.typing(new Intl.ListFormat(config.locale).format(typing), !!typing[1]);
+    const typists = typing[0] && s.typing(new Intl.ListFormat(host.lang).format(typing), !!typing[1]);
     const announce = typists ? typists : last?.author === 'agent' ? `${last.agentName ?? s.team}: ${last.text}` : '';
     const close = () => host.setOpen(false);
 
