@@ -1,9 +1,9 @@
-import { createServer, type Server as HttpServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type ServerOptions } from 'socket.io';
 import { LIMITS, NAMESPACE } from '../../src/protocol';
-import { type AgentConfig, setupAgents } from './agents';
+import { type AgentConfig, checkAgentToken, setupAgents } from './agents';
 import { createClusterPresence } from './cluster-presence';
 import {
   type AgentNamespace,
@@ -16,6 +16,7 @@ import { createHttpHandler } from './http';
 import { createIdentityVerifier } from './identity';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
+import { createOriginPolicy } from './origins';
 import { createPresence, type Presence } from './presence';
 import { connectRedis, forAdapter, type RedisClients, redact } from './redis';
 import { createShield, type Shield } from './shield';
@@ -44,10 +45,13 @@ export interface GatewayOptions {
   presenceHeartbeatMs?: number;
   agents: AgentConfig[];
   /**
-   * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any. Absent or empty: only
-   * pages served by the gateway itself. Requests without an `Origin` header (non-browser clients) are allowed.
+   * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any; `site=origin` binds a site
+   * to origins (see `createOriginPolicy`). Absent or empty: only pages served by the gateway itself. Requests without
+   * an `Origin` header (non-browser clients) are allowed.
    */
   origins?: string[];
+  /** Origins besides the gateway's own allowed to open the agent namespace (a console hosted elsewhere). */
+  consoleOrigins?: string[];
   /** The build output directory served over HTTP (`dist/`). */
   distDir: string;
   /** See `SqliteStoreOptions.sync`. */
@@ -96,16 +100,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const verifyUser = createIdentityVerifier(
     secrets instanceof Map ? secrets : new Map(Object.entries(secrets as Record<string, string>)),
   );
-  const origins = (options.origins ?? []).map(normalizeOrigin);
-  const anyOrigin = origins.includes('*');
-  const allowed = new Set(origins);
-  const originAllowed = (headers: IncomingHttpHeaders): boolean => {
-    const origin = headers.origin;
-    if (origin === undefined) return true;
-    if (anyOrigin) return true;
-    if (allowed.size > 0) return allowed.has(safeOrigin(origin) ?? '');
-    return sameOrigin(origin, headers.host);
-  };
+  const origins = createOriginPolicy({ origins: options.origins, consoleOrigins: options.consoleOrigins });
 
   const limits: Limits = {
     ...DEFAULT_LIMITS,
@@ -169,8 +164,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     allowRequest: (req, callback) => shield.allowRequest(req, callback),
     // Not `connectionStateRecovery`: every reconnection runs the namespace middlewares (origin, session, token).
   };
-  // Only long-polling needs CORS; same-origin pages need none, and WebSockets are checked by origin in the handshake.
-  if (allowed.size > 0) ioOptions.cors = { origin: anyOrigin ? true : [...allowed], methods: ['GET', 'POST'] };
+  if (origins.cors) ioOptions.cors = { origin: origins.cors, methods: ['GET', 'POST'] };
   // Every room broadcast (conversation rooms, the agents room) then reaches the sockets of every process.
   if (redis) ioOptions.adapter = createAdapter(forAdapter(redis.pub, logger), redis.sub, { key: `${redisPrefix}:io` });
   const io = new Server(server, ioOptions);
@@ -210,8 +204,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       throw new Error(`cannot start Redis presence: ${(err as Error).message}`);
     }
   }
-  setupVisitors(ctx, { originAllowed, shield, verifyUser });
-  setupAgents(ctx, options.agents, shield);
+  setupVisitors(ctx, { origins, shield, verifyUser });
+  setupAgents(ctx, options.agents, { origins, shield });
 
   // The default namespace serves nothing; refuse it rather than hold idle sockets.
   io.use((_socket, next) => next(new Error('use the /visitor or /agent namespace')));
@@ -258,6 +252,7 @@ function checkAgents(agents: readonly AgentConfig[]): void {
   const names = new Set<string>();
   for (const agent of agents) {
     if (!agent.name.trim() || !agent.token) throw new Error('every agent needs a name and a token');
+    checkAgentToken(agent);
     if (names.has(agent.name)) throw new Error(`agent "${agent.name}" is configured twice`);
     names.add(agent.name);
   }
@@ -272,30 +267,5 @@ function checkLimits(limits: Limits): void {
   }
   for (const name of ['connectionsPerIp', 'handshakesPerSecond'] as const) {
     if (!Number.isInteger(limits[name]) || limits[name] < 0) throw new Error(`limits.${name} must be an integer >= 0`);
-  }
-}
-
-function normalizeOrigin(origin: string): string {
-  if (origin.trim() === '*') return '*';
-  const normal = safeOrigin(origin.trim());
-  if (!normal) throw new Error(`invalid origin "${origin}": expected e.g. https://shop.example`);
-  return normal;
-}
-
-function safeOrigin(origin: string): string | undefined {
-  try {
-    const url = new URL(origin);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function sameOrigin(origin: string, host: string | undefined): boolean {
-  if (!host) return false;
-  try {
-    return new URL(origin).host === new URL(`http://${host}`).host;
-  } catch {
-    return false;
   }
 }

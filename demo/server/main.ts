@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       dbSync: config.dbSync,
       agents: config.agents,
       origins: config.origins,
+      consoleOrigins: config.consoleOrigins,
       siteSecrets: config.siteSecrets,
       dbBusyTimeoutMs: config.dbBusyTimeoutMs,
       limits: config.limits,

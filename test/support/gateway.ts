@@ -25,7 +25,7 @@ export interface GatewayOptions {
   dbPath?: string;
 }
 
-export const AGENTS = { Ana: 'ana-token-123', Ben: 'ben-token-456' };
+export const AGENTS = { Ana: 'ana-token-0123456789-abcdef', Ben: 'ben-token-0123456789-abcdef' };
 export const AGENTS_ENV = Object.entries(AGENTS)
   .map(([n, t]) => `${n}:${t}`)
   .join(',');
