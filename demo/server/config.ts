@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
@@ -171,9 +172,6 @@ export function parseAgents(value: string): AgentConfig[] {
 /** The shortest secret accepted for signing user tokens: HS256 wants at least 256 bits of key. */
 export const MIN_SITE_SECRET_LENGTH = 32;
 
-/** A site id as the widget sends it (`data-site`), minus `:`, which separates the site from its secret. */
-const SITE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 /**
  * Parses `site:secret,site:secret`. The secret is everything after the first colon (so a site id cannot contain one,
  * and a secret cannot contain a comma) and must be at least `MIN_SITE_SECRET_LENGTH` characters. Errors name the
@@ -191,9 +189,9 @@ export function parseSiteSecrets(value: string): Map<string, string> {
         `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: expected site:secret, e.g. acme:<${MIN_SITE_SECRET_LENGTH}+ random characters>`,
       );
     }
-    if (!SITE_ID.test(site)) {
+    if (!SITE_KEY.test(site)) {
       throw new Error(
-        `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: the site must be 1 to 64 characters of A-Z a-z 0-9 . _ -`,
+        `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: the site must be 1 to 64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`,
       );
     }
     if (secret.length < MIN_SITE_SECRET_LENGTH) {

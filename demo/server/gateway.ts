@@ -1,6 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type ServerOptions } from 'socket.io';
 import { LIMITS, NAMESPACE } from '../../src/protocol';
 import { type AgentConfig, checkAgentToken, setupAgents } from './agents';
@@ -18,10 +17,9 @@ import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
 import { createOriginPolicy } from './origins';
 import { createPresence, type Presence } from './presence';
-import { connectRedis, forAdapter, type RedisClients, redact } from './redis';
+import type { RedisClients } from './redis';
 import { createShield, type Shield } from './shield';
-import { openPostgresStore } from './store/postgres';
-import { openSqliteStore } from './store/sqlite';
+import { openStore } from './store/open';
 import type { Store } from './store/types';
 import { setupVisitors } from './visitors';
 
@@ -111,23 +109,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.redisUrl && !options.databaseUrl) {
     throw new Error('REDIS_URL needs DATABASE_URL: several gateway processes cannot share a SQLite file');
   }
-  const store: Store = options.databaseUrl
-    ? await openPostgresStore({
-        url: options.databaseUrl,
-        ...(options.dbSchema ? { schema: options.dbSchema } : {}),
-        onError: (err) => logger.warn('postgres connection lost; the pool reconnects on next use', { err }),
-      }).catch((err: unknown) => {
-        throw new Error(`cannot open DATABASE_URL ${redact(options.databaseUrl!)}: ${(err as Error).message}`);
-      })
-    : openSqliteStore({
-        path: options.dbPath,
-        sync: options.dbSync ?? 'normal',
-        busyTimeoutMs: options.dbBusyTimeoutMs ?? 1000,
-      });
+  const store = await openStore(options, logger);
   let redis: RedisClients | undefined;
   if (options.redisUrl) {
     try {
-      redis = await connectRedis(options.redisUrl, logger);
+      redis = await (await import('./redis')).connectRedis(options.redisUrl, logger);
     } catch (err) {
       await store.close();
       throw err;
@@ -166,7 +152,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   if (origins.cors) ioOptions.cors = { origin: origins.cors, methods: ['GET', 'POST'] };
   // Every room broadcast (conversation rooms, the agents room) then reaches the sockets of every process.
-  if (redis) ioOptions.adapter = createAdapter(forAdapter(redis.pub, logger), redis.sub, { key: `${redisPrefix}:io` });
+  if (redis) ioOptions.adapter = await redisAdapter(redis, redisPrefix, logger);
   const io = new Server(server, ioOptions);
   io.engine.on('connection', (conn: Parameters<typeof shield.trackConnection>[0]) => shield.trackConnection(conn));
 
@@ -246,6 +232,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return shutdown;
     },
   };
+}
+
+/**
+ * Socket.IO's Redis adapter, imported only in cluster mode so a single SQLite process never loads the Redis packages.
+ */
+async function redisAdapter(redis: RedisClients, prefix: string, logger: Logger): Promise<ServerOptions['adapter']> {
+  const [{ createAdapter }, { forAdapter }] = await Promise.all([
+    import('@socket.io/redis-adapter'),
+    import('./redis'),
+  ]);
+  return createAdapter(forAdapter(redis.pub, logger), redis.sub, { key: `${prefix}:io` });
 }
 
 function checkAgents(agents: readonly AgentConfig[]): void {

@@ -3,7 +3,7 @@ import { readConfig } from './config';
 import { createGateway, type Gateway } from './gateway';
 import { installProcessGuards } from './guards';
 import { createLogger, type Logger } from './log';
-import { redact } from './redis';
+import { redact } from './redact';
 
 // Replaced by a logger at PARLEY_LOG_LEVEL once the configuration is read.
 let logger: Logger = createLogger();

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { SITE_KEY } from '../../src/protocol';
 
 /**
  * Which browser origins may open a socket, judged by the handshake's `Origin` header. Requests without one come from
@@ -27,9 +28,6 @@ export interface OriginOptions {
   consoleOrigins?: readonly string[];
 }
 
-/** The site key as the widget may send it (`data-site`; see `VisitorAuthSchema`). */
-const SITE = /^[A-Za-z0-9._:-]{1,64}$/;
-
 /**
  * Builds the policy; throws on an entry that is not an http(s) origin (or `site=origin` with a bad site).
  *
@@ -48,7 +46,7 @@ export function createOriginPolicy(options: OriginOptions): OriginPolicy {
     }
     const site = entry.slice(0, equals).trim();
     const origin = normalizeOrigin(entry.slice(equals + 1), entry);
-    if (!SITE.test(site) || origin === '*') {
+    if (!SITE_KEY.test(site) || origin === '*') {
       throw new Error(`invalid origin entry "${entry}": expected site=origin, e.g. acme=https://acme.example`);
     }
     add(sitesOf, origin, site);

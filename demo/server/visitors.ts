@@ -1,4 +1,4 @@
-import type { VerifiedUser, VisitorClientEvents, VisitorWelcome } from '../../src/protocol';
+import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type VisitorWelcome } from '../../src/protocol';
 import {
   AGENTS_ROOM,
   conversationRoom,
@@ -40,6 +40,16 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
     if (!auth.ok) {
       release();
       return next(refusal(auth.code, auth.message));
+    }
+    if (auth.value.v !== PROTOCOL_VERSION) {
+      release();
+      // A page still holding an older (or newer) parley.js than this gateway serves: a reload fetches the right one.
+      return next(
+        refusal(
+          'version_unsupported',
+          `this gateway speaks protocol ${PROTOCOL_VERSION}, the widget ${auth.value.v}; reload the page`,
+        ),
+      );
     }
     const { session, site, page, locale, lastSeq, userToken } = auth.value;
     if (!options.origins.visitorAllowed(headers, site)) {
