@@ -159,7 +159,10 @@ const websocketOnly = {
       async (args) => {
         const name = ['socket.io-client', 'engine.io-client', 'socket.io-parser'].find((p) => args.path.includes(p));
         const pkg = args.path.endsWith('manager.js') ? `${name}/manager` : name;
-        const source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path, stubs[pkg]);
+        let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path, stubs[pkg]);
+        // isPacketValid() and its helpers are for servers; the client imports the parser as a namespace, which keeps
+        // every export. The decoder's own checks (Decoder.isPayloadValid, with isObject) stay.
+        if (pkg === 'socket.io-parser') source = cutPacketValidation(source, args.path);
         return { contents: source, loader: 'js' };
       },
     );
@@ -205,6 +208,18 @@ const websocketOnly = {
     });
   },
 };
+
+/** Cuts socket.io-parser's trailing isPacketValid() and the helpers only it uses; isInteger and isObject stay. */
+function cutPacketValidation(source, file) {
+  const start = source.indexOf('function isNamespaceValid(');
+  if (start < 0 || !source.trimEnd().endsWith('isDataValid(packet.type, packet.data));\n}'))
+    throw new Error(`${file}: isPacketValid() not found at the end; revisit the websocket-only trimming`);
+  return `${source.slice(0, start)}const isInteger = Number.isInteger;
+function isObject(value) {
+    return Object.prototype.toString.call(value) === "[object Object]";
+}
+`;
+}
 
 /**
  * Removes class methods (4-space indented, as in the packages' compiled ESM) by name, and replaces the bodies of those
