@@ -1,7 +1,7 @@
 // What we ship, as users install it: the ESM build's surface, and the two npm packages packed from this repository
 // and installed into empty folders, as a bundler user (`npm i parley`) and a site owner (`npx parley-gateway`) would.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +63,8 @@ describe('the packed packages, installed into empty folders', () => {
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'package.json'), '{ "name": "widget-user", "private": true, "type": "module" }');
     npm(dir, ['install', tarballs.widget]);
-    const installed = readdirSync(path.join(dir, 'node_modules'));
-    for (const name of SERVER_PACKAGES) expect(installed).not.toContain(name.split('/')[0]);
+    const installed = SERVER_PACKAGES.filter((name) => existsSync(path.join(dir, 'node_modules', name)));
+    expect(installed).toEqual([]);
     expect(existsSync(path.join(dir, 'node_modules/parley/dist/parley.js'))).toBe(true);
     const version = execFileSync(
       process.execPath,
