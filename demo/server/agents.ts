@@ -11,6 +11,7 @@ import {
   summarize,
 } from './context';
 import { HandlerError, register } from './handle';
+import { replyRoom } from './send-buffer';
 import type { Shield } from './shield';
 import { AgentAuthSchema, agentEvents, parse } from './validate';
 
@@ -148,6 +149,6 @@ function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield):
         return {};
       },
     },
-    { limit: shield.agentEvents() },
+    { limit: shield.agentEvents(), room: replyRoom(socket.conn, ['list', 'open']) },
   );
 }

@@ -10,14 +10,22 @@ import {
   broadcastPresence,
   type GatewayContext,
   pushSummary,
+  refusal,
   type VisitorNamespace,
 } from './context';
 import { createHttpHandler } from './http';
 import { createIdentityVerifier } from './identity';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
+import { createMemoryBudget, defaultMemoryBudgetBytes } from './memory-budget';
 import { createPresence, type Presence } from './presence';
 import { connectRedis, forAdapter, type RedisClients, redact } from './redis';
+import {
+  DEFAULT_SOCKET_BUFFER_BYTES,
+  type EngineConnection,
+  MIN_SOCKET_BUFFER_BYTES,
+  watchSendBuffer,
+} from './send-buffer';
 import { createShield, type Shield } from './shield';
 import { openPostgresStore } from './store/postgres';
 import { openSqliteStore } from './store/sqlite';
@@ -72,6 +80,18 @@ export interface GatewayOptions {
    * the right, otherwise the TCP peer. Default 0. Setting it without a proxy lets clients choose their address.
    */
   trustProxy?: number;
+  /**
+   * Bytes queued for one client connection that does not read its replies (`PARLEY_MAX_SOCKET_BUFFER_KB`); past it
+   * the connection is closed. Default `DEFAULT_SOCKET_BUFFER_BYTES`; at least `MIN_SOCKET_BUFFER_BYTES`.
+   */
+  maxSocketBufferBytes?: number;
+  /**
+   * JavaScript memory past which new connections are refused with `rate_limited` (`PARLEY_MEMORY_BUDGET_MB`).
+   * Default: `DEFAULT_BUDGET_SHARE` of V8's heap limit.
+   */
+  memoryBudgetBytes?: number;
+  /** Reads the process's JavaScript memory, in bytes, for the budget; tests inject one. */
+  readMemory?: () => number;
 }
 
 export interface Gateway {
@@ -113,6 +133,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...options.limits,
   };
   checkLimits(limits);
+  if (options.maxSocketBufferBytes !== undefined && !(options.maxSocketBufferBytes >= MIN_SOCKET_BUFFER_BYTES)) {
+    throw new Error(`maxSocketBufferBytes must be at least ${MIN_SOCKET_BUFFER_BYTES} (two pages of replies)`);
+  }
   if (options.redisUrl && !options.databaseUrl) {
     throw new Error('REDIS_URL needs DATABASE_URL: several gateway processes cannot share a SQLite file');
   }
@@ -140,6 +163,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const redisPrefix = options.redisPrefix ?? 'parley';
   const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger });
+  const socketBufferBytes = options.maxSocketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES;
+  const memory = createMemoryBudget({
+    limitBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
+    logger,
+    ...(options.readMemory ? { read: options.readMemory } : {}),
+  });
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inflight.add(work);
@@ -166,7 +195,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     serveClient: false,
     transports: ['websocket', 'polling'],
     // Checked for every new Engine.IO connection, before the WebSocket upgrade: refused ones cost almost nothing.
-    allowRequest: (req, callback) => shield.allowRequest(req, callback),
+    allowRequest: (req, callback) =>
+      memory.allows() ? shield.allowRequest(req, callback) : callback('rate_limited', false),
     // Not `connectionStateRecovery`: every reconnection runs the namespace middlewares (origin, session, token).
   };
   // Only long-polling needs CORS; same-origin pages need none, and WebSockets are checked by origin in the handshake.
@@ -174,7 +204,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Every room broadcast (conversation rooms, the agents room) then reaches the sockets of every process.
   if (redis) ioOptions.adapter = createAdapter(forAdapter(redis.pub, logger), redis.sub, { key: `${redisPrefix}:io` });
   const io = new Server(server, ioOptions);
-  io.engine.on('connection', (conn: Parameters<typeof shield.trackConnection>[0]) => shield.trackConnection(conn));
+  io.engine.on('connection', (conn: Parameters<typeof shield.trackConnection>[0] & EngineConnection) => {
+    shield.trackConnection(conn);
+    watchSendBuffer(conn, { capBytes: socketBufferBytes, logger, address: shield.address(conn.request) });
+  });
 
   const agentNames = options.agents.map((agent) => agent.name);
   const cluster = redis
@@ -209,6 +242,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await store.close();
       throw new Error(`cannot start Redis presence: ${(err as Error).message}`);
     }
+  }
+  // Connections already open may start more namespace sockets (each a welcome page): the budget holds for them too.
+  for (const namespace of [ctx.visitors, ctx.agents] as const) {
+    namespace.use((_socket, next) =>
+      memory.allows() ? next() : next(refusal('rate_limited', 'the server is busy; retry in a minute')),
+    );
   }
   setupVisitors(ctx, { originAllowed, shield, verifyUser });
   setupAgents(ctx, options.agents, shield);

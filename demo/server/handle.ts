@@ -34,6 +34,12 @@ export type Handlers<Events, S extends Schemas<Events>> = {
 export interface RegisterOptions {
   /** Rate limits: returns the refusal to send when the socket must slow down, otherwise undefined. */
   limit?: () => ErrorAck | undefined;
+  /**
+   * Room in the connection's send buffer for the reply of `event`, taken before the handler runs (see
+   * `replyRoom`): the refusal to send when there is none, otherwise a function giving the room back once the reply
+   * is queued.
+   */
+  room?: (event: string) => ErrorAck | (() => void);
 }
 
 /**
@@ -53,6 +59,7 @@ export function register<Events, S extends Schemas<Events>>(
   const known = new Set(Object.keys(schemas));
 
   const limit = options.limit ?? (() => undefined);
+  const room = options.room ?? (() => () => {});
 
   for (const event of known) {
     const schema = schemas[event as keyof S];
@@ -64,15 +71,25 @@ export function register<Events, S extends Schemas<Events>>(
         if (refused) return reply(ack, refused);
         const parsed = parse(schema, args[0]);
         if (!parsed.ok) return reply(ack, parsed);
+        const reserved = room(event);
+        if (typeof reserved !== 'function') return reply(ack, reserved);
+        // The reply is counted in the send buffer once queued: only then is its room given back.
+        const answer = (value: Ack) => {
+          try {
+            reply(ack, value);
+          } finally {
+            reserved();
+          }
+        };
         const queued: (() => unknown)[] = [];
         ctx
           .track(handler(parsed.value, (fn) => queued.push(fn)))
           .then(
             (data) => {
-              reply(ack, { ...data, ok: true });
+              answer({ ...data, ok: true });
               for (const fn of queued) fn();
             },
-            (err: unknown) => reply(ack, failure(ctx, socket.id, event, err)),
+            (err: unknown) => answer(failure(ctx, socket.id, event, err)),
           )
           .catch((err: unknown) => ctx.logger.error('handler follow-up failed', { event, socket: socket.id, err }));
       } catch (err) {

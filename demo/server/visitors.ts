@@ -11,6 +11,7 @@ import {
 } from './context';
 import { register } from './handle';
 import type { IdentityVerifier } from './identity';
+import { replyRoom } from './send-buffer';
 import { resolveSession } from './sessions';
 import type { Shield } from './shield';
 import { visitorLabel } from './store/types';
@@ -155,7 +156,10 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
         return {};
       },
     },
-    { limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address) },
+    {
+      limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address),
+      room: replyRoom(socket.conn, ['history']),
+    },
   );
 
   void ctx.track(welcome(ctx, socket, room, firstTab)).catch((err: unknown) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
 import { type Author, type ConversationStatus, LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
+import { fitBytes, messagePage } from './page';
 import { migratePostgres, quoteIdent } from './postgres-migrations';
 import {
   type AppendResult,
@@ -437,8 +438,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
       guard(async (): Promise<MessagePage> => {
         const { rows } = await query<MessageRow>(SQL.messagesAfter, [conversationId, afterSeq, limit + 1]);
-        const more = rows.length > limit;
-        return { messages: rows.slice(0, limit).map(toMessage), more };
+        return messagePage(rows.map(toMessage), limit);
       }),
     listConversations: (options: ListOptions = {}) =>
       guard(async () => {
@@ -448,7 +448,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           status === 'all'
             ? await query<SummaryRow>(SQL.listAll, [limit])
             : await query<SummaryRow>(SQL.listByStatus, [status, limit]);
-        return rows.map(toSummary);
+        return fitBytes(rows.map(toSummary));
       }),
     hasConversation: (conversationId) =>
       guard(async () => ((await query(SQL.hasConversation, [conversationId])).rowCount ?? 0) > 0),

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Author, type ConversationStatus, LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 import { migrate } from './migrations';
+import { fitBytes, messagePage } from './page';
 import {
   type AppendResult,
   type IdentifiedSession,
@@ -323,16 +324,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     appendMessage: (conversationId, input) => guard(() => append.immediate(conversationId, input)),
     messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
       guard((): MessagePage => {
-        const rows = q.messagesAfter.all(conversationId, afterSeq, limit + 1);
-        const more = rows.length > limit;
-        return { messages: rows.slice(0, limit).map(toMessage), more };
+        return messagePage(q.messagesAfter.all(conversationId, afterSeq, limit + 1).map(toMessage), limit);
       }),
     listConversations: (options: ListOptions = {}) =>
       guard(() => {
         const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), MAX_LIST);
         const status = options.status ?? 'all';
         const rows = status === 'all' ? q.listAll.all(limit) : q.listByStatus.all(status, limit);
-        return rows.map(toSummary);
+        return fitBytes(rows.map(toSummary));
       }),
     hasConversation: (conversationId) => guard(() => q.conversationHead.get(conversationId) !== undefined),
     getConversation: (conversationId) =>

@@ -1,0 +1,144 @@
+import { type ErrorAck, LIMITS } from '../../src/protocol';
+import type { Logger } from './log';
+
+/**
+ * Bounds the bytes the gateway holds for one client connection that does not read. Engine.IO queues every packet it
+ * cannot write yet (its `writeBuffer`: while the WebSocket transport waits for the previous batch's write callback,
+ * or a polling client has no request open), and the WebSocket (`ws`) queues what the kernel will not take yet
+ * (`bufferedAmount`). Neither has a limit: a client that stops reading while asking for history made the gateway
+ * buffer gigabytes. Here both are counted for every packet queued, and a connection over its cap is closed.
+ */
+
+/**
+ * The default cap: four pages of replies (`LIMITS.pageBytes`), so a client reading at any pace never meets it, while
+ * one that stops reading costs 1 MB of buffers at most (50 MB for the 50 connections one address may hold).
+ */
+export const DEFAULT_SOCKET_BUFFER_BYTES = 4 * LIMITS.pageBytes;
+/** A page has to fit, with room left for what is broadcast meanwhile. */
+export const MIN_SOCKET_BUFFER_BYTES = 2 * LIMITS.pageBytes;
+
+/** What is read of an Engine.IO connection (engine.io's `Socket`). */
+export interface EngineConnection {
+  readonly transport: { readonly name: string };
+  on(event: 'packetCreate', fn: (packet: { data?: unknown }) => void): unknown;
+  on(event: 'flush', fn: () => void): unknown;
+  close(discard?: boolean): unknown;
+}
+
+/** The `ws` WebSocket under Engine.IO's WebSocket transport. */
+interface RawWebSocket {
+  readonly bufferedAmount: number;
+  terminate(): void;
+}
+
+export interface SendBuffer {
+  /** Bytes queued for the client that the kernel has not taken yet: Engine.IO's write buffer plus the WebSocket's. */
+  queued(): number;
+  /**
+   * Reserves room for a reply of up to `bytes` before the work that produces it, so a burst of requests cannot all
+   * be answered before the first answer is counted. Returns a function that gives the room back once the reply is
+   * queued, or undefined when the connection cannot take it (its buffer is full, or is being closed).
+   */
+  reserve(bytes: number): (() => void) | undefined;
+}
+
+export interface SendBufferOptions {
+  capBytes: number;
+  logger: Logger;
+  /** Who the connection belongs to, for the log line. */
+  address: string;
+}
+
+const buffers = new WeakMap<object, SendBuffer>();
+
+/** Starts counting `conn`'s outgoing bytes; closes it, with a log line, as soon as they exceed `capBytes`. */
+export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptions): SendBuffer {
+  const { capBytes, logger, address } = options;
+  // Bytes in Engine.IO's write buffer: counted as packets enter it, zeroed when a flush hands it to the transport.
+  let writeBuffer = 0;
+  let reserved = 0;
+  let closing = false;
+  const queued = () => writeBuffer + (webSocketOf(conn)?.bufferedAmount ?? 0);
+
+  const close = () => {
+    logger.warn('connection closed: it does not read its replies', {
+      address,
+      transport: conn.transport.name,
+      queuedBytes: queued(),
+      capBytes,
+    });
+    const ws = webSocketOf(conn);
+    conn.close(true);
+    // `close()` starts the WebSocket closing handshake, whose frame would wait behind everything queued for up to
+    // 30 s: drop the connection and its buffers now.
+    ws?.terminate();
+  };
+
+  conn.on('packetCreate', (packet) => {
+    writeBuffer += packetBytes(packet);
+    if (closing || queued() <= capBytes) return;
+    closing = true;
+    // Not from inside the emit that queued this packet (an ack, a room broadcast): its caller is still iterating.
+    process.nextTick(close);
+  });
+  conn.on('flush', () => {
+    writeBuffer = 0;
+  });
+
+  const buffer: SendBuffer = {
+    queued,
+    reserve(bytes) {
+      if (closing || queued() + reserved + bytes > capBytes) return undefined;
+      reserved += bytes;
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        reserved -= bytes;
+      };
+    },
+  };
+  buffers.set(conn, buffer);
+  return buffer;
+}
+
+/** The `SendBuffer` of a connection watched by `watchSendBuffer`. */
+export function sendBufferOf(conn: object): SendBuffer | undefined {
+  return buffers.get(conn);
+}
+
+const nothing = () => {};
+
+/**
+ * The `room` check of `register()` for the sockets of connection `conn`: the reply of a `paged` event (one that
+ * answers with a page of messages or conversations) reserves `LIMITS.pageBytes` of the send buffer before the handler
+ * runs; any other event only needs the buffer under its cap, its reply being no larger than what the client sent.
+ */
+export function replyRoom(conn: object, paged: readonly string[]): (event: string) => ErrorAck | (() => void) {
+  const pagedEvents = new Set(paged);
+  return (event) => {
+    const buffer = sendBufferOf(conn);
+    if (!buffer) return nothing;
+    return (
+      buffer.reserve(pagedEvents.has(event) ? LIMITS.pageBytes : 0) ?? {
+        ok: false,
+        code: 'rate_limited',
+        message: 'earlier replies are still waiting to be read; retry later',
+      }
+    );
+  };
+}
+
+function webSocketOf(conn: EngineConnection): RawWebSocket | undefined {
+  if (conn.transport.name !== 'websocket') return undefined;
+  const ws = (conn.transport as { socket?: Partial<RawWebSocket> }).socket;
+  return typeof ws?.bufferedAmount === 'number' ? (ws as RawWebSocket) : undefined;
+}
+
+/** Bytes of an Engine.IO packet on the wire: its one-character type plus its data. */
+function packetBytes(packet: { data?: unknown }): number {
+  const { data } = packet;
+  if (typeof data === 'string') return 1 + Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return 1 + data.byteLength;
+  return 1;
+}
