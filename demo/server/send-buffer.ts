@@ -40,7 +40,16 @@ export interface SendBuffer {
    * queued, or undefined when the connection cannot take it (its buffer is full, or is being closed).
    */
   reserve(bytes: number): (() => void) | undefined;
+  /**
+   * `reserve`, in turn: waits until the previous `reserveInTurn` of this connection was given back (its reply is
+   * then counted in `queued`), so a burst of page requests is answered one page at a time, each only while there is
+   * room for it, instead of all being read from the store at once. At most `MAX_WAITING` wait; more get undefined.
+   */
+  reserveInTurn(bytes: number): Promise<(() => void) | undefined>;
 }
+
+/** Page requests of one connection that may wait for their turn (their payloads are a few bytes each). */
+export const MAX_WAITING = 32;
 
 export interface SendBufferOptions {
   capBytes: number;
@@ -85,19 +94,42 @@ export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptio
     writeBuffer = 0;
   });
 
-  const buffer: SendBuffer = {
-    queued,
-    reserve(bytes) {
-      if (closing || queued() + reserved + bytes > capBytes) return undefined;
-      reserved += bytes;
-      let held = true;
-      return () => {
-        if (!held) return;
-        held = false;
-        reserved -= bytes;
-      };
-    },
+  const reserve = (bytes: number) => {
+    if (closing || queued() + reserved + bytes > capBytes) return undefined;
+    reserved += bytes;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      reserved -= bytes;
+    };
   };
+  // Settles when the last turn taken is given back.
+  let lastTurn = Promise.resolve();
+  let waiting = 0;
+  const reserveInTurn = (bytes: number) => {
+    if (closing || waiting >= MAX_WAITING) return Promise.resolve(undefined);
+    waiting++;
+    let turnOver!: () => void;
+    const previous = lastTurn;
+    lastTurn = new Promise<void>((resolve) => {
+      turnOver = resolve;
+    });
+    return previous.then(() => {
+      waiting--;
+      const release = reserve(bytes);
+      if (!release) {
+        turnOver();
+        return undefined;
+      }
+      return () => {
+        release();
+        turnOver();
+      };
+    });
+  };
+
+  const buffer: SendBuffer = { queued, reserve, reserveInTurn };
   buffers.set(conn, buffer);
   return buffer;
 }
@@ -109,23 +141,28 @@ export function sendBufferOf(conn: object): SendBuffer | undefined {
 
 const nothing = () => {};
 
+const NO_ROOM: ErrorAck = {
+  ok: false,
+  code: 'rate_limited',
+  message: 'earlier replies are still waiting to be read; retry later',
+};
+
 /**
- * The `room` check of `register()` for the sockets of connection `conn`: the reply of a `paged` event (one that
- * answers with a page of messages or conversations) reserves `LIMITS.pageBytes` of the send buffer before the handler
- * runs; any other event only needs the buffer under its cap, its reply being no larger than what the client sent.
+ * The `room` check of `register()` for the sockets of connection `conn`. The reply of a `paged` event (a page of
+ * messages or conversations: up to `LIMITS.pageBytes` from a request of a few bytes) reserves a page of the send
+ * buffer, in turn, before its handler runs; any other event only needs the buffer under its cap, its reply being no
+ * larger than what the client sent.
  */
-export function replyRoom(conn: object, paged: readonly string[]): (event: string) => ErrorAck | (() => void) {
+export function replyRoom(
+  conn: object,
+  paged: readonly string[],
+): (event: string) => ErrorAck | (() => void) | Promise<ErrorAck | (() => void)> {
   const pagedEvents = new Set(paged);
   return (event) => {
     const buffer = sendBufferOf(conn);
     if (!buffer) return nothing;
-    return (
-      buffer.reserve(pagedEvents.has(event) ? LIMITS.pageBytes : 0) ?? {
-        ok: false,
-        code: 'rate_limited',
-        message: 'earlier replies are still waiting to be read; retry later',
-      }
-    );
+    if (pagedEvents.has(event)) return buffer.reserveInTurn(LIMITS.pageBytes).then((release) => release ?? NO_ROOM);
+    return buffer.reserve(0) ?? NO_ROOM;
   };
 }
 

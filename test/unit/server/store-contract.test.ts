@@ -476,7 +476,10 @@ describe.each([
       expect(pages.map((page) => page.length)).toEqual([32, 22, 10, 10, 6]);
       // The count limit still holds, and a one-message page is never refused for its size.
       expect((await store.messagesAfter(id, 0, 3)).messages).toHaveLength(3);
-      expect(await store.messagesAfter(id, texts.length - 1)).toMatchObject({ messages: [{ text: escaped }], more: false });
+      expect(await store.messagesAfter(id, texts.length - 1)).toMatchObject({
+        messages: [{ text: escaped }],
+        more: false,
+      });
     });
 
     it('lists at most LIMITS.pageBytes of conversations, the most recently active', async () => {
