@@ -115,7 +115,9 @@ export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptio
     lastTurn = new Promise<void>((resolve) => {
       turnOver = resolve;
     });
-    return previous.then(() => {
+    // Each turn starts from the event loop, not from the microtask queue: a burst of page requests then takes turns
+    // with everything else the process serves (other connections, `/healthz`) instead of holding it for its length.
+    return previous.then(nextLoopTurn).then(() => {
       waiting--;
       const release = reserve(bytes);
       if (!release) {
@@ -140,6 +142,7 @@ export function sendBufferOf(conn: object): SendBuffer | undefined {
 }
 
 const nothing = () => {};
+const nextLoopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const NO_ROOM: ErrorAck = {
   ok: false,
