@@ -90,8 +90,8 @@ export interface GatewayOptions {
    * Default: `DEFAULT_BUDGET_SHARE` of V8's heap limit.
    */
   memoryBudgetBytes?: number;
-  /** Reads the process's JavaScript memory, in bytes, for the budget; tests inject one. */
-  readMemory?: () => number;
+  /** How the budget reads the process's JavaScript memory (bytes) and collects garbage; tests inject both. */
+  memoryProbe?: { read: () => number; collect: () => void };
 }
 
 export interface Gateway {
@@ -167,7 +167,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const memory = createMemoryBudget({
     limitBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
     logger,
-    ...(options.readMemory ? { read: options.readMemory } : {}),
+    ...options.memoryProbe,
   });
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
