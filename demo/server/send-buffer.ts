@@ -10,8 +10,9 @@ import type { Logger } from './log';
  */
 
 /**
- * The default cap: four pages of replies (`LIMITS.pageBytes`), so a client reading at any pace never meets it, while
- * one that stops reading costs 1 MB of buffers at most (50 MB for the 50 connections one address may hold).
+ * The default cap: four pages of replies (`LIMITS.pageBytes`). A client that reads is answered a page at a time and
+ * stays far below it, even on a slow link; one that stops reading costs 1 MB of buffers at most (50 MB for the 50
+ * connections one address may hold), plus what the kernel buffers for its socket.
  */
 export const DEFAULT_SOCKET_BUFFER_BYTES = 4 * LIMITS.pageBytes;
 /** A page has to fit, with room left for what is broadcast meanwhile. */
@@ -21,7 +22,7 @@ export const MIN_SOCKET_BUFFER_BYTES = 2 * LIMITS.pageBytes;
 export interface EngineConnection {
   readonly transport: { readonly name: string };
   on(event: 'packetCreate', fn: (packet: { data?: unknown }) => void): unknown;
-  on(event: 'flush', fn: () => void): unknown;
+  on(event: 'flush' | 'close', fn: () => void): unknown;
   close(discard?: boolean): unknown;
 }
 
@@ -43,7 +44,8 @@ export interface SendBuffer {
   /**
    * `reserve`, in turn: waits until the previous `reserveInTurn` of this connection was given back (its reply is
    * then counted in `queued`), so a burst of page requests is answered one page at a time, each only while there is
-   * room for it, instead of all being read from the store at once. At most `MAX_WAITING` wait; more get undefined.
+   * room for it, instead of all being read from the store at once. At most `MAX_WAITING` are in line; more get
+   * undefined.
    */
   reserveInTurn(bytes: number): Promise<(() => void) | undefined>;
 }
@@ -92,6 +94,10 @@ export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptio
   });
   conn.on('flush', () => {
     writeBuffer = 0;
+  });
+  // Page requests still in line when the client leaves would be answered to nobody.
+  conn.on('close', () => {
+    closing = true;
   });
 
   const reserve = (bytes: number) => {

@@ -53,7 +53,10 @@ export interface Store {
    * of JSON (at least one message), `more` when any were left out (see `messagePage` in page.ts).
    */
   messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<MessagePage>;
-  /** Most recently active first; at most `limit` and `LIMITS.pageBytes` of JSON (see `fitBytes` in page.ts). */
+  /**
+   * Most recently active first; at most `limit` and `LIMITS.pageBytes` of JSON (see `fitBytes` in page.ts; the
+   * gateway then adds `visitor.online`, 15 bytes each).
+   */
   listConversations(options?: ListOptions): Promise<StoredSummary[]>;
   getConversation(conversationId: string): Promise<StoredSummary | undefined>;
   /** Whether the conversation exists; cheaper than `getConversation`. */

@@ -143,6 +143,18 @@ describe('send buffer', () => {
     expect(replyRoom(new Connection(), ['history'])('history')).toBeTypeOf('function');
   });
 
+  it('answers nothing more once the connection is closed: page requests in line are refused without work', async () => {
+    const conn = new Connection();
+    watchSendBuffer(conn, { capBytes: 4 * LIMITS.pageBytes, logger: silentLogger, address: 'x' });
+    const room = replyRoom(conn, ['history']);
+    const first = room('history');
+    const second = room('history');
+    conn.emit('close');
+    expect(await first).toMatchObject({ code: 'rate_limited' });
+    expect(await second).toMatchObject({ code: 'rate_limited' });
+    expect(room('typing')).toMatchObject({ code: 'rate_limited' });
+  });
+
   describe("a burst of page requests, as a client's frames arrive in one read", () => {
     /** `register()` on a stand-in socket of `conn`, whose `history` handler answers after `delay` with a page. */
     function server(conn: Connection, delay: () => Promise<void>) {
