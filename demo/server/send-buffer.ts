@@ -5,8 +5,9 @@ import type { Logger } from './log';
  * Bounds the bytes the gateway holds for one client connection that does not read. Engine.IO queues every packet it
  * cannot write yet (its `writeBuffer`: while the WebSocket transport waits for the previous batch's write callback,
  * or a polling client has no request open), and the WebSocket (`ws`) queues what the kernel will not take yet
- * (`bufferedAmount`). Neither has a limit: a client that stops reading while asking for history made the gateway
- * buffer gigabytes. Here both are counted for every packet queued, and a connection over its cap is closed.
+ * (`bufferedAmount`); with long-polling, each batch goes to the response of a pending GET, whose socket holds what the
+ * client does not read. None has a limit: a client that stops reading while asking for history made the gateway
+ * buffer gigabytes. Here they are counted for every packet queued, and a connection over its cap is closed.
  */
 
 /**
@@ -30,6 +31,13 @@ export interface EngineConnection {
 interface RawWebSocket {
   readonly bufferedAmount: number;
   terminate(): void;
+}
+
+/** The TCP socket of a long-polling response. */
+interface ResponseSocket {
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  destroy(): void;
 }
 
 export interface SendBuffer {
@@ -69,7 +77,17 @@ export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptio
   let writeBuffer = 0;
   let reserved = 0;
   let closing = false;
-  const queued = () => writeBuffer + (webSocketOf(conn)?.bufferedAmount ?? 0);
+  // Sockets of long-polling responses the client has not read in full yet.
+  const responses = new Set<ResponseSocket>();
+  const unreadResponses = () => {
+    let bytes = 0;
+    for (const socket of responses) {
+      if (socket.destroyed || socket.writableLength === 0) responses.delete(socket);
+      else bytes += socket.writableLength;
+    }
+    return bytes;
+  };
+  const queued = () => writeBuffer + (webSocketOf(conn)?.bufferedAmount ?? 0) + unreadResponses();
 
   const close = () => {
     logger.warn('connection closed: it does not read its replies', {
@@ -81,8 +99,10 @@ export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptio
     const ws = webSocketOf(conn);
     conn.close(true);
     // `close()` starts the WebSocket closing handshake, whose frame would wait behind everything queued for up to
-    // 30 s: drop the connection and its buffers now.
+    // 30 s: drop the connection and its buffers now. Unread polling responses are on sockets of their own.
     ws?.terminate();
+    for (const socket of responses) socket.destroy();
+    responses.clear();
   };
 
   conn.on('packetCreate', (packet) => {
@@ -94,6 +114,9 @@ export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptio
   });
   conn.on('flush', () => {
     writeBuffer = 0;
+    // Long-polling flushes only into a pending GET: its response, written right after this, carries the batch.
+    const socket = pollingResponseSocketOf(conn);
+    if (socket) responses.add(socket);
   });
   // Page requests still in line when the client leaves would be answered to nobody.
   conn.on('close', () => {
@@ -179,6 +202,12 @@ function webSocketOf(conn: EngineConnection): RawWebSocket | undefined {
   if (conn.transport.name !== 'websocket') return undefined;
   const ws = (conn.transport as { socket?: Partial<RawWebSocket> }).socket;
   return typeof ws?.bufferedAmount === 'number' ? (ws as RawWebSocket) : undefined;
+}
+
+function pollingResponseSocketOf(conn: EngineConnection): ResponseSocket | undefined {
+  if (conn.transport.name !== 'polling') return undefined;
+  const socket = (conn.transport as { res?: { socket?: Partial<ResponseSocket> | null } | null }).res?.socket;
+  return typeof socket?.writableLength === 'number' ? (socket as ResponseSocket) : undefined;
 }
 
 /** Bytes of an Engine.IO packet on the wire: its one-character type plus its data. */

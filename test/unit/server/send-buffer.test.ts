@@ -14,12 +14,17 @@ import { type Ack, LIMITS, type VisitorClientEvents } from '../../../src/protoco
  */
 class Connection extends EventEmitter {
   readonly ws = { bufferedAmount: 0, terminate: vi.fn() };
-  readonly transport: { name: string; socket?: Connection['ws'] };
+  readonly transport: { name: string; socket?: Connection['ws']; res?: { socket: ResponseSocket } | null };
   readonly close = vi.fn();
 
   constructor(transport: 'websocket' | 'polling' = 'websocket') {
     super();
     this.transport = transport === 'websocket' ? { name: transport, socket: this.ws } : { name: transport };
+  }
+
+  /** Long-polling: a GET is pending on `socket`, and the next flush answers it. */
+  poll(socket: ResponseSocket): void {
+    this.transport.res = { socket };
   }
 
   queue(data?: string | Buffer): void {
@@ -30,6 +35,20 @@ class Connection extends EventEmitter {
     this.emit('flush');
   }
 }
+
+/** The TCP socket of a long-polling response, holding `writableLength` bytes the client has not read. */
+interface ResponseSocket {
+  writableLength: number;
+  destroyed: boolean;
+  destroy(): void;
+}
+const responseSocket = (): ResponseSocket => ({
+  writableLength: 0,
+  destroyed: false,
+  destroy: vi.fn(function (this: ResponseSocket) {
+    this.destroyed = true;
+  }),
+});
 
 const tick = () => new Promise((resolve) => process.nextTick(resolve));
 
@@ -52,11 +71,37 @@ describe('send buffer', () => {
     expect(buffer.queued()).toBe(5002);
     expect(sendBufferOf(conn)).toBe(buffer);
 
-    // Long-polling: only what waits for the next poll.
+    // Long-polling: what waits for the next poll, plus what earlier responses still hold on their sockets.
     const polling = new Connection('polling');
     const pollBuffer = watchSendBuffer(polling, { capBytes: 1 << 20, logger: silentLogger, address: 'x' });
     polling.queue('abc');
     expect(pollBuffer.queued()).toBe(4);
+    const [first, second] = [responseSocket(), responseSocket()];
+    polling.poll(first);
+    polling.flush();
+    first.writableLength = 3000;
+    polling.poll(second);
+    polling.flush();
+    second.writableLength = 500;
+    expect(pollBuffer.queued()).toBe(3500);
+    first.writableLength = 0;
+    expect(pollBuffer.queued()).toBe(500);
+  });
+
+  it('closes a long-polling connection whose unread responses pass the cap, and drops their sockets', async () => {
+    const conn = new Connection('polling');
+    watchSendBuffer(conn, { capBytes: 1000, logger: silentLogger, address: 'x' });
+    const sockets = [responseSocket(), responseSocket(), responseSocket()];
+    for (const socket of sockets) {
+      conn.poll(socket);
+      conn.queue('x'.repeat(399));
+      conn.flush();
+      socket.writableLength = 400;
+    }
+    conn.queue('2');
+    await tick();
+    expect(conn.close).toHaveBeenCalledExactlyOnceWith(true);
+    for (const socket of sockets) expect(socket.destroy).toHaveBeenCalledOnce();
   });
 
   it('closes a connection over its cap, once, right after the emit that queued the packet, and logs why', async () => {
