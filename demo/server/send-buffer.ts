@@ -133,11 +133,21 @@ export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptio
       reserved -= bytes;
     };
   };
+  const inTurn = inTurns(reserve);
+  const reserveInTurn = (bytes: number) => (closing ? Promise.resolve(undefined) : inTurn(bytes));
+
+  const buffer: SendBuffer = { queued, reserve, reserveInTurn };
+  buffers.set(conn, buffer);
+  return buffer;
+}
+
+/** `reserve`, one reservation at a time: each waits until the previous one was given back (see `reserveInTurn`). */
+function inTurns(reserve: SendBuffer['reserve']): SendBuffer['reserveInTurn'] {
   // Settles when the last turn taken is given back.
   let lastTurn = Promise.resolve();
   let waiting = 0;
-  const reserveInTurn = (bytes: number) => {
-    if (closing || waiting >= MAX_WAITING) return Promise.resolve(undefined);
+  return (bytes) => {
+    if (waiting >= MAX_WAITING) return Promise.resolve(undefined);
     waiting++;
     let turnOver!: () => void;
     const previous = lastTurn;
@@ -159,10 +169,6 @@ export function watchSendBuffer(conn: EngineConnection, options: SendBufferOptio
       };
     });
   };
-
-  const buffer: SendBuffer = { queued, reserve, reserveInTurn };
-  buffers.set(conn, buffer);
-  return buffer;
 }
 
 /** The `SendBuffer` of a connection watched by `watchSendBuffer`. */
