@@ -31,6 +31,12 @@ export const LIMITS = {
   typingExpiryMs: 3000,
   /** Messages returned by one history or catch-up call; `more: true` asks the caller to page on. */
   historyPage: 200,
+  /**
+   * Bytes (UTF-8 JSON) of the messages of one history, catch-up or `open` page, and of the conversations of one `list`:
+   * a page ends at whichever of this and its count comes first (`more: true` then). A message is at most ~24 KB of
+   * JSON, so a page always holds at least one.
+   */
+  pageBytes: 256 * 1024,
 } as const;
 
 /** Error codes carried by `{ ok: false }` acks and connection errors. Documented in the README. */
@@ -121,7 +127,7 @@ export interface VisitorWelcome {
   conversationId: string;
   status: ConversationStatus;
   presence: AgentStatus;
-  /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage`. */
+  /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage` and `LIMITS.pageBytes`. */
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
   more: boolean;
@@ -217,6 +223,10 @@ export interface AgentWelcome {
 }
 
 export interface AgentClientEvents {
+  /**
+   * The most recently active conversations: at most `limit` (default 100) and `LIMITS.pageBytes`. Older ones join the
+   * console's list when they change (`conversation`, or `open` for a `message` of one it does not hold).
+   */
   list: (
     p: { status?: ConversationStatus | 'all'; limit?: number },
     ack: AckFn<{ conversations: ConversationSummary[] }>,

@@ -12,6 +12,7 @@ import {
 } from './context';
 import { HandlerError, register } from './handle';
 import type { OriginPolicy } from './origins';
+import { replyRoom } from './send-buffer';
 import type { Shield } from './shield';
 import { AgentAuthSchema, agentEvents, parse } from './validate';
 
@@ -181,6 +182,6 @@ function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield):
         return {};
       },
     },
-    { limit: shield.agentEvents() },
+    { limit: shield.agentEvents(), room: replyRoom(socket.conn, ['list', 'open']) },
   );
 }

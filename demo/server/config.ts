@@ -3,6 +3,7 @@ import { SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
+import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
 
 export interface Config {
   port: number;
@@ -36,6 +37,10 @@ export interface Config {
    * `PARLEY_HANDSHAKES_PER_IP`, `PARLEY_RATE_SOCKET|SESSION|IP`.
    */
   limits: Limits;
+  /** `PARLEY_MAX_SOCKET_BUFFER_KB`, in bytes: what one connection that does not read may have queued. */
+  maxSocketBufferBytes: number;
+  /** `PARLEY_MEMORY_BUDGET_MB`, in bytes; absent: the gateway's default (a share of V8's heap limit). */
+  memoryBudgetBytes?: number;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -67,6 +72,16 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   if (dbSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) {
     throw new Error(`PARLEY_DB_SCHEMA must be lower-case letters, digits and _, got "${dbSchema.slice(0, 40)}"`);
   }
+  const maxSocketBufferKb = integer(env, 'PARLEY_MAX_SOCKET_BUFFER_KB', DEFAULT_SOCKET_BUFFER_BYTES / 1024);
+  if (maxSocketBufferKb * 1024 < MIN_SOCKET_BUFFER_BYTES) {
+    throw new Error(
+      `PARLEY_MAX_SOCKET_BUFFER_KB must be at least ${MIN_SOCKET_BUFFER_BYTES / 1024} (two pages of replies), got "${maxSocketBufferKb}"`,
+    );
+  }
+  const memoryBudgetMb = env.PARLEY_MEMORY_BUDGET_MB?.trim() ? integer(env, 'PARLEY_MEMORY_BUDGET_MB', 0) : undefined;
+  if (memoryBudgetMb !== undefined && memoryBudgetMb < 1) {
+    throw new Error('PARLEY_MEMORY_BUDGET_MB must be an integer >= 1 (megabytes)');
+  }
   const redisPrefix = env.PARLEY_REDIS_PREFIX?.trim() || undefined;
   if (redisPrefix !== undefined && !/^[\w.:-]{1,64}$/.test(redisPrefix)) {
     throw new Error(
@@ -78,6 +93,8 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     ...(dbSchema !== undefined ? { dbSchema } : {}),
     ...(redisUrl !== undefined ? { redisUrl } : {}),
     ...(redisPrefix !== undefined ? { redisPrefix } : {}),
+    ...(memoryBudgetMb !== undefined ? { memoryBudgetBytes: memoryBudgetMb * 1024 * 1024 } : {}),
+    maxSocketBufferBytes: maxSocketBufferKb * 1024,
     port,
     host: env.HOST?.trim() || '127.0.0.1',
     dbPath: env.PARLEY_DB?.trim() || './data/parley.db',

@@ -9,6 +9,7 @@ import {
   broadcastPresence,
   type GatewayContext,
   pushSummary,
+  refusal,
   type VisitorNamespace,
 } from './context';
 import { createHttpHandler } from './http';
@@ -23,10 +24,17 @@ import {
 import { createIdentityVerifier } from './identity';
 import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
+import { createMemoryBudget, defaultMemoryBudgetBytes } from './memory-budget';
 import { createOriginPolicy } from './origins';
 import { createPresence, type Presence } from './presence';
 import type { RedisClients } from './redis';
 import { type GapWatch, resyncLocalClients, watchRedisGaps } from './resync';
+import {
+  DEFAULT_SOCKET_BUFFER_BYTES,
+  type EngineConnection,
+  MIN_SOCKET_BUFFER_BYTES,
+  watchSendBuffer,
+} from './send-buffer';
 import { createShield, type Shield } from './shield';
 import { openStore } from './store/open';
 import type { Store } from './store/types';
@@ -87,6 +95,18 @@ export interface GatewayOptions {
   httpTimeouts?: Partial<HttpTimeouts>;
   /** The clock of the abuse limits' token buckets, in milliseconds (tests move it by hand); default monotonic. */
   now?: Clock;
+  /**
+   * Bytes queued for one client connection that does not read its replies (`PARLEY_MAX_SOCKET_BUFFER_KB`); past it
+   * the connection is closed. Default `DEFAULT_SOCKET_BUFFER_BYTES`; at least `MIN_SOCKET_BUFFER_BYTES`.
+   */
+  maxSocketBufferBytes?: number;
+  /**
+   * JavaScript memory past which new connections are refused with `rate_limited` (`PARLEY_MEMORY_BUDGET_MB`).
+   * Default: `DEFAULT_BUDGET_SHARE` of V8's heap limit.
+   */
+  memoryBudgetBytes?: number;
+  /** How the budget reads the process's JavaScript memory (bytes) and collects garbage; tests inject both. */
+  memoryProbe?: { read: () => number; collect: () => void };
 }
 
 export interface Gateway {
@@ -121,6 +141,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...options.limits,
   };
   checkLimits(limits);
+  if (options.maxSocketBufferBytes !== undefined && !(options.maxSocketBufferBytes >= MIN_SOCKET_BUFFER_BYTES)) {
+    throw new Error(`maxSocketBufferBytes must be at least ${MIN_SOCKET_BUFFER_BYTES} (two pages of replies)`);
+  }
   if (options.redisUrl && !options.databaseUrl) {
     throw new Error('REDIS_URL needs DATABASE_URL: several gateway processes cannot share a SQLite file');
   }
@@ -136,6 +159,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const redisPrefix = options.redisPrefix ?? 'parley';
   const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger, now: options.now });
+  const socketBufferBytes = options.maxSocketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES;
+  const memory = createMemoryBudget({
+    limitBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
+    logger,
+    ...options.memoryProbe,
+  });
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inflight.add(work);
@@ -168,14 +197,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     serveClient: false,
     transports: ['websocket', 'polling'],
     // Checked for every new Engine.IO connection, before the WebSocket upgrade: refused ones cost almost nothing.
-    allowRequest: (req, callback) => shield.allowRequest(req, callback),
+    allowRequest: (req, callback) =>
+      memory.allows() ? shield.allowRequest(req, callback) : callback('rate_limited', false),
     // Not `connectionStateRecovery`: every reconnection runs the namespace middlewares (origin, session, token).
   };
   if (origins.cors) ioOptions.cors = { origin: origins.cors, methods: ['GET', 'POST'] };
   // Every room broadcast (conversation rooms, the agents room) then reaches the sockets of every process.
   if (redis) ioOptions.adapter = await redisAdapter(redis, redisPrefix, logger);
   const io = new Server(server, ioOptions);
-  io.engine.on('connection', (conn: Parameters<typeof shield.trackConnection>[0]) => shield.trackConnection(conn));
+  io.engine.on('connection', (conn: Parameters<typeof shield.trackConnection>[0] & EngineConnection) => {
+    shield.trackConnection(conn);
+    watchSendBuffer(conn, { capBytes: socketBufferBytes, logger, address: shield.address(conn.request) });
+  });
 
   const agentNames = options.agents.map((agent) => agent.name);
   const cluster = redis
@@ -213,6 +246,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await store.close();
       throw new Error(`cannot start Redis presence: ${(err as Error).message}`);
     }
+  }
+  // Connections already open may start more namespace sockets (each a welcome page): the budget holds for them too.
+  for (const namespace of [ctx.visitors, ctx.agents] as const) {
+    namespace.use((_socket, next) =>
+      memory.allows() ? next() : next(refusal('rate_limited', 'the server is busy; retry in a minute')),
+    );
   }
   setupVisitors(ctx, { origins, shield, verifyUser });
   setupAgents(ctx, options.agents, { origins, shield });

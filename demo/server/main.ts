@@ -44,6 +44,8 @@ async function main(): Promise<void> {
       dbBusyTimeoutMs: config.dbBusyTimeoutMs,
       limits: config.limits,
       trustProxy: config.trustProxy,
+      maxSocketBufferBytes: config.maxSocketBufferBytes,
+      ...(config.memoryBudgetBytes ? { memoryBudgetBytes: config.memoryBudgetBytes } : {}),
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

@@ -11,6 +11,7 @@ import {
 import { register } from './handle';
 import type { IdentityVerifier } from './identity';
 import type { OriginPolicy } from './origins';
+import { replyRoom } from './send-buffer';
 import { resolveSession } from './sessions';
 import type { Shield } from './shield';
 import { visitorLabel } from './store/types';
@@ -170,7 +171,10 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
         return {};
       },
     },
-    { limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address) },
+    {
+      limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address),
+      room: replyRoom(socket.conn, ['history']),
+    },
   );
 
   void ctx.track(welcome(ctx, socket, room, firstTab)).catch((err: unknown) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
 import { type Author, type ConversationStatus, LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
+import { fitBytes, messagePage, PAGE_TEXT_BYTES } from './page';
 import { migratePostgres, quoteIdent } from './postgres-migrations';
 import {
   type AppendResult,
@@ -211,7 +212,13 @@ const SQL = {
       FROM inserted, head
     UNION ALL
     SELECT dup.*, true, false FROM dup`,
-  messagesAfter: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+  // See `PAGE_TEXT_BYTES` in page.ts: messages that start after a page's worth of text are not even read.
+  messagesAfter: `
+    SELECT ${MESSAGE_COLUMNS} FROM (
+      SELECT *, SUM(octet_length(text)) OVER (ORDER BY seq) - octet_length(text) AS text_before
+        FROM (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3)
+          AS head
+    ) AS page WHERE text_before <= $4 ORDER BY seq`,
   summary: `${SUMMARY_SELECT} WHERE c.id = $1`,
   listAll: `${SUMMARY_SELECT} ${SUMMARY_ORDER} LIMIT $1`,
   listByStatus: `${SUMMARY_SELECT} WHERE c.status = $1 ${SUMMARY_ORDER} LIMIT $2`,
@@ -436,9 +443,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     appendMessage: (conversationId, input) => guard(() => append(conversationId, input)),
     messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
       guard(async (): Promise<MessagePage> => {
-        const { rows } = await query<MessageRow>(SQL.messagesAfter, [conversationId, afterSeq, limit + 1]);
-        const more = rows.length > limit;
-        return { messages: rows.slice(0, limit).map(toMessage), more };
+        const { rows } = await query<MessageRow>(SQL.messagesAfter, [
+          conversationId,
+          afterSeq,
+          limit + 1,
+          PAGE_TEXT_BYTES,
+        ]);
+        return messagePage(rows.map(toMessage), limit);
       }),
     listConversations: (options: ListOptions = {}) =>
       guard(async () => {
@@ -448,7 +459,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           status === 'all'
             ? await query<SummaryRow>(SQL.listAll, [limit])
             : await query<SummaryRow>(SQL.listByStatus, [status, limit]);
-        return rows.map(toSummary);
+        return fitBytes(rows.map(toSummary));
       }),
     hasConversation: (conversationId) =>
       guard(async () => ((await query(SQL.hasConversation, [conversationId])).rowCount ?? 0) > 0),

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Author, type ConversationStatus, LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 import { migrate } from './migrations';
+import { fitBytes, messagePage, PAGE_TEXT_BYTES } from './page';
 import {
   type AppendResult,
   type IdentifiedSession,
@@ -181,8 +182,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       `INSERT INTO messages (${MESSAGE_COLUMNS})
        VALUES (@id, @conversationId, @seq, @author, @agentName, @clientId, @text, @createdAt)`,
     ),
-    messagesAfter: db.prepare<[string, number, number], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    // See `PAGE_TEXT_BYTES` in page.ts: messages that start after a page's worth of text are not even read.
+    messagesAfter: db.prepare<[string, number, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM (
+         SELECT *, SUM(octet_length(text)) OVER (ORDER BY seq) - octet_length(text) AS text_before
+           FROM (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?)
+       ) WHERE text_before <= ? ORDER BY seq`,
     ),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE c.id = ?`),
     listAll: db.prepare<[number], SummaryRow>(`${SUMMARY_SELECT} ORDER BY c.last_activity_at DESC, c.id LIMIT ?`),
@@ -323,16 +328,15 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     appendMessage: (conversationId, input) => guard(() => append.immediate(conversationId, input)),
     messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
       guard((): MessagePage => {
-        const rows = q.messagesAfter.all(conversationId, afterSeq, limit + 1);
-        const more = rows.length > limit;
-        return { messages: rows.slice(0, limit).map(toMessage), more };
+        const rows = q.messagesAfter.all(conversationId, afterSeq, limit + 1, PAGE_TEXT_BYTES);
+        return messagePage(rows.map(toMessage), limit);
       }),
     listConversations: (options: ListOptions = {}) =>
       guard(() => {
         const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), MAX_LIST);
         const status = options.status ?? 'all';
         const rows = status === 'all' ? q.listAll.all(limit) : q.listByStatus.all(status, limit);
-        return rows.map(toSummary);
+        return fitBytes(rows.map(toSummary));
       }),
     hasConversation: (conversationId) => guard(() => q.conversationHead.get(conversationId) !== undefined),
     getConversation: (conversationId) =>

@@ -48,9 +48,15 @@ export interface Store {
    * Rejects with `StoreError` when the conversation does not exist.
    */
   appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult>;
-  /** Messages with `seq > afterSeq`, oldest first, at most `limit` (default `LIMITS.historyPage`). */
+  /**
+   * Messages with `seq > afterSeq`, oldest first, at most `limit` (default `LIMITS.historyPage`) and `LIMITS.pageBytes`
+   * of JSON (at least one message), `more` when any were left out (see `messagePage` in page.ts).
+   */
   messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<MessagePage>;
-  /** Most recently active first. */
+  /**
+   * Most recently active first; at most `limit` and `LIMITS.pageBytes` of JSON (see `fitBytes` in page.ts; the
+   * gateway then adds `visitor.online`, 15 bytes each).
+   */
   listConversations(options?: ListOptions): Promise<StoredSummary[]>;
   getConversation(conversationId: string): Promise<StoredSummary | undefined>;
   /** Whether the conversation exists; cheaper than `getConversation`. */

@@ -30,7 +30,10 @@ describe('configuration', () => {
       logLevel: 'info',
       trustProxy: 0,
       limits: DEFAULT_LIMITS,
+      maxSocketBufferBytes: 1024 * 1024,
     });
+    // Absent: the gateway takes 75% of V8's heap limit.
+    expect(config.memoryBudgetBytes).toBeUndefined();
     expect(DEFAULT_LIMITS).toMatchObject({
       socket: { burst: 200, perSecond: 20 },
       session: { burst: 300, perSecond: 30 },
@@ -65,6 +68,8 @@ describe('configuration', () => {
       PARLEY_RATE_SOCKET: '50/5',
       PARLEY_RATE_SESSION: 'off',
       PARLEY_RATE_IP: '5000/0.5',
+      PARLEY_MAX_SOCKET_BUFFER_KB: '2048',
+      PARLEY_MEMORY_BUDGET_MB: '768',
     });
     expect(config).toEqual({
       port: 0,
@@ -95,6 +100,8 @@ describe('configuration', () => {
         session: false,
         ip: { burst: 5000, perSecond: 0.5 },
       },
+      maxSocketBufferBytes: 2048 * 1024,
+      memoryBudgetBytes: 768 * 1024 * 1024,
     });
   });
 
@@ -120,6 +127,13 @@ describe('configuration', () => {
       /PARLEY_MAX_TCP_CONNECTIONS_PER_IP/,
     );
     expect(() => readConfig({ PARLEY_DB_BUSY_TIMEOUT_MS: '1.5' })).toThrow(/PARLEY_DB_BUSY_TIMEOUT_MS/);
+    // Less than two pages of replies, or not an integer.
+    for (const bad of ['511', '0', '1.5e3', '1MB']) {
+      expect(() => readConfig({ PARLEY_MAX_SOCKET_BUFFER_KB: bad }), bad).toThrow(/PARLEY_MAX_SOCKET_BUFFER_KB/);
+    }
+    for (const bad of ['0', '-1', '1.5', '2GB']) {
+      expect(() => readConfig({ PARLEY_MEMORY_BUDGET_MB: bad }), bad).toThrow(/PARLEY_MEMORY_BUDGET_MB/);
+    }
     for (const bad of ['200', '200/0', '0/5', 'fast', '200/20/2']) {
       expect(() => readConfig({ PARLEY_RATE_SESSION: bad }), bad).toThrow(
         /PARLEY_RATE_SESSION must be BURST\/PER_SECOND/,
@@ -137,6 +151,7 @@ describe('configuration', () => {
     await expect(
       createGateway({ ...base, agents: [base.agents[0]!, { name: 'Ana', token: 'ana-token-0123456789-wxyz' }] }),
     ).rejects.toThrow(/twice/);
+    await expect(createGateway({ ...base, maxSocketBufferBytes: 64 * 1024 })).rejects.toThrow(/maxSocketBufferBytes/);
   });
 });
 

@@ -14,7 +14,7 @@ import { openPostgresStore } from '../../../demo/server/store/postgres';
 import { PG_MIGRATIONS } from '../../../demo/server/store/postgres-migrations';
 import { openSqliteStore } from '../../../demo/server/store/sqlite';
 import { NotFoundError, type Store, StoreError, visitorLabel } from '../../../demo/server/store/types';
-import { LIMITS, type VerifiedUser } from '../../../src/protocol';
+import { LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 
 interface Backend {
   /** Why this backend cannot run here; the suite is skipped with this reason. */
@@ -444,6 +444,62 @@ describe.each([
       expect(await store.messagesAfter(id, total)).toEqual({ messages: [], more: false });
       expect(await store.messagesAfter(id, Number.MAX_SAFE_INTEGER)).toEqual({ messages: [], more: false });
       expect(await store.messagesAfter('nope', 0)).toEqual({ messages: [], more: false });
+    });
+
+    it('ends a page at LIMITS.pageBytes of JSON: long messages come fewer at a time, and `more` pages on', async () => {
+      const store = await open();
+      const id = await conversation(store);
+      // 4,000 UTF-16 units: 8,000 bytes of UTF-8; and 4,000 control characters: 24,000 bytes of escaped JSON.
+      const emoji = '🦜🎉🙂😀'.repeat(LIMITS.messageLength / 8);
+      const escaped = '\u0001'.repeat(LIMITS.messageLength);
+      const texts = [...Array.from({ length: 50 }, () => emoji), ...Array.from({ length: 30 }, () => escaped)];
+      for (const text of texts) await store.appendMessage(id, { author: 'visitor', text });
+      const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+      const pages: Message[][] = [];
+      let after = 0;
+      for (;;) {
+        const page = await store.messagesAfter(id, after);
+        pages.push(page.messages);
+        expect(page.messages.length).toBeGreaterThan(0);
+        expect(bytes(page.messages)).toBeLessThanOrEqual(LIMITS.pageBytes);
+        if (!page.more) break;
+        after = page.messages.at(-1)!.seq;
+        expect(pages.length).toBeLessThan(20);
+      }
+      expect(pages.flat().map((m) => m.seq)).toEqual(range(texts.length));
+      expect(pages.flat().map((m) => m.text)).toEqual(texts);
+      // Every page but the last is as full as it can be: its next message would not have fitted.
+      for (let i = 0; i + 1 < pages.length; i++) {
+        expect(bytes([...pages[i]!, pages[i + 1]![0]])).toBeGreaterThan(LIMITS.pageBytes);
+      }
+      // 32 messages of ~8.1 KB; the 18 others and 4 of ~24 KB; then 10 of those a page.
+      expect(pages.map((page) => page.length)).toEqual([32, 22, 10, 10, 6]);
+      // The count limit still holds, and a one-message page is never refused for its size.
+      expect((await store.messagesAfter(id, 0, 3)).messages).toHaveLength(3);
+      expect(await store.messagesAfter(id, texts.length - 1)).toMatchObject({
+        messages: [{ text: escaped }],
+        more: false,
+      });
+    });
+
+    it('lists at most LIMITS.pageBytes of conversations, the most recently active', async () => {
+      const store = await open();
+      // The largest visitor details a handshake accepts: a summary of about 3 KB.
+      const meta = {
+        page: { url: `https://shop.example/${'p'.repeat(2000)}`, title: 'T'.repeat(300) },
+        userAgent: 'U'.repeat(512),
+      };
+      const ids: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        const session = await store.createSession({ tokenHash: `t-${i}`, site: 'acme', meta, now: 1_000 + i });
+        ids.unshift(session.conversationId);
+      }
+      const listed = await store.listConversations({ limit: 500 });
+      expect(Buffer.byteLength(JSON.stringify(listed))).toBeLessThanOrEqual(LIMITS.pageBytes);
+      expect(listed.length).toBeGreaterThan(60);
+      expect(listed.length).toBeLessThan(120);
+      expect(listed.map((c) => c.id)).toEqual(ids.slice(0, listed.length));
+      expect(await store.listConversations({ limit: 10 })).toHaveLength(10);
     });
 
     it('summarises with unread counts, a 200-character preview and the visitor details', async () => {
