@@ -18,6 +18,7 @@ import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
 import { createPresence, type Presence } from './presence';
 import { connectRedis, forAdapter, type RedisClients, redact } from './redis';
+import { type SessionSweeper, startSessionSweeper } from './sessions';
 import { createShield, type Shield } from './shield';
 import { openPostgresStore } from './store/postgres';
 import { openSqliteStore } from './store/sqlite';
@@ -72,6 +73,15 @@ export interface GatewayOptions {
    * the right, otherwise the TCP peer. Default 0. Setting it without a proxy lets clients choose their address.
    */
   trustProxy?: number;
+  /**
+   * A session whose visitor never stored a message is deleted after this long unused (default 24 h,
+   * `PARLEY_EMPTY_SESSION_TTL_HOURS`); other sessions after 180 days unused.
+   */
+  emptySessionTtlMs?: number;
+  /** How often expired sessions are deleted (default 10 minutes, `PARLEY_SESSION_SWEEP_MINUTES`). */
+  sessionSweepMs?: number;
+  /** Clock for session expiry and sweeps (tests); default `Date.now`. */
+  now?: () => number;
 }
 
 export interface Gateway {
@@ -82,6 +92,8 @@ export interface Gateway {
   store: Store;
   /** The abuse limits in force (`stats()` for diagnostics). */
   shield: Shield;
+  /** Deletes the sessions that expired by now, as the periodic sweep does (tests, diagnostics). */
+  sweepSessions: SessionSweeper['sweep'];
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
   listen(port: number, host: string): Promise<string>;
   /** Stops accepting, disconnects every socket, waits for pending writes, closes the store. Idempotent. */
@@ -210,7 +222,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       throw new Error(`cannot start Redis presence: ${(err as Error).message}`);
     }
   }
-  setupVisitors(ctx, { originAllowed, shield, verifyUser });
+  const sessions = options.emptySessionTtlMs !== undefined ? { emptyTtlMs: options.emptySessionTtlMs } : {};
+  const now = options.now ?? Date.now;
+  setupVisitors(ctx, { originAllowed, shield, verifyUser, sessions, now });
+  const sweeper = startSessionSweeper({
+    store,
+    policy: sessions,
+    now,
+    logger,
+    track,
+    ...(options.sessionSweepMs !== undefined ? { intervalMs: options.sessionSweepMs } : {}),
+  });
   setupAgents(ctx, options.agents, shield);
 
   // The default namespace serves nothing; refuse it rather than hold idle sockets.
@@ -223,6 +245,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     io,
     store,
     shield,
+    sweepSessions: sweeper.sweep,
     listen: (port, host) =>
       new Promise((resolvePromise, reject) => {
         server.once('error', reject);
@@ -236,6 +259,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close: () => {
       shutdown ??= (async () => {
         ctx.closing = true;
+        sweeper.stop();
         const closed = io.close();
         // Idle keep-alive and half-finished static downloads would otherwise hold `server.close()` open.
         server.closeAllConnections();

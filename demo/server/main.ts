@@ -43,6 +43,8 @@ async function main(): Promise<void> {
       dbBusyTimeoutMs: config.dbBusyTimeoutMs,
       limits: config.limits,
       trustProxy: config.trustProxy,
+      emptySessionTtlMs: config.emptySessionTtlMs,
+      sessionSweepMs: config.sessionSweepMs,
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

@@ -87,7 +87,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   const subscribers = new Set<() => void>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const failed = new Map<string, ErrorCode>();
-  let conversationId: string | undefined;
+  // `null` until the session's first message: a welcome without a conversation.
+  let conversationId: string | null | undefined;
   let welcomed = false;
   let welcomedBefore = false;
   let refusals = 0;
@@ -133,7 +134,10 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
 
   function merge(incoming: Message[], live: boolean): void {
     const bySeq = new Map(state.messages.map((m) => [m.seq, m]));
-    const fresh = incoming.filter((m) => m.conversationId === conversationId && !bySeq.has(m.seq));
+    // This socket's first message (its own or another tab's) tells the id of the conversation it created.
+    const fresh = incoming.filter(
+      (m) => m.conversationId === (conversationId ??= m.conversationId) && !bySeq.has(m.seq),
+    );
     if (fresh.length === 0) return;
     for (const m of fresh) bySeq.set(m.seq, m);
     const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
@@ -266,9 +270,12 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     // The agent's typing events are throttled; without a new one, assume they stopped.
     typingTimer = later(LIMITS.typingExpiryMs, () => set({ typing: null }));
   });
-  socket.on('disconnect', () => {
+  socket.on('disconnect', (reason) => {
     welcomed = false;
     set({ status: offlineStatus(), typing: null });
+    // The gateway ended the session (another tab logged in and rotated it, or logged out): Socket.IO will not come
+    // back by itself. Later than the tab that rotated it stores the new token, which the next attempt presents.
+    if (reason === 'io server disconnect') later(1000 + backoff(refusals++), () => socket.active || socket.connect());
   });
   socket.on('connect_error', (err: Error & { data?: { code?: ErrorCode } }) => {
     const code = err.data?.code;
@@ -331,8 +338,16 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     page(page: PageInfo): void {
       if (socket.connected) socket.emit('page', page);
     },
-    /** Forgets everything local and reconnects, so the gateway issues a new session. */
+    /**
+     * Ends the session on the gateway (its token stops working there; offline, it is only forgotten here), forgets
+     * everything local and reconnects, so the gateway issues a new session.
+     */
     async reset(): Promise<void> {
+      if (socket.connected)
+        await socket
+          .timeout(DELIVERY.ackTimeoutMs)
+          .emitWithAck('end', {})
+          .catch(() => {});
       await outbox.clear();
       tabs.post({ type: 'outbox' });
       failed.clear();
