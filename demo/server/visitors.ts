@@ -186,15 +186,9 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
  * socket stayed open has no visitor left: the socket is closed after the refusal, so the widget reconnects into a new
  * session and resends from its outbox.
  */
-async function storeVisitorMessage(
-  ctx: GatewayContext,
-  socket: VisitorSocket,
-  input: { clientId: string; text: string },
-) {
-  const { conversationId } = socket.data;
-  if (socket.data.started) return ctx.store.appendMessage(conversationId, { author: 'visitor', ...input });
+async function storeVisitorMessage(ctx: GatewayContext, socket: VisitorSocket, input: { clientId: string; text: string }) {
   try {
-    const result = await ctx.store.startConversation(conversationId, { author: 'visitor', ...input });
+    const result = await ctx.store.appendMessage(socket.data.conversationId, { author: 'visitor', ...input });
     socket.data.started = true;
     return result;
   } catch (err) {

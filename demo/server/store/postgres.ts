@@ -377,7 +377,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       try {
         const row = (await query<AppendRow>(SQL.append, values)).rows[0];
         if (!row) throw new NotFoundError('conversation not found');
-        return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened };
+        return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened, created: false };
       } catch (err) {
         if (attempt < APPEND_RETRIES && RETRYABLE.has(errorCode(err) ?? '')) continue;
         throw err;
@@ -456,6 +456,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened, created };
     });
 
+  const appendOrStart = async (conversationId: string, input: NewMessage): Promise<AppendResult> => {
+    try {
+      return await append(conversationId, input);
+    } catch (err) {
+      // Only a visitor's first message takes the slower, transactional path; every later one is one statement.
+      if (err instanceof NotFoundError && input.author === 'visitor') return startConversation(conversationId, input);
+      throw err;
+    }
+  };
+
   let closing: Promise<void> | undefined;
   return {
     settings: () => ({ poolSize, schema, schemaVersion }),
@@ -497,8 +507,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }),
     updateVisitorMeta: (visitorId, meta) =>
       guard(async () => void (await query(SQL.updateVisitor, [visitorId, ...metaValues(meta)]))),
-    appendMessage: (conversationId, input) => guard(() => append(conversationId, input)),
-    startConversation: (conversationId, input) => guard(() => startConversation(conversationId, input)),
+    appendMessage: (conversationId, input) => guard(() => appendOrStart(conversationId, input)),
     messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
       guard(async (): Promise<MessagePage> => {
         const { rows } = await query<MessageRow>(SQL.messagesAfter, [conversationId, afterSeq, limit + 1]);

@@ -296,10 +296,6 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return { sessions: gone.length, visitors };
   });
 
-  const startConversation = db.transaction((conversationId: string, input: NewMessage): AppendResult => {
-    const created = q.createConversation.run({ id: conversationId, now: now() }).changes > 0;
-    return { ...append(conversationId, input), created };
-  });
 
   const sessionOrThrow = (tokenHash: string): SessionRecord => {
     const row = q.findSession.get(tokenHash);
@@ -312,9 +308,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const append = db.transaction((conversationId: string, input: NewMessage): AppendResult => {
     if (input.clientId !== undefined) {
       const existing = q.messageByClientId.get(conversationId, input.author, input.clientId);
-      if (existing) return { message: toMessage(existing), duplicate: true, reopened: false };
+      if (existing) return { message: toMessage(existing), duplicate: true, reopened: false, created: false };
     }
-    const head = q.conversationHead.get(conversationId);
+    let head = q.conversationHead.get(conversationId);
+    // A visitor's first message creates the conversation the visitor reserved.
+    const created =
+      !head && input.author === 'visitor' && q.createConversation.run({ id: conversationId, now: now() }).changes > 0;
+    if (created) head = q.conversationHead.get(conversationId);
     if (!head) throw new NotFoundError('conversation not found');
     const reopened = input.author === 'visitor' && head.status === 'resolved';
     const createdAt = now();
@@ -339,7 +339,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       text: row.text,
       createdAt,
     });
-    return { message: toMessage(row), duplicate: false, reopened };
+    return { message: toMessage(row), duplicate: false, reopened, created };
   });
 
   let closed = false;
@@ -382,7 +382,6 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     updateVisitorMeta: (visitorId, meta) =>
       guard(() => void q.updateVisitor.run({ id: visitorId, ...metaParams(meta) })),
     appendMessage: (conversationId, input) => guard(() => append.immediate(conversationId, input)),
-    startConversation: (conversationId, input) => guard(() => startConversation.immediate(conversationId, input)),
     messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
       guard((): MessagePage => {
         const rows = q.messagesAfter.all(conversationId, afterSeq, limit + 1);

@@ -64,15 +64,12 @@ export interface Store {
   /**
    * Stores a message with the next gap-free `seq`. Idempotent on (conversation, author, clientId): a repeat returns
    * the original message with `duplicate: true` and stores nothing. A visitor message reopens a resolved conversation.
-   * Rejects with `StoreError` when the conversation does not exist.
+   * A visitor message to the conversation a visitor reserved (`SessionRecord.conversationId`, `started: false`)
+   * creates it, in the same transaction (`created: true`): no conversation ever exists without a message.
+   * Rejects with `NotFoundError` when the conversation does not exist (and, for a visitor message, nobody reserved it,
+   * e.g. its session was swept meanwhile).
    */
   appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult>;
-  /**
-   * `appendMessage` for a visitor's message to their own conversation, creating it first (in the same transaction)
-   * when the visitor's reserved conversation does not exist yet: no conversation ever exists without a message.
-   * Rejects with `NotFoundError` when no visitor reserved `conversationId` (e.g. its session was swept meanwhile).
-   */
-  startConversation(conversationId: string, input: NewMessage & { author: 'visitor' }): Promise<AppendResult>;
   /** Messages with `seq > afterSeq`, oldest first, at most `limit` (default `LIMITS.historyPage`). */
   messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<MessagePage>;
   /** Most recently active first. */
@@ -139,8 +136,8 @@ export interface NewMessage {
 export interface AppendResult extends SendResult {
   /** The message moved a resolved conversation back to open. */
   reopened: boolean;
-  /** The message created its conversation (`startConversation` only). */
-  created?: boolean;
+  /** The message created its conversation. */
+  created: boolean;
 }
 
 export interface MessagePage {
