@@ -186,7 +186,11 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
  * socket stayed open has no visitor left: the socket is closed after the refusal, so the widget reconnects into a new
  * session and resends from its outbox.
  */
-async function storeVisitorMessage(ctx: GatewayContext, socket: VisitorSocket, input: { clientId: string; text: string }) {
+async function storeVisitorMessage(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  input: { clientId: string; text: string },
+) {
   try {
     const result = await ctx.store.appendMessage(socket.data.conversationId, { author: 'visitor', ...input });
     socket.data.started = true;

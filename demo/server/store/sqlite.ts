@@ -296,7 +296,6 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return { sessions: gone.length, visitors };
   });
 
-
   const sessionOrThrow = (tokenHash: string): SessionRecord => {
     const row = q.findSession.get(tokenHash);
     if (!row) throw new NotFoundError('session not found');

@@ -303,7 +303,10 @@ describe('typing and presence', () => {
     earlier.socket.close();
     await gone;
     const online = nextEvent<ConversationSummary>(agent.socket, 'conversation');
-    const visitor = await fx.visitor({ session: earlier.welcome.session!, page: { url: 'https://shop.example/', title: 'Home' } });
+    const visitor = await fx.visitor({
+      session: earlier.welcome.session!,
+      page: { url: 'https://shop.example/', title: 'Home' },
+    });
     expect(await online).toMatchObject({
       id: earlier.conversationId,
       visitor: { online: true, page: { url: 'https://shop.example/', title: 'Home' } },

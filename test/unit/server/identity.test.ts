@@ -188,7 +188,10 @@ describe('verified users', () => {
     // The rotated session leads to the user's conversation only with the user's token; without one it is a fresh,
     // anonymous session. The pre-login token leads nowhere.
     identified.socket.close();
-    const withToken = await fx.visitor({ session: identified.welcome.session!, userToken: await sign({ sub: 'user-7' }) });
+    const withToken = await fx.visitor({
+      session: identified.welcome.session!,
+      userToken: await sign({ sub: 'user-7' }),
+    });
     expect(withToken.welcome).toMatchObject({ session: null, conversationId: userConvId, user: { id: 'user-7' } });
     const again = await fx.visitor({ session: identified.welcome.session! });
     expect(again.welcome).toMatchObject({ renewed: 'identity_required', conversationId: null, messages: [] });
@@ -214,7 +217,10 @@ describe('verified users', () => {
     expect(bobOnAlice.welcome.conversationId).toBe(bobConv);
     expect(bobOnAlice.welcome.user).toEqual({ id: 'bob', name: 'Bob' });
     // A session of its own: Alice's stays Alice's, and opens nothing without her token.
-    expect(bobOnAlice.welcome).toMatchObject({ renewed: 'identity_required', session: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(bobOnAlice.welcome).toMatchObject({
+      renewed: 'identity_required',
+      session: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
     expect(bobOnAlice.welcome.messages.map((m) => m.text)).toEqual(['bob private']);
 
     // Dave, a new user, logs in on Carol's browser: a conversation of his own, not Carol's.
@@ -525,7 +531,9 @@ describe('identity storage', () => {
       )
       .run();
     raw
-      .prepare("INSERT INTO messages (id, conversation_id, seq, author, text, created_at) VALUES ('m', 'c-wrote', 1, 'visitor', 'hi', 1)")
+      .prepare(
+        "INSERT INTO messages (id, conversation_id, seq, author, text, created_at) VALUES ('m', 'c-wrote', 1, 'visitor', 'hi', 1)",
+      )
       .run();
     raw.close();
 

@@ -356,7 +356,12 @@ describe.each([
         const page = await writers[2]!.messagesAfter(id, 0, 1000);
         expect(page.more).toBe(false);
         expect(page.messages.map((m) => m.seq)).toEqual(range(76));
-        expect(page.messages.slice(1).map((m) => m.id).sort()).toEqual(stored.map((m) => m.id).sort());
+        expect(
+          page.messages
+            .slice(1)
+            .map((m) => m.id)
+            .sort(),
+        ).toEqual(stored.map((m) => m.id).sort());
         // Timestamps are taken under the conversation's lock, so they follow seq.
         const times = page.messages.map((m) => m.createdAt);
         expect(times).toEqual([...times].sort((a, b) => a - b));
@@ -665,7 +670,12 @@ describe.each([
       // never wrote and has no other session, is deleted.
       const visitorsBefore = await backend.rows('visitors');
       const phone = await store.createSession({ tokenHash: 't2', site: 'acme', meta: {}, now: 2_000 });
-      const followed = await store.identifySession('t2', { id: 'u2', name: 'Bo', email: 'bo@example.com' }, 'r2', 7_000);
+      const followed = await store.identifySession(
+        't2',
+        { id: 'u2', name: 'Bo', email: 'bo@example.com' },
+        'r2',
+        7_000,
+      );
       expect(followed).toEqual({
         updated: true,
         rotated: true,
@@ -795,10 +805,17 @@ describe.each([
 
     it('sweeps message-less sessions after the short TTL, idle ones after the long one, and the visitors they kept', async () => {
       const store = await open();
-      for (let i = 0; i < 150; i++) await store.createSession({ tokenHash: `e-${i}`, site: 'acme', meta: {}, now: 1_000 });
+      for (let i = 0; i < 150; i++)
+        await store.createSession({ tokenHash: `e-${i}`, site: 'acme', meta: {}, now: 1_000 });
       const wrote = await store.createSession({ tokenHash: 'w', site: 'acme', meta: {}, now: 1_000 });
       await store.appendMessage(wrote.conversationId, { author: 'visitor', text: 'hello' });
-      const user = await store.createUserSession({ tokenHash: 'u', site: 'acme', meta: {}, now: 3_000, user: { id: 'u1' } });
+      const user = await store.createUserSession({
+        tokenHash: 'u',
+        site: 'acme',
+        meta: {},
+        now: 3_000,
+        user: { id: 'u1' },
+      });
       expect(await backend.rows('visitors')).toBe(152);
 
       expect(await store.sweepSessions({ idleBefore: 0, emptyBefore: 1_000, batch: 40 })).toEqual({
@@ -817,7 +834,10 @@ describe.each([
       expect(await store.findSession('u')).toMatchObject({ user: { id: 'u1' } });
 
       // Past the long TTL the session goes; the visitor and its conversation stay, for the agents.
-      expect(await store.sweepSessions({ idleBefore: 2_000, emptyBefore: 4_000 })).toEqual({ sessions: 2, visitors: 1 });
+      expect(await store.sweepSessions({ idleBefore: 2_000, emptyBefore: 4_000 })).toEqual({
+        sessions: 2,
+        visitors: 1,
+      });
       expect(await store.findSession('w')).toBeUndefined();
       expect(await store.findVisitorByUser('acme', 'u1')).toBeUndefined();
       expect(user.session.started).toBe(false);

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EMPTY_SESSION_TTL_MS, hashToken, newToken, resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
+import {
+  EMPTY_SESSION_TTL_MS,
+  hashToken,
+  newToken,
+  resolveSession,
+  SESSION_TTL_MS,
+} from '../../../demo/server/sessions';
 import { MIGRATIONS } from '../../../demo/server/store/migrations';
 import { openSqliteStore } from '../../../demo/server/store/sqlite';
 import { NotFoundError, type Store, StoreError } from '../../../demo/server/store/types';
@@ -240,7 +246,11 @@ describe('sessions', () => {
 
     const short = { emptyTtlMs: hour };
     const brief = await resolveSession(store, { site: 'acme', meta: {}, now: start }, short);
-    const gone = await resolveSession(store, { token: brief.token!, site: 'acme', meta: {}, now: start + hour + 1 }, short);
+    const gone = await resolveSession(
+      store,
+      { token: brief.token!, site: 'acme', meta: {}, now: start + hour + 1 },
+      short,
+    );
     expect(gone.renewed).toBe('session_expired');
   });
 });
