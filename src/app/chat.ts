@@ -135,9 +135,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   function merge(incoming: Message[], live: boolean): void {
     const bySeq = new Map(state.messages.map((m) => [m.seq, m]));
     // This socket's first message (its own or another tab's) tells the id of the conversation it created.
-    const fresh = incoming.filter(
-      (m) => m.conversationId === (conversationId ??= m.conversationId) && !bySeq.has(m.seq),
-    );
+    conversationId ??= incoming[0]?.conversationId;
+    const fresh = incoming.filter((m) => m.conversationId === conversationId && !bySeq.has(m.seq));
     if (fresh.length === 0) return;
     for (const m of fresh) bySeq.set(m.seq, m);
     const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
