@@ -87,7 +87,9 @@ export interface VisitorAuth {
   /**
    * Identifies a logged-in user of the site: a short-lived JWT (HS256) signed by the site's backend with the site's
    * secret, with `sub` (user id), optional `name` and `email`, and `exp`. A valid one links this session to that
-   * user's conversation (on every device); an invalid one leaves the session anonymous (`welcome.userTokenRefused`).
+   * user's conversation (on every device) and, when that changes who the session belongs to, rotates the session
+   * token (`welcome.session`); an invalid one leaves the session anonymous (`welcome.userTokenRefused`). A session
+   * bound to a user is accepted only with a valid token for that same user (otherwise `renewed: 'identity_required'`).
    */
   userToken?: string;
 }
@@ -99,7 +101,10 @@ export interface VerifiedUser {
 }
 
 export interface VisitorWelcome {
-  /** A newly issued session token; `null` when the presented one was accepted. */
+  /**
+   * A newly issued session token, to store in place of the presented one (which may no longer work: a login rotates
+   * it); `null` when the presented one was accepted as it is.
+   */
   session: string | null;
   /**
    * Why a new session was issued although the widget presented one. `identity_required`: the presented session belongs
