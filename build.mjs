@@ -1,5 +1,6 @@
 // Builds the widget, the gateway and the agent console with esbuild, reports sizes and enforces the size budgets.
-// Usage: node build.mjs [--watch]   (--watch rebuilds on change and restarts the gateway)
+// Usage: node build.mjs [--watch | --if-stale]   (--watch rebuilds on change and restarts the gateway; --if-stale
+// builds only when a source changed since the last successful build, so `npm start` starts at once)
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -311,7 +312,7 @@ function loaderOptions(minify, appChunk) {
 
 const esmOptions = {
   ...common,
-  entryPoints: { index: 'src/index.ts' },
+  entryPoints: { index: 'src/index.ts', protocol: 'src/protocol.ts' },
   outdir: out('esm'),
   format: 'esm',
   splitting: true,
@@ -330,6 +331,10 @@ const serverOptions = {
   format: 'esm',
   target: 'node20',
   packages: 'external',
+  // PostgreSQL and Redis support are imported on demand (store/open.ts, gateway.ts): split into chunks, a SQLite-only
+  // gateway never loads pg or redis.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
 };
 
 const consoleOptions = {
@@ -403,7 +408,46 @@ async function buildAll() {
   await emitTypes();
   const assets = (dir) => listFiles(path.join(dist, dir), (f) => /\.(js|css)$/.test(f));
   const sizes = await precompress([path.join(dist, 'parley.js'), ...assets('chunks'), ...assets('console')]);
-  return report(sizes, new Set(Object.values(files).map((f) => `chunks/${f}`)));
+  const errors = report(sizes, new Set(Object.values(files).map((f) => `chunks/${f}`)));
+  if (errors.length === 0) {
+    if (!process.env.PARLEY_DIST) stageGateway();
+    writeFileSync(path.join(dist, STAMP), `${new Date().toISOString()}\n`);
+  }
+  return errors;
+}
+
+/**
+ * The gateway package (demo/server, `@parley/gateway`) ships what the gateway serves, so `npx parley-gateway` needs
+ * no build step: its server, the widget and its chunks, the console and the pages, with their precompressed copies.
+ * npm packs only files inside a package's folder, hence this copy of the build rather than a link to it.
+ */
+function stageGateway() {
+  const staged = path.join(root, 'demo/server/dist');
+  rmSync(staged, { recursive: true, force: true });
+  const parts = ['server', 'chunks', 'console', 'pages', ...readdirSync(dist).filter((f) => f.startsWith('parley.js'))];
+  for (const part of parts) cpSync(path.join(dist, part), path.join(staged, part), { recursive: true });
+}
+
+/** Written after a successful build; `--if-stale` builds only when a source is newer than it. */
+const STAMP = '.build-stamp';
+const SOURCES = ['src', 'demo', 'build.mjs', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.esm.json'];
+
+/** True when the last successful build is newer than every source file (generated folders excluded). */
+function upToDate() {
+  const stamp = path.join(dist, STAMP);
+  if (!existsSync(stamp) || !existsSync(path.join(root, 'demo/server/dist/server/main.js'))) return false;
+  const built = statSync(stamp).mtimeMs;
+  const generated = /(^|[\\/])(node_modules|dist)([\\/]|$)/;
+  const newer = (p) => {
+    const full = path.join(root, p);
+    if (!existsSync(full)) return false;
+    const st = statSync(full);
+    if (st.isFile()) return st.mtimeMs > built;
+    return readdirSync(full, { recursive: true })
+      .map(String)
+      .some((f) => !generated.test(f) && statSync(path.join(full, f)).mtimeMs > built);
+  };
+  return !SOURCES.some(newer);
 }
 
 /** Declarations for the ESM build, from the TypeScript compiler itself. */
@@ -463,6 +507,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   process.chdir(root);
   if (process.argv.includes('--watch')) {
     await watch();
+  } else if (process.argv.includes('--if-stale') && upToDate()) {
+    console.log('build is up to date (dist/ is newer than every source); skipping it');
   } else {
     const errors = await buildAll();
     if (errors.length) {

@@ -3,10 +3,10 @@
 import path from 'node:path';
 import { root, startServer } from './proc.mjs';
 
-/** The 20 agents of every run: `Agent01:bench-agent-token-01`, ... */
+/** The 20 agents of every run: `Agent01:bench-agent-token-01-parley`, ... */
 export const AGENTS = Array.from({ length: 20 }, (_, i) => {
   const n = String(i + 1).padStart(2, '0');
-  return { name: `Agent${n}`, token: `bench-agent-token-${n}` };
+  return { name: `Agent${n}`, token: `bench-agent-token-${n}-parley` };
 });
 
 /**

@@ -4,7 +4,15 @@
  * event is a compile error on both ends instead of a silently dropped message.
  */
 
+/** Sent by the widget in `auth.v`; the gateway refuses any other version with `version_unsupported`. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * A site key (`data-site`, `auth.site`, the site names in `PARLEY_SITE_SECRETS` and `PARLEY_ORIGINS`): 1 to 64
+ * letters, digits, `.`, `_` or `-`, starting with a letter or digit. One rule for widget and gateway, so a key the
+ * gateway accepts in its configuration is never turned into `default` by the widget.
+ */
+export const SITE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Visitors and agents never share a namespace: an agent-only event cannot even be addressed by a visitor socket. */
 export const NAMESPACE = { visitor: '/visitor', agent: '/agent' } as const;
@@ -30,10 +38,10 @@ export type ErrorCode =
   | 'rate_limited'
   | 'too_many_connections'
   | 'not_found'
-  | 'forbidden'
   | 'unauthorized'
   | 'origin_refused'
   | 'identity_invalid'
+  | 'version_unsupported'
   | 'storage_error'
   | 'internal';
 

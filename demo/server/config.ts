@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { AgentConfig } from './agents';
+import { SITE_KEY } from '../../src/protocol';
+import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
 
@@ -12,6 +13,8 @@ export interface Config {
   /** True when the single agent's token was generated and must be printed. */
   generatedToken: boolean;
   origins: string[];
+  /** `PARLEY_CONSOLE_ORIGINS`: origins besides the gateway's own that may open the agent namespace. */
+  consoleOrigins: string[];
   /** Per-site secrets that sign user tokens (identity verification); empty when `PARLEY_SITE_SECRETS` is unset. */
   siteSecrets: Map<string, string>;
   /** `PARLEY_DB_BUSY_TIMEOUT_MS`. */
@@ -80,12 +83,10 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     host: env.HOST?.trim() || '127.0.0.1',
     dbPath: env.PARLEY_DB?.trim() || './data/parley.db',
     dbSync,
-    agents: agents ?? [{ name: 'Agent', token: randomBytes(18).toString('base64url') }],
+    agents: agents ?? [{ name: 'Agent', token: generateToken() }],
     generatedToken: agents === undefined,
-    origins: (env.PARLEY_ORIGINS ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    origins: list(env.PARLEY_ORIGINS),
+    consoleOrigins: list(env.PARLEY_CONSOLE_ORIGINS),
     siteSecrets,
     dbBusyTimeoutMs: integer(env, 'PARLEY_DB_BUSY_TIMEOUT_MS', 1000),
     logLevel: logLevel(env.PARLEY_LOG_LEVEL),
@@ -101,6 +102,22 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),
     },
   };
+}
+
+/** 24 random base64url characters; drawn again in the (about 1 in 10^10) case it has too few different ones. */
+function generateToken(): string {
+  for (;;) {
+    const token = randomBytes(18).toString('base64url');
+    if (new Set(token).size >= AGENT_TOKEN_RULE.minDistinct) return token;
+  }
+}
+
+/** A comma-separated list; blanks dropped. */
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /** A non-negative integer variable; blank means the default. */
@@ -153,7 +170,9 @@ export function parseAgents(value: string): AgentConfig[] {
     const token = colon === -1 ? '' : entry.slice(colon + 1).trim();
     // Never echo the entry: it may hold a token.
     if (!name || !token) {
-      throw new Error(`PARLEY_AGENTS entry ${index + 1} is malformed: expected name:token, e.g. Ana:s3cret,Ben:t0ken`);
+      throw new Error(
+        `PARLEY_AGENTS entry ${index + 1} is malformed: expected name:token, e.g. Ana:<24+ random characters>,Ben:<…>`,
+      );
     }
     if (agents.some((agent) => agent.name === name)) {
       throw new Error(`PARLEY_AGENTS names agent "${name}" twice`);
@@ -165,9 +184,6 @@ export function parseAgents(value: string): AgentConfig[] {
 
 /** The shortest secret accepted for signing user tokens: HS256 wants at least 256 bits of key. */
 export const MIN_SITE_SECRET_LENGTH = 32;
-
-/** A site id as the widget sends it (`data-site`), minus `:`, which separates the site from its secret. */
-const SITE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Parses `site:secret,site:secret`. The secret is everything after the first colon (so a site id cannot contain one,
@@ -186,9 +202,9 @@ export function parseSiteSecrets(value: string): Map<string, string> {
         `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: expected site:secret, e.g. acme:<${MIN_SITE_SECRET_LENGTH}+ random characters>`,
       );
     }
-    if (!SITE_ID.test(site)) {
+    if (!SITE_KEY.test(site)) {
       throw new Error(
-        `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: the site must be 1 to 64 characters of A-Z a-z 0-9 . _ -`,
+        `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: the site must be 1 to 64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`,
       );
     }
     if (secret.length < MIN_SITE_SECRET_LENGTH) {

@@ -1,9 +1,8 @@
-import { createServer, type Server as HttpServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type ServerOptions } from 'socket.io';
 import { LIMITS, NAMESPACE } from '../../src/protocol';
-import { type AgentConfig, setupAgents } from './agents';
+import { type AgentConfig, checkAgentToken, setupAgents } from './agents';
 import { createClusterPresence } from './cluster-presence';
 import {
   type AgentNamespace,
@@ -16,12 +15,12 @@ import { createHttpHandler } from './http';
 import { createIdentityVerifier } from './identity';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
+import { createOriginPolicy } from './origins';
 import { createPresence, type Presence } from './presence';
-import { connectRedis, forAdapter, type RedisClients, redact } from './redis';
+import type { RedisClients } from './redis';
 import { type SessionSweeper, startSessionSweeper } from './sessions';
 import { createShield, type Shield } from './shield';
-import { openPostgresStore } from './store/postgres';
-import { openSqliteStore } from './store/sqlite';
+import { openStore } from './store/open';
 import type { Store } from './store/types';
 import { setupVisitors } from './visitors';
 
@@ -45,10 +44,13 @@ export interface GatewayOptions {
   presenceHeartbeatMs?: number;
   agents: AgentConfig[];
   /**
-   * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any. Absent or empty: only
-   * pages served by the gateway itself. Requests without an `Origin` header (non-browser clients) are allowed.
+   * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any; `site=origin` binds a site
+   * to origins (see `createOriginPolicy`). Absent or empty: only pages served by the gateway itself. Requests without
+   * an `Origin` header (non-browser clients) are allowed.
    */
   origins?: string[];
+  /** Origins besides the gateway's own allowed to open the agent namespace (a console hosted elsewhere). */
+  consoleOrigins?: string[];
   /** The build output directory served over HTTP (`dist/`). */
   distDir: string;
   /** See `SqliteStoreOptions.sync`. */
@@ -108,16 +110,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const verifyUser = createIdentityVerifier(
     secrets instanceof Map ? secrets : new Map(Object.entries(secrets as Record<string, string>)),
   );
-  const origins = (options.origins ?? []).map(normalizeOrigin);
-  const anyOrigin = origins.includes('*');
-  const allowed = new Set(origins);
-  const originAllowed = (headers: IncomingHttpHeaders): boolean => {
-    const origin = headers.origin;
-    if (origin === undefined) return true;
-    if (anyOrigin) return true;
-    if (allowed.size > 0) return allowed.has(safeOrigin(origin) ?? '');
-    return sameOrigin(origin, headers.host);
-  };
+  const origins = createOriginPolicy({ origins: options.origins, consoleOrigins: options.consoleOrigins });
 
   const limits: Limits = {
     ...DEFAULT_LIMITS,
@@ -128,23 +121,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.redisUrl && !options.databaseUrl) {
     throw new Error('REDIS_URL needs DATABASE_URL: several gateway processes cannot share a SQLite file');
   }
-  const store: Store = options.databaseUrl
-    ? await openPostgresStore({
-        url: options.databaseUrl,
-        ...(options.dbSchema ? { schema: options.dbSchema } : {}),
-        onError: (err) => logger.warn('postgres connection lost; the pool reconnects on next use', { err }),
-      }).catch((err: unknown) => {
-        throw new Error(`cannot open DATABASE_URL ${redact(options.databaseUrl!)}: ${(err as Error).message}`);
-      })
-    : openSqliteStore({
-        path: options.dbPath,
-        sync: options.dbSync ?? 'normal',
-        busyTimeoutMs: options.dbBusyTimeoutMs ?? 1000,
-      });
+  const store = await openStore(options, logger);
   let redis: RedisClients | undefined;
   if (options.redisUrl) {
     try {
-      redis = await connectRedis(options.redisUrl, logger);
+      redis = await (await import('./redis')).connectRedis(options.redisUrl, logger);
     } catch (err) {
       await store.close();
       throw err;
@@ -181,10 +162,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     allowRequest: (req, callback) => shield.allowRequest(req, callback),
     // Not `connectionStateRecovery`: every reconnection runs the namespace middlewares (origin, session, token).
   };
-  // Only long-polling needs CORS; same-origin pages need none, and WebSockets are checked by origin in the handshake.
-  if (allowed.size > 0) ioOptions.cors = { origin: anyOrigin ? true : [...allowed], methods: ['GET', 'POST'] };
+  if (origins.cors) ioOptions.cors = { origin: origins.cors, methods: ['GET', 'POST'] };
   // Every room broadcast (conversation rooms, the agents room) then reaches the sockets of every process.
-  if (redis) ioOptions.adapter = createAdapter(forAdapter(redis.pub, logger), redis.sub, { key: `${redisPrefix}:io` });
+  if (redis) ioOptions.adapter = await redisAdapter(redis, redisPrefix, logger);
   const io = new Server(server, ioOptions);
   io.engine.on('connection', (conn: Parameters<typeof shield.trackConnection>[0]) => shield.trackConnection(conn));
 
@@ -224,7 +204,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const sessions = options.emptySessionTtlMs !== undefined ? { emptyTtlMs: options.emptySessionTtlMs } : {};
   const now = options.now ?? Date.now;
-  setupVisitors(ctx, { originAllowed, shield, verifyUser, sessions, now });
+  setupVisitors(ctx, { origins, shield, verifyUser, sessions, now });
   const sweeper = startSessionSweeper({
     store,
     policy: sessions,
@@ -233,7 +213,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     track,
     ...(options.sessionSweepMs !== undefined ? { intervalMs: options.sessionSweepMs } : {}),
   });
-  setupAgents(ctx, options.agents, shield);
+  setupAgents(ctx, options.agents, { origins, shield });
 
   // The default namespace serves nothing; refuse it rather than hold idle sockets.
   io.use((_socket, next) => next(new Error('use the /visitor or /agent namespace')));
@@ -278,10 +258,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
+/**
+ * Socket.IO's Redis adapter, imported only in cluster mode so a single SQLite process never loads the Redis packages.
+ */
+async function redisAdapter(redis: RedisClients, prefix: string, logger: Logger): Promise<ServerOptions['adapter']> {
+  const [{ createAdapter }, { forAdapter }] = await Promise.all([
+    import('@socket.io/redis-adapter'),
+    import('./redis'),
+  ]);
+  return createAdapter(forAdapter(redis.pub, logger), redis.sub, { key: `${prefix}:io` });
+}
+
 function checkAgents(agents: readonly AgentConfig[]): void {
   const names = new Set<string>();
   for (const agent of agents) {
     if (!agent.name.trim() || !agent.token) throw new Error('every agent needs a name and a token');
+    checkAgentToken(agent);
     if (names.has(agent.name)) throw new Error(`agent "${agent.name}" is configured twice`);
     names.add(agent.name);
   }
@@ -296,30 +288,5 @@ function checkLimits(limits: Limits): void {
   }
   for (const name of ['connectionsPerIp', 'handshakesPerSecond'] as const) {
     if (!Number.isInteger(limits[name]) || limits[name] < 0) throw new Error(`limits.${name} must be an integer >= 0`);
-  }
-}
-
-function normalizeOrigin(origin: string): string {
-  if (origin.trim() === '*') return '*';
-  const normal = safeOrigin(origin.trim());
-  if (!normal) throw new Error(`invalid origin "${origin}": expected e.g. https://shop.example`);
-  return normal;
-}
-
-function safeOrigin(origin: string): string | undefined {
-  try {
-    const url = new URL(origin);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function sameOrigin(origin: string, host: string | undefined): boolean {
-  if (!host) return false;
-  try {
-    return new URL(origin).host === new URL(`http://${host}`).host;
-  } catch {
-    return false;
   }
 }

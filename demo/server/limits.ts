@@ -24,7 +24,7 @@ export interface Limits {
   connectionsPerIp: number;
   /** New Engine.IO connections per second, gateway-wide (also the burst); 0: no cap. */
   handshakesPerSecond: number;
-  /** Failed agent sign-ins from one client address; once spent, agent handshakes from there are refused. */
+  /** Failed agent sign-ins from one client address; once spent, wrong tokens from there are refused (a right one passes). */
   agentAuthFailures: Budget | false;
 }
 

@@ -1,5 +1,6 @@
 import { createClient } from 'redis';
 import type { Logger } from './log';
+import { redact } from './redact';
 
 type ClientOptions = NonNullable<Parameters<typeof createClient>[0]>;
 const newClient = (url: string, socket: ClientOptions['socket']) => createClient({ url, socket });
@@ -96,15 +97,4 @@ export function forAdapter(client: RedisClient, logger: Logger): RedisClient {
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
-}
-
-/** A connection URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
 }

@@ -1,5 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { VerifiedUser, VisitorClientEvents, VisitorWelcome } from '../../src/protocol';
+import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type VisitorWelcome } from '../../src/protocol';
 import {
   AGENTS_ROOM,
   conversationRoom,
@@ -12,13 +11,14 @@ import {
 } from './context';
 import { register } from './handle';
 import type { IdentityVerifier } from './identity';
+import type { OriginPolicy } from './origins';
 import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
 import { NotFoundError, visitorLabel } from './store/types';
 import { parse, VisitorAuthSchema, visitorEvents } from './validate';
 
 export interface VisitorOptions {
-  originAllowed(headers: IncomingHttpHeaders): boolean;
+  origins: OriginPolicy;
   /** Rate limits and connection caps. */
   shield: Shield;
   /** Checks `auth.userToken` against the site's secret. */
@@ -33,7 +33,7 @@ export interface VisitorOptions {
 export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): void {
   ctx.visitors.use((socket, next) => {
     const { headers } = socket.handshake;
-    if (!options.originAllowed(headers)) {
+    if (!options.origins.visitorAllowed(headers)) {
       ctx.logger.info('visitor origin refused', { origin: String(headers.origin).slice(0, 200) });
       return next(refusal('origin_refused', 'this origin may not open a chat; see PARLEY_ORIGINS'));
     }
@@ -46,7 +46,22 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
       release();
       return next(refusal(auth.code, auth.message));
     }
+    if (auth.value.v !== PROTOCOL_VERSION) {
+      release();
+      // A page still holding an older (or newer) parley.js than this gateway serves: a reload fetches the right one.
+      return next(
+        refusal(
+          'version_unsupported',
+          `this gateway speaks protocol ${PROTOCOL_VERSION}, the widget ${auth.value.v}; reload the page`,
+        ),
+      );
+    }
     const { session, site, page, locale, lastSeq, userToken } = auth.value;
+    if (!options.origins.visitorAllowed(headers, site)) {
+      release();
+      ctx.logger.info('visitor origin refused for site', { origin: String(headers.origin).slice(0, 200), site });
+      return next(refusal('origin_refused', 'this origin may not open a chat for this site; see PARLEY_ORIGINS'));
+    }
     const userAgent = headers['user-agent']?.slice(0, 512);
     const handshake = async () => {
       // No token (or an empty one) is an anonymous visitor; a refused one is treated exactly the same, plus a reason.

@@ -36,7 +36,7 @@ export const DELIVERY = {
 const TEMPORARY: ErrorCode[] = ['rate_limited', 'too_many_connections', 'storage_error', 'internal'];
 
 /** Errors that a later attempt cannot fix; the message stays visible as not sent, with a retry button. */
-const PERMANENT: ErrorCode[] = ['invalid_payload', 'message_too_long', 'forbidden', 'unknown_event'];
+const PERMANENT: ErrorCode[] = ['invalid_payload', 'message_too_long', 'unknown_event'];
 
 export interface PendingMessage extends OutboxEntry {
   failed?: ErrorCode;

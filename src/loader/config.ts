@@ -1,9 +1,9 @@
+import { SITE_KEY } from '../protocol';
 import type { Config } from './types';
 
 export const DEFAULTS = { site: 'default', color: '#4f46e5', zIndex: 2147483647 };
 
 const HEX = /^#([0-9a-f]{3}){1,2}$/i;
-const SITE = /^[a-z0-9][\w-]{0,63}$/i;
 const LOCALE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
@@ -74,7 +74,7 @@ export function parseConfig(attrs: Attrs, ctx: ConfigContext = {}): Config {
       scriptOrigin,
       scriptOrigin || 'none (the chat stays offline)',
     ),
-    site: read(attrs, 'site', matching(SITE), 'is not 1-64 letters, digits, - or _', DEFAULTS.site),
+    site: read(attrs, 'site', matching(SITE_KEY), 'is not 1-64 letters, digits, ., - or _', DEFAULTS.site),
     title: text('title'),
     subtitle: text('subtitle'),
     greeting: text('greeting'),

@@ -28,6 +28,17 @@ interface State {
 const itemCount = (s: ChatState) => s.messages.length + s.pending.length + (s.typing ? 1 : 0);
 
 /**
+ * WebKit has no `field-sizing: content`: there the composer grows (and shrinks) from its content height instead. The
+ * CSS max-height still caps it. CSSOM writes, so a strict CSP (no inline styles) allows them.
+ */
+const growComposer = CSS.supports('field-sizing:content')
+  ? () => {}
+  : (el: HTMLTextAreaElement) => {
+      el.style.height = '';
+      el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`;
+    };
+
+/**
  * The chat panel: the one stateful component (plain Preact class, so the widget needs no hooks runtime); everything
  * it renders is a pure function of its state.
  */
@@ -62,6 +73,7 @@ export class Panel extends Component<Props, State> {
   }
 
   override componentDidUpdate(_: Props, prev: State, wasNearBottom: boolean) {
+    if (this.state.text !== prev.text) growComposer(this.input.current!);
     if (this.state.open && !prev.open) this.opened();
     else if (itemCount(this.state.chat) !== itemCount(prev.chat)) {
       // Follow new messages only when the visitor is at the bottom; never yank them away from older ones.

@@ -20,7 +20,7 @@ async function visitorSend(socket: Socket, text: string, clientId: string) {
 
 describe('agent handshake', () => {
   it('refuses a bad or missing token with unauthorized', async () => {
-    const bad = await fx.refused('/agent', { auth: { token: 'ana-secret-tokeN' } });
+    const bad = await fx.refused('/agent', { auth: { token: 'ana-secret-token-012345678X' } });
     expect(bad.data?.code).toBe('unauthorized');
     const missing = await fx.refused('/agent', { auth: {} });
     expect(missing.data?.code).toBe('unauthorized');

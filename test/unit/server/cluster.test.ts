@@ -45,7 +45,7 @@ const reason = await unavailable();
 if (reason) console.warn(`Redis-backed cluster tests skipped: ${reason}`);
 
 describe('cluster configuration', () => {
-  const base = { PARLEY_AGENTS: 'Ana:a' };
+  const base = { PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd' };
 
   it('stays on SQLite alone without DATABASE_URL and REDIS_URL', () => {
     const config = readConfig(base);

@@ -24,6 +24,7 @@ describe('configuration', () => {
       dbSync: 'normal',
       generatedToken: true,
       origins: [],
+      consoleOrigins: [],
       siteSecrets: new Map(),
       dbBusyTimeoutMs: 1000,
       logLevel: 'info',
@@ -49,8 +50,9 @@ describe('configuration', () => {
       HOST: '0.0.0.0',
       PARLEY_DB: '/tmp/x.db',
       PARLEY_DB_SYNC: 'FULL',
-      PARLEY_AGENTS: 'Ana:s3cret, Ben:t0k:en',
-      PARLEY_ORIGINS: 'https://a.example, https://b.example,',
+      PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd, Ben:ben-token:0123456789-abcd',
+      PARLEY_ORIGINS: 'https://a.example, acme=https://b.example,',
+      PARLEY_CONSOLE_ORIGINS: ' https://console.example',
       PARLEY_SITE_SECRETS: `acme:${'a'.repeat(32)}, shop.example:${'b:c'.repeat(11)}`,
       PARLEY_DB_BUSY_TIMEOUT_MS: '250',
       PARLEY_LOG_LEVEL: 'DEBUG',
@@ -69,11 +71,12 @@ describe('configuration', () => {
       dbPath: '/tmp/x.db',
       dbSync: 'full',
       agents: [
-        { name: 'Ana', token: 's3cret' },
-        { name: 'Ben', token: 't0k:en' },
+        { name: 'Ana', token: 'ana-token-0123456789-abcd' },
+        { name: 'Ben', token: 'ben-token:0123456789-abcd' },
       ],
       generatedToken: false,
-      origins: ['https://a.example', 'https://b.example'],
+      origins: ['https://a.example', 'acme=https://b.example'],
+      consoleOrigins: ['https://console.example'],
       siteSecrets: new Map([
         ['acme', 'a'.repeat(32)],
         ['shop.example', 'b:c'.repeat(11)],
@@ -119,11 +122,15 @@ describe('configuration', () => {
   });
 
   it('refuses invalid gateway options before opening anything', async () => {
-    const base = { dbPath: ':memory:', distDir: tmpdir(), agents: [{ name: 'Ana', token: 't' }] };
+    const base = {
+      dbPath: ':memory:',
+      distDir: tmpdir(),
+      agents: [{ name: 'Ana', token: 'ana-token-0123456789-abcd' }],
+    };
     await expect(createGateway({ ...base, origins: ['not a url'] })).rejects.toThrow(/invalid origin/);
-    await expect(createGateway({ ...base, agents: [base.agents[0]!, { name: 'Ana', token: 'u' }] })).rejects.toThrow(
-      /twice/,
-    );
+    await expect(
+      createGateway({ ...base, agents: [base.agents[0]!, { name: 'Ana', token: 'ana-token-0123456789-wxyz' }] }),
+    ).rejects.toThrow(/twice/);
   });
 });
 
@@ -253,7 +260,7 @@ describe('main.ts, bundled as the build ships it', () => {
   });
 
   it('keeps every acknowledged message through kill -9', async () => {
-    const env = { PARLEY_AGENTS: 'Ana:ana-token', PARLEY_DB: join(dir, 'crash', 'p.db') };
+    const env = { PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd', PARLEY_DB: join(dir, 'crash', 'p.db') };
     const first = run(env);
     const [, url] = await waitFor(first.output, /listening on (http:\S+)/);
     const visitor = io(`${url}/visitor`, { auth: { v: 1, site: 'acme' }, transports: ['websocket'], forceNew: true });
@@ -285,10 +292,17 @@ describe('main.ts, bundled as the build ships it', () => {
     const gw = run({ PARLEY_AGENTS: 'Ana-without-token' });
     expect(await gw.exit).toBe(1);
     expect(gw.output()).toMatch(/PARLEY_AGENTS entry 1 is malformed/);
-    const named = run({ PARLEY_AGENTS: 'Ana:hunter2' });
+    const named = run({ PARLEY_AGENTS: 'Ana:hunter2-hunter3-0123456789' });
     await waitFor(named.output, /sign in with a token from PARLEY_AGENTS/);
-    expect(named.output()).not.toContain('hunter2');
+    expect(named.output()).not.toContain('hunter2-hunter3');
     named.child.kill('SIGINT');
     expect(await named.exit).toBe(0);
+  });
+
+  it('refuses to start with a weak agent token, naming the agent and not the token', async () => {
+    const gw = run({ PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd,Weak:hunter2' });
+    expect(await gw.exit).toBe(1);
+    expect(gw.output()).toMatch(/cannot start: the token of agent "Weak" is too weak: use at least 24 characters/);
+    expect(gw.output()).not.toContain('hunter2');
   });
 });

@@ -7,8 +7,8 @@ import { silentLogger } from '../../../demo/server/log';
 import type { AgentWelcome, Message, VisitorAuth, VisitorWelcome } from '../../../src/protocol';
 
 export const AGENTS = [
-  { name: 'Ana', token: 'ana-secret-token' },
-  { name: 'Ben', token: 'ben-secret-token' },
+  { name: 'Ana', token: 'ana-secret-token-0123456789' },
+  { name: 'Ben', token: 'ben-secret-token-0123456789' },
 ];
 
 export interface Fixture {

@@ -452,7 +452,11 @@ describe('PARLEY_SITE_SECRETS', () => {
   });
 
   it('makes the gateway refuse a short secret before opening anything', async () => {
-    const base = { dbPath: ':memory:', distDir: tmpdir(), agents: [{ name: 'Ana', token: 't' }] };
+    const base = {
+      dbPath: ':memory:',
+      distDir: tmpdir(),
+      agents: [{ name: 'Ana', token: 'ana-token-0123456789-abcd' }],
+    };
     await expect(createGateway({ ...base, siteSecrets: { acme: 'too-short' } })).rejects.toThrow(/at least 32/);
   });
 

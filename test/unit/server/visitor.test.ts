@@ -2,7 +2,7 @@
 
 import type { Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LIMITS, type Message, type SendResult } from '../../../src/protocol';
+import { LIMITS, type Message, PROTOCOL_VERSION, type SendResult } from '../../../src/protocol';
 import { call, collect, type Fixture, settle, startGateway } from './helpers';
 
 let fx: Fixture;
@@ -244,6 +244,11 @@ describe('visitor handshake', () => {
     expect(missing.data?.code).toBe('invalid_payload');
     const badSeq = await fx.refused('/visitor', { auth: { v: 1, site: 'acme', lastSeq: 'all' } });
     expect(badSeq.data?.code).toBe('invalid_payload');
+  });
+
+  it('refuses a widget that speaks another protocol version with version_unsupported, saying to reload', async () => {
+    const err = await fx.refused('/visitor', { auth: { v: PROTOCOL_VERSION + 1, site: 'acme' } });
+    expect(err.data).toMatchObject({ code: 'version_unsupported', message: expect.stringMatching(/reload/) });
   });
 
   it('drops a bad page in auth instead of refusing the visitor', async () => {
