@@ -131,13 +131,41 @@ const websocketOnly = {
         'prependAnyOutgoing',
         'offAnyOutgoing',
         'listenersAnyOutgoing',
+        // Aliases: of emit('message'), of disconnect(), and the reverse of `connected`.
+        'send',
+        'close',
+        'disconnected',
       ],
-      'engine.io-client': ['_probe'],
+      // Aliases of open() and _close().
+      'socket.io-client/manager': ['connect', 'disconnect'],
+      // The alias of write(), and probing an upgrade.
+      'engine.io-client': ['_probe', 'send'],
+      // Binary packets: the protocol is JSON only (see is-binary.js below), so none is ever encoded or reassembled.
+      'socket.io-parser': ['encodeAsBinary', 'takeBinaryData', 'finishedReconstruction'],
     };
-    build.onLoad({ filter: /(socket|engine)\.io-client[\\/]build[\\/]esm[\\/]socket\.js$/ }, async (args) => {
-      const pkg = args.path.includes('socket.io-client') ? 'socket.io-client' : 'engine.io-client';
-      return { contents: stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path), loader: 'js' };
-    });
+    // Methods that are called but have nothing to do here, replaced by a smaller body: the retry queue is never filled
+    // (no `retries` option), and a payload is split by size only for long-polling.
+    const stubs = {
+      'socket.io-client': { _drainQueue: '' },
+      'engine.io-client': { _getWritablePackets: 'return this.writeBuffer;' },
+      'socket.io-parser': {},
+      'socket.io-client/manager': {},
+    };
+    build.onLoad(
+      {
+        filter:
+          /((socket|engine)\.io-client[\\/]build[\\/]esm[\\/](socket|manager)|socket\.io-parser[\\/]build[\\/]esm[\\/]index)\.js$/,
+      },
+      async (args) => {
+        const name = ['socket.io-client', 'engine.io-client', 'socket.io-parser'].find((p) => args.path.includes(p));
+        const pkg = args.path.endsWith('manager.js') ? `${name}/manager` : name;
+        let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path, stubs[pkg]);
+        // isPacketValid() and its helpers are for servers; the client imports the parser as a namespace, which keeps
+        // every export. The decoder's own checks (Decoder.isPayloadValid, with isObject) stay.
+        if (pkg === 'socket.io-parser') source = cutPacketValidation(source, args.path);
+        return { contents: source, loader: 'js' };
+      },
+    );
     // The widget creates its own Manager; io(), its connection cache and its URL parsing are never used.
     build.onLoad({ filter: /socket\.io-client[\\/]build[\\/]esm[\\/]index\.js$/ }, () => ({
       contents: 'export { Manager } from "./manager.js";',
@@ -181,14 +209,29 @@ const websocketOnly = {
   },
 };
 
-/** Removes class methods (4-space indented, as in the packages' compiled ESM) by name. */
-function stripMethods(source, names, file) {
+/** Cuts socket.io-parser's trailing isPacketValid() and the helpers only it uses; isInteger and isObject stay. */
+function cutPacketValidation(source, file) {
+  const start = source.indexOf('function isNamespaceValid(');
+  if (start < 0 || !source.trimEnd().endsWith('isDataValid(packet.type, packet.data));\n}'))
+    throw new Error(`${file}: isPacketValid() not found at the end; revisit the websocket-only trimming`);
+  return `${source.slice(0, start)}const isInteger = Number.isInteger;
+function isObject(value) {
+    return Object.prototype.toString.call(value) === "[object Object]";
+}
+`;
+}
+
+/**
+ * Removes class methods (4-space indented, as in the packages' compiled ESM) by name, and replaces the bodies of those
+ * in `stubs` (name → new body).
+ */
+function stripMethods(source, names, file, stubs = {}) {
   const lines = source.split('\n');
-  for (const name of names) {
+  for (const name of [...names, ...Object.keys(stubs)]) {
     const start = lines.findIndex((l) => new RegExp(`^    (get )?${name}\\(`).test(l));
     const end = lines.findIndex((l, i) => i > start && l === '    }');
     if (start < 0 || end < 0) throw new Error(`${file}: method ${name} not found; revisit the websocket-only trimming`);
-    lines.splice(start, end - start + 1);
+    lines.splice(start, end - start + 1, ...(name in stubs ? [`    ${name}() { ${stubs[name]} }`] : []));
   }
   return lines.join('\n');
 }
@@ -292,6 +335,11 @@ function widgetOptions(minify, files) {
         },
       },
       metafile: true,
+      // Private members of the bundled libraries (engine.io-client and socket.io-client name theirs `_…`, Preact's are
+      // `__…`) get short names: about 250 B gzip. Nothing with such a name crosses the bundle's edge: the wire protocol,
+      // the loader's Host interface and the DOM use none. Quoted accesses (`io["_destroy"]`) are renamed too.
+      mangleProps: /^_/,
+      mangleQuoted: true,
       plugins: [cssText, websocketOnly, classicJsx, stringsByUrl(files)],
     },
   ];

@@ -20,8 +20,11 @@ export const NAMESPACE = { visitor: '/visitor', agent: '/agent' } as const;
 export const LIMITS = {
   /** Characters in one message; longer ones are refused with `message_too_long` and stay in the composer. */
   messageLength: 4000,
-  /** Engine.IO `maxHttpBufferSize`: a frame larger than this closes the connection. */
-  maxPayloadBytes: 64 * 1024,
+  /**
+   * Engine.IO `maxHttpBufferSize`: a frame larger than this closes the connection. 64 KiB, written as a literal: with
+   * `64 * 1024` esbuild keeps the whole object in parley.js, which never uses it (75 B gzip).
+   */
+  maxPayloadBytes: 65_536,
   /** A sender emits `typing: true` at most this often while the user keeps typing. */
   typingThrottleMs: 1500,
   /** A receiver hides a typing indicator when no new typing event arrived for this long. */
@@ -178,6 +181,11 @@ export interface VisitorServerEvents {
   typing: (t: { name: string; typing: boolean }) => void;
   presence: (p: { agents: AgentStatus }) => void;
   status: (s: { status: ConversationStatus }) => void;
+  /**
+   * Live events may have been lost (the gateway's processes were cut off from each other, e.g. Redis restarted): fetch
+   * what is missing with `history { afterSeq }` from the last seq held in a row.
+   */
+  resync: () => void;
 }
 
 // ---------------------------------------------------------------------------
@@ -257,4 +265,9 @@ export interface AgentServerEvents {
   /** Visitor typing, or another agent typing, in a conversation. */
   typing: (t: { conversationId: string; who: string; author: 'visitor' | 'agent'; typing: boolean }) => void;
   agents: (a: { agents: AgentPresence[] }) => void;
+  /**
+   * Live events may have been lost (see the visitor's `resync`): `list` again, and `open` each conversation shown from
+   * the last seq held in a row.
+   */
+  resync: () => void;
 }

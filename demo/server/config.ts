@@ -31,7 +31,10 @@ export interface Config {
   redisPrefix?: string;
   /** `PARLEY_TRUST_PROXY`: reverse proxies whose `X-Forwarded-For` entries are believed. */
   trustProxy: number;
-  /** `PARLEY_MAX_CONNECTIONS_PER_IP`, `PARLEY_HANDSHAKES_PER_SECOND`, `PARLEY_RATE_SOCKET|SESSION|IP`. */
+  /**
+   * `PARLEY_MAX_CONNECTIONS_PER_IP`, `PARLEY_MAX_TCP_CONNECTIONS_PER_IP`, `PARLEY_HANDSHAKES_PER_SECOND`,
+   * `PARLEY_HANDSHAKES_PER_IP`, `PARLEY_RATE_SOCKET|SESSION|IP`.
+   */
   limits: Limits;
   /** `PARLEY_EMPTY_SESSION_TTL_HOURS` (default 24): lifetime of an unused session that never stored a message. */
   emptySessionTtlMs: number;
@@ -97,6 +100,10 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       ...DEFAULT_LIMITS,
       connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),
       handshakesPerSecond: integer(env, 'PARLEY_HANDSHAKES_PER_SECOND', DEFAULT_LIMITS.handshakesPerSecond),
+      handshakesPerIp: budget(env, 'PARLEY_HANDSHAKES_PER_IP', DEFAULT_LIMITS.handshakesPerIp),
+      ...(env.PARLEY_MAX_TCP_CONNECTIONS_PER_IP?.trim()
+        ? { tcpConnectionsPerIp: integer(env, 'PARLEY_MAX_TCP_CONNECTIONS_PER_IP', 0) }
+        : {}),
       socket: budget(env, 'PARLEY_RATE_SOCKET', DEFAULT_LIMITS.socket),
       session: budget(env, 'PARLEY_RATE_SESSION', DEFAULT_LIMITS.session),
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),

@@ -12,12 +12,21 @@ import {
   type VisitorNamespace,
 } from './context';
 import { createHttpHandler } from './http';
+import {
+  type ConnectionCap,
+  capConnectionsPerAddress,
+  DEFAULT_HTTP_TIMEOUTS,
+  type HttpTimeouts,
+  httpServerOptions,
+  tcpConnectionsPerIp,
+} from './http-guards';
 import { createIdentityVerifier } from './identity';
-import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
+import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import { createLogger, type Logger } from './log';
 import { createOriginPolicy } from './origins';
 import { createPresence, type Presence } from './presence';
 import type { RedisClients } from './redis';
+import { type GapWatch, resyncLocalClients, watchRedisGaps } from './resync';
 import { type SessionSweeper, startSessionSweeper } from './sessions';
 import { createShield, type Shield } from './shield';
 import { openStore } from './store/open';
@@ -75,6 +84,10 @@ export interface GatewayOptions {
    * the right, otherwise the TCP peer. Default 0. Setting it without a proxy lets clients choose their address.
    */
   trustProxy?: number;
+  /** Timeouts of the HTTP server; each absent one takes its value from `DEFAULT_HTTP_TIMEOUTS`. */
+  httpTimeouts?: Partial<HttpTimeouts>;
+  /** The clock of the abuse limits' token buckets, in milliseconds (tests move it by hand); default monotonic. */
+  now?: Clock;
   /**
    * A session whose visitor never stored a message is deleted after this long unused (default 24 h,
    * `PARLEY_EMPTY_SESSION_TTL_HOURS`); other sessions after 180 days unused.
@@ -82,8 +95,8 @@ export interface GatewayOptions {
   emptySessionTtlMs?: number;
   /** How often expired sessions are deleted (default 10 minutes, `PARLEY_SESSION_SWEEP_MINUTES`). */
   sessionSweepMs?: number;
-  /** Clock for session expiry and sweeps (tests); default `Date.now`. */
-  now?: () => number;
+  /** Wall clock for session expiry and sweeps (tests move it by hand); default `Date.now`. */
+  sessionClock?: () => number;
 }
 
 export interface Gateway {
@@ -94,6 +107,8 @@ export interface Gateway {
   store: Store;
   /** The abuse limits in force (`stats()` for diagnostics). */
   shield: Shield;
+  /** TCP connections open per client address (`stats()` for diagnostics). */
+  connectionCap: ConnectionCap;
   /** Deletes the sessions that expired by now, as the periodic sweep does (tests, diagnostics). */
   sweepSessions: SessionSweeper['sweep'];
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
@@ -132,7 +147,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
   const redisPrefix = options.redisPrefix ?? 'parley';
-  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger });
+  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger, now: options.now });
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inflight.add(work);
@@ -143,6 +158,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const startedAt = Date.now();
   const server = createServer(
+    httpServerOptions({ ...DEFAULT_HTTP_TIMEOUTS, ...options.httpTimeouts }),
     createHttpHandler({
       distDir: options.distDir,
       logger,
@@ -153,6 +169,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }),
     }),
   );
+  const connectionCap = capConnectionsPerAddress(server, {
+    max: tcpConnectionsPerIp(limits),
+    behindProxy: (options.trustProxy ?? 0) > 0,
+    logger,
+  });
 
   const ioOptions: Partial<ServerOptions> = {
     maxHttpBufferSize: LIMITS.maxPayloadBytes,
@@ -193,17 +214,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     track,
     closing: false,
   };
-  if (cluster) {
+  let gaps: GapWatch | undefined;
+  if (cluster && redis) {
     try {
       await cluster.start();
+      gaps = await watchRedisGaps({ redis, prefix: redisPrefix, logger, resync: () => resyncLocalClients(ctx) });
     } catch (err) {
-      await redis?.close();
+      await cluster.close();
+      await redis.close();
       await store.close();
       throw new Error(`cannot start Redis presence: ${(err as Error).message}`);
     }
   }
   const sessions = options.emptySessionTtlMs !== undefined ? { emptyTtlMs: options.emptySessionTtlMs } : {};
-  const now = options.now ?? Date.now;
+  const now = options.sessionClock ?? Date.now;
   setupVisitors(ctx, { origins, shield, verifyUser, sessions, now });
   const sweeper = startSessionSweeper({
     store,
@@ -226,6 +250,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     store,
     shield,
     sweepSessions: sweeper.sweep,
+    connectionCap,
     listen: (port, host) =>
       new Promise((resolvePromise, reject) => {
         server.once('error', reject);
@@ -246,10 +271,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await closed;
         // Disconnect handlers queue summary pushes; wait until nothing is left touching the store.
         while (inflight.size > 0) await Promise.allSettled([...inflight]);
+        gaps?.close();
         // Tell the other processes at once rather than letting this one's presence expire.
         await cluster?.close();
         await redis?.close();
         shield.close();
+        connectionCap.close();
         await store.close();
         logger.info('closed');
       })();
@@ -280,13 +307,14 @@ function checkAgents(agents: readonly AgentConfig[]): void {
 }
 
 function checkLimits(limits: Limits): void {
-  for (const name of ['socket', 'session', 'ip', 'agentAuthFailures'] as const) {
+  for (const name of ['socket', 'session', 'ip', 'handshakesPerIp', 'agentAuthFailures'] as const) {
     const budget = limits[name];
     if (budget !== false && !(budget.burst >= 1 && budget.perSecond > 0)) {
       throw new Error(`limits.${name} needs a burst of at least 1 and a positive rate per second`);
     }
   }
-  for (const name of ['connectionsPerIp', 'handshakesPerSecond'] as const) {
-    if (!Number.isInteger(limits[name]) || limits[name] < 0) throw new Error(`limits.${name} must be an integer >= 0`);
+  for (const name of ['connectionsPerIp', 'handshakesPerSecond', 'tcpConnectionsPerIp'] as const) {
+    const count = limits[name] ?? 0;
+    if (!Number.isInteger(count) || count < 0) throw new Error(`limits.${name} must be an integer >= 0`);
   }
 }

@@ -7,6 +7,7 @@ import type { App, Host } from '../loader/host';
 import type { Message } from '../protocol';
 import { createChat } from './chat';
 import { createOutbox } from './outbox';
+import { lockPageWhileFullScreen } from './pageLock';
 import panelCss from './panel.css' with { type: 'text' };
 import { chime } from './sound';
 import { loadStrings } from './strings';
@@ -71,8 +72,7 @@ export async function start(host: Host): Promise<App> {
     },
     onStatus: (status) => host.emit('status', { status }),
     onPending: (queued) => persisted.write({ queued }),
-    notice: (kind, code) =>
-      kind === 'renewed' ? s.sessionRenewed : kind === 'identity' ? s.identityRefused : s.unavailable(code ?? ''),
+    notice: (kind) => (kind === 'renewed' ? s.sessionRenewed : kind === 'identity' ? s.identityRefused : s.unavailable),
   });
 
   const unlisten = tabs.listen((m) => {
@@ -98,6 +98,7 @@ export async function start(host: Host): Promise<App> {
   const unsubscribe = chat.subscribe(updateUnread);
   const offOpen = host.onOpenChange(updateUnread);
   document.addEventListener('visibilitychange', updateUnread);
+  const unlockPage = lockPageWhileFullScreen(host);
 
   render(h(Panel, { host, chat, strings: s }), host.panel);
 
@@ -121,6 +122,7 @@ export async function start(host: Host): Promise<App> {
       window.removeEventListener('popstate', onNavigate);
       window.removeEventListener('hashchange', onNavigate);
       document.removeEventListener('visibilitychange', updateUnread);
+      unlockPage();
       chat.destroy();
       tabs.close();
       render(null, host.panel);

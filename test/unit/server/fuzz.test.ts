@@ -55,6 +55,7 @@ beforeAll(async () => {
       ip: false,
       connectionsPerIp: 0,
       handshakesPerSecond: 0,
+      handshakesPerIp: false,
       agentAuthFailures: false,
     },
   });

@@ -37,6 +37,7 @@ describe('configuration', () => {
       ip: { burst: 1000, perSecond: 100 },
       connectionsPerIp: 50,
       handshakesPerSecond: 1000,
+      handshakesPerIp: { burst: 200, perSecond: 10 },
     });
     expect(config.agents).toHaveLength(1);
     expect(config.agents[0]!.name).toBe('Agent');
@@ -61,6 +62,8 @@ describe('configuration', () => {
       PARLEY_SESSION_SWEEP_MINUTES: '5',
       PARLEY_MAX_CONNECTIONS_PER_IP: '0',
       PARLEY_HANDSHAKES_PER_SECOND: '2500',
+      PARLEY_HANDSHAKES_PER_IP: '40/4',
+      PARLEY_MAX_TCP_CONNECTIONS_PER_IP: '64',
       PARLEY_RATE_SOCKET: '50/5',
       PARLEY_RATE_SESSION: 'off',
       PARLEY_RATE_IP: '5000/0.5',
@@ -90,6 +93,8 @@ describe('configuration', () => {
         ...DEFAULT_LIMITS,
         connectionsPerIp: 0,
         handshakesPerSecond: 2500,
+        handshakesPerIp: { burst: 40, perSecond: 4 },
+        tcpConnectionsPerIp: 64,
         socket: { burst: 50, perSecond: 5 },
         session: false,
         ip: { burst: 5000, perSecond: 0.5 },
@@ -113,6 +118,11 @@ describe('configuration', () => {
     expect(() => readConfig({ PARLEY_TRUST_PROXY: 'yes' })).toThrow(/PARLEY_TRUST_PROXY/);
     expect(() => readConfig({ PARLEY_MAX_CONNECTIONS_PER_IP: '-1' })).toThrow(/PARLEY_MAX_CONNECTIONS_PER_IP/);
     expect(() => readConfig({ PARLEY_HANDSHAKES_PER_SECOND: '1e3' })).toThrow(/PARLEY_HANDSHAKES_PER_SECOND/);
+    expect(() => readConfig({ PARLEY_HANDSHAKES_PER_IP: '100' })).toThrow(/PARLEY_HANDSHAKES_PER_IP/);
+    expect(readConfig({ PARLEY_HANDSHAKES_PER_IP: 'off' }).limits.handshakesPerIp).toBe(false);
+    expect(() => readConfig({ PARLEY_MAX_TCP_CONNECTIONS_PER_IP: 'many' })).toThrow(
+      /PARLEY_MAX_TCP_CONNECTIONS_PER_IP/,
+    );
     expect(() => readConfig({ PARLEY_DB_BUSY_TIMEOUT_MS: '1.5' })).toThrow(/PARLEY_DB_BUSY_TIMEOUT_MS/);
     for (const bad of ['200', '200/0', '0/5', 'fast', '200/20/2']) {
       expect(() => readConfig({ PARLEY_RATE_SESSION: bad }), bad).toThrow(

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, type Socket as TcpSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
@@ -154,3 +155,55 @@ export async function settle(...sockets: Socket[]): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A clock the test moves by hand, in milliseconds (`GatewayOptions.now`, `ShieldOptions.now`). */
+export function manualClock() {
+  let now = 0;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+/**
+ * Opens an Engine.IO WebSocket from `localAddress` and closes it as soon as the server answered: resolves with the
+ * HTTP status (101 when the upgrade was accepted), or 0 when the connection failed before any answer.
+ */
+export function upgrade(url: string, localAddress: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port), localAddress });
+    let answer = '';
+    const done = (status: number) => {
+      socket.destroy();
+      resolve(status);
+    };
+    socket.setEncoding('latin1');
+    socket.once('connect', () =>
+      socket.write(
+        'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n' +
+          `Host: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(answer);
+      if (status) done(Number(status[1]));
+    });
+    socket.once('error', () => done(0));
+    socket.once('close', () => done(0));
+  });
+}
+
+/** A raw TCP connection to the gateway at `url` from `localAddress` (127.0.0.x: all loopback on Linux). */
+export function tcpConnect(url: string, localAddress = '127.0.0.1'): Promise<TcpSocket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), localAddress });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}

@@ -22,7 +22,7 @@ const sign = (sub: string) =>
 let fx: Fixture;
 let clock = Date.now();
 const start = (overrides: Parameters<typeof startGateway>[0] = {}) =>
-  startGateway({ siteSecrets: { acme: SECRET }, now: () => clock, ...overrides });
+  startGateway({ siteSecrets: { acme: SECRET }, sessionClock: () => clock, ...overrides });
 
 afterEach(async () => {
   await fx.stop();
