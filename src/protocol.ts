@@ -104,7 +104,9 @@ export interface VisitorAuth {
   /**
    * Identifies a logged-in user of the site: a short-lived JWT (HS256) signed by the site's backend with the site's
    * secret, with `sub` (user id), optional `name` and `email`, and `exp`. A valid one links this session to that
-   * user's conversation (on every device); an invalid one leaves the session anonymous (`welcome.userTokenRefused`).
+   * user's conversation (on every device) and, when that changes who the session belongs to, rotates the session
+   * token (`welcome.session`); an invalid one leaves the session anonymous (`welcome.userTokenRefused`). A session
+   * bound to a user is accepted only with a valid token for that same user (otherwise `renewed: 'identity_required'`).
    */
   userToken?: string;
 }
@@ -116,15 +118,25 @@ export interface VerifiedUser {
 }
 
 export interface VisitorWelcome {
-  /** A newly issued session token; `null` when the presented one was accepted. */
+  /**
+   * A newly issued session token, to store in place of the presented one (which may no longer work: a login rotates
+   * it); `null` when the presented one was accepted as it is.
+   */
   session: string | null;
-  /** Why a new session was issued although the widget presented one. */
-  renewed?: 'session_unknown' | 'session_expired';
+  /**
+   * Why a new session was issued although the widget presented one. `identity_required`: the presented session belongs
+   * to a verified user and this connection did not prove that user (no, an invalid or another user's `userToken`).
+   */
+  renewed?: 'session_unknown' | 'session_expired' | 'identity_required';
   /** The verified user this session belongs to. */
   user?: VerifiedUser;
   /** The user token was refused (bad signature, expired, malformed, or no secret for this site); the session is anonymous. */
   userTokenRefused?: { code: 'identity_invalid'; message: string };
-  conversationId: string;
+  /**
+   * `null` until the session's first message is stored: a handshake creates no conversation. The first `send` creates
+   * it; its id then comes with that message (`Message.conversationId`), to every tab of the session.
+   */
+  conversationId: string | null;
   status: ConversationStatus;
   presence: AgentStatus;
   /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage` and `LIMITS.pageBytes`. */
@@ -160,6 +172,11 @@ export interface VisitorClientEvents {
   /** The visitor has seen everything up to `seq`. */
   read: (p: { seq: number }, ack?: AckFn) => void;
   page: (p: PageInfo, ack?: AckFn) => void;
+  /**
+   * Ends the session on the gateway (`Parley.shutdown()`, e.g. on logout): its token stops working at once and every
+   * socket of the session, in every tab, is disconnected. The payload is an empty object.
+   */
+  end: (p: Record<string, never>, ack?: AckFn) => void;
 }
 
 export interface VisitorServerEvents {

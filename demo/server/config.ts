@@ -41,6 +41,10 @@ export interface Config {
   maxSocketBufferBytes: number;
   /** `PARLEY_MEMORY_BUDGET_MB`, in bytes; absent: the gateway's default (a share of V8's heap limit). */
   memoryBudgetBytes?: number;
+  /** `PARLEY_EMPTY_SESSION_TTL_HOURS` (default 24): lifetime of an unused session that never stored a message. */
+  emptySessionTtlMs: number;
+  /** `PARLEY_SESSION_SWEEP_MINUTES` (default 10): how often expired sessions are deleted. */
+  sessionSweepMs: number;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -107,6 +111,8 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     dbBusyTimeoutMs: integer(env, 'PARLEY_DB_BUSY_TIMEOUT_MS', 1000),
     logLevel: logLevel(env.PARLEY_LOG_LEVEL),
     trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0),
+    emptySessionTtlMs: positive(env, 'PARLEY_EMPTY_SESSION_TTL_HOURS', 24) * 60 * 60 * 1000,
+    sessionSweepMs: positive(env, 'PARLEY_SESSION_SWEEP_MINUTES', 10) * 60 * 1000,
     limits: {
       ...DEFAULT_LIMITS,
       connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),
@@ -146,6 +152,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
     throw new Error(`${name} must be an integer >= 0, got "${raw.slice(0, 40)}"`);
   }
+  return value;
+}
+
+/** An integer variable >= 1; blank means the default. */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value < 1) throw new Error(`${name} must be an integer >= 1, got "${env[name]?.trim()}"`);
   return value;
 }
 

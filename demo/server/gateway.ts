@@ -35,6 +35,7 @@ import {
   MIN_SOCKET_BUFFER_BYTES,
   watchSendBuffer,
 } from './send-buffer';
+import { type SessionSweeper, startSessionSweeper } from './sessions';
 import { createShield, type Shield } from './shield';
 import { openStore } from './store/open';
 import type { Store } from './store/types';
@@ -107,6 +108,15 @@ export interface GatewayOptions {
   memoryBudgetBytes?: number;
   /** How the budget reads the process's JavaScript memory (bytes) and collects garbage; tests inject both. */
   memoryProbe?: { read: () => number; collect: () => void };
+  /**
+   * A session whose visitor never stored a message is deleted after this long unused (default 24 h,
+   * `PARLEY_EMPTY_SESSION_TTL_HOURS`); other sessions after 180 days unused.
+   */
+  emptySessionTtlMs?: number;
+  /** How often expired sessions are deleted (default 10 minutes, `PARLEY_SESSION_SWEEP_MINUTES`). */
+  sessionSweepMs?: number;
+  /** Wall clock for session expiry and sweeps (tests move it by hand); default `Date.now`. */
+  sessionClock?: () => number;
 }
 
 export interface Gateway {
@@ -119,6 +129,8 @@ export interface Gateway {
   shield: Shield;
   /** TCP connections open per client address (`stats()` for diagnostics). */
   connectionCap: ConnectionCap;
+  /** Deletes the sessions that expired by now, as the periodic sweep does (tests, diagnostics). */
+  sweepSessions: SessionSweeper['sweep'];
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
   listen(port: number, host: string): Promise<string>;
   /** Stops accepting, disconnects every socket, waits for pending writes, closes the store. Idempotent. */
@@ -253,7 +265,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       memory.allows() ? next() : next(refusal('rate_limited', 'the server is busy; retry in a minute')),
     );
   }
-  setupVisitors(ctx, { origins, shield, verifyUser });
+  const sessions = options.emptySessionTtlMs !== undefined ? { emptyTtlMs: options.emptySessionTtlMs } : {};
+  const now = options.sessionClock ?? Date.now;
+  setupVisitors(ctx, { origins, shield, verifyUser, sessions, now });
+  const sweeper = startSessionSweeper({
+    store,
+    policy: sessions,
+    now,
+    logger,
+    track,
+    ...(options.sessionSweepMs !== undefined ? { intervalMs: options.sessionSweepMs } : {}),
+  });
   setupAgents(ctx, options.agents, { origins, shield });
 
   // The default namespace serves nothing; refuse it rather than hold idle sockets.
@@ -266,6 +288,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     io,
     store,
     shield,
+    sweepSessions: sweeper.sweep,
     connectionCap,
     listen: (port, host) =>
       new Promise((resolvePromise, reject) => {
@@ -280,6 +303,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close: () => {
       shutdown ??= (async () => {
         ctx.closing = true;
+        sweeper.stop();
         const closed = io.close();
         // Idle keep-alive and half-finished static downloads would otherwise hold `server.close()` open.
         server.closeAllConnections();

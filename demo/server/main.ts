@@ -46,6 +46,8 @@ async function main(): Promise<void> {
       trustProxy: config.trustProxy,
       maxSocketBufferBytes: config.maxSocketBufferBytes,
       ...(config.memoryBudgetBytes ? { memoryBudgetBytes: config.memoryBudgetBytes } : {}),
+      emptySessionTtlMs: config.emptySessionTtlMs,
+      sessionSweepMs: config.sessionSweepMs,
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

@@ -72,6 +72,8 @@ export const visitorEvents = {
   typing: v.object({ typing }),
   read: v.object({ seq }),
   page,
+  // No field: the session to end is the socket's own. The widget may omit the payload.
+  end: v.optional(v.object({}), {}),
 };
 
 const status = v.picklist(['open', 'resolved'], 'must be "open" or "resolved"');

@@ -5,6 +5,7 @@ import {
   type GatewayContext,
   pushSummary,
   refusal,
+  sessionRoom,
   type VisitorData,
   type VisitorSocket,
 } from './context';
@@ -12,9 +13,9 @@ import { register } from './handle';
 import type { IdentityVerifier } from './identity';
 import type { OriginPolicy } from './origins';
 import { replyRoom } from './send-buffer';
-import { resolveSession } from './sessions';
+import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
-import { visitorLabel } from './store/types';
+import { NotFoundError, visitorLabel } from './store/types';
 import { parse, VisitorAuthSchema, visitorEvents } from './validate';
 
 export interface VisitorOptions {
@@ -23,6 +24,10 @@ export interface VisitorOptions {
   shield: Shield;
   /** Checks `auth.userToken` against the site's secret. */
   verifyUser: IdentityVerifier;
+  /** Session lifetimes. */
+  sessions?: SessionPolicy;
+  /** Clock for session expiry; default `Date.now`. */
+  now?: () => number;
 }
 
 /** Installs the `/visitor` namespace: handshake checks, session resolution, catch-up and the visitor's events. */
@@ -72,16 +77,21 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
           ctx.logger.info('user token refused', { site, reason: identity.message });
         }
       }
-      const resolved = await resolveSession(ctx.store, {
-        token: session ?? undefined,
-        site,
-        meta: { page, locale, userAgent },
-        now: Date.now(),
-        user,
-      });
+      const resolved = await resolveSession(
+        ctx.store,
+        {
+          token: session ?? undefined,
+          site,
+          meta: { page, locale, userAgent },
+          now: (options.now ?? Date.now)(),
+          user,
+        },
+        options.sessions,
+      );
       const data: VisitorData = {
         visitorId: resolved.session.visitorId,
         conversationId: resolved.session.conversationId,
+        started: resolved.session.started,
         label: visitorLabel(resolved.session.visitorId),
         token: resolved.token,
         renewed: resolved.renewed,
@@ -94,6 +104,7 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
         release,
       };
       if (resolved.session.user) data.user = resolved.session.user;
+      if (resolved.revoked) data.revoked = resolved.revoked;
       if (userTokenRefused) data.userTokenRefused = userTokenRefused;
       if (user) ctx.logger.debug('visitor identified', { site, visitor: data.visitorId, switched: resolved.switched });
       return data;
@@ -135,11 +146,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     visitorEvents,
     {
       send: async ({ clientId, text }, after) => {
-        const { message, duplicate, reopened } = await ctx.store.appendMessage(conversationId, {
-          author: 'visitor',
-          clientId,
-          text,
-        });
+        const { message, duplicate, reopened } = await storeVisitorMessage(ctx, socket, { clientId, text });
         if (!duplicate) {
           // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
           ctx.presence.setVisitorTyping(conversationId, false);
@@ -157,6 +164,8 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
       },
       history: ({ afterSeq }) => ctx.store.messagesAfter(conversationId, afterSeq),
       typing: async ({ typing }) => {
+        // Before the first message there is no conversation to type into, and nobody to tell: dropped quietly.
+        if (!(await started(ctx, socket))) return {};
         ctx.presence.setVisitorTyping(conversationId, typing);
         toAgents().emit('typing', { conversationId, who: label, author: 'visitor', typing });
         return {};
@@ -168,6 +177,14 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
       page: async (page, after) => {
         await ctx.store.updateVisitorMeta(socket.data.visitorId, { page });
         after(() => pushSummary(ctx, conversationId));
+        return {};
+      },
+      end: async (_payload, after) => {
+        const { sessionKey } = socket.data;
+        await ctx.store.deleteSession(sessionKey);
+        ctx.logger.debug('visitor session ended', { visitor: socket.data.visitorId });
+        // Every tab of the session, on every gateway process, this socket included, once it heard back.
+        after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
         return {};
       },
     },
@@ -183,20 +200,53 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
   });
 }
 
+/**
+ * Stores a visitor message; the session's first one creates the conversation with it. A session swept while its
+ * socket stayed open has no visitor left: the socket is closed after the refusal, so the widget reconnects into a new
+ * session and resends from its outbox.
+ */
+async function storeVisitorMessage(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  input: { clientId: string; text: string },
+) {
+  try {
+    const result = await ctx.store.appendMessage(socket.data.conversationId, { author: 'visitor', ...input });
+    socket.data.started = true;
+    return result;
+  } catch (err) {
+    if (err instanceof NotFoundError) setImmediate(() => socket.disconnect(true));
+    throw err;
+  }
+}
+
+/** Whether the socket's conversation exists (another tab's first message may have created it since the handshake). */
+async function started(ctx: GatewayContext, socket: VisitorSocket): Promise<boolean> {
+  socket.data.started ||= await ctx.store.hasConversation(socket.data.conversationId);
+  return socket.data.started;
+}
+
 async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string, firstTab: boolean): Promise<void> {
-  const { conversationId, token, renewed, lastSeq, user, userTokenRefused, identityChanged } = socket.data;
+  const { conversationId, token, renewed, lastSeq, user, userTokenRefused, identityChanged, sessionKey } = socket.data;
   // Join before reading the catch-up: a message stored in between is then broadcast to this socket rather than
-  // lost (at worst it arrives twice, and the widget deduplicates by seq).
-  await socket.join(room);
-  const [page, conversation] = await Promise.all([
+  // lost (at worst it arrives twice, and the widget deduplicates by seq). Joining the session's room before checking
+  // that the session still exists closes the race with a rotation or `end` elsewhere: either this check sees it, or
+  // the disconnection of the room reaches this socket.
+  await socket.join([room, sessionRoom(sessionKey)]);
+  const [page, conversation, live] = await Promise.all([
     ctx.store.messagesAfter(conversationId, lastSeq),
     ctx.store.getConversation(conversationId),
+    ctx.store.findSession(sessionKey),
   ]);
-  if (!conversation) throw new Error('conversation of a live session is missing');
+  if (!live) {
+    socket.disconnect(true);
+    return;
+  }
+  if (conversation) socket.data.started = true;
   const w: VisitorWelcome = {
     session: token,
-    conversationId,
-    status: conversation.status,
+    conversationId: conversation ? conversationId : null,
+    status: conversation?.status ?? 'open',
     presence: ctx.presence.aggregate(),
     messages: page.messages,
     more: page.more,
@@ -206,6 +256,9 @@ async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string,
   if (userTokenRefused) w.userTokenRefused = userTokenRefused;
   socket.emit('welcome', w);
   socket.data.token = null;
+  // The token this handshake rotated away: whoever still holds a socket with it (another tab, or whoever planted it)
+  // loses it now, after this socket was told its new token. The widget's other tabs reconnect with the new one.
+  if (socket.data.revoked) ctx.visitors.in(sessionRoom(socket.data.revoked)).disconnectSockets(true);
   // A newly verified visitor, or a new name or email, must reach the console even when another device is online.
   if (firstTab || identityChanged) await pushSummary(ctx, conversationId);
 }

@@ -91,7 +91,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   const subscribers = new Set<() => void>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const failed = new Map<string, ErrorCode>();
-  let conversationId: string | undefined;
+  // `null` until the session's first message: a welcome without a conversation.
+  let conversationId: string | null | undefined;
   let welcomed = false;
   let welcomedBefore = false;
   let refusals = 0;
@@ -138,6 +139,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
 
   function merge(incoming: Message[], live: boolean): void {
     const bySeq = new Map(state.messages.map((m) => [m.seq, m]));
+    // This socket's first message (its own or another tab's) tells the id of the conversation it created.
+    conversationId ??= incoming[0]?.conversationId;
     const fresh = incoming.filter((m) => m.conversationId === conversationId && !bySeq.has(m.seq));
     if (fresh.length === 0) return;
     for (const m of fresh) bySeq.set(m.seq, m);
@@ -273,10 +276,13 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
       );
     set({ typing: [...typers.keys()] });
   });
-  socket.on('disconnect', () => {
+  socket.on('disconnect', (reason) => {
     welcomed = false;
     for (const name of typers.keys()) stopTyping(name);
     set({ status: offlineStatus(), typing: [], presence: null });
+    // The gateway ended the session (another tab logged in and rotated it, or logged out): Socket.IO will not come
+    // back by itself. Later than the tab that rotated it stores the new token, which the next attempt presents.
+    if (reason === 'io server disconnect') later(1000 + backoff(refusals++), () => socket.active || socket.connect());
   });
   socket.on('connect_error', (err: Error & { data?: { code?: ErrorCode } }) => {
     const code = err.data?.code;
@@ -345,8 +351,16 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     page(page: PageInfo): void {
       if (socket.connected) socket.emit('page', page);
     },
-    /** Forgets everything local and reconnects, so the gateway issues a new session. */
+    /**
+     * Ends the session on the gateway (its token stops working there; offline, it is only forgotten here), forgets
+     * everything local and reconnects, so the gateway issues a new session.
+     */
     async reset(): Promise<void> {
+      if (socket.connected)
+        await socket
+          .timeout(DELIVERY.ackTimeoutMs)
+          .emitWithAck('end', {})
+          .catch(() => {});
       await outbox.clear();
       tabs.post({ type: 'outbox' });
       failed.clear();

@@ -3,7 +3,7 @@
 // fetches the list and the open conversation again, so what was stored but never broadcast shows, once.
 import { afterEach, expect, it } from 'vitest';
 import { type Controller, createController } from '../../../demo/console/controller';
-import { AGENTS, call, type Fixture, startGateway } from '../server/helpers';
+import { AGENTS, type Fixture, startGateway } from '../server/helpers';
 
 let gateway: Fixture | undefined;
 let controller: Controller | undefined;
@@ -15,21 +15,20 @@ afterEach(async () => {
 
 it('catches up the list and the open conversation on resync', async () => {
   gateway = await startGateway();
-  const open = await gateway.visitor();
-  const other = await gateway.visitor();
-  await call(open.socket, 'send', { clientId: 'client-0001', text: 'first' });
+  const open = await gateway.chatting({}, 'first');
+  const other = await gateway.chatting({}, 'hello');
   (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(gateway.url);
   controller = createController(AGENTS[0]!.token, { onUnauthorized: () => {} });
   const { store } = controller;
   controller.start();
-  controller.select(open.welcome.conversationId);
-  const texts = () => store.get().threads[open.welcome.conversationId]?.messages.map((m) => m.text);
+  controller.select(open.conversationId);
+  const texts = () => store.get().threads[open.conversationId]?.messages.map((m) => m.text);
   await expect.poll(texts, { timeout: 5000 }).toEqual(['first']);
 
   // Stored, never broadcast: what a lost Redis publish leaves behind.
   const { store: db } = gateway.gateway;
-  await db.appendMessage(open.welcome.conversationId, { author: 'visitor', clientId: 'client-0002', text: 'lost' });
-  await db.appendMessage(other.welcome.conversationId, {
+  await db.appendMessage(open.conversationId, { author: 'visitor', clientId: 'client-0002', text: 'lost' });
+  await db.appendMessage(other.conversationId, {
     author: 'visitor',
     clientId: 'client-0003',
     text: 'elsewhere',
@@ -38,7 +37,8 @@ it('catches up the list and the open conversation on resync', async () => {
 
   await expect.poll(texts, { timeout: 5000 }).toEqual(['first', 'lost']);
   await expect
-    .poll(() => store.get().conversations[other.welcome.conversationId]?.lastMessage?.text, { timeout: 5000 })
+    .poll(() => store.get().conversations[other.conversationId]?.lastMessage?.text, { timeout: 5000 })
     .toBe('elsewhere');
-  expect(store.get().conversations[other.welcome.conversationId]?.unread).toBe(1);
+  // Its opening message and the one stored without a broadcast.
+  expect(store.get().conversations[other.conversationId]?.unread).toBe(2);
 });

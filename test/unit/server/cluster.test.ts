@@ -104,8 +104,8 @@ describe.skipIf(reason !== undefined)('gateways sharing Redis and PostgreSQL', (
   });
 
   it('messages, typing, presence and visitor online cross processes', async () => {
-    const visitor = await g1.visitor();
-    const { conversationId } = visitor.welcome;
+    const visitor = await g1.chatting();
+    const { conversationId } = visitor;
     expect(visitor.welcome.presence).toBe('offline');
 
     const online = nextEvent<{ agents: string }>(visitor.socket, 'presence');
@@ -154,8 +154,8 @@ describe.skipIf(reason !== undefined)('gateways sharing Redis and PostgreSQL', (
 
   it('a process that stops beating (killed) is dropped: its agents go offline, its visitors too', async () => {
     const visitor = await g1.visitor();
-    const gone = await g1.visitor();
-    const { conversationId } = gone.welcome;
+    const gone = await g1.chatting();
+    const { conversationId } = gone;
     gone.socket.close();
     const observer = await g1.agent(AGENTS[0]!.token);
     await call(observer.socket, 'presence', { status: 'away' });

@@ -61,6 +61,8 @@ describe('configuration', () => {
       PARLEY_DB_BUSY_TIMEOUT_MS: '250',
       PARLEY_LOG_LEVEL: 'DEBUG',
       PARLEY_TRUST_PROXY: '2',
+      PARLEY_EMPTY_SESSION_TTL_HOURS: '2',
+      PARLEY_SESSION_SWEEP_MINUTES: '5',
       PARLEY_MAX_CONNECTIONS_PER_IP: '0',
       PARLEY_HANDSHAKES_PER_SECOND: '2500',
       PARLEY_HANDSHAKES_PER_IP: '40/4',
@@ -90,6 +92,8 @@ describe('configuration', () => {
       dbBusyTimeoutMs: 250,
       logLevel: 'debug',
       trustProxy: 2,
+      emptySessionTtlMs: 2 * 60 * 60 * 1000,
+      sessionSweepMs: 5 * 60 * 1000,
       limits: {
         ...DEFAULT_LIMITS,
         connectionsPerIp: 0,
@@ -169,7 +173,7 @@ describe('gateway lifecycle', () => {
     expect(fx.gateway.server.listening).toBe(false);
     await fx.restart();
     const agent = await fx.agent();
-    const opened = await call(agent.socket, 'open', { conversationId: (await fx.visitor()).welcome.conversationId });
+    const opened = await call(agent.socket, 'open', { conversationId: (await fx.chatting()).conversationId });
     expect(opened.ok).toBe(true);
     const list = await call(agent.socket, 'list', {});
     expect(list.conversations.some((c: { lastMessage?: { text: string } }) => c.lastMessage?.text === 'kept')).toBe(
@@ -302,7 +306,7 @@ describe('main.ts, bundled as the build ships it', () => {
       forceNew: true,
     });
     const again = await nextEvent<VisitorWelcome>(back, 'welcome');
-    expect(again.conversationId).toBe(welcome.conversationId);
+    expect(again.conversationId).toBe(acks[0].message.conversationId);
     expect(again.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     back.close();
     second.child.kill('SIGTERM');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { createGateway, type Gateway, type GatewayOptions } from '../../../demo/server/gateway';
 import { silentLogger } from '../../../demo/server/log';
-import type { AgentWelcome, VisitorAuth, VisitorWelcome } from '../../../src/protocol';
+import type { AgentWelcome, Message, VisitorAuth, VisitorWelcome } from '../../../src/protocol';
 
 export const AGENTS = [
   { name: 'Ana', token: 'ana-secret-token-0123456789' },
@@ -22,6 +22,8 @@ export interface Fixture {
   /** Closes the gateway only, keeping the temp dir, so a new gateway can reopen the same db. */
   restart(overrides?: Partial<GatewayOptions>): Promise<void>;
   visitor(auth?: Partial<VisitorAuth>, options?: Partial<ManagerOptions & SocketOptions>): Promise<Visitor>;
+  /** A visitor that sent `text` (default "hello") as its first message, so its conversation exists. */
+  chatting(auth?: Partial<VisitorAuth>, text?: string): Promise<Chatting>;
   agent(token?: string): Promise<Agent>;
   /** A socket whose handshake must fail; resolves with the `connect_error`. */
   refused(
@@ -35,6 +37,13 @@ export interface Visitor {
   welcome: VisitorWelcome;
 }
 
+/** A visitor whose first message created its conversation (a handshake alone creates none). */
+export interface Chatting extends Visitor {
+  conversationId: string;
+  /** That first message, seq 1. */
+  opening: Message;
+}
+
 export interface Agent {
   socket: Socket;
   welcome: AgentWelcome;
@@ -45,6 +54,7 @@ export async function startGateway(overrides: Partial<GatewayOptions> = {}): Pro
   const dir = await mkdtemp(join(tmpdir(), 'parley-gw-'));
   const dbPath = join(dir, 'db', 'parley.db');
   const sockets = new Set<Socket>();
+  let openings = 0;
   const options = (extra: Partial<GatewayOptions>): GatewayOptions => ({
     dbPath,
     agents: AGENTS,
@@ -75,6 +85,12 @@ export async function startGateway(overrides: Partial<GatewayOptions> = {}): Pro
       const socket = open(`${fixture.url}/visitor`, { auth: { v: 1, site: 'acme', ...auth }, ...opts });
       const welcome = await nextEvent<VisitorWelcome>(socket, 'welcome');
       return { socket, welcome };
+    },
+    async chatting(auth = {}, text = 'hello') {
+      const visitor = await fixture.visitor(auth);
+      const ack = await call(visitor.socket, 'send', { clientId: `opening-${++openings}`, text });
+      if (!ack.ok) throw new Error(`first message refused: ${JSON.stringify(ack)}`);
+      return { ...visitor, conversationId: ack.message.conversationId, opening: ack.message };
     },
     async agent(token = AGENTS[0]!.token) {
       const socket = open(`${fixture.url}/agent`, { auth: { token } });

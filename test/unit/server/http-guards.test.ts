@@ -143,7 +143,7 @@ describe('TCP connections per address', () => {
     // Another address is not affected, over plain HTTP or a socket.
     const health = await fetch(`${fx.url}/healthz`);
     expect(health.status).toBe(200);
-    expect((await fx.visitor()).welcome.conversationId).toBeTruthy();
+    expect((await fx.visitor()).welcome.session).toBeTruthy();
 
     // A closed connection gives its slot back.
     held[0]!.destroy();

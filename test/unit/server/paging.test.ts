@@ -28,8 +28,8 @@ async function longConversation(conversationId: string): Promise<void> {
 
 describe.each(['websocket', 'polling'] as const)('over %s', (transport) => {
   it('pages through a long history by bytes: welcome, then history until `more` is false', async () => {
-    const first = await fx.visitor();
-    await longConversation(first.welcome.conversationId);
+    const first = await fx.chatting();
+    await longConversation(first.conversationId);
     const { socket, welcome } = await fx.visitor({ session: first.welcome.session! }, { transports: [transport] });
     expect(welcome.more).toBe(true);
     const seqs = welcome.messages.map((m) => m.seq);
@@ -43,14 +43,15 @@ describe.each(['websocket', 'polling'] as const)('over %s', (transport) => {
       seqs.push(...page.messages.map((m) => m.seq));
       more = page.more;
     }
-    expect(seqs).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
+    // The visitor's opening message, then the long ones.
+    expect(seqs).toEqual(Array.from({ length: TOTAL + 1 }, (_, i) => i + 1));
     expect(socket.connected).toBe(true);
   });
 });
 
 it('answers a burst of page requests from a client that reads, every one of them', async () => {
-  const { socket, welcome } = await fx.visitor();
-  await longConversation(welcome.conversationId);
+  const { socket, conversationId } = await fx.chatting();
+  await longConversation(conversationId);
   const pages = await Promise.all(
     Array.from({ length: 12 }, () => call<{ ok: boolean; messages: Message[] }>(socket, 'history', { afterSeq: 0 })),
   );

@@ -140,8 +140,8 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
     agentSocket.on('conversation', (c: ConversationSummary) => c.visitor.online || offline.push(c.id));
     const visitors: VisitorClient[] = [];
     for (let i = 0; i < 20; i++) {
-      const { socket, welcome } = await a.visitor();
-      visitors.push(trackVisitor(socket, welcome.conversationId));
+      const { socket, conversationId } = await a.chatting();
+      visitors.push(trackVisitor(socket, conversationId));
     }
     const disconnects: string[] = [];
     for (const s of [agentSocket, ...visitors.map((v) => v.socket)]) s.on('disconnect', (r) => disconnects.push(r));
@@ -224,9 +224,10 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
     const agentHeld = trackAgent(agentSocket);
     let resyncs = 0;
     agentSocket.on('resync', () => resyncs++);
-    const { socket, welcome } = await a.visitor();
+    const { socket } = await a.visitor();
     const first = await call(socket, 'send', { clientId: 'client-0000', text: 'before' });
-    await expect.poll(() => agentHeld.get(welcome.conversationId)?.bySeq.size).toBe(1);
+    const { conversationId } = first.message;
+    await expect.poll(() => agentHeld.get(conversationId)?.bySeq.size).toBe(1);
 
     proxy.refusing = true;
     proxy.cut();
@@ -236,9 +237,9 @@ describe.skipIf(reason !== undefined)('a Redis restart under live traffic', () =
     await sleep(300);
     proxy.refusing = false;
 
-    const held = () => [...(agentHeld.get(welcome.conversationId)?.bySeq.values() ?? [])].map((m) => m.id);
+    const held = () => [...(agentHeld.get(conversationId)?.bySeq.values() ?? [])].map((m) => m.id);
     await expect.poll(held, { timeout: 10_000 }).toEqual([first.message, ...during].map((m) => m.id));
     expect(resyncs).toBeGreaterThan(0);
-    expect(agentHeld.get(welcome.conversationId)!.liveRepeats).toBe(0);
+    expect(agentHeld.get(conversationId)!.liveRepeats).toBe(0);
   });
 });

@@ -115,7 +115,7 @@ describe('rate limits', () => {
     await fx.visitor({}, from('2.2.2.2, 192.0.2.9'));
     const third = await fx.refused('/visitor', { auth: { v: 1, site: 'acme' }, ...from('3.3.3.3, 192.0.2.9') });
     expect(third.data?.code).toBe('rate_limited');
-    expect((await fx.visitor({}, from('192.0.2.10'))).welcome.conversationId).toBeTruthy();
+    expect((await fx.visitor({}, from('192.0.2.10'))).welcome.session).toBeTruthy();
   });
 
   it('limits each agent socket', async () => {
@@ -185,7 +185,7 @@ describe('connections per address', () => {
     closed.close();
     await expect.poll(() => fx.gateway.shield.stats().sockets).toBe(3);
     const again = await fx.visitor({}, from('203.0.113.50'));
-    expect(again.welcome.conversationId).toBeTruthy();
+    expect(again.welcome.session).toBeTruthy();
     agent.close();
   });
 
@@ -213,7 +213,7 @@ describe('connections per address', () => {
     expect(settled()).toBe(0);
     const a = await fx.visitor();
     const b = await fx.visitor();
-    expect(a.welcome.conversationId).not.toBe(b.welcome.conversationId);
+    expect(a.welcome.session).not.toBe(b.welcome.session);
     expect((await fx.refused('/visitor', { auth: { v: 1, site: 'acme' } })).data?.code).toBe('too_many_connections');
   });
 
@@ -381,13 +381,12 @@ describe('authorization', () => {
     const atAgent = collect<Message>(agent.socket, 'message');
     const typingAtAgent = collect<{ conversationId: string }>(agent.socket, 'typing');
     const victim = await fx.visitor({ page: { url: 'https://shop.example/account', title: 'Account' } });
-    const victimId = victim.welcome.conversationId;
     const atVictim = collect<Message>(victim.socket, 'message');
-    await call(victim.socket, 'send', { clientId: 'victim-msg-1', text: 'my address is 1 Main St' });
+    const first = await call(victim.socket, 'send', { clientId: 'victim-msg-1', text: 'my address is 1 Main St' });
+    const victimId: string = first.message.conversationId;
     await call(agent.socket, 'send', { conversationId: victimId, clientId: 'agent-reply-1', text: 'thanks' });
 
     const mallory = await fx.visitor();
-    const malloryId = mallory.welcome.conversationId;
     const target = { conversationId: victimId, conversation: victimId, id: victimId, room: `conv:${victimId}` };
 
     // Read: history ignores the named id and answers from Mallory's own conversation.
@@ -404,7 +403,8 @@ describe('authorization', () => {
     }
     // Write: the message lands in Mallory's conversation, never the victim's.
     const sent = await call(mallory.socket, 'send', { clientId: 'mallory-msg-1', text: 'hijack', ...target });
-    expect(sent.message.conversationId).toBe(malloryId);
+    const malloryId: string = sent.message.conversationId;
+    expect(malloryId).not.toBe(victimId);
     // Type and mark read: only Mallory's conversation is touched.
     await call(mallory.socket, 'typing', { typing: true, ...target });
     await call(mallory.socket, 'read', { seq: 99, ...target });
@@ -452,7 +452,7 @@ describe('authorization', () => {
   });
 
   it('runs every reconnection through the handshake checks: a revoked session is not resumed', async () => {
-    const first = await fx.visitor();
+    const first = await fx.chatting();
     const socket = io(`${fx.url}/visitor`, {
       auth: { v: 1, site: 'acme', session: first.welcome.session! },
       transports: ['websocket'],
@@ -462,7 +462,7 @@ describe('authorization', () => {
     });
     const welcomes = collect<VisitorWelcome>(socket, 'welcome');
     await expect.poll(() => welcomes.length).toBe(1);
-    expect(welcomes[0]).toMatchObject({ session: null, conversationId: first.welcome.conversationId });
+    expect(welcomes[0]).toMatchObject({ session: null, conversationId: first.conversationId });
 
     await fx.gateway.store.deleteSession(hashToken(first.welcome.session!));
     // Drop the transport from the server side: the client reconnects by itself.
@@ -471,7 +471,7 @@ describe('authorization', () => {
     // Connection state recovery would have restored the old socket and its data without running the middleware.
     expect(fx.gateway.io.of('/visitor').sockets.get(socket.id!)?.recovered).toBe(false);
     expect(welcomes[1]).toMatchObject({ renewed: 'session_unknown', messages: [] });
-    expect(welcomes[1]!.conversationId).not.toBe(first.welcome.conversationId);
+    expect(welcomes[1]!.conversationId).toBeNull();
     socket.close();
   });
 });

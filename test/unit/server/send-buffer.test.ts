@@ -224,6 +224,7 @@ describe('send buffer', () => {
           typing: async () => ({}),
           read: async () => ({}),
           page: async () => ({}),
+          end: async () => ({}),
         },
         { room: replyRoom(conn, ['history']) },
       );
