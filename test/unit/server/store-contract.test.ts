@@ -509,7 +509,8 @@ describe.each([
     });
 
     it('lists at most LIMITS.pageBytes of conversations, the most recently active', async () => {
-      const store = await open();
+      let clock = 1_000;
+      const store = await open({ now: () => clock });
       // The largest visitor details a handshake accepts: a summary of about 3 KB.
       const meta = {
         page: { url: `https://shop.example/${'p'.repeat(2000)}`, title: 'T'.repeat(300) },
@@ -517,7 +518,10 @@ describe.each([
       };
       const ids: string[] = [];
       for (let i = 0; i < 120; i++) {
-        const session = await store.createSession({ tokenHash: `t-${i}`, site: 'acme', meta, now: 1_000 + i });
+        clock = 1_000 + i;
+        const session = await store.createSession({ tokenHash: `t-${i}`, site: 'acme', meta, now: clock });
+        // A conversation exists (and is listed) from its first message.
+        await store.appendMessage(session.conversationId, { author: 'visitor', clientId: `first-${i}`, text: 'hi' });
         ids.unshift(session.conversationId);
       }
       const listed = await store.listConversations({ limit: 500 });
