@@ -145,35 +145,30 @@ describe('process guards', () => {
     }
   }
 
-  it('log an uncaught exception with its context, then exit 1 for a supervisor to restart the gateway', async () => {
-    const { code, stdout, entries } = await runGuarded(
-      "setTimeout(() => { throw new RangeError('thrown from a timer'); }, 5);",
-    );
+  it.each([
+    {
+      what: 'log an uncaught exception with its context, then exit 1 for a supervisor to restart the gateway',
+      script: "setTimeout(() => { throw new RangeError('thrown from a timer'); }, 5);",
+      origin: 'uncaughtException',
+      err: { type: 'RangeError', message: 'thrown from a timer', stack: expect.any(String) },
+    },
+    {
+      what: 'treat an unhandled rejection as Node does by default: logged as uncaught, then exit 1',
+      script: "setTimeout(() => { Promise.reject(new Error('nobody handles this')); }, 5);",
+      origin: 'unhandledRejection',
+      err: { type: 'Error', message: 'nobody handles this' },
+    },
+  ])('$what', async ({ script, origin, err }) => {
+    const { code, stdout, entries } = await runGuarded(script);
     expect(code).toBe(1);
     expect(stdout).not.toContain('still serving');
     expect(entries).toEqual([
       expect.objectContaining({
         level: 'error',
         msg: 'uncaught exception',
-        origin: 'uncaughtException',
+        origin,
         exiting: true,
-        err: expect.objectContaining({ type: 'RangeError', message: 'thrown from a timer', stack: expect.any(String) }),
-      }),
-    ]);
-  });
-
-  it('treat an unhandled rejection as Node does by default: logged as uncaught, then exit 1', async () => {
-    const { code, stdout, entries } = await runGuarded(
-      "setTimeout(() => { Promise.reject(new Error('nobody handles this')); }, 5);",
-    );
-    expect(code).toBe(1);
-    expect(stdout).not.toContain('still serving');
-    expect(entries).toEqual([
-      expect.objectContaining({
-        level: 'error',
-        msg: 'uncaught exception',
-        origin: 'unhandledRejection',
-        err: expect.objectContaining({ type: 'Error', message: 'nobody handles this' }),
+        err: expect.objectContaining(err),
       }),
     ]);
   });

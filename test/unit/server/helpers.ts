@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { createGateway, type Gateway, type GatewayOptions } from '../../../demo/server/gateway';
 import { silentLogger } from '../../../demo/server/log';
@@ -206,4 +207,14 @@ export function tcpConnect(url: string, localAddress = '127.0.0.1'): Promise<Tcp
     socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
   });
+}
+
+/** A user token as a site's backend signs it (HS256, 10 minutes), for user `sub` of the site holding `secret`. */
+export function signUserToken(secret: string, sub: string): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(secret));
 }

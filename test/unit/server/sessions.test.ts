@@ -1,23 +1,16 @@
 // @vitest-environment node
 // Sessions that cannot be fixed or replayed, and no conversation (nor lasting storage) without a message.
 import Database from 'better-sqlite3';
-import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationSummary, Message, SendResult, VisitorWelcome } from '../../../src/protocol';
-import { call, collect, type Fixture, nextEvent, settle, startGateway } from './helpers';
+import { call, collect, type Fixture, nextEvent, settle, signUserToken, startGateway } from './helpers';
 
 const SECRET = 'acme-identity-secret-0123456789-abcdef';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const HOUR = 60 * 60 * 1000;
 
-const sign = (sub: string) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(SECRET));
+const sign = (sub: string) => signUserToken(SECRET, sub);
 
 let fx: Fixture;
 let clock = Date.now();

@@ -3,23 +3,16 @@
 // shutdown() revokes the session on the gateway before forgetting it.
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../../../demo/server/sessions';
 import { type Chat, createChat, DELIVERY } from '../../../src/app/chat';
 import { createOutbox } from '../../../src/app/outbox';
 import { createTabs } from '../../../src/app/tabs';
 import type { VisitorWelcome } from '../../../src/protocol';
-import { type Fixture, startGateway } from '../server/helpers';
+import { type Fixture, signUserToken, startGateway } from '../server/helpers';
 
 const SECRET = 'acme-identity-secret-0123456789-abcdef';
-const sign = (sub: string) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(SECRET));
+const sign = (sub: string) => signUserToken(SECRET, sub);
 
 let fx: Fixture;
 const chats: Chat[] = [];
