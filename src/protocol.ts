@@ -98,6 +98,15 @@ export interface VerifiedUser {
   email?: string;
 }
 
+/**
+ * What visitors see of the agents: `online` if any connected agent is online, else `away` if any is connected, else
+ * `offline`; `agent` names the first online agent in configuration order.
+ */
+export interface VisitorPresence {
+  agents: AgentStatus;
+  agent?: string;
+}
+
 export interface VisitorWelcome {
   /** A newly issued session token; `null` when the presented one was accepted. */
   session: string | null;
@@ -110,6 +119,8 @@ export interface VisitorWelcome {
   conversationId: string;
   status: ConversationStatus;
   presence: AgentStatus;
+  /** The first online agent in configuration order, if any: the widget's header names them. */
+  agent?: string;
   /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage`. */
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
@@ -151,7 +162,7 @@ export interface VisitorServerEvents {
   message: (m: Message) => void;
   /** An agent started or stopped typing. */
   typing: (t: { name: string; typing: boolean }) => void;
-  presence: (p: { agents: AgentStatus }) => void;
+  presence: (p: VisitorPresence) => void;
   status: (s: { status: ConversationStatus }) => void;
 }
 

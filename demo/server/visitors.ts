@@ -174,11 +174,13 @@ async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string,
     ctx.store.getConversation(conversationId),
   ]);
   if (!conversation) throw new Error('conversation of a live session is missing');
+  const { agents: presence, agent } = ctx.presence.aggregate();
   const w: VisitorWelcome = {
     session: token,
     conversationId,
     status: conversation.status,
-    presence: ctx.presence.aggregate(),
+    presence,
+    ...(agent ? { agent } : {}),
     messages: page.messages,
     more: page.more,
   };

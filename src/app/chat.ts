@@ -47,6 +47,8 @@ export interface ChatState {
   /** Shown briefly after the connection came back. */
   backOnline: boolean;
   presence: AgentStatus;
+  /** An online agent to name in the header. */
+  agent?: string | undefined;
   conversation: ConversationStatus;
   /** Stored messages, by sequence number. */
   messages: Message[];
@@ -246,6 +248,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
       status: 'online',
       backOnline: back,
       presence: w.presence,
+      agent: w.agent,
       conversation: w.status,
       notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
     });
@@ -257,7 +260,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
 
   socket.on('welcome', onWelcome);
   socket.on('message', (m) => merge([m], true));
-  socket.on('presence', ({ agents }) => set({ presence: agents }));
+  socket.on('presence', ({ agents, agent }) => set({ presence: agents, agent }));
   socket.on('status', ({ status }) => set({ conversation: status }));
   socket.on('typing', ({ name, typing }) => {
     if (typingTimer) clearTimeout(typingTimer);

@@ -4,8 +4,9 @@ import type { Host } from '../../loader/host';
 import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
+import { groupEdges } from './group';
 import { Header, Icon } from './Header';
-import { MessageItem } from './MessageItem';
+import { type Delivery, MessageItem } from './MessageItem';
 
 const NEAR_BOTTOM_PX = 48;
 
@@ -24,6 +25,10 @@ interface State {
   /** New messages arrived below while the visitor was reading older ones. */
   below: boolean;
 }
+
+/** The status bar's colour: trouble is a warning, the connection coming back a success, anything else information. */
+export const statusTone = (s: ChatState) =>
+  s.status === 'offline' || s.notice || !s.durable ? 'warning' : s.backOnline ? 'success' : 'info';
 
 const itemCount = (s: ChatState) => s.messages.length + s.pending.length + (s.typing ? 1 : 0);
 
@@ -139,6 +144,29 @@ export class Panel extends Component<Props, State> {
         ? `${last.agentName ?? s.team}: ${last.text}`
         : '';
     const close = () => host.setOpen(false);
+    const title = config.title || s.defaultTitle;
+    const rows = [
+      // The greeting is signed by the site, as its header names it.
+      { key: '', author: 'system' as const, name: title, text: config.greeting || s.defaultGreeting, createdAt: 0 },
+      ...state.messages.map((m) => ({
+        key: m.id,
+        author: m.author,
+        name: m.author === 'visitor' ? s.you : (m.agentName ?? s.team),
+        text: m.text,
+        createdAt: m.createdAt,
+        delivery: m.author === 'visitor' ? ('sent' as Delivery) : undefined,
+      })),
+      ...state.pending.map((p) => ({
+        key: p.clientId,
+        author: 'visitor' as const,
+        name: s.you,
+        text: p.text,
+        createdAt: p.createdAt,
+        delivery: (p.failed ? 'failed' : online ? 'sending' : 'queued') as Delivery,
+        onRetry: () => chat.retry(p.clientId),
+      })),
+    ];
+    const edges = groupEdges(rows);
 
     return (
       <section
@@ -152,13 +180,14 @@ export class Panel extends Component<Props, State> {
         }}
       >
         <Header
-          title={config.title || s.defaultTitle}
+          title={title}
           subtitle={config.subtitle}
           presence={state.presence}
+          agent={state.agent}
           strings={s}
           onClose={close}
         />
-        <div part="status" class="status" role="status" hidden={!status.length}>
+        <div part="status" class="status" role="status" data-tone={statusTone(state)} hidden={!status.length}>
           {status.join(' ')}
         </div>
         <div class="wrap">
@@ -172,28 +201,13 @@ export class Panel extends Component<Props, State> {
             aria-live="off"
           >
             <ol>
-              <MessageItem author="system" name={s.team} text={config.greeting || s.defaultGreeting} strings={s} />
-              {state.messages.map((m) => (
+              {rows.map((r, i) => (
                 <MessageItem
-                  key={m.id}
-                  author={m.author}
-                  name={m.author === 'visitor' ? s.you : (m.agentName ?? s.team)}
-                  text={m.text}
-                  time={time.format(m.createdAt)}
-                  delivery={m.author === 'visitor' ? 'sent' : undefined}
+                  {...r}
+                  {...edges[i]!}
+                  tail={i === rows.length - 1}
+                  time={r.createdAt ? time.format(r.createdAt) : ''}
                   strings={s}
-                />
-              ))}
-              {state.pending.map((p) => (
-                <MessageItem
-                  key={p.clientId}
-                  author="visitor"
-                  name={s.you}
-                  text={p.text}
-                  time={time.format(p.createdAt)}
-                  delivery={p.failed ? 'failed' : online ? 'sending' : 'queued'}
-                  strings={s}
-                  onRetry={() => chat.retry(p.clientId)}
                 />
               ))}
             </ol>
