@@ -135,7 +135,12 @@ const websocketOnly = {
     };
     build.onLoad({ filter: /(socket|engine)\.io-client[\\/]build[\\/]esm[\\/]socket\.js$/ }, async (args) => {
       const pkg = args.path.includes('socket.io-client') ? 'socket.io-client' : 'engine.io-client';
-      return { contents: stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path), loader: 'js' };
+      let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path);
+      // A CONNECT without a session id comes only from a Socket.IO v2 server; its 250-character advice is for humans
+      // reading a console, not for Parley's visitors.
+      if (pkg === 'socket.io-client')
+        source = replaceOnce(source, /"It seems you are trying[^"]*"/, '"v2 server"', args.path);
+      return { contents: source, loader: 'js' };
     });
     // The widget creates its own Manager; io(), its connection cache and its URL parsing are never used.
     build.onLoad({ filter: /socket\.io-client[\\/]build[\\/]esm[\\/]index\.js$/ }, () => ({
@@ -173,6 +178,12 @@ const websocketOnly = {
     });
   },
 };
+
+/** Replaces the one match of `re`; fails the build when it is gone, so an upgraded package is not trimmed wrong. */
+function replaceOnce(source, re, by, file) {
+  if (!re.test(source)) throw new Error(`${file}: ${re} not found; revisit the websocket-only trimming`);
+  return source.replace(re, by);
+}
 
 /** Removes class methods (4-space indented, as in the packages' compiled ESM) by name. */
 function stripMethods(source, names, file) {
