@@ -114,8 +114,8 @@ const websocketOnly = {
       loader: 'js',
     }));
     // Methods of the two Socket classes the widget never calls (catch-all listeners, volatile and compressed emits,
-    // the retry queue, and probing an upgrade: the widget starts on WebSocket with upgrade: false). A class cannot be
-    // tree-shaken, so they are cut from the source; a method that is not found fails the build, so an upgraded
+    // the retry queue, the `send` aliases of `emit` and `write`, and probing an upgrade: the widget starts on WebSocket
+    // with upgrade: false). A class cannot be tree-shaken, so they are cut from the source; a method that is not found fails the build, so an upgraded
     // socket.io-client cannot be trimmed silently wrong. The end-to-end tests run this trimmed bundle.
     const unused = {
       'socket.io-client': [
@@ -130,8 +130,9 @@ const websocketOnly = {
         'prependAnyOutgoing',
         'offAnyOutgoing',
         'listenersAnyOutgoing',
+        'send',
       ],
-      'engine.io-client': ['_probe'],
+      'engine.io-client': ['_probe', 'send'],
     };
     build.onLoad({ filter: /(socket|engine)\.io-client[\\/]build[\\/]esm[\\/]socket\.js$/ }, async (args) => {
       const pkg = args.path.includes('socket.io-client') ? 'socket.io-client' : 'engine.io-client';

@@ -121,6 +121,8 @@ export interface VisitorWelcome {
   presence: AgentStatus;
   /** The first online agent in configuration order, if any: the widget's header names them. */
   agent?: string;
+  /** Avatar image URLs (`https:` only) of the agents that have one, by name; the others show their initials. */
+  avatars?: Record<string, string>;
   /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage`. */
   messages: Message[];
   /** More messages follow; fetch them with `history`. */

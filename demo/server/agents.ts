@@ -17,6 +17,8 @@ import { AgentAuthSchema, agentEvents, parse } from './validate';
 export interface AgentConfig {
   name: string;
   token: string;
+  /** An `https:` image URL shown to visitors instead of the agent's initials (`PARLEY_AGENT_AVATARS`). */
+  avatar?: string;
 }
 
 /** Installs the `/agent` namespace: token check, presence and the console's events. */

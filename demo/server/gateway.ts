@@ -210,7 +210,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       throw new Error(`cannot start Redis presence: ${(err as Error).message}`);
     }
   }
-  setupVisitors(ctx, { originAllowed, shield, verifyUser });
+  const avatars = Object.fromEntries(options.agents.flatMap((a) => (a.avatar ? [[a.name, a.avatar]] : [])));
+  setupVisitors(ctx, { originAllowed, shield, verifyUser, ...(Object.keys(avatars).length ? { avatars } : {}) });
   setupAgents(ctx, options.agents, shield);
 
   // The default namespace serves nothing; refuse it rather than hold idle sockets.

@@ -22,6 +22,8 @@ export interface VisitorOptions {
   shield: Shield;
   /** Checks `auth.userToken` against the site's secret. */
   verifyUser: IdentityVerifier;
+  /** Avatar URLs of the agents that have one, by name (`welcome.avatars`). */
+  avatars?: Record<string, string>;
 }
 
 /** Installs the `/visitor` namespace: handshake checks, session resolution, catch-up and the visitor's events. */
@@ -158,13 +160,19 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     { limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address) },
   );
 
-  void ctx.track(welcome(ctx, socket, room, firstTab)).catch((err: unknown) => {
+  void ctx.track(welcome(ctx, socket, room, firstTab, options.avatars)).catch((err: unknown) => {
     ctx.logger.error('welcome failed', { socket: socket.id, err });
     socket.disconnect(true);
   });
 }
 
-async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string, firstTab: boolean): Promise<void> {
+async function welcome(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  room: string,
+  firstTab: boolean,
+  avatars?: Record<string, string>,
+): Promise<void> {
   const { conversationId, token, renewed, lastSeq, user, userTokenRefused, identityChanged } = socket.data;
   // Join before reading the catch-up: a message stored in between is then broadcast to this socket rather than
   // lost (at worst it arrives twice, and the widget deduplicates by seq).
@@ -181,6 +189,7 @@ async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string,
     status: conversation.status,
     presence,
     ...(agent ? { agent } : {}),
+    ...(avatars ? { avatars } : {}),
     messages: page.messages,
     more: page.more,
   };

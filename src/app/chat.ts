@@ -49,6 +49,8 @@ export interface ChatState {
   presence: AgentStatus;
   /** An online agent to name in the header. */
   agent?: string | undefined;
+  /** Avatar URLs of the agents that have one, by name. */
+  avatars?: Record<string, string> | undefined;
   conversation: ConversationStatus;
   /** Stored messages, by sequence number. */
   messages: Message[];
@@ -249,6 +251,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
       backOnline: back,
       presence: w.presence,
       agent: w.agent,
+      avatars: w.avatars,
       conversation: w.status,
       notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
     });

@@ -12,11 +12,14 @@ export const initials = (name: string) =>
 export const hue = (name: string) => [...name].reduce((h, c) => (h * 31 + c.codePointAt(0)!) % 360, 0);
 
 /**
- * The author's initials on a colour of their own; 30% lightness keeps white initials above 4.5:1 at every hue. The
- * initials are drawn by CSS from `data-i`, so the author element's text stays the name alone.
+ * The agent's picture when the gateway has one (`welcome.avatars`), else the initials on a colour of their own; 30%
+ * lightness keeps white initials above 4.5:1 at every hue. The initials are drawn by CSS from `data-i`, so the author
+ * element's text stays the name alone.
  */
-export function Avatar({ name }: { name: string }) {
-  return (
+export function Avatar({ name, url }: { name: string; url?: string | undefined }) {
+  return url ? (
+    <img class="av" alt="" src={url} />
+  ) : (
     <span class="av" aria-hidden="true" data-i={initials(name)} style={{ background: `hsl(${hue(name)} 50% 30%)` }} />
   );
 }

@@ -17,6 +17,7 @@ export function Header(props: {
   presence: AgentStatus;
   /** An online agent, named with their face: "Ana usually replies in a few minutes". */
   agent?: string | undefined;
+  avatar?: string | undefined;
   strings: Strings;
   onClose: () => void;
 }) {
@@ -24,7 +25,7 @@ export function Header(props: {
   const agent = presence === 'online' && props.agent;
   return (
     <header part="header">
-      {agent && <Avatar name={agent} />}
+      {agent && <Avatar name={agent} url={props.avatar} />}
       <div>
         <h2 id="parley-title">{props.title}</h2>
         {props.subtitle && <p>{props.subtitle}</p>}

@@ -12,6 +12,7 @@ export type Delivery = 'sent' | 'sending' | 'queued' | 'failed';
 export function MessageItem(props: {
   author: Author;
   name: string;
+  avatar?: string | undefined;
   text: string;
   time?: string;
   first: boolean;
@@ -29,7 +30,7 @@ export function MessageItem(props: {
     <li part="message" class={`${author} ${delivery ?? ''} ${last ? 'last' : ''}`}>
       {props.first && author !== 'visitor' ? (
         <span class="author">
-          <Avatar name={name} />
+          <Avatar name={name} url={props.avatar} />
           {name}
         </span>
       ) : (

@@ -152,6 +152,7 @@ export class Panel extends Component<Props, State> {
         key: m.id,
         author: m.author,
         name: m.author === 'visitor' ? s.you : (m.agentName ?? s.team),
+        avatar: state.avatars?.[m.agentName!],
         text: m.text,
         createdAt: m.createdAt,
         delivery: m.author === 'visitor' ? ('sent' as Delivery) : undefined,
@@ -184,6 +185,7 @@ export class Panel extends Component<Props, State> {
           subtitle={config.subtitle}
           presence={state.presence}
           agent={state.agent}
+          avatar={state.avatars?.[state.agent!]}
           strings={s}
           onClose={close}
         />

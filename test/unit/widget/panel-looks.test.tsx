@@ -167,6 +167,24 @@ describe('avatars', () => {
   });
 });
 
+describe('avatar pictures', () => {
+  it('replace the initials of the agents the gateway has one for, in the group and the header', () => {
+    const { root } = renderPanel({
+      agent: 'Ana',
+      avatars: { Ana: 'https://cdn.example.com/ana.png' },
+      messages: [msg('agent', 'Hello', 0, 'Ana'), msg('agent', 'Hi', 1, 'Ben')],
+    });
+    const pictures = [...root.querySelectorAll('img.av')];
+    expect(
+      pictures.map((img) => [img.closest('header, li')!.tagName, img.getAttribute('src'), img.getAttribute('alt')]),
+    ).toEqual([
+      ['HEADER', 'https://cdn.example.com/ana.png', ''],
+      ['LI', 'https://cdn.example.com/ana.png', ''],
+    ]);
+    expect((root.querySelector('li.agent:nth-child(3) .av') as HTMLElement).dataset.i).toBe('B');
+  });
+});
+
 describe('header', () => {
   it('names an online agent with their avatar', () => {
     const { root } = renderPanel({ presence: 'online', agent: 'Ana' });
