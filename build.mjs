@@ -115,8 +115,9 @@ const websocketOnly = {
     }));
     // Methods of the two Socket classes the widget never calls (catch-all listeners, volatile and compressed emits,
     // the retry queue, the `send` aliases of `emit` and `write`, and probing an upgrade: the widget starts on WebSocket
-    // with upgrade: false). A class cannot be tree-shaken, so they are cut from the source; a method that is not found fails the build, so an upgraded
-    // socket.io-client cannot be trimmed silently wrong. The end-to-end tests run this trimmed bundle.
+    // with upgrade: false). A class cannot be tree-shaken, so they are cut from the source; a method that is not found
+    // fails the build, so an upgraded socket.io-client cannot be trimmed silently wrong. The end-to-end tests run this
+    // trimmed bundle.
     const unused = {
       'socket.io-client': [
         '_addToQueue',
