@@ -4,9 +4,9 @@ import type { Host } from '../../loader/host';
 import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
-import { groupEdges } from './group';
 import { Header, Icon } from './Header';
-import { type Delivery, MessageItem } from './MessageItem';
+import { MessageItem } from './MessageItem';
+import { messageRows } from './rows';
 
 const NEAR_BOTTOM_PX = 48;
 
@@ -123,7 +123,6 @@ export class Panel extends Component<Props, State> {
 
   override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
     const { config } = host;
-    const online = state.status === 'online';
     const time = new Intl.DateTimeFormat(config.locale, { hour: 'numeric', minute: '2-digit' });
     const status = [
       state.status === 'offline'
@@ -145,29 +144,6 @@ export class Panel extends Component<Props, State> {
         : '';
     const close = () => host.setOpen(false);
     const title = config.title || s.defaultTitle;
-    const rows = [
-      // The greeting is signed by the site, as its header names it.
-      { key: '', author: 'system' as const, name: title, text: config.greeting || s.defaultGreeting, createdAt: 0 },
-      ...state.messages.map((m) => ({
-        key: m.id,
-        author: m.author,
-        name: m.author === 'visitor' ? s.you : (m.agentName ?? s.team),
-        avatar: state.avatars?.[m.agentName!],
-        text: m.text,
-        createdAt: m.createdAt,
-        delivery: m.author === 'visitor' ? ('sent' as Delivery) : undefined,
-      })),
-      ...state.pending.map((p) => ({
-        key: p.clientId,
-        author: 'visitor' as const,
-        name: s.you,
-        text: p.text,
-        createdAt: p.createdAt,
-        delivery: (p.failed ? 'failed' : online ? 'sending' : 'queued') as Delivery,
-        onRetry: () => chat.retry(p.clientId),
-      })),
-    ];
-    const edges = groupEdges(rows);
 
     return (
       <section
@@ -203,14 +179,8 @@ export class Panel extends Component<Props, State> {
             aria-live="off"
           >
             <ol>
-              {rows.map((r, i) => (
-                <MessageItem
-                  {...r}
-                  {...edges[i]!}
-                  tail={i === rows.length - 1}
-                  time={r.createdAt ? time.format(r.createdAt) : ''}
-                  strings={s}
-                />
+              {messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry).map((r) => (
+                <MessageItem {...r} time={r.createdAt ? time.format(r.createdAt) : ''} strings={s} />
               ))}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
