@@ -179,8 +179,13 @@ export class Panel extends Component<Props, State> {
             aria-live="off"
           >
             <ol>
-              {messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry).map((r) => (
-                <MessageItem {...r} time={r.createdAt ? time.format(r.createdAt) : ''} strings={s} />
+              {messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry).map((r, i, all) => (
+                <MessageItem
+                  {...r}
+                  tail={i === all.length - 1}
+                  time={r.createdAt ? time.format(r.createdAt) : ''}
+                  strings={s}
+                />
               ))}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}

@@ -35,6 +35,5 @@ export function messageRows(
       onRetry: () => retry(p.clientId),
     })),
   ];
-  const edges = groupEdges(rows);
-  return rows.map((r, i) => ({ ...r, ...edges[i]!, tail: i === rows.length - 1 }));
+  return groupEdges(rows);
 }

@@ -132,7 +132,9 @@ describe('message groups', () => {
   it('groupEdges marks the first and last message of each group', () => {
     const at = (author: 'visitor' | 'agent', name: string, min: number) => ({ author, name, createdAt: min * 60_000 });
     expect(
-      groupEdges([at('agent', 'Ana', 0), at('agent', 'Ana', 4), at('agent', 'Ana', 10), at('visitor', 'You', 10)]),
+      groupEdges([at('agent', 'Ana', 0), at('agent', 'Ana', 4), at('agent', 'Ana', 10), at('visitor', 'You', 10)]).map(
+        ({ first, last }) => ({ first, last }),
+      ),
     ).toEqual([
       { first: true, last: false },
       { first: false, last: true },
