@@ -1,5 +1,6 @@
 // Builds the widget, the gateway and the agent console with esbuild, reports sizes and enforces the size budgets.
-// Usage: node build.mjs [--watch]   (--watch rebuilds on change and restarts the gateway)
+// Usage: node build.mjs [--watch | --if-stale]   (--watch rebuilds on change and restarts the gateway; --if-stale
+// builds only when a source changed since the last successful build, so `npm start` starts at once)
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -131,13 +132,28 @@ const websocketOnly = {
         'prependAnyOutgoing',
         'offAnyOutgoing',
         'listenersAnyOutgoing',
+        // Aliases: of emit('message'), of disconnect(), and the reverse of `connected`.
         'send',
+        'close',
+        'disconnected',
       ],
+      // Aliases of open() and _close().
+      'socket.io-client/manager': ['connect', 'disconnect'],
+      // The alias of write(), and probing an upgrade.
       'engine.io-client': ['_probe', 'send'],
     };
-    build.onLoad({ filter: /(socket|engine)\.io-client[\\/]build[\\/]esm[\\/]socket\.js$/ }, async (args) => {
-      const pkg = args.path.includes('socket.io-client') ? 'socket.io-client' : 'engine.io-client';
-      let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path);
+    // Methods that are called but have nothing to do here, replaced by a smaller body: the retry queue is never filled
+    // (no `retries` option), no outgoing catch-all listener can be added (onAnyOutgoing and the like are cut above),
+    // a payload is split by size only for long-polling, and the upgrades a server offers are only for _probe (cut).
+    const stubs = {
+      'socket.io-client': { _drainQueue: '', notifyOutgoingListeners: '' },
+      'engine.io-client': { _getWritablePackets: 'return this.writeBuffer;', _filterUpgrades: 'return [];' },
+      'socket.io-client/manager': {},
+    };
+    build.onLoad({ filter: /(socket|engine)\.io-client[\\/]build[\\/]esm[\\/](socket|manager)\.js$/ }, async (args) => {
+      const name = args.path.includes('socket.io-client') ? 'socket.io-client' : 'engine.io-client';
+      const pkg = args.path.endsWith('manager.js') ? `${name}/manager` : name;
+      let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path, stubs[pkg]);
       // A CONNECT without a session id comes only from a Socket.IO v2 server; its 250-character advice is for humans
       // reading a console, not for Parley's visitors.
       if (pkg === 'socket.io-client')
@@ -187,14 +203,17 @@ function replaceOnce(source, re, by, file) {
   return source.replace(re, by);
 }
 
-/** Removes class methods (4-space indented, as in the packages' compiled ESM) by name. */
-function stripMethods(source, names, file) {
+/**
+ * Removes class methods (4-space indented, as in the packages' compiled ESM) by name, and replaces the bodies of those
+ * in `stubs` (name → new body).
+ */
+function stripMethods(source, names, file, stubs = {}) {
   const lines = source.split('\n');
-  for (const name of names) {
+  for (const name of [...names, ...Object.keys(stubs)]) {
     const start = lines.findIndex((l) => new RegExp(`^    (get )?${name}\\(`).test(l));
     const end = lines.findIndex((l, i) => i > start && l === '    }');
     if (start < 0 || end < 0) throw new Error(`${file}: method ${name} not found; revisit the websocket-only trimming`);
-    lines.splice(start, end - start + 1);
+    lines.splice(start, end - start + 1, ...(name in stubs ? [`    ${name}() { ${stubs[name]} }`] : []));
   }
   return lines.join('\n');
 }
@@ -298,6 +317,11 @@ function widgetOptions(minify, files) {
         },
       },
       metafile: true,
+      // Private members of the bundled libraries (engine.io-client and socket.io-client name theirs `_…`, Preact's are
+      // `__…`) get short names: about 250 B gzip. Nothing with such a name crosses the bundle's edge: the wire protocol,
+      // the loader's Host interface and the DOM use none. Quoted accesses (`io["_destroy"]`) are renamed too.
+      mangleProps: /^_/,
+      mangleQuoted: true,
       plugins: [cssText, websocketOnly, classicJsx, stringsByUrl(files)],
     },
   ];
@@ -318,7 +342,7 @@ function loaderOptions(minify, appChunk) {
 
 const esmOptions = {
   ...common,
-  entryPoints: { index: 'src/index.ts' },
+  entryPoints: { index: 'src/index.ts', protocol: 'src/protocol.ts' },
   outdir: out('esm'),
   format: 'esm',
   splitting: true,
@@ -337,6 +361,10 @@ const serverOptions = {
   format: 'esm',
   target: 'node20',
   packages: 'external',
+  // PostgreSQL and Redis support are imported on demand (store/open.ts, gateway.ts): split into chunks, a SQLite-only
+  // gateway never loads pg or redis.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
 };
 
 const consoleOptions = {
@@ -410,7 +438,46 @@ async function buildAll() {
   await emitTypes();
   const assets = (dir) => listFiles(path.join(dist, dir), (f) => /\.(js|css)$/.test(f));
   const sizes = await precompress([path.join(dist, 'parley.js'), ...assets('chunks'), ...assets('console')]);
-  return report(sizes, new Set(Object.values(files).map((f) => `chunks/${f}`)));
+  const errors = report(sizes, new Set(Object.values(files).map((f) => `chunks/${f}`)));
+  if (errors.length === 0) {
+    if (!process.env.PARLEY_DIST) stageGateway();
+    writeFileSync(path.join(dist, STAMP), `${new Date().toISOString()}\n`);
+  }
+  return errors;
+}
+
+/**
+ * The gateway package (demo/server, `@parley/gateway`) ships what the gateway serves, so `npx parley-gateway` needs
+ * no build step: its server, the widget and its chunks, the console and the pages, with their precompressed copies.
+ * npm packs only files inside a package's folder, hence this copy of the build rather than a link to it.
+ */
+function stageGateway() {
+  const staged = path.join(root, 'demo/server/dist');
+  rmSync(staged, { recursive: true, force: true });
+  const parts = ['server', 'chunks', 'console', 'pages', ...readdirSync(dist).filter((f) => f.startsWith('parley.js'))];
+  for (const part of parts) cpSync(path.join(dist, part), path.join(staged, part), { recursive: true });
+}
+
+/** Written after a successful build; `--if-stale` builds only when a source is newer than it. */
+const STAMP = '.build-stamp';
+const SOURCES = ['src', 'demo', 'build.mjs', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.esm.json'];
+
+/** True when the last successful build is newer than every source file (generated folders excluded). */
+function upToDate() {
+  const stamp = path.join(dist, STAMP);
+  if (!existsSync(stamp) || !existsSync(path.join(root, 'demo/server/dist/server/main.js'))) return false;
+  const built = statSync(stamp).mtimeMs;
+  const generated = /(^|[\\/])(node_modules|dist)([\\/]|$)/;
+  const newer = (p) => {
+    const full = path.join(root, p);
+    if (!existsSync(full)) return false;
+    const st = statSync(full);
+    if (st.isFile()) return st.mtimeMs > built;
+    return readdirSync(full, { recursive: true })
+      .map(String)
+      .some((f) => !generated.test(f) && statSync(path.join(full, f)).mtimeMs > built);
+  };
+  return !SOURCES.some(newer);
 }
 
 /** Declarations for the ESM build, from the TypeScript compiler itself. */
@@ -470,6 +537,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   process.chdir(root);
   if (process.argv.includes('--watch')) {
     await watch();
+  } else if (process.argv.includes('--if-stale') && upToDate()) {
+    console.log('build is up to date (dist/ is newer than every source); skipping it');
   } else {
     const errors = await buildAll();
     if (errors.length) {

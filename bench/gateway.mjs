@@ -3,10 +3,10 @@
 import path from 'node:path';
 import { root, startServer } from './proc.mjs';
 
-/** The 20 agents of every run: `Agent01:bench-agent-token-01`, ... */
+/** The 20 agents of every run: `Agent01:bench-agent-token-01-parley`, ... */
 export const AGENTS = Array.from({ length: 20 }, (_, i) => {
   const n = String(i + 1).padStart(2, '0');
-  return { name: `Agent${n}`, token: `bench-agent-token-${n}` };
+  return { name: `Agent${n}`, token: `bench-agent-token-${n}-parley` };
 });
 
 /**
@@ -19,6 +19,7 @@ export const AGENTS = Array.from({ length: 20 }, (_, i) => {
 export const GENEROUS_LIMITS = {
   PARLEY_MAX_CONNECTIONS_PER_IP: '100000',
   PARLEY_HANDSHAKES_PER_SECOND: '100000',
+  PARLEY_HANDSHAKES_PER_IP: 'off',
   PARLEY_RATE_SOCKET: '100000/100000',
   PARLEY_RATE_SESSION: '100000/100000',
   PARLEY_RATE_IP: '1000000/1000000',

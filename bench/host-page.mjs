@@ -29,7 +29,7 @@ async function startGateway() {
       PORT: '0',
       HOST: '127.0.0.1',
       PARLEY_DB: path.join(dir, 'db'),
-      PARLEY_AGENTS: 'Bench:bench-token-1234',
+      PARLEY_AGENTS: 'Bench:bench-token-0123456789-parley',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -177,8 +177,9 @@ class Visitor {
       this.seqs.clear();
       this.maxSeq = 0;
     }
+    // `null` until this visitor's first message creates the conversation (`adopt`).
     this.conversationId = w.conversationId;
-    state.byConversation.set(w.conversationId, this);
+    if (w.conversationId) state.byConversation.set(w.conversationId, this);
     for (const m of w.messages ?? []) this.merge(m.seq);
     this.welcomed = true;
     if (!this.everWelcomed) {
@@ -191,8 +192,16 @@ class Visitor {
     void this.flush();
   }
 
+  /** The conversation this visitor's first message created. */
+  adopt(conversationId) {
+    if (this.conversationId || !conversationId) return;
+    this.conversationId = conversationId;
+    state.byConversation.set(conversationId, this);
+  }
+
   onMessage(m) {
     state.counters.visitorMessagesReceived++;
+    this.adopt(m.conversationId);
     if (!this.merge(m.seq)) state.counters.duplicateDeliveries++;
     if (m.author === 'agent' && m.clientId) {
       const sentAt = state.replyTimes.get(m.clientId);
@@ -265,6 +274,7 @@ class Visitor {
           if (!ack.duplicate) state.totals.visitorStored++;
           if (ack.duplicate) state.counters.duplicateAcks++;
           if (next.tag === state.measureTag) state.samples.ack.push(now() - sentAt);
+          this.adopt(ack.message?.conversationId);
           this.merge(ack.message?.seq);
           this.checkCaughtUp();
         } else {

@@ -10,7 +10,11 @@ export type { ParleyEvent, ParleyEvents } from './loader/events';
 export type { ParleyApi } from './loader/mount';
 export type { Config, Position, Status, Theme } from './loader/types';
 
-export interface MountOptions {
+type Language = 'ar' | 'de' | 'en' | 'es' | 'fr' | 'he' | 'ja' | 'pt';
+/** Texts per language, as `data-greeting-ar` is on the script tag: `greetingAr` is used when the widget speaks Arabic. */
+type Localized = { [K in `${'title' | 'subtitle' | 'greeting'}${Capitalize<Language>}`]?: string };
+
+export interface MountOptions extends Localized {
   gateway?: string;
   site?: string;
   title?: string;

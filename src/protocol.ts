@@ -4,7 +4,15 @@
  * event is a compile error on both ends instead of a silently dropped message.
  */
 
+/** Sent by the widget in `auth.v`; the gateway refuses any other version with `version_unsupported`. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * A site key (`data-site`, `auth.site`, the site names in `PARLEY_SITE_SECRETS` and `PARLEY_ORIGINS`): 1 to 64
+ * letters, digits, `.`, `_` or `-`, starting with a letter or digit. One rule for widget and gateway, so a key the
+ * gateway accepts in its configuration is never turned into `default` by the widget.
+ */
+export const SITE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Visitors and agents never share a namespace: an agent-only event cannot even be addressed by a visitor socket. */
 export const NAMESPACE = { visitor: '/visitor', agent: '/agent' } as const;
@@ -12,14 +20,23 @@ export const NAMESPACE = { visitor: '/visitor', agent: '/agent' } as const;
 export const LIMITS = {
   /** Characters in one message; longer ones are refused with `message_too_long` and stay in the composer. */
   messageLength: 4000,
-  /** Engine.IO `maxHttpBufferSize`: a frame larger than this closes the connection. */
-  maxPayloadBytes: 64 * 1024,
+  /**
+   * Engine.IO `maxHttpBufferSize`: a frame larger than this closes the connection. 64 KiB, written as a literal: with
+   * `64 * 1024` esbuild keeps the whole object in parley.js, which never uses it (75 B gzip).
+   */
+  maxPayloadBytes: 65_536,
   /** A sender emits `typing: true` at most this often while the user keeps typing. */
   typingThrottleMs: 1500,
   /** A receiver hides a typing indicator when no new typing event arrived for this long. */
   typingExpiryMs: 3000,
   /** Messages returned by one history or catch-up call; `more: true` asks the caller to page on. */
   historyPage: 200,
+  /**
+   * Bytes (UTF-8 JSON) of the messages of one history, catch-up or `open` page, and of the conversations of one `list`:
+   * a page ends at whichever of this and its count comes first (`more: true` then). A message is at most ~24 KB of
+   * JSON, so a page always holds at least one.
+   */
+  pageBytes: 256 * 1024,
 } as const;
 
 /** Error codes carried by `{ ok: false }` acks and connection errors. Documented in the README. */
@@ -30,10 +47,10 @@ export type ErrorCode =
   | 'rate_limited'
   | 'too_many_connections'
   | 'not_found'
-  | 'forbidden'
   | 'unauthorized'
   | 'origin_refused'
   | 'identity_invalid'
+  | 'version_unsupported'
   | 'storage_error'
   | 'internal';
 
@@ -87,7 +104,9 @@ export interface VisitorAuth {
   /**
    * Identifies a logged-in user of the site: a short-lived JWT (HS256) signed by the site's backend with the site's
    * secret, with `sub` (user id), optional `name` and `email`, and `exp`. A valid one links this session to that
-   * user's conversation (on every device); an invalid one leaves the session anonymous (`welcome.userTokenRefused`).
+   * user's conversation (on every device) and, when that changes who the session belongs to, rotates the session
+   * token (`welcome.session`); an invalid one leaves the session anonymous (`welcome.userTokenRefused`). A session
+   * bound to a user is accepted only with a valid token for that same user (otherwise `renewed: 'identity_required'`).
    */
   userToken?: string;
 }
@@ -108,22 +127,32 @@ export interface VisitorPresence {
 }
 
 export interface VisitorWelcome {
-  /** A newly issued session token; `null` when the presented one was accepted. */
+  /**
+   * A newly issued session token, to store in place of the presented one (which may no longer work: a login rotates
+   * it); `null` when the presented one was accepted as it is.
+   */
   session: string | null;
-  /** Why a new session was issued although the widget presented one. */
-  renewed?: 'session_unknown' | 'session_expired';
+  /**
+   * Why a new session was issued although the widget presented one. `identity_required`: the presented session belongs
+   * to a verified user and this connection did not prove that user (no, an invalid or another user's `userToken`).
+   */
+  renewed?: 'session_unknown' | 'session_expired' | 'identity_required';
   /** The verified user this session belongs to. */
   user?: VerifiedUser;
   /** The user token was refused (bad signature, expired, malformed, or no secret for this site); the session is anonymous. */
   userTokenRefused?: { code: 'identity_invalid'; message: string };
-  conversationId: string;
+  /**
+   * `null` until the session's first message is stored: a handshake creates no conversation. The first `send` creates
+   * it; its id then comes with that message (`Message.conversationId`), to every tab of the session.
+   */
+  conversationId: string | null;
   status: ConversationStatus;
   presence: AgentStatus;
   /** The first online agent in configuration order, if any: the widget's header names them. */
   agent?: string;
   /** Avatar image URLs (`https:` only) of the agents that have one, by name; the others show their initials. */
   avatars?: Record<string, string>;
-  /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage`. */
+  /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage` and `LIMITS.pageBytes`. */
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
   more: boolean;
@@ -156,6 +185,11 @@ export interface VisitorClientEvents {
   /** The visitor has seen everything up to `seq`. */
   read: (p: { seq: number }, ack?: AckFn) => void;
   page: (p: PageInfo, ack?: AckFn) => void;
+  /**
+   * Ends the session on the gateway (`Parley.shutdown()`, e.g. on logout): its token stops working at once and every
+   * socket of the session, in every tab, is disconnected. The payload is an empty object.
+   */
+  end: (p: Record<string, never>, ack?: AckFn) => void;
 }
 
 export interface VisitorServerEvents {
@@ -166,6 +200,11 @@ export interface VisitorServerEvents {
   typing: (t: { name: string; typing: boolean }) => void;
   presence: (p: VisitorPresence) => void;
   status: (s: { status: ConversationStatus }) => void;
+  /**
+   * Live events may have been lost (the gateway's processes were cut off from each other, e.g. Redis restarted): fetch
+   * what is missing with `history { afterSeq }` from the last seq held in a row.
+   */
+  resync: () => void;
 }
 
 // ---------------------------------------------------------------------------
@@ -214,6 +253,10 @@ export interface AgentWelcome {
 }
 
 export interface AgentClientEvents {
+  /**
+   * The most recently active conversations: at most `limit` (default 100) and `LIMITS.pageBytes`. Older ones join the
+   * console's list when they change (`conversation`, or `open` for a `message` of one it does not hold).
+   */
   list: (
     p: { status?: ConversationStatus | 'all'; limit?: number },
     ack: AckFn<{ conversations: ConversationSummary[] }>,
@@ -245,4 +288,9 @@ export interface AgentServerEvents {
   /** Visitor typing, or another agent typing, in a conversation. */
   typing: (t: { conversationId: string; who: string; author: 'visitor' | 'agent'; typing: boolean }) => void;
   agents: (a: { agents: AgentPresence[] }) => void;
+  /**
+   * Live events may have been lost (see the visitor's `resync`): `list` again, and `open` each conversation shown from
+   * the last seq held in a row.
+   */
+  resync: () => void;
 }

@@ -8,11 +8,15 @@ import { mount, type ParleyApi } from './loader/mount';
 
 type Queued = [keyof ParleyApi, ArrayLike<unknown>];
 type Stub = { q?: Queued[] };
+// Shared by every copy of this script on the page (each has its own module scope), through the global symbol registry.
+const CLAIMED = Symbol.for('parley.claimed');
 
 function start(): void {
-  const w = window as unknown as { Parley?: ParleyApi & Stub & { version?: string } };
-  // Included twice: the first copy already mounted and owns window.Parley.
-  if (w.Parley?.version) return;
+  const w = window as unknown as { Parley?: ParleyApi & Stub & { version?: string }; [CLAIMED]?: boolean };
+  // Included twice: the first copy to run claims the page at once, even when it must wait for <body> to mount (a copy
+  // in <head> and one in <body>: window.Parley.version is only set once mounted, too late for the second copy).
+  if (w[CLAIMED] || w.Parley?.version) return;
+  w[CLAIMED] = true;
   const script = (document.currentScript ??
     document.querySelector('script[src*="parley"][data-site], script[src$="/parley.js"]')) as HTMLScriptElement | null;
   const src = script?.src || location.href;
@@ -25,6 +29,12 @@ function start(): void {
   const loadApp = () => import(/* @vite-ignore */ new URL(__PARLEY_APP_CHUNK__, src).href) as Promise<AppModule>;
   const go = () => {
     const api = mount(config, loadApp);
+    const destroy = api.destroy;
+    // After destroy() the page may include the script again (single-page apps) and get a new widget.
+    api.destroy = () => {
+      destroy();
+      delete w[CLAIMED];
+    };
     w.Parley = Object.assign(api, { version: __PARLEY_VERSION__ });
     for (const [method, args] of queued) {
       const fn = api[method] as ((...a: unknown[]) => unknown) | undefined;

@@ -22,7 +22,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/support/ensure-build.ts'],
+          globalSetup: ['test/support/ensure-browsers.ts', 'test/support/ensure-build.ts'],
           // Each file starts its own gateway and browser; on a 2-core machine running them one at a time is faster
           // and keeps timings honest.
           fileParallelism: false,

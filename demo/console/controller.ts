@@ -192,17 +192,24 @@ export function createController(token: string, hooks: ControllerHooks): Control
     });
   }
 
+  /** The list again, and the open conversation by sequence number: everything after the last contiguous seq held. */
+  function catchUp(): void {
+    requestList();
+    const { selectedId } = store.get();
+    if (selectedId) void load(selectedId);
+  }
+
   listen('connect', () => {
     clearTimeout(retryTimer);
     retryDelay = RETRY_MIN_MS;
     update((s) => ({ ...s, connection: 'connected', connectionError: null }));
-    requestList();
-    const { selectedId, myStatus } = store.get();
-    if (everConnected && myStatus === 'away') socket.emit('presence', { status: 'away' });
+    if (everConnected && store.get().myStatus === 'away') socket.emit('presence', { status: 'away' });
     everConnected = true;
-    // Catch-up by sequence number: ask for everything after the last contiguous seq held.
-    if (selectedId) void load(selectedId);
+    catchUp();
   });
+
+  // Live events may have been lost between the gateway's processes (Redis restarted): the socket itself stayed up.
+  listen('resync', catchUp);
 
   listen('disconnect', (reason) => {
     update((s) => ({ ...s, connection: 'reconnecting' }));

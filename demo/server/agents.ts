@@ -11,6 +11,8 @@ import {
   summarize,
 } from './context';
 import { HandlerError, register } from './handle';
+import type { OriginPolicy } from './origins';
+import { replyRoom } from './send-buffer';
 import type { Shield } from './shield';
 import { AgentAuthSchema, agentEvents, parse } from './validate';
 
@@ -21,30 +23,62 @@ export interface AgentConfig {
   avatar?: string;
 }
 
-/** Installs the `/agent` namespace: token check, presence and the console's events. */
-export function setupAgents(ctx: GatewayContext, agents: readonly AgentConfig[], shield: Shield): void {
+/**
+ * The floor for an agent token: at least 24 characters, at least 10 of them different. It is no strength meter, it
+ * refuses mistakes (`a`, `s3cret`, `changeme`, a repeated character or pattern). A token drawn at random from 64
+ * symbols, like the generated one (24 base64url characters, 144 bits), clears it with overwhelming probability;
+ * anything that clears it and was chosen at random is out of reach of guessing at the handshake rate an address gets.
+ */
+export const AGENT_TOKEN_RULE = { minLength: 24, minDistinct: 10 } as const;
+
+/** Throws naming the agent, never the token, when the token is below `AGENT_TOKEN_RULE`. */
+export function checkAgentToken(agent: AgentConfig): void {
+  const chars = [...agent.token];
+  if (chars.length >= AGENT_TOKEN_RULE.minLength && new Set(chars).size >= AGENT_TOKEN_RULE.minDistinct) return;
+  throw new Error(
+    `the token of agent "${agent.name}" is too weak: use at least ${AGENT_TOKEN_RULE.minLength} characters, ${AGENT_TOKEN_RULE.minDistinct} of them different (e.g. openssl rand -base64 24)`,
+  );
+}
+
+export interface AgentOptions {
+  /** The agent namespace accepts the gateway's own origin and the console origins only. */
+  origins: OriginPolicy;
+  shield: Shield;
+}
+
+/** Installs the `/agent` namespace: origin and token checks, presence and the console's events. */
+export function setupAgents(ctx: GatewayContext, agents: readonly AgentConfig[], options: AgentOptions): void {
+  const { origins, shield } = options;
   const known = agents.map((agent) => ({ name: agent.name, digest: digest(agent.token) }));
 
   ctx.agents.use((socket, next) => {
+    const { headers } = socket.handshake;
+    // Before the address's budgets: a page on another origin, in a browser on the agents' network, must not be able
+    // to spend them (nor learn anything about tokens).
+    if (!origins.agentAllowed(headers)) {
+      ctx.logger.info('agent origin refused', { origin: String(headers.origin).slice(0, 200) });
+      return next(refusal('origin_refused', 'this origin may not open the agent console; see PARLEY_CONSOLE_ORIGINS'));
+    }
     const admitted = shield.admit(socket);
     if ('refused' in admitted) return next(admitted.refused);
     const { address, release } = admitted;
-    // Guessing tokens: after a few failures from one address, refuse before even looking at the token.
+    const auth = parse(AgentAuthSchema, socket.handshake.auth);
+    const name = auth.ok ? authenticate(known, auth.value.token) : undefined;
+    // A correct token always passes, before the failure budget is looked at: failures from anyone else on the
+    // agent's network (or address, behind a NAT) cannot lock the agent out. Guessing is held off by the token floor
+    // (`AGENT_TOKEN_RULE`) and the address's handshake budget; the failure budget tells a guesser to stop, and logs it.
+    if (name !== undefined) {
+      socket.data = { name, address, release };
+      return next();
+    }
+    release();
     if (!shield.agentAuthAllowed(address)) {
-      release();
       ctx.logger.warn('agent sign-in throttled', { address });
       return next(refusal('rate_limited', 'too many failed sign-ins from your network; wait a minute and retry'));
     }
-    const auth = parse(AgentAuthSchema, socket.handshake.auth);
-    const name = auth.ok ? authenticate(known, auth.value.token) : undefined;
-    if (name === undefined) {
-      release();
-      shield.agentAuthFailed(address);
-      ctx.logger.info('agent sign-in refused', { address });
-      return next(refusal('unauthorized', 'invalid agent token'));
-    }
-    socket.data = { name, address, release };
-    next();
+    shield.agentAuthFailed(address);
+    ctx.logger.info('agent sign-in refused', { address });
+    next(refusal('unauthorized', 'invalid agent token'));
   });
 
   ctx.agents.on('connection', (socket) => onConnection(ctx, socket, shield));
@@ -150,6 +184,6 @@ function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield):
         return {};
       },
     },
-    { limit: shield.agentEvents() },
+    { limit: shield.agentEvents(), room: replyRoom(socket.conn, ['list', 'open']) },
   );
 }

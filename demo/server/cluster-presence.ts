@@ -3,6 +3,7 @@ import type { AgentPresence, AgentStatus } from '../../src/protocol';
 import type { Logger } from './log';
 import { aggregateChanges, type Presence, visitorPresence } from './presence';
 import type { RedisClient } from './redis';
+import { RECONNECT_MAX_MS } from './redis-reconnect';
 
 /**
  * Presence shared by several gateway processes through Redis, behind the same synchronous `Presence` interface: each
@@ -15,7 +16,9 @@ import type { RedisClient } from './redis';
  *   numbered per process so a snapshot read never rolls a newer delta back.
  * - Every heartbeat each process also reads all snapshots: a process whose key expired (it died, or lost Redis for
  *   longer than the TTL) is dropped, with its agents and visitors. A process that stops cleanly deletes its key and
- *   says so on the channel.
+ *   says so on the channel. After its own connection comes back, a process rewrites its key at once and drops nobody
+ *   for one TTL plus the longest reconnection delay: a restarted Redis has lost every key, and the others need a
+ *   moment to reconnect and write theirs again.
  * - When the merged agents view changes because of another process, `onAgentsChanged` runs (the gateway re-broadcasts
  *   to its own sockets); when conversations lose their last visitor because another process went away,
  *   `onVisitorsGone` runs (the gateway pushes their summaries to its own agents).
@@ -91,6 +94,8 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
   let heartbeat: NodeJS.Timeout | undefined;
   let ticking = false;
   let closed = false;
+  /** Until then a process whose key is missing is kept: Redis may have restarted, empty, and it has not written yet. */
+  let graceUntil = 0;
   let lastError = 0;
 
   const warn = (what: string, err: unknown) => {
@@ -215,7 +220,7 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
         visitors: new Set(snap.visitors ?? []),
       });
     });
-    for (const id of [...remotes.keys()]) if (!live.has(id)) remotes.delete(id);
+    if (Date.now() >= graceUntil) for (const id of [...remotes.keys()]) if (!live.has(id)) remotes.delete(id);
     afterRemote(before);
   };
 
@@ -230,6 +235,13 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
     } finally {
       ticking = false;
     }
+  };
+
+  // Back from an outage, Redis may have restarted and lost every key: write this process's at once, and give the
+  // others time to reconnect (their next retry) and do the same before counting them as gone.
+  const onReconnected = () => {
+    graceUntil = Date.now() + RECONNECT_MAX_MS + ttlMs;
+    void tick();
   };
 
   const onMessage = (raw: string) => {
@@ -337,6 +349,7 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
     },
     start: async () => {
       await sub.subscribe(channel, onMessage);
+      pub.on('ready', onReconnected);
       await tick();
       heartbeat = setInterval(() => void tick(), heartbeatMs);
       heartbeat.unref();
@@ -344,6 +357,7 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
     close: async () => {
       if (closed) return;
       closed = true;
+      pub.off('ready', onReconnected);
       clearInterval(heartbeat);
       clearTimeout(flushTimer);
       const goodbye = async () => {

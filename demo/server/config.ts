@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { AgentConfig } from './agents';
+import { SITE_KEY } from '../../src/protocol';
+import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
+import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
 
 export interface Config {
   port: number;
@@ -12,6 +14,8 @@ export interface Config {
   /** True when the single agent's token was generated and must be printed. */
   generatedToken: boolean;
   origins: string[];
+  /** `PARLEY_CONSOLE_ORIGINS`: origins besides the gateway's own that may open the agent namespace. */
+  consoleOrigins: string[];
   /** Per-site secrets that sign user tokens (identity verification); empty when `PARLEY_SITE_SECRETS` is unset. */
   siteSecrets: Map<string, string>;
   /** `PARLEY_DB_BUSY_TIMEOUT_MS`. */
@@ -28,8 +32,19 @@ export interface Config {
   redisPrefix?: string;
   /** `PARLEY_TRUST_PROXY`: reverse proxies whose `X-Forwarded-For` entries are believed. */
   trustProxy: number;
-  /** `PARLEY_MAX_CONNECTIONS_PER_IP`, `PARLEY_HANDSHAKES_PER_SECOND`, `PARLEY_RATE_SOCKET|SESSION|IP`. */
+  /**
+   * `PARLEY_MAX_CONNECTIONS_PER_IP`, `PARLEY_MAX_TCP_CONNECTIONS_PER_IP`, `PARLEY_HANDSHAKES_PER_SECOND`,
+   * `PARLEY_HANDSHAKES_PER_IP`, `PARLEY_RATE_SOCKET|SESSION|IP`.
+   */
   limits: Limits;
+  /** `PARLEY_MAX_SOCKET_BUFFER_KB`, in bytes: what one connection that does not read may have queued. */
+  maxSocketBufferBytes: number;
+  /** `PARLEY_MEMORY_BUDGET_MB`, in bytes; absent: the gateway's default (a share of V8's heap limit). */
+  memoryBudgetBytes?: number;
+  /** `PARLEY_EMPTY_SESSION_TTL_HOURS` (default 24): lifetime of an unused session that never stored a message. */
+  emptySessionTtlMs: number;
+  /** `PARLEY_SESSION_SWEEP_MINUTES` (default 10): how often expired sessions are deleted. */
+  sessionSweepMs: number;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -62,6 +77,16 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   if (dbSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) {
     throw new Error(`PARLEY_DB_SCHEMA must be lower-case letters, digits and _, got "${dbSchema.slice(0, 40)}"`);
   }
+  const maxSocketBufferKb = integer(env, 'PARLEY_MAX_SOCKET_BUFFER_KB', DEFAULT_SOCKET_BUFFER_BYTES / 1024);
+  if (maxSocketBufferKb * 1024 < MIN_SOCKET_BUFFER_BYTES) {
+    throw new Error(
+      `PARLEY_MAX_SOCKET_BUFFER_KB must be at least ${MIN_SOCKET_BUFFER_BYTES / 1024} (two pages of replies), got "${maxSocketBufferKb}"`,
+    );
+  }
+  const memoryBudgetMb = env.PARLEY_MEMORY_BUDGET_MB?.trim() ? integer(env, 'PARLEY_MEMORY_BUDGET_MB', 0) : undefined;
+  if (memoryBudgetMb !== undefined && memoryBudgetMb < 1) {
+    throw new Error('PARLEY_MEMORY_BUDGET_MB must be an integer >= 1 (megabytes)');
+  }
   const redisPrefix = env.PARLEY_REDIS_PREFIX?.trim() || undefined;
   if (redisPrefix !== undefined && !/^[\w.:-]{1,64}$/.test(redisPrefix)) {
     throw new Error(
@@ -73,29 +98,51 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     ...(dbSchema !== undefined ? { dbSchema } : {}),
     ...(redisUrl !== undefined ? { redisUrl } : {}),
     ...(redisPrefix !== undefined ? { redisPrefix } : {}),
+    ...(memoryBudgetMb !== undefined ? { memoryBudgetBytes: memoryBudgetMb * 1024 * 1024 } : {}),
+    maxSocketBufferBytes: maxSocketBufferKb * 1024,
     port,
     host: env.HOST?.trim() || '127.0.0.1',
     dbPath: env.PARLEY_DB?.trim() || './data/parley.db',
     dbSync,
-    agents: agents ?? [{ name: 'Agent', token: randomBytes(18).toString('base64url') }],
+    agents: agents ?? [{ name: 'Agent', token: generateToken() }],
     generatedToken: agents === undefined,
-    origins: (env.PARLEY_ORIGINS ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    origins: list(env.PARLEY_ORIGINS),
+    consoleOrigins: list(env.PARLEY_CONSOLE_ORIGINS),
     siteSecrets,
     dbBusyTimeoutMs: integer(env, 'PARLEY_DB_BUSY_TIMEOUT_MS', 1000),
     logLevel: logLevel(env.PARLEY_LOG_LEVEL),
     trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0),
+    emptySessionTtlMs: positive(env, 'PARLEY_EMPTY_SESSION_TTL_HOURS', 24) * 60 * 60 * 1000,
+    sessionSweepMs: positive(env, 'PARLEY_SESSION_SWEEP_MINUTES', 10) * 60 * 1000,
     limits: {
       ...DEFAULT_LIMITS,
       connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),
       handshakesPerSecond: integer(env, 'PARLEY_HANDSHAKES_PER_SECOND', DEFAULT_LIMITS.handshakesPerSecond),
+      handshakesPerIp: budget(env, 'PARLEY_HANDSHAKES_PER_IP', DEFAULT_LIMITS.handshakesPerIp),
+      ...(env.PARLEY_MAX_TCP_CONNECTIONS_PER_IP?.trim()
+        ? { tcpConnectionsPerIp: integer(env, 'PARLEY_MAX_TCP_CONNECTIONS_PER_IP', 0) }
+        : {}),
       socket: budget(env, 'PARLEY_RATE_SOCKET', DEFAULT_LIMITS.socket),
       session: budget(env, 'PARLEY_RATE_SESSION', DEFAULT_LIMITS.session),
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),
     },
   };
+}
+
+/** 24 random base64url characters; drawn again in the (about 1 in 10^10) case it has too few different ones. */
+function generateToken(): string {
+  for (;;) {
+    const token = randomBytes(18).toString('base64url');
+    if (new Set(token).size >= AGENT_TOKEN_RULE.minDistinct) return token;
+  }
+}
+
+/** A comma-separated list; blanks dropped. */
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /** A non-negative integer variable; blank means the default. */
@@ -106,6 +153,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
     throw new Error(`${name} must be an integer >= 0, got "${raw.slice(0, 40)}"`);
   }
+  return value;
+}
+
+/** An integer variable >= 1; blank means the default. */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value < 1) throw new Error(`${name} must be an integer >= 1, got "${env[name]?.trim()}"`);
   return value;
 }
 
@@ -141,7 +195,9 @@ export function parseAgents(value: string): AgentConfig[] {
     const token = colon === -1 ? '' : entry.slice(colon + 1).trim();
     // Never echo the entry: it may hold a token.
     if (!name || !token) {
-      throw new Error(`PARLEY_AGENTS entry ${index + 1} is malformed: expected name:token, e.g. Ana:s3cret,Ben:t0ken`);
+      throw new Error(
+        `PARLEY_AGENTS entry ${index + 1} is malformed: expected name:token, e.g. Ana:<24+ random characters>,Ben:<…>`,
+      );
     }
     if (agents.some((agent) => agent.name === name)) {
       throw new Error(`PARLEY_AGENTS names agent "${name}" twice`);
@@ -179,9 +235,6 @@ export function addAvatars(agents: AgentConfig[], value: string): void {
 /** The shortest secret accepted for signing user tokens: HS256 wants at least 256 bits of key. */
 export const MIN_SITE_SECRET_LENGTH = 32;
 
-/** A site id as the widget sends it (`data-site`), minus `:`, which separates the site from its secret. */
-const SITE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 /**
  * Parses `site:secret,site:secret`. The secret is everything after the first colon (so a site id cannot contain one,
  * and a secret cannot contain a comma) and must be at least `MIN_SITE_SECRET_LENGTH` characters. Errors name the
@@ -199,9 +252,9 @@ export function parseSiteSecrets(value: string): Map<string, string> {
         `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: expected site:secret, e.g. acme:<${MIN_SITE_SECRET_LENGTH}+ random characters>`,
       );
     }
-    if (!SITE_ID.test(site)) {
+    if (!SITE_KEY.test(site)) {
       throw new Error(
-        `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: the site must be 1 to 64 characters of A-Z a-z 0-9 . _ -`,
+        `PARLEY_SITE_SECRETS entry ${index + 1} is malformed: the site must be 1 to 64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`,
       );
     }
     if (secret.length < MIN_SITE_SECRET_LENGTH) {

@@ -15,7 +15,12 @@ import type { Store, StoredSummary } from './store/types';
 
 export interface VisitorData {
   visitorId: string;
+  /** The session's conversation; only reserved until `started` (its first message creates it). */
   conversationId: string;
+  /** The conversation exists. Another tab's first message can create it: false means "not known to exist yet". */
+  started: boolean;
+  /** A token this handshake rotated away: its sockets are disconnected once this one is welcomed. */
+  revoked?: string;
   label: string;
   /** Set when a new session was issued during the handshake. */
   token: string | null;
@@ -52,6 +57,8 @@ export type AgentSocket = Socket<AgentClientEvents, AgentServerEvents, DefaultEv
 export const AGENTS_ROOM = 'agents';
 /** Room of every visitor socket (all tabs) of one conversation. */
 export const conversationRoom = (conversationId: string): string => `conv:${conversationId}`;
+/** Room of every visitor socket (all tabs) of one session, keyed by the token's hash: revocation disconnects it. */
+export const sessionRoom = (sessionKey: string): string => `session:${sessionKey}`;
 
 /** What the visitor and agent handlers share. */
 export interface GatewayContext {

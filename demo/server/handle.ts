@@ -31,9 +31,17 @@ export type Handlers<Events, S extends Schemas<Events>> = {
   [K in keyof Events & keyof S]: (payload: v.InferOutput<S[K]>, after: After) => Promise<AckData<Events[K]>>;
 };
 
+type Room = ErrorAck | (() => void);
+
 export interface RegisterOptions {
   /** Rate limits: returns the refusal to send when the socket must slow down, otherwise undefined. */
   limit?: () => ErrorAck | undefined;
+  /**
+   * Room in the connection's send buffer for the reply of `event`, taken before the handler runs (see
+   * `replyRoom`), possibly after waiting for its turn: the refusal to send when there is none, otherwise a function
+   * giving the room back once the reply is queued.
+   */
+  room?: (event: string) => Room | Promise<Room>;
 }
 
 /**
@@ -53,6 +61,7 @@ export function register<Events, S extends Schemas<Events>>(
   const known = new Set(Object.keys(schemas));
 
   const limit = options.limit ?? (() => undefined);
+  const room = options.room ?? (() => () => {});
 
   for (const event of known) {
     const schema = schemas[event as keyof S];
@@ -64,17 +73,31 @@ export function register<Events, S extends Schemas<Events>>(
         if (refused) return reply(ack, refused);
         const parsed = parse(schema, args[0]);
         if (!parsed.ok) return reply(ack, parsed);
-        const queued: (() => unknown)[] = [];
-        ctx
-          .track(handler(parsed.value, (fn) => queued.push(fn)))
-          .then(
+        const run = (reserved: Room) => {
+          if (typeof reserved !== 'function') return reply(ack, reserved);
+          // The reply is counted in the send buffer once queued: only then is its room given back.
+          const answer = (value: Ack) => {
+            try {
+              reply(ack, value);
+            } finally {
+              reserved();
+            }
+          };
+          const queued: (() => unknown)[] = [];
+          // A handler that throws instead of rejecting must still answer, and give its room back.
+          const work = new Promise<object>((resolve) => resolve(handler(parsed.value, (fn) => queued.push(fn))));
+          return ctx.track(work).then(
             (data) => {
-              reply(ack, { ...data, ok: true });
+              answer({ ...data, ok: true });
               for (const fn of queued) fn();
             },
-            (err: unknown) => reply(ack, failure(ctx, socket.id, event, err)),
-          )
-          .catch((err: unknown) => ctx.logger.error('handler follow-up failed', { event, socket: socket.id, err }));
+            (err: unknown) => answer(failure(ctx, socket.id, event, err)),
+          );
+        };
+        const reserved = room(event);
+        (reserved instanceof Promise ? reserved.then(run) : Promise.resolve(run(reserved))).catch((err: unknown) =>
+          ctx.logger.error('handler follow-up failed', { event, socket: socket.id, err }),
+        );
       } catch (err) {
         // Nothing above should throw; if something does, it must cost this event, never the connection or process.
         reply(ack, failure(ctx, socket.id, event, err));

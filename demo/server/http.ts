@@ -15,6 +15,11 @@ export interface HttpOptions {
 const CSP_BASE =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'";
 
+// The console talks to the gateway that served it and nothing else; CSP Level 3's 'self' covers ws: and wss: to the
+// same host (Chromium, Firefox, and WebKit since 2022).
+const CSP_CONSOLE =
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -52,7 +57,7 @@ export function createHttpHandler(options: HttpOptions): (req: IncomingMessage, 
     }
     if (pathname === '/') return { dir: join(dist, 'pages'), name: 'index.html', csp: CSP_BASE };
     if (pathname === '/agent') {
-      return { dir: join(dist, 'pages'), name: 'agent.html', csp: `${CSP_BASE}; frame-ancestors 'none'` };
+      return { dir: join(dist, 'pages'), name: 'agent.html', csp: CSP_CONSOLE };
     }
     const [, folder, name, ...rest] = pathname.split('/');
     // Assets of the demo pages (e.g. /demo.css); pages themselves only through their routes, with their CSP.

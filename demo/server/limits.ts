@@ -1,9 +1,6 @@
-import type { IncomingMessage } from 'node:http';
-import { isIPv4, isIPv6 } from 'node:net';
-
 /**
  * Abuse limits of the gateway: token buckets per socket, per visitor session and per client address, a cap on
- * concurrent sockets per client address, and a gateway-wide cap on new connections per second. See SECURITY.md for
+ * concurrent sockets per client address, and caps on new connections per second, per client address and gateway-wide. See SECURITY.md for
  * the numbers and why they are what they are.
  */
 
@@ -24,7 +21,18 @@ export interface Limits {
   connectionsPerIp: number;
   /** New Engine.IO connections per second, gateway-wide (also the burst); 0: no cap. */
   handshakesPerSecond: number;
-  /** Failed agent sign-ins from one client address; once spent, agent handshakes from there are refused. */
+  /**
+   * New Engine.IO connections from one client address: its share of `handshakesPerSecond`, charged before it, so an
+   * address that opens and closes connections as fast as it can (never reaching `connectionsPerIp`) cannot starve the
+   * others.
+   */
+  handshakesPerIp: Budget | false;
+  /**
+   * TCP connections open at once from one client address (the TCP peer), upgraded or not; 0: no cap. Absent: derived
+   * from `connectionsPerIp` (see `tcpConnectionsPerIp` in http-guards.ts).
+   */
+  tcpConnectionsPerIp?: number;
+  /** Failed agent sign-ins from one client address; once spent, wrong tokens from there are refused (a right one passes). */
   agentAuthFailures: Budget | false;
 }
 
@@ -41,6 +49,11 @@ export const DEFAULT_LIMITS: Limits = {
   // Enough for 5,000 widgets reconnecting after a restart to be back in under 10 s (BENCHMARKS.md: 300/s took 17 s),
   // and a bound on handshake work below one core (the benchmark's ~950 handshakes/s used 69% of one).
   handshakesPerSecond: 1000,
+  // An office behind one NAT address: all 50 of its sockets (`connectionsPerIp`) reconnecting at once after a restart,
+  // four times over (an attempt that passes here but fails later, e.g. in the namespace handshake, still costs one),
+  // then a page view with the widget every 5 s from each of those 50 people. A churner gets 20% of the gateway-wide
+  // burst once, then 1% of its rate: it takes 100 addresses at full speed to spend it all.
+  handshakesPerIp: { burst: 200, perSecond: 10 },
   agentAuthFailures: { burst: 10, perSecond: 0.2 },
 };
 
@@ -156,56 +169,4 @@ export class Counter {
   get size(): number {
     return this.counts.size;
   }
-}
-
-/**
- * The client address a request counts against. Without `trustProxy` it is the TCP peer; with `trustProxy` = N (N
- * reverse proxies in front of the gateway) it is the Nth `X-Forwarded-For` entry from the right, the one the
- * outermost trusted proxy appended, so entries a client wrote itself are never believed. IPv4-mapped IPv6 addresses
- * count as IPv4, and IPv6 addresses by their /64 network, which one subscriber usually holds whole.
- */
-export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, trustProxy = 0): string {
-  const peer = req.socket?.remoteAddress ?? '';
-  if (trustProxy > 0) {
-    const header = req.headers['x-forwarded-for'];
-    const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
-      .split(',')
-      .map((hop) => hop.trim())
-      .filter(Boolean);
-    const forwarded = hops.length > 0 ? normalizeAddress(hops[Math.max(0, hops.length - trustProxy)]!) : undefined;
-    if (forwarded) return forwarded;
-  }
-  return normalizeAddress(peer) ?? 'unknown';
-}
-
-function normalizeAddress(raw: string): string | undefined {
-  let address = raw.trim();
-  // "[2001:db8::1]:443" and "203.0.113.7:51234", as some proxies write them.
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
-  if (bracketed) address = bracketed[1]!;
-  else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
-  const mapped = /^::ffff:([\d.]+)$/i.exec(address);
-  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
-  if (isIPv4(address)) return address;
-  if (isIPv6(address)) return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;
-  return undefined;
-}
-
-/** The eight groups of an IPv6 address, without leading zeros (zone ids dropped). */
-function expandIPv6(address: string): string[] {
-  const [head = '', tail] = address.split('%')[0]!.toLowerCase().split('::');
-  const parse = (part: string) => (part ? part.split(':') : []);
-  let left = parse(head);
-  let right = tail === undefined ? [] : parse(tail);
-  // An embedded IPv4 tail (::ffff:1.2.3.4 in another prefix) is two groups.
-  const toGroups = (groups: string[]) =>
-    groups.flatMap((group) => {
-      if (!group.includes('.')) return [group];
-      const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
-      return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
-    });
-  left = toGroups(left);
-  right = toGroups(right);
-  const zeros = tail === undefined ? [] : Array.from({ length: 8 - left.length - right.length }, () => '0');
-  return [...left, ...zeros, ...right].map((group) => Number.parseInt(group, 16).toString(16));
 }

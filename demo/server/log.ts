@@ -52,6 +52,33 @@ export function createLogger(level: LogLevel = 'info', write?: (line: string) =>
 /** Discards everything; for tests. */
 export const silentLogger: Logger = createLogger('silent', () => {});
 
+/** Counts of events by reason, logged as one warning a second rather than a line each (refusals under a storm). */
+export interface Tally {
+  count(reason: string): void;
+  /** Drops what is not logged yet and stops the timer. */
+  close(): void;
+}
+
+export function createTally(logger: Logger, msg: string, windowMs = 1000): Tally {
+  const counts = new Map<string, number>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    count(reason) {
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+      timer ??= setTimeout(() => {
+        logger.warn(msg, { ...Object.fromEntries(counts), windowMs });
+        counts.clear();
+        timer = undefined;
+      }, windowMs);
+      timer.unref?.();
+    },
+    close() {
+      if (timer) clearTimeout(timer);
+      counts.clear();
+    },
+  };
+}
+
 const SECRET_KEY = /token|secret|passw|authoriz|cookie|^auth$|^session$|^text$|^body$/i;
 const SECRET_VALUE = new RegExp(
   [

@@ -3,7 +3,7 @@ import { readConfig } from './config';
 import { createGateway, type Gateway } from './gateway';
 import { installProcessGuards } from './guards';
 import { createLogger, type Logger } from './log';
-import { redact } from './redis';
+import { redact } from './redact';
 
 // Replaced by a logger at PARLEY_LOG_LEVEL once the configuration is read.
 let logger: Logger = createLogger();
@@ -39,10 +39,15 @@ async function main(): Promise<void> {
       dbSync: config.dbSync,
       agents: config.agents,
       origins: config.origins,
+      consoleOrigins: config.consoleOrigins,
       siteSecrets: config.siteSecrets,
       dbBusyTimeoutMs: config.dbBusyTimeoutMs,
       limits: config.limits,
       trustProxy: config.trustProxy,
+      maxSocketBufferBytes: config.maxSocketBufferBytes,
+      ...(config.memoryBudgetBytes ? { memoryBudgetBytes: config.memoryBudgetBytes } : {}),
+      emptySessionTtlMs: config.emptySessionTtlMs,
+      sessionSweepMs: config.sessionSweepMs,
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

@@ -1,8 +1,13 @@
 import { createClient } from 'redis';
 import type { Logger } from './log';
+import { redact } from './redact';
+import { RECONNECT_MAX_MS } from './redis-reconnect';
 
 type ClientOptions = NonNullable<Parameters<typeof createClient>[0]>;
-const newClient = (url: string, socket: ClientOptions['socket']) => createClient({ url, socket });
+// No offline queue: while Redis is away, commands fail at once instead of piling up in memory for as long as the
+// outage lasts. What that loses is broadcasts, and those are caught up by seq once Redis is back (resync.ts).
+const newClient = (url: string, socket: ClientOptions['socket']) =>
+  createClient({ url, socket, disableOfflineQueue: true });
 export type RedisClient = ReturnType<typeof newClient>;
 
 export interface RedisClients {
@@ -24,7 +29,8 @@ export async function connectRedis(url: string, logger: Logger, connectTimeoutMs
   const socket: ClientOptions['socket'] = {
     connectTimeout: connectTimeoutMs,
     // Before the first connection: fail the start. After: retry every 50 ms more, up to 2 s apart.
-    reconnectStrategy: (retries: number, cause: Error) => (started ? Math.min(50 * (retries + 1), 2000) : cause),
+    reconnectStrategy: (retries: number, cause: Error) =>
+      started ? Math.min(50 * (retries + 1), RECONNECT_MAX_MS) : cause,
   };
   const pub = newClient(url, socket);
   const sub = newClient(url, socket);
@@ -75,7 +81,8 @@ export async function connectRedis(url: string, logger: Logger, connectTimeoutMs
 /**
  * The client as Socket.IO's Redis adapter should see it: its `publish` calls are fire-and-forget, so one lost with the
  * connection would be an unhandled rejection. Here it is logged (at most every 5 s) and the broadcast, already
- * delivered to this process's own sockets, simply does not reach the others.
+ * delivered to this process's own sockets, does not reach the others; their clients catch up by seq when this
+ * process's connection is back (resync.ts).
  */
 export function forAdapter(client: RedisClient, logger: Logger): RedisClient {
   let lastLog = 0;
@@ -96,15 +103,4 @@ export function forAdapter(client: RedisClient, logger: Logger): RedisClient {
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
-}
-
-/** A connection URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
 }

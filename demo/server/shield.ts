@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { ErrorAck } from '../../src/protocol';
+import { clientAddress } from './address';
 import { refusal } from './context';
-import { Bucket, Buckets, type Clock, Counter, clientAddress, type Limits, takeAll } from './limits';
-import type { Logger } from './log';
+import { Bucket, Buckets, type Clock, Counter, type Limits, takeAll } from './limits';
+import { createTally, type Logger } from './log';
 
 /** What a namespace middleware needs of a Socket.IO socket. */
 interface HandshakingSocket {
@@ -20,9 +21,10 @@ export interface Shield {
   /** The client address of a request (see `clientAddress`). */
   address(req: Pick<IncomingMessage, 'headers' | 'socket'>): string;
   /**
-   * Engine.IO's `allowRequest`: refuses a new connection when the gateway-wide handshake budget is spent, or the
-   * address already holds twice its socket cap in raw connections. Refused before the upgrade, so the client sees a
-   * transport error and retries with its own jittered reconnection delay; nothing is queued.
+   * Engine.IO's `allowRequest`: refuses a new connection when the address already holds twice its socket cap in
+   * Engine.IO connections, when the address has spent its own share of handshakes, or when the gateway-wide handshake
+   * budget is spent. Refused before the upgrade, so the client sees a transport error and retries with its own
+   * jittered reconnection delay; nothing is queued.
    */
   allowRequest(req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void): void;
   /** Counts an open Engine.IO connection (the backstop of `allowRequest`) until it closes. */
@@ -66,6 +68,7 @@ export function createShield(options: ShieldOptions): Shield {
     limits.handshakesPerSecond > 0
       ? new Bucket({ burst: limits.handshakesPerSecond, perSecond: limits.handshakesPerSecond }, now)
       : undefined;
+  const handshakesByAddress = limits.handshakesPerIp ? new Buckets(limits.handshakesPerIp, now) : undefined;
   const byAddress = limits.ip ? new Buckets(limits.ip, now) : undefined;
   const bySession = limits.session ? new Buckets(limits.session, now) : undefined;
   const authFailures = limits.agentAuthFailures ? new Buckets(limits.agentAuthFailures, now) : undefined;
@@ -74,19 +77,12 @@ export function createShield(options: ShieldOptions): Shield {
   const backstop = limits.connectionsPerIp > 0 ? limits.connectionsPerIp * 2 : 0;
 
   // Refusals under a storm are counted and logged once a second, not once each.
-  const refusedHandshakes = new Map<string, number>();
-  let report: ReturnType<typeof setTimeout> | undefined;
-  const refusedHandshake = (reason: 'rate_limited' | 'too_many_connections') => {
-    refusedHandshakes.set(reason, (refusedHandshakes.get(reason) ?? 0) + 1);
-    report ??= setTimeout(() => {
-      logger.warn('connections refused', { ...Object.fromEntries(refusedHandshakes), windowMs: 1000 });
-      refusedHandshakes.clear();
-      report = undefined;
-    }, 1000);
-    report.unref?.();
-  };
+  const refusals = createTally(logger, 'connections refused');
+  const refusedHandshake = (reason: 'rate_limited' | 'rate_limited_per_address' | 'too_many_connections') =>
+    refusals.count(reason);
 
   const sweeper = setInterval(() => {
+    handshakesByAddress?.sweep();
     byAddress?.sweep();
     bySession?.sweep();
     authFailures?.sweep();
@@ -103,8 +99,13 @@ export function createShield(options: ShieldOptions): Shield {
         refusedHandshake('too_many_connections');
         return callback('too_many_connections', false);
       }
-      if (handshakes && !handshakes.take()) {
-        refusedHandshake('rate_limited');
+      // The address's own share is checked first and both are spent together or not at all: a churner refused for its
+      // share spends nothing of the gateway-wide budget, and one refused for the gateway-wide budget keeps its share.
+      const own = handshakesByAddress?.get(from);
+      const buckets = [own, handshakes].filter((bucket) => bucket !== undefined);
+      const refused = takeAll(buckets);
+      if (refused >= 0) {
+        refusedHandshake(buckets[refused] === own ? 'rate_limited_per_address' : 'rate_limited');
         return callback('rate_limited', false);
       }
       callback(null, true);
@@ -160,7 +161,7 @@ export function createShield(options: ShieldOptions): Shield {
     },
     close() {
       clearInterval(sweeper);
-      if (report) clearTimeout(report);
+      refusals.close();
     },
     stats: () => ({
       sockets: sockets.total,

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { type ErrorAck, LIMITS } from '../../src/protocol';
+import { type ErrorAck, LIMITS, SITE_KEY } from '../../src/protocol';
 
 /**
  * Schemas for everything a client sends: handshake `auth` objects and every client→server payload of
@@ -50,8 +50,8 @@ export const VisitorAuthSchema = v.object({
   v: v.pipe(v.number('must be a number'), v.safeInteger('must be an integer'), v.minValue(1, 'must be >= 1')),
   site: v.pipe(
     v.string('must be a string'),
-    v.regex(/^[A-Za-z0-9._:-]{0,64}$/, 'must be at most 64 characters of A-Z a-z 0-9 . _ : -'),
     v.transform((site) => site || 'default'),
+    v.regex(SITE_KEY, 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit'),
   ),
   session: v.nullish(v.pipe(v.string('must be a string'), v.minLength(1), v.maxLength(256, 'is too long'))),
   lastSeq: v.nullish(seq),
@@ -72,6 +72,8 @@ export const visitorEvents = {
   typing: v.object({ typing }),
   read: v.object({ seq }),
   page,
+  // No field: the session to end is the socket's own. The widget may omit the payload.
+  end: v.optional(v.object({}), {}),
 };
 
 const status = v.picklist(['open', 'resolved'], 'must be "open" or "resolved"');

@@ -1,36 +1,42 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { VerifiedUser, VisitorClientEvents, VisitorWelcome } from '../../src/protocol';
+import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type VisitorWelcome } from '../../src/protocol';
 import {
   AGENTS_ROOM,
   conversationRoom,
   type GatewayContext,
   pushSummary,
   refusal,
+  sessionRoom,
   type VisitorData,
   type VisitorSocket,
 } from './context';
 import { register } from './handle';
 import type { IdentityVerifier } from './identity';
-import { resolveSession } from './sessions';
+import type { OriginPolicy } from './origins';
+import { replyRoom } from './send-buffer';
+import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
-import { visitorLabel } from './store/types';
+import { NotFoundError, visitorLabel } from './store/types';
 import { parse, VisitorAuthSchema, visitorEvents } from './validate';
 
 export interface VisitorOptions {
-  originAllowed(headers: IncomingHttpHeaders): boolean;
+  origins: OriginPolicy;
   /** Rate limits and connection caps. */
   shield: Shield;
   /** Checks `auth.userToken` against the site's secret. */
   verifyUser: IdentityVerifier;
   /** Avatar URLs of the agents that have one, by name (`welcome.avatars`). */
   avatars?: Record<string, string>;
+  /** Session lifetimes. */
+  sessions?: SessionPolicy;
+  /** Clock for session expiry; default `Date.now`. */
+  now?: () => number;
 }
 
 /** Installs the `/visitor` namespace: handshake checks, session resolution, catch-up and the visitor's events. */
 export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): void {
   ctx.visitors.use((socket, next) => {
     const { headers } = socket.handshake;
-    if (!options.originAllowed(headers)) {
+    if (!options.origins.visitorAllowed(headers)) {
       ctx.logger.info('visitor origin refused', { origin: String(headers.origin).slice(0, 200) });
       return next(refusal('origin_refused', 'this origin may not open a chat; see PARLEY_ORIGINS'));
     }
@@ -43,7 +49,22 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
       release();
       return next(refusal(auth.code, auth.message));
     }
+    if (auth.value.v !== PROTOCOL_VERSION) {
+      release();
+      // A page still holding an older (or newer) parley.js than this gateway serves: a reload fetches the right one.
+      return next(
+        refusal(
+          'version_unsupported',
+          `this gateway speaks protocol ${PROTOCOL_VERSION}, the widget ${auth.value.v}; reload the page`,
+        ),
+      );
+    }
     const { session, site, page, locale, lastSeq, userToken } = auth.value;
+    if (!options.origins.visitorAllowed(headers, site)) {
+      release();
+      ctx.logger.info('visitor origin refused for site', { origin: String(headers.origin).slice(0, 200), site });
+      return next(refusal('origin_refused', 'this origin may not open a chat for this site; see PARLEY_ORIGINS'));
+    }
     const userAgent = headers['user-agent']?.slice(0, 512);
     const handshake = async () => {
       // No token (or an empty one) is an anonymous visitor; a refused one is treated exactly the same, plus a reason.
@@ -58,16 +79,21 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
           ctx.logger.info('user token refused', { site, reason: identity.message });
         }
       }
-      const resolved = await resolveSession(ctx.store, {
-        token: session ?? undefined,
-        site,
-        meta: { page, locale, userAgent },
-        now: Date.now(),
-        user,
-      });
+      const resolved = await resolveSession(
+        ctx.store,
+        {
+          token: session ?? undefined,
+          site,
+          meta: { page, locale, userAgent },
+          now: (options.now ?? Date.now)(),
+          user,
+        },
+        options.sessions,
+      );
       const data: VisitorData = {
         visitorId: resolved.session.visitorId,
         conversationId: resolved.session.conversationId,
+        started: resolved.session.started,
         label: visitorLabel(resolved.session.visitorId),
         token: resolved.token,
         renewed: resolved.renewed,
@@ -80,6 +106,7 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
         release,
       };
       if (resolved.session.user) data.user = resolved.session.user;
+      if (resolved.revoked) data.revoked = resolved.revoked;
       if (userTokenRefused) data.userTokenRefused = userTokenRefused;
       if (user) ctx.logger.debug('visitor identified', { site, visitor: data.visitorId, switched: resolved.switched });
       return data;
@@ -121,11 +148,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     visitorEvents,
     {
       send: async ({ clientId, text }, after) => {
-        const { message, duplicate, reopened } = await ctx.store.appendMessage(conversationId, {
-          author: 'visitor',
-          clientId,
-          text,
-        });
+        const { message, duplicate, reopened } = await storeVisitorMessage(ctx, socket, { clientId, text });
         if (!duplicate) {
           // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
           ctx.presence.setVisitorTyping(conversationId, false);
@@ -143,6 +166,8 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
       },
       history: ({ afterSeq }) => ctx.store.messagesAfter(conversationId, afterSeq),
       typing: async ({ typing }) => {
+        // Before the first message there is no conversation to type into, and nobody to tell: dropped quietly.
+        if (!(await started(ctx, socket))) return {};
         ctx.presence.setVisitorTyping(conversationId, typing);
         toAgents().emit('typing', { conversationId, who: label, author: 'visitor', typing });
         return {};
@@ -156,14 +181,51 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
         after(() => pushSummary(ctx, conversationId));
         return {};
       },
+      end: async (_payload, after) => {
+        const { sessionKey } = socket.data;
+        await ctx.store.deleteSession(sessionKey);
+        ctx.logger.debug('visitor session ended', { visitor: socket.data.visitorId });
+        // Every tab of the session, on every gateway process, this socket included, once it heard back.
+        after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
+        return {};
+      },
     },
-    { limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address) },
+    {
+      limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address),
+      room: replyRoom(socket.conn, ['history']),
+    },
   );
 
   void ctx.track(welcome(ctx, socket, room, firstTab, options.avatars)).catch((err: unknown) => {
     ctx.logger.error('welcome failed', { socket: socket.id, err });
     socket.disconnect(true);
   });
+}
+
+/**
+ * Stores a visitor message; the session's first one creates the conversation with it. A session swept while its
+ * socket stayed open has no visitor left: the socket is closed after the refusal, so the widget reconnects into a new
+ * session and resends from its outbox.
+ */
+async function storeVisitorMessage(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  input: { clientId: string; text: string },
+) {
+  try {
+    const result = await ctx.store.appendMessage(socket.data.conversationId, { author: 'visitor', ...input });
+    socket.data.started = true;
+    return result;
+  } catch (err) {
+    if (err instanceof NotFoundError) setImmediate(() => socket.disconnect(true));
+    throw err;
+  }
+}
+
+/** Whether the socket's conversation exists (another tab's first message may have created it since the handshake). */
+async function started(ctx: GatewayContext, socket: VisitorSocket): Promise<boolean> {
+  socket.data.started ||= await ctx.store.hasConversation(socket.data.conversationId);
+  return socket.data.started;
 }
 
 async function welcome(
@@ -173,20 +235,27 @@ async function welcome(
   firstTab: boolean,
   avatars?: Record<string, string>,
 ): Promise<void> {
-  const { conversationId, token, renewed, lastSeq, user, userTokenRefused, identityChanged } = socket.data;
+  const { conversationId, token, renewed, lastSeq, user, userTokenRefused, identityChanged, sessionKey } = socket.data;
   // Join before reading the catch-up: a message stored in between is then broadcast to this socket rather than
-  // lost (at worst it arrives twice, and the widget deduplicates by seq).
-  await socket.join(room);
-  const [page, conversation] = await Promise.all([
+  // lost (at worst it arrives twice, and the widget deduplicates by seq). Joining the session's room before checking
+  // that the session still exists closes the race with a rotation or `end` elsewhere: either this check sees it, or
+  // the disconnection of the room reaches this socket.
+  await socket.join([room, sessionRoom(sessionKey)]);
+  const [page, conversation, live] = await Promise.all([
     ctx.store.messagesAfter(conversationId, lastSeq),
     ctx.store.getConversation(conversationId),
+    ctx.store.findSession(sessionKey),
   ]);
-  if (!conversation) throw new Error('conversation of a live session is missing');
+  if (!live) {
+    socket.disconnect(true);
+    return;
+  }
+  if (conversation) socket.data.started = true;
   const { agents: presence, agent } = ctx.presence.aggregate();
   const w: VisitorWelcome = {
     session: token,
-    conversationId,
-    status: conversation.status,
+    conversationId: conversation ? conversationId : null,
+    status: conversation?.status ?? 'open',
     presence,
     ...(agent ? { agent } : {}),
     ...(avatars ? { avatars } : {}),
@@ -198,6 +267,9 @@ async function welcome(
   if (userTokenRefused) w.userTokenRefused = userTokenRefused;
   socket.emit('welcome', w);
   socket.data.token = null;
+  // The token this handshake rotated away: whoever still holds a socket with it (another tab, or whoever planted it)
+  // loses it now, after this socket was told its new token. The widget's other tabs reconnect with the new one.
+  if (socket.data.revoked) ctx.visitors.in(sessionRoom(socket.data.revoked)).disconnectSockets(true);
   // A newly verified visitor, or a new name or email, must reach the console even when another device is online.
   if (firstTab || identityChanged) await pushSummary(ctx, conversationId);
 }

@@ -36,7 +36,7 @@ export const DELIVERY = {
 const TEMPORARY: ErrorCode[] = ['rate_limited', 'too_many_connections', 'storage_error', 'internal'];
 
 /** Errors that a later attempt cannot fix; the message stays visible as not sent, with a retry button. */
-const PERMANENT: ErrorCode[] = ['invalid_payload', 'message_too_long', 'forbidden', 'unknown_event'];
+const PERMANENT: ErrorCode[] = ['invalid_payload', 'message_too_long', 'unknown_event'];
 
 export interface PendingMessage extends OutboxEntry {
   failed?: ErrorCode;
@@ -46,7 +46,8 @@ export interface ChatState {
   status: Status;
   /** Shown briefly after the connection came back. */
   backOnline: boolean;
-  presence: AgentStatus;
+  /** Unknown (null) until the gateway says, and again while disconnected: a stale "Online" would contradict the bar. */
+  presence: AgentStatus | null;
   /** An online agent to name in the header. */
   agent?: string | undefined;
   /** Avatar URLs of the agents that have one, by name. */
@@ -56,10 +57,12 @@ export interface ChatState {
   messages: Message[];
   /** The visitor's messages not acknowledged yet, from every tab, in send order. */
   pending: PendingMessage[];
-  /** Name of the agent who is typing. */
-  typing: string | null;
+  /** Names of the agents who are typing, in the order they started. */
+  typing: string[];
   /** Lasting information for the visitor (session renewed, gateway refused). */
   notice: string | null;
+  /** The gateway refuses this page's origin: nothing can be sent from here, and nothing is retried. */
+  refused: boolean;
   /** False once the outbox fell back to memory: unsent messages will not survive a reload. */
   durable: boolean;
 }
@@ -70,7 +73,7 @@ export interface ChatHooks {
   onMessage(m: Message, live: boolean): void;
   onStatus(s: Status): void;
   onPending(count: number): void;
-  notice(kind: 'renewed' | 'refused' | 'identity', detail?: string): string;
+  notice(kind: 'renewed' | 'refused' | 'identity'): string;
 }
 
 type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
@@ -80,24 +83,27 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   let state: ChatState = {
     status: 'connecting',
     backOnline: false,
-    presence: 'offline',
+    presence: null,
     conversation: 'open',
     messages: [],
     pending: [],
-    typing: null,
+    typing: [],
     notice: null,
+    refused: false,
     durable: outbox.durable,
   };
   const subscribers = new Set<() => void>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const failed = new Map<string, ErrorCode>();
-  let conversationId: string | undefined;
+  // `null` until the session's first message: a welcome without a conversation.
+  let conversationId: string | null | undefined;
   let welcomed = false;
   let welcomedBefore = false;
   let refusals = 0;
   let flushing = false;
   let destroyed = false;
-  let typingTimer: ReturnType<typeof setTimeout> | undefined;
+  // Agents typing, each with the timer that hides them when their typing events stop.
+  const typers = new Map<string, ReturnType<typeof setTimeout>>();
   let sentTyping = false;
   let lastTypingEmit = 0;
 
@@ -137,16 +143,15 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
 
   function merge(incoming: Message[], live: boolean): void {
     const bySeq = new Map(state.messages.map((m) => [m.seq, m]));
+    // This socket's first message (its own or another tab's) tells the id of the conversation it created.
+    conversationId ??= incoming[0]?.conversationId;
     const fresh = incoming.filter((m) => m.conversationId === conversationId && !bySeq.has(m.seq));
     if (fresh.length === 0) return;
     for (const m of fresh) bySeq.set(m.seq, m);
     const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     const sent = new Set(messages.map((m) => m.clientId));
-    set({
-      messages,
-      pending: state.pending.filter((p) => !sent.has(p.clientId)),
-      ...(fresh.some((m) => m.author === 'agent') ? { typing: null } : {}),
-    });
+    for (const m of fresh) if (m.author === 'agent') stopTyping(m.agentName ?? '');
+    set({ messages, pending: state.pending.filter((p) => !sent.has(p.clientId)), typing: [...typers.keys()] });
     for (const m of fresh) hooks.onMessage(m, live);
     // Sequence numbers are gap-free from 1: a list that is not 1…n means something was missed. Fetch the gap by
     // sequence number instead of hoping.
@@ -263,25 +268,40 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
 
   socket.on('welcome', onWelcome);
   socket.on('message', (m) => merge([m], true));
+  // Live messages may have been lost between the gateway's processes: fetch from the last seq held in a row.
+  socket.on('resync', () => void catchUp());
   socket.on('presence', ({ agents, agent }) => set({ presence: agents, agent }));
   socket.on('status', ({ status }) => set({ conversation: status }));
   socket.on('typing', ({ name, typing }) => {
-    if (typingTimer) clearTimeout(typingTimer);
-    if (!typing) return set({ typing: null });
-    set({ typing: name });
+    stopTyping(name);
     // The agent's typing events are throttled; without a new one, assume they stopped.
-    typingTimer = later(LIMITS.typingExpiryMs, () => set({ typing: null }));
+    if (typing)
+      typers.set(
+        name,
+        later(LIMITS.typingExpiryMs, () => stopTyping(name, true)),
+      );
+    set({ typing: [...typers.keys()] });
   });
-  socket.on('disconnect', () => {
+  socket.on('disconnect', (reason) => {
     welcomed = false;
-    set({ status: offlineStatus(), typing: null });
+    for (const name of typers.keys()) stopTyping(name);
+    set({ status: offlineStatus(), typing: [], presence: null });
+    // The gateway ended the session (another tab logged in and rotated it, or logged out): Socket.IO will not come
+    // back by itself. Later than the tab that rotated it stores the new token, which the next attempt presents.
+    if (reason === 'io server disconnect') later(1000 + backoff(refusals++), () => socket.active || socket.connect());
   });
   socket.on('connect_error', (err: Error & { data?: { code?: ErrorCode } }) => {
     const code = err.data?.code;
+    // Only the site owner can fix this, by adding the page's origin to the gateway's PARLEY_ORIGINS: retrying is
+    // pointless, and a status that says "Connecting…" forever would mislead the visitor.
+    if (code === 'origin_refused') {
+      if (!state.refused) console.warn(`[parley] ${location.origin} is not in the gateway's PARLEY_ORIGINS`);
+      return set({ status: 'offline', refused: true, notice: hooks.notice('refused') });
+    }
     // A busy gateway (limits, a database hiccup) is temporary: retry soon, quietly. A refusal for good (origin,
     // protocol) is told to the visitor and retried rarely. Both with jitter, so refused clients do not return at once.
     const temporary = !code || TEMPORARY.includes(code);
-    set({ status: offlineStatus(), ...(temporary ? {} : { notice: hooks.notice('refused', code) }) });
+    set({ status: offlineStatus(), ...(temporary ? {} : { notice: hooks.notice('refused') }) });
     // The gateway refused us (not a network error), so Socket.IO will not retry by itself.
     if (code && !socket.active)
       later(temporary ? 1000 + backoff(refusals++) : 30_000 + Math.random() * 30_000, () => socket.connect());
@@ -293,7 +313,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     socket.disconnect();
     set({ status: 'offline' });
   };
-  const onOnline = () => socket.connect();
+  const onOnline = () => state.refused || socket.connect();
   window.addEventListener('offline', onOffline);
   window.addEventListener('online', onOnline);
   if (navigator.onLine === false) onOffline();
@@ -337,13 +357,21 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     page(page: PageInfo): void {
       if (socket.connected) socket.emit('page', page);
     },
-    /** Forgets everything local and reconnects, so the gateway issues a new session. */
+    /**
+     * Ends the session on the gateway (its token stops working there; offline, it is only forgotten here), forgets
+     * everything local and reconnects, so the gateway issues a new session.
+     */
     async reset(): Promise<void> {
+      if (socket.connected)
+        await socket
+          .timeout(DELIVERY.ackTimeoutMs)
+          .emitWithAck('end', {})
+          .catch(() => {});
       await outbox.clear();
       tabs.post({ type: 'outbox' });
       failed.clear();
       conversationId = undefined;
-      set({ messages: [], pending: [], typing: null, notice: null });
+      set({ messages: [], pending: [], typing: [], notice: null });
       hooks.onPending(0);
       socket.disconnect().connect();
     },
@@ -360,6 +388,13 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
       socket.disconnect();
     },
   };
+
+  /** Hides an agent's typing indicator; `render` also shows the change at once (for an expiry timer). */
+  function stopTyping(name: string, render?: boolean): void {
+    clearTimeout(typers.get(name));
+    typers.delete(name);
+    if (render) set({ typing: [...typers.keys()] });
+  }
 
   /** Throttled at the sender: at most one `typing: true` per throttle window, and `false` once when it stops. */
   function typing(active: boolean): void {

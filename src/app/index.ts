@@ -7,6 +7,7 @@ import type { App, Host } from '../loader/host';
 import type { Message } from '../protocol';
 import { createChat } from './chat';
 import { createOutbox } from './outbox';
+import { lockPageWhileFullScreen } from './pageLock';
 import panelCss from './panel.css' with { type: 'text' };
 import { chime } from './sound';
 import { loadStrings } from './strings';
@@ -50,7 +51,12 @@ export async function start(host: Host): Promise<App> {
       };
     },
     onWelcome(w) {
-      if (w.session) persisted.write({ session: w.session });
+      if (w.session) {
+        persisted.write({ session: w.session });
+        // A login rotated the session token that every tab shares (the old one no longer works): the other tabs
+        // reconnect with this one. Not after a renewal, so that tabs of different users never take turns.
+        if (w.user && !w.renewed) tabs.post({ type: 'identify' });
+      }
       // A verified user's session can move to their existing conversation; its history counts as seen.
       if (persisted.read().conversation !== w.conversationId) {
         seenSeq = w.messages.at(-1)?.seq ?? 0;
@@ -58,14 +64,15 @@ export async function start(host: Host): Promise<App> {
       }
     },
     onMessage(m, live) {
+      // The conversation a session's first message created is this browser's, not one to count as already seen.
+      persisted.write({ conversation: m.conversationId });
       if (live && m.author !== 'system') host.emit('message', publicMessage(m));
       // One chime per message however many tabs are open: live messages reach every tab within milliseconds.
       if (live && m.author === 'agent' && !visible()) tabs.once(`chime:${m.id}`, 10_000, chime);
     },
     onStatus: (status) => host.emit('status', { status }),
     onPending: (queued) => persisted.write({ queued }),
-    notice: (kind, code) =>
-      kind === 'renewed' ? s.sessionRenewed : kind === 'identity' ? s.identityRefused : s.unavailable(code ?? ''),
+    notice: (kind) => (kind === 'renewed' ? s.sessionRenewed : kind === 'identity' ? s.identityRefused : s.unavailable),
   });
 
   const unlisten = tabs.listen((m) => {
@@ -73,7 +80,7 @@ export async function start(host: Host): Promise<App> {
       seenSeq = m.seq;
       updateUnread();
     }
-    // Another tab identified the user: the shared session may now lead to another conversation.
+    // Another tab identified the user and rotated the shared session token: present the new one.
     if (m.type === 'identify') chat.reconnect();
   });
 
@@ -91,13 +98,13 @@ export async function start(host: Host): Promise<App> {
   const unsubscribe = chat.subscribe(updateUnread);
   const offOpen = host.onOpenChange(updateUnread);
   document.addEventListener('visibilitychange', updateUnread);
+  const unlockPage = lockPageWhileFullScreen(host);
 
   render(h(Panel, { host, chat, strings: s }), host.panel);
 
   return {
     send: (text) => chat.send(text),
     identify() {
-      tabs.post({ type: 'identify' });
       chat.reconnect();
     },
     async shutdown() {
@@ -115,6 +122,7 @@ export async function start(host: Host): Promise<App> {
       window.removeEventListener('popstate', onNavigate);
       window.removeEventListener('hashchange', onNavigate);
       document.removeEventListener('visibilitychange', updateUnread);
+      unlockPage();
       chat.destroy();
       tabs.close();
       render(null, host.panel);

@@ -8,14 +8,16 @@ import { Emitter } from '@socket.io/component-emitter';
 
 export const protocol = 5;
 
+/**
+ * Without BINARY_EVENT (5) and BINARY_ACK (6): the decoder never yields them, so socket.io-client's `case` for them
+ * (`case undefined`) never matches.
+ */
 export const PacketType = {
   CONNECT: 0,
   DISCONNECT: 1,
   EVENT: 2,
   ACK: 3,
   CONNECT_ERROR: 4,
-  BINARY_EVENT: 5,
-  BINARY_ACK: 6,
 } as const;
 
 export interface Packet {

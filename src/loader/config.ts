@@ -1,9 +1,10 @@
+import { LAUNCHER, languageOf } from '../locales';
+import { SITE_KEY } from '../protocol';
 import type { Config } from './types';
 
 export const DEFAULTS = { site: 'default', color: '#4f46e5', zIndex: 2147483647 };
 
 const HEX = /^#([0-9a-f]{3}){1,2}$/i;
-const SITE = /^[a-z0-9][\w-]{0,63}$/i;
 const LOCALE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
@@ -57,7 +58,22 @@ export function parseConfig(attrs: Attrs, ctx: ConfigContext = {}): Config {
   try {
     scriptOrigin = new URL(ctx.scriptSrc ?? '').origin;
   } catch {}
-  const text = (name: string) => attrs[name]?.trim() ?? '';
+  const locale = read(
+    attrs,
+    'locale',
+    matching(LOCALE),
+    'is not a language tag',
+    ctx.language && LOCALE.test(ctx.language) ? ctx.language : 'en',
+  );
+  // Texts per language (`data-greeting-ar`) win over the plain attribute when the widget speaks that language; one for
+  // a language the widget does not have is a mistake worth a warning.
+  const lang = languageOf(locale);
+  for (const key in attrs) {
+    const [, base, other] = /^(title|subtitle|greeting)([A-Z][a-z])$/.exec(key) ?? [];
+    if (other && !(other.toLowerCase() in LAUNCHER))
+      read(attrs, key, () => undefined, 'is for a language the widget does not have', '', `data-${base}`);
+  }
+  const text = (name: string) => attrs[name + lang[0]!.toUpperCase() + lang[1]]?.trim() || attrs[name]?.trim() || '';
   const nonce = attrs.nonce?.trim() || ctx.scriptNonce;
   const userToken = read(attrs, 'userToken', matching(JWT), 'is not a JWT', '', 'an anonymous session');
   return {
@@ -74,7 +90,7 @@ export function parseConfig(attrs: Attrs, ctx: ConfigContext = {}): Config {
       scriptOrigin,
       scriptOrigin || 'none (the chat stays offline)',
     ),
-    site: read(attrs, 'site', matching(SITE), 'is not 1-64 letters, digits, - or _', DEFAULTS.site),
+    site: read(attrs, 'site', matching(SITE_KEY), 'is not 1-64 letters, digits, ., - or _', DEFAULTS.site),
     title: text('title'),
     subtitle: text('subtitle'),
     greeting: text('greeting'),
@@ -87,13 +103,7 @@ export function parseConfig(attrs: Attrs, ctx: ConfigContext = {}): Config {
     ),
     position: read(attrs, 'position', oneOf('left', 'right'), 'is not left or right', 'right'),
     theme: read(attrs, 'theme', oneOf('light', 'dark', 'auto'), 'is not light, dark or auto', 'auto'),
-    locale: read(
-      attrs,
-      'locale',
-      matching(LOCALE),
-      'is not a language tag',
-      ctx.language && LOCALE.test(ctx.language) ? ctx.language : 'en',
-    ),
+    locale,
     open: read(attrs, 'open', bool, 'is not true or false', false),
     launcher: read(attrs, 'launcher', bool, 'is not true or false', true),
     zIndex: read(

@@ -82,21 +82,21 @@ export function mount(config: Config, loadApp: () => Promise<AppModule>): Parley
   };
 
   function ensureApp(): Promise<App | undefined> {
-    appPromise ??= loadApp().then(
-      async (mod) => {
+    appPromise ??= loadApp()
+      .then(async (mod) => {
         const started = destroyed ? undefined : await mod.start(host);
         // destroy() may have run while the panel's strings loaded.
         if (destroyed) started?.destroy();
         else app = started;
         return app;
-      },
-      (err: unknown) => {
-        // A gateway that cannot be reached must not throw into the host page; the next call tries again.
+      })
+      .catch((err: unknown) => {
+        // Loading the chunk or starting the panel (e.g. its language chunk) failed: a gateway that cannot be reached
+        // must not throw into the host page, and the next open() or API call tries again.
         console.warn('[parley] could not load the chat:', err);
         appPromise = undefined;
         return undefined;
-      },
-    );
+      });
     return appPromise;
   }
 

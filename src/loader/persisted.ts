@@ -11,8 +11,8 @@ export interface Persisted {
   unread?: number;
   /** Highest message sequence number the visitor has seen with the panel open. */
   seenSeq?: number;
-  /** The conversation `seenSeq` counts in; a verified user's session can move to another one. */
-  conversation?: string;
+  /** The conversation `seenSeq` counts in (`null`: none yet); a verified user's session can move to another one. */
+  conversation?: string | null;
   /** Messages waiting in the outbox: the app must load at start-up to deliver them, even with no session yet. */
   queued?: number;
 }

@@ -21,7 +21,8 @@ export interface Strings {
   send: string;
   you: string;
   team: string;
-  typing: (name: string) => string;
+  /** `names` is a list already joined for the language ("Ana and Ben"); `many` when it has more than one name. */
+  typing: (names: string, many: boolean) => string;
   connecting: string;
   offline: string;
   backOnline: string;
@@ -36,7 +37,7 @@ export interface Strings {
   resolved: string;
   sessionRenewed: string;
   notDurable: string;
-  unavailable: (code: string) => string;
+  unavailable: string;
   identityRefused: string;
 }
 

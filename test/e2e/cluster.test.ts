@@ -4,42 +4,15 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
 import type { BrowserContext } from 'playwright';
-import { createClient } from 'redis';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentPresence } from '../../src/protocol';
+import { clusterUnavailable, DATABASE_URL, REDIS_URL } from '../support/cluster';
 import { AGENTS, type RunningGateway, startGateway } from '../support/gateway';
 import { type Agent, openAgent, openVisitor, type Visitor } from '../support/pages';
 import { e2e } from '../support/suite';
 
-const DATABASE_URL = process.env.PARLEY_TEST_DATABASE_URL;
-const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL;
-
-async function unavailable(): Promise<string | undefined> {
-  if (!DATABASE_URL) return 'PARLEY_TEST_DATABASE_URL is not set (.ci/run starts PostgreSQL)';
-  if (!REDIS_URL) return 'PARLEY_TEST_REDIS_URL is not set (.ci/run starts Redis)';
-  const db = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await db.connect();
-  } catch (err) {
-    return `cannot reach PARLEY_TEST_DATABASE_URL: ${(err as Error).message}`;
-  } finally {
-    await db.end().catch(() => {});
-  }
-  const redis = createClient({ url: REDIS_URL, socket: { connectTimeout: 3000, reconnectStrategy: false } });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (err) {
-    return `cannot reach PARLEY_TEST_REDIS_URL: ${(err as Error).message}`;
-  } finally {
-    if (redis.isOpen) redis.destroy();
-  }
-  return undefined;
-}
-
-const reason = await unavailable();
+const reason = await clusterUnavailable();
 if (reason) console.warn(`cluster e2e tests skipped: ${reason}`);
 
 /** Forwards each TCP connection to the first target that accepts it; `down` refuses everything (an outage). */

@@ -168,17 +168,22 @@ async function headlessVisitor(
   baseUrl: string,
 ): Promise<{ socket: Socket; conversationId: string; send(text: string): Promise<void> }> {
   const socket = io(`${baseUrl}/visitor`, { transports: ['websocket'], auth: { v: 1, site: 'demo' } });
-  const { conversationId } = await new Promise<VisitorWelcome>((resolve, reject) => {
+  await new Promise<VisitorWelcome>((resolve, reject) => {
     socket.once('welcome', resolve);
     socket.once('connect_error', reject);
   });
   let n = 0;
+  // Known from the first message, which creates the conversation.
+  let conversationId = '';
   return {
     socket,
-    conversationId,
+    get conversationId() {
+      return conversationId;
+    },
     async send(text) {
       const ack = await socket.timeout(5000).emitWithAck('send', { clientId: `headless-${++n}`, text });
       expect(ack).toMatchObject({ ok: true });
+      conversationId = ack.message.conversationId;
     },
   };
 }

@@ -138,6 +138,30 @@ describe('embedding', () => {
     expect(await p.locator('parley-chat [part="panel"]').count()).toBe(1);
   });
 
+  it('gives one widget when both copies run before <body> exists', async () => {
+    const ctx = await t.context({ viewport: { width: 1000, height: 760 } });
+    const p = await ctx.newPage();
+    let release!: () => void;
+    const bothRan = new Promise<void>((resolve) => {
+      release = resolve;
+      setTimeout(resolve, 10_000);
+    });
+    // Hold the parser in <head> until both copies of parley.js have been fetched and run.
+    await p.route('**/slow-blocking.js', async (route) => {
+      await bothRan;
+      await route.fulfill({ contentType: 'text/javascript', body: '/* slow */' });
+    });
+    let fetched = 0;
+    p.on('requestfinished', (r) => {
+      if (new URL(r.url()).pathname === '/parley.js' && ++fetched === 2) setTimeout(release, 300);
+    });
+    await p.goto(`${site.url}/double-head.html`);
+    await p.locator('parley-chat [part="launcher"]').waitFor();
+    await p.waitForTimeout(200);
+    expect(fetched).toBe(2);
+    expect(await p.evaluate(() => document.querySelectorAll('parley-chat').length)).toBe(1);
+  });
+
   it('replays calls the page queued before the script loaded', async () => {
     const p = await page('/queue.html');
     await p.locator('parley-chat li.visitor.sent').waitFor();

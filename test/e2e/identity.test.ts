@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import type { Page } from 'playwright';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationSummary } from '../../src/protocol';
+import type { ConversationSummary, VisitorWelcome } from '../../src/protocol';
 import { AGENTS } from '../support/gateway';
 import { type HostSite, hostPage, startHostSite } from '../support/host-site';
 import { openVisitor, type Visitor } from '../support/pages';
@@ -104,5 +104,30 @@ describe('identity verification', () => {
     await visitor.composer.waitFor();
     await visitor.page.waitForTimeout(300);
     expect(await visitor.bubbles()).toEqual([]);
+  });
+
+  it('shutdown() ends the session on the gateway: its token opens nothing from another client', async () => {
+    const visitor = await device('/ada');
+    await visitor.send('Before logging out');
+    await visitor.waitSent(1);
+    const stored = () =>
+      visitor.page.evaluate(
+        () => (JSON.parse(localStorage.getItem('parley:acme') ?? '{}') as { session?: string }).session,
+      );
+    const token = await stored();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await visitor.page.evaluate(() =>
+      (window as unknown as { Parley: { shutdown(): Promise<void> } }).Parley.shutdown(),
+    );
+    // Copied before the logout, the token now gets a fresh anonymous session, even on another client.
+    const copy = io(`${t.gateway.url}/visitor`, {
+      auth: { v: 1, site: 'acme', session: token, lastSeq: 0 },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    const welcome = await new Promise<VisitorWelcome>((resolve) => copy.once('welcome', resolve));
+    copy.close();
+    expect(welcome).toMatchObject({ renewed: 'session_unknown', conversationId: null, messages: [] });
+    await expect.poll(stored).not.toBe(token);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS, type Message } from '../../src/protocol';
 import { launchBrowser } from '../support/browser';
 import { AGENTS, type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { startHostSite } from '../support/host-site';
 import { openAgent, openVisitor, type Visitor } from '../support/pages';
 
 /**
@@ -313,6 +314,47 @@ describe('the host page', () => {
     }
     expect(seen.shadow).not.toContain(session);
     expect(seen.broadcast.length).toBeGreaterThan(0);
+  });
+});
+
+describe('agents and pages on other origins', () => {
+  it('a page on another origin, guessing tokens from the agents’ network, cannot keep an agent out', async () => {
+    const gw = await gateway();
+    const site = await startHostSite({ '/': '<!doctype html><title>elsewhere</title>' });
+    try {
+      const page = await (await context()).newPage();
+      await page.goto(site.url);
+      // Socket.IO's wire protocol by hand: Engine.IO open, then a CONNECT to /agent with a guessed token.
+      const codes = await page.evaluate(
+        async (ws) => {
+          const attempt = (token: string) =>
+            new Promise<string>((resolve) => {
+              const socket = new WebSocket(`${ws}/socket.io/?EIO=4&transport=websocket`);
+              socket.onmessage = ({ data }) => {
+                const text = String(data);
+                if (text.startsWith('0')) socket.send(`40/agent,${JSON.stringify({ token })}`);
+                else if (text.startsWith('44/agent,')) {
+                  socket.close();
+                  resolve(JSON.parse(text.slice('44/agent,'.length)).data.code);
+                } else if (text.startsWith('40/agent,')) {
+                  socket.close();
+                  resolve('connected');
+                }
+              };
+              socket.onerror = () => resolve('transport error');
+            });
+          const seen: string[] = [];
+          for (let i = 0; i < 15; i++) seen.push(await attempt(`guessed-token-${i}-0123456789`));
+          return seen;
+        },
+        gw.url.replace(/^http/, 'ws'),
+      );
+      expect(codes).toEqual(Array(15).fill('origin_refused'));
+      // The agent, on the same address, signs in to the console as usual.
+      await openAgent(await context(), gw.url, 'Ana');
+    } finally {
+      await site.close();
+    }
   });
 });
 

@@ -6,6 +6,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** End-to-end tests run against what we ship: dist/. Build it when a run starts without one. */
 export default function setup(): void {
-  if (existsSync(`${root}/dist/server/main.js`) && existsSync(`${root}/dist/parley.js`)) return;
+  const built = [`dist/server/main.js`, `dist/parley.js`, `demo/server/dist/server/main.js`];
+  if (built.every((f) => existsSync(`${root}/${f}`))) return;
   execFileSync(process.execPath, ['build.mjs'], { cwd: root, stdio: 'inherit' });
 }

@@ -23,9 +23,13 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   port?: number;
   dbPath?: string;
+  /** The gateway's entry script: the built `dist/server/main.js` unless given (e.g. an installed package's `bin`). */
+  script?: string;
+  /** Working directory of the process (the repository by default). */
+  cwd?: string;
 }
 
-export const AGENTS = { Ana: 'ana-token-123', Ben: 'ben-token-456' };
+export const AGENTS = { Ana: 'ana-token-0123456789-abcdef', Ben: 'ben-token-0123456789-abcdef' };
 export const AGENTS_ENV = Object.entries(AGENTS)
   .map(([n, t]) => `${n}:${t}`)
   .join(',');
@@ -33,8 +37,8 @@ export const AGENTS_ENV = Object.entries(AGENTS)
 /** Starts the real gateway (dist/server/main.js) as its own process on a free port with a temporary database. */
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
   const dbPath = options.dbPath ?? path.join(mkdtempSync(path.join(tmpdir(), 'parley-e2e-')), 'parley.db');
-  const child = spawn(process.execPath, [path.join(root, 'dist/server/main.js')], {
-    cwd: root,
+  const child = spawn(process.execPath, [options.script ?? path.join(root, 'dist/server/main.js')], {
+    cwd: options.cwd ?? root,
     env: {
       ...process.env,
       PORT: String(options.port ?? 0),

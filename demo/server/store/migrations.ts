@@ -60,6 +60,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE visitors ADD COLUMN user_id TEXT;
   CREATE UNIQUE INDEX visitors_site_user ON visitors(site, user_id) WHERE user_id IS NOT NULL;
   `,
+  // No conversation without a message: a visitor reserves its conversation's id, and the row is created by the first
+  // message. Existing conversations keep their ids; the empty ones a handshake used to create are deleted (their
+  // visitors keep the id, so a later first message recreates the same conversation). Sessions are swept by last use.
+  `
+  ALTER TABLE visitors ADD COLUMN conversation_id TEXT;
+  UPDATE visitors SET conversation_id = coalesce(
+    (SELECT c.id FROM conversations c WHERE c.visitor_id = visitors.id), lower(hex(randomblob(16))));
+  CREATE UNIQUE INDEX visitors_conversation ON visitors(conversation_id);
+  DELETE FROM conversations WHERE last_seq = 0;
+  CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
+  `,
 ];
 
 /** Brings the schema up to date in one immediate transaction, so two processes starting together cannot both migrate. */

@@ -64,6 +64,16 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE visitors ADD COLUMN user_id TEXT;
   CREATE UNIQUE INDEX visitors_site_user ON visitors(site, user_id) WHERE user_id IS NOT NULL;
   `,
+  // See SQLite's migration 3: conversations are created by their first message; visitors reserve the id.
+  `
+  ALTER TABLE visitors ADD COLUMN conversation_id TEXT;
+  UPDATE visitors v SET conversation_id = coalesce(
+    (SELECT c.id FROM conversations c WHERE c.visitor_id = v.id), md5(random()::text || v.id));
+  ALTER TABLE visitors ALTER COLUMN conversation_id SET NOT NULL;
+  CREATE UNIQUE INDEX visitors_conversation ON visitors(conversation_id);
+  DELETE FROM conversations WHERE last_seq = 0;
+  CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
+  `,
 ];
 
 /** First key of the advisory lock taken while migrating ('PRLY'); the second is a hash of the schema's name. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
 import { type Author, type ConversationStatus, LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
+import { fitBytes, messagePage, PAGE_TEXT_BYTES } from './page';
 import { migratePostgres, quoteIdent } from './postgres-migrations';
 import {
   type AppendResult,
@@ -15,6 +16,7 @@ import {
   type Store,
   type StoredSummary,
   StoreError,
+  type SweepResult,
   type VisitorMeta,
   visitorLabel,
 } from './types';
@@ -49,8 +51,12 @@ const PREVIEW_LENGTH = 200;
 const MAX_LIST = 500;
 const DEFAULT_POOL_SIZE = 10;
 
-/** unique_violation, deadlock_detected, serialization_failure: the transaction may succeed when run again. */
-const RETRYABLE = new Set(['23505', '40P01', '40001']);
+/**
+ * unique_violation, deadlock_detected, serialization_failure, and foreign_key_violation (a visitor found by one
+ * transaction and swept by another before it was used): the transaction may succeed when run again.
+ */
+const RETRYABLE = new Set(['23505', '40P01', '40001', '23503']);
+const SWEEP_BATCH = 1000;
 /** Appends: a duplicate clientId committed while the append waited for the conversation's lock. */
 const APPEND_RETRIES = 1;
 /** Identity: two devices of one new user racing to create (or link) its visitor; also deadlocks between links. */
@@ -79,6 +85,7 @@ interface SessionRow {
   token_hash: string;
   visitor_id: string;
   conversation_id: string;
+  started: boolean;
   site: string;
   created_at: Int8;
   last_seen_at: Int8;
@@ -90,6 +97,7 @@ interface SessionRow {
 interface UserVisitorRow {
   visitor_id: string;
   conversation_id: string;
+  started: boolean;
 }
 
 interface SummaryRow {
@@ -125,42 +133,65 @@ const SUMMARY_ORDER = 'ORDER BY c.last_activity_at DESC, c.id COLLATE "C"';
 
 const MESSAGE_COLUMNS = 'id, conversation_id, seq, author, agent_name, client_id, text, created_at';
 
+/** Whether the visitor `v`'s reserved conversation exists, i.e. it stored a message. */
+const STARTED = 'EXISTS (SELECT 1 FROM conversations c WHERE c.id = v.conversation_id) AS started';
+
 const SESSION_SELECT = `
-  SELECT s.token_hash, s.visitor_id, c.id AS conversation_id, v.site, s.created_at, s.last_seen_at,
+  SELECT s.token_hash, s.visitor_id, v.conversation_id, ${STARTED}, v.site, s.created_at, s.last_seen_at,
          v.user_id, v.name, v.email
     FROM sessions s
     JOIN visitors v ON v.id = s.visitor_id
-    JOIN conversations c ON c.visitor_id = s.visitor_id
    WHERE s.token_hash = $1`;
 
 const SQL = {
-  /** A visitor ($1…$10: id, site, page url, page title, locale, user agent, user id, name, email, verified; $11 now) and its conversation ($12). */
+  /**
+   * A visitor ($1…$10: id, site, page url, page title, locale, user agent, user id, name, email, verified; $11 now)
+   * reserving conversation id $12.
+   */
   insertVisitor: `
-    WITH v AS (
-      INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, user_id, name, email, verified, created_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-    )
-    INSERT INTO conversations (id, visitor_id, site, last_activity_at, created_at) VALUES ($12, $1, $2, $11, $11)`,
+    INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, user_id, name, email, verified, created_at,
+                          conversation_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
   /** Same as `insertVisitor`, plus a session for token hash $13: one statement, so atomic without a transaction. */
   createSession: `
     WITH v AS (
-      INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, user_id, name, email, verified, created_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-    ), c AS (
-      INSERT INTO conversations (id, visitor_id, site, last_activity_at, created_at) VALUES ($12, $1, $2, $11, $11)
+      INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, user_id, name, email, verified, created_at,
+                            conversation_id)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     )
     INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES ($13, $1, $11, $11)`,
+  /** Creates the conversation $1 a visitor reserved ($2 now); nothing when it exists or no visitor reserved it. */
+  createConversation: `
+    INSERT INTO conversations (id, visitor_id, site, last_activity_at, created_at)
+    SELECT conversation_id, id, site, $2, $2 FROM visitors WHERE conversation_id = $1
+    ON CONFLICT DO NOTHING`,
   insertSession: 'INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)',
   findSession: SESSION_SELECT,
   // Held until the identity transaction ends: two identifications of one session, or of two sessions of one visitor,
   // run one after the other. NO KEY UPDATE, as the updates take: it does not block inserting a session for the visitor.
   lockSession: `${SESSION_SELECT} FOR NO KEY UPDATE OF s, v`,
   touchSession: 'UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $2::bigint) WHERE token_hash = $1',
-  deleteSession: 'DELETE FROM sessions WHERE token_hash = $1',
-  pointSession: 'UPDATE sessions SET visitor_id = $2 WHERE token_hash = $1',
+  deleteSession: 'DELETE FROM sessions WHERE token_hash = $1 RETURNING visitor_id',
+  // A rotation: the old token stops working in the same statement that makes the new one ($2) lead to visitor $3.
+  rekeySession: `
+    UPDATE sessions SET token_hash = $2, visitor_id = $3, created_at = $4, last_seen_at = $4
+     WHERE token_hash = $1`,
+  dropIdleVisitors: `
+    DELETE FROM visitors v WHERE v.id = ANY($1::text[])
+       AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.id)
+       AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = v.id)`,
+  // $1 idle before, $2 empty before, $3 batch.
+  sweepSessions: `
+    DELETE FROM sessions WHERE token_hash IN (
+      SELECT s.token_hash FROM sessions s
+       WHERE s.last_seen_at < $2::bigint
+         AND (s.last_seen_at < $1::bigint
+              OR NOT EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = s.visitor_id))
+       LIMIT $3)
+    RETURNING visitor_id`,
   visitorByUser: `
-    SELECT v.id AS visitor_id, c.id AS conversation_id
-      FROM visitors v JOIN conversations c ON c.visitor_id = v.id
+    SELECT v.id AS visitor_id, v.conversation_id, ${STARTED}
+      FROM visitors v
      WHERE v.site = $1 AND v.user_id = $2`,
   linkVisitor: `
     UPDATE visitors SET user_id = $2, verified = true, name = $3, email = $4
@@ -211,7 +242,13 @@ const SQL = {
       FROM inserted, head
     UNION ALL
     SELECT dup.*, true, false FROM dup`,
-  messagesAfter: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+  // See `PAGE_TEXT_BYTES` in page.ts: messages that start after a page's worth of text are not even read.
+  messagesAfter: `
+    SELECT ${MESSAGE_COLUMNS} FROM (
+      SELECT *, SUM(octet_length(text)) OVER (ORDER BY seq) - octet_length(text) AS text_before
+        FROM (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3)
+          AS head
+    ) AS page WHERE text_before <= $4 ORDER BY seq`,
   summary: `${SUMMARY_SELECT} WHERE c.id = $1`,
   listAll: `${SUMMARY_SELECT} ${SUMMARY_ORDER} LIMIT $1`,
   listByStatus: `${SUMMARY_SELECT} WHERE c.status = $1 ${SUMMARY_ORDER} LIMIT $2`,
@@ -342,20 +379,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   // Retried once: a duplicate clientId committed while the statement waited (see `SQL.append`).
   const append = async (conversationId: string, input: NewMessage): Promise<AppendResult> => {
-    const values = [
-      randomUUID(),
-      conversationId,
-      now(),
-      input.author,
-      input.agentName ?? null,
-      input.clientId ?? null,
-      input.text,
-    ];
+    const values = appendValues(conversationId, input, now());
     for (let attempt = 0; ; attempt++) {
       try {
         const row = (await query<AppendRow>(SQL.append, values)).rows[0];
         if (!row) throw new NotFoundError('conversation not found');
-        return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened };
+        return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened, created: false };
       } catch (err) {
         if (attempt < APPEND_RETRIES && RETRYABLE.has(errorCode(err) ?? '')) continue;
         throw err;
@@ -379,29 +408,70 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const { visitorId } = await insertVisitor(client, site, input.meta, at, user);
         await client.query(SQL.insertSession, [tokenHash, visitorId, at]);
       }
-      return { session: await sessionOrThrow(client, tokenHash), updated };
+      return { session: await sessionOrThrow(client, tokenHash), updated, rotated: false };
     });
 
   // The session's row and its visitor's are locked first, so what is read about them holds until the end; linking
-  // the visitor (or creating one) for a user that another transaction is linking meanwhile fails on the unique index
-  // and is retried, then finds that user's visitor.
-  const identifySession = (tokenHash: string, user: VerifiedUser): Promise<IdentifiedSession> =>
+  // the visitor for a user that another transaction is linking meanwhile fails on the unique index and is retried,
+  // then finds that user's visitor. A second identification of the same token waits for the lock, then finds the
+  // token re-keyed away: `NotFoundError`.
+  const identifySession = (
+    tokenHash: string,
+    user: VerifiedUser,
+    rotateTo: string,
+    at: number,
+  ): Promise<IdentifiedSession> =>
     transaction(IDENTITY_RETRIES, async (client) => {
       const current = await sessionOrThrow(client, tokenHash, true);
-      const owner = await visitorByUser(client, current.site, user.id);
-      let updated = true;
-      if (owner) {
-        if (owner.visitor_id !== current.visitorId) await client.query(SQL.pointSession, [tokenHash, owner.visitor_id]);
-        updated = await updateUser(client, owner.visitor_id, user);
-      } else if (current.user === undefined) {
-        await client.query(SQL.linkVisitor, [current.visitorId, user.id, user.name ?? null, user.email ?? null]);
-      } else {
-        // The session's visitor is another user's: this user gets a conversation of their own, never that one.
-        const { visitorId } = await insertVisitor(client, current.site, {}, now(), user);
-        await client.query(SQL.pointSession, [tokenHash, visitorId]);
+      if (current.user !== undefined) {
+        // A session of another user is never handed over; the caller issues a new one.
+        if (current.user.id !== user.id) throw new NotFoundError('session belongs to another user');
+        return { session: current, updated: await updateUser(client, current.visitorId, user), rotated: false };
       }
-      return { session: await sessionOrThrow(client, tokenHash), updated };
+      const owner = await visitorByUser(client, current.site, user.id);
+      const visitorId = owner?.visitor_id ?? current.visitorId;
+      if (owner) await updateUser(client, visitorId, user);
+      else await client.query(SQL.linkVisitor, [visitorId, user.id, user.name ?? null, user.email ?? null]);
+      await client.query(SQL.rekeySession, [tokenHash, rotateTo, visitorId, at]);
+      if (owner) await client.query(SQL.dropIdleVisitors, [[current.visitorId]]);
+      return { session: await sessionOrThrow(client, rotateTo), updated: true, rotated: true };
     });
+
+  const deleteSession = (tokenHash: string): Promise<void> =>
+    transaction(0, async (client) => {
+      const gone = (await client.query<{ visitor_id: string }>(SQL.deleteSession, [tokenHash])).rows[0];
+      if (gone) await client.query(SQL.dropIdleVisitors, [[gone.visitor_id]]);
+    });
+
+  const sweepBatch = (idleBefore: number, emptyBefore: number, batch: number): Promise<SweepResult> =>
+    transaction(0, async (client) => {
+      const gone = await client.query<{ visitor_id: string }>(SQL.sweepSessions, [idleBefore, emptyBefore, batch]);
+      const ids = [...new Set(gone.rows.map((row) => row.visitor_id))];
+      const dropped = ids.length > 0 ? await client.query(SQL.dropIdleVisitors, [ids]) : undefined;
+      return { sessions: gone.rowCount ?? 0, visitors: dropped?.rowCount ?? 0 };
+    });
+
+  // The conversation is created and the message appended in one transaction: a failed append leaves no empty
+  // conversation behind. Two tabs racing to send the first message: the second insert waits for the first
+  // transaction's row, then does nothing, and its append queues on the conversation's lock as usual.
+  const startConversation = (conversationId: string, input: NewMessage): Promise<AppendResult> =>
+    transaction(APPEND_RETRIES, async (client) => {
+      const at = now();
+      const created = ((await client.query(SQL.createConversation, [conversationId, at])).rowCount ?? 0) > 0;
+      const row = (await client.query<AppendRow>(SQL.append, appendValues(conversationId, input, at))).rows[0];
+      if (!row) throw new NotFoundError('conversation not found');
+      return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened, created };
+    });
+
+  const appendOrStart = async (conversationId: string, input: NewMessage): Promise<AppendResult> => {
+    try {
+      return await append(conversationId, input);
+    } catch (err) {
+      // Only a visitor's first message takes the slower, transactional path; every later one is one statement.
+      if (err instanceof NotFoundError && input.author === 'visitor') return startConversation(conversationId, input);
+      throw err;
+    }
+  };
 
   let closing: Promise<void> | undefined;
   return {
@@ -415,14 +485,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           ...visitorValues(visitorId, conversationId, site, input.meta, at, undefined),
           tokenHash,
         ]);
-        return { tokenHash, visitorId, conversationId, site, createdAt: at, lastSeenAt: at };
+        return { tokenHash, visitorId, conversationId, started: false, site, createdAt: at, lastSeenAt: at };
       }),
     createUserSession: (input) => guard(() => createUserSession(input)),
-    identifySession: (tokenHash, user) => guard(() => identifySession(tokenHash, user)),
+    identifySession: (tokenHash, user, rotateTo, at) => guard(() => identifySession(tokenHash, user, rotateTo, at)),
     findVisitorByUser: (site, userId) =>
       guard(async () => {
         const row = await visitorByUser(pool, site, userId);
-        return row && { visitorId: row.visitor_id, conversationId: row.conversation_id };
+        return row && { visitorId: row.visitor_id, conversationId: row.conversation_id, started: row.started };
       }),
     findSession: (tokenHash) =>
       guard(async () => {
@@ -430,15 +500,30 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         return row && toSession(row);
       }),
     touchSession: (tokenHash, at) => guard(async () => void (await query(SQL.touchSession, [tokenHash, at]))),
-    deleteSession: (tokenHash) => guard(async () => void (await query(SQL.deleteSession, [tokenHash]))),
+    deleteSession: (tokenHash) => guard(() => deleteSession(tokenHash)),
+    sweepSessions: ({ idleBefore, emptyBefore, batch = SWEEP_BATCH }) =>
+      guard(async () => {
+        const total: SweepResult = { sessions: 0, visitors: 0 };
+        // Batches, each its own short transaction, so a large sweep never holds many row locks for long.
+        for (;;) {
+          const done = await sweepBatch(idleBefore, emptyBefore, batch);
+          total.sessions += done.sessions;
+          total.visitors += done.visitors;
+          if (done.sessions < batch) return total;
+        }
+      }),
     updateVisitorMeta: (visitorId, meta) =>
       guard(async () => void (await query(SQL.updateVisitor, [visitorId, ...metaValues(meta)]))),
-    appendMessage: (conversationId, input) => guard(() => append(conversationId, input)),
+    appendMessage: (conversationId, input) => guard(() => appendOrStart(conversationId, input)),
     messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
       guard(async (): Promise<MessagePage> => {
-        const { rows } = await query<MessageRow>(SQL.messagesAfter, [conversationId, afterSeq, limit + 1]);
-        const more = rows.length > limit;
-        return { messages: rows.slice(0, limit).map(toMessage), more };
+        const { rows } = await query<MessageRow>(SQL.messagesAfter, [
+          conversationId,
+          afterSeq,
+          limit + 1,
+          PAGE_TEXT_BYTES,
+        ]);
+        return messagePage(rows.map(toMessage), limit);
       }),
     listConversations: (options: ListOptions = {}) =>
       guard(async () => {
@@ -448,7 +533,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           status === 'all'
             ? await query<SummaryRow>(SQL.listAll, [limit])
             : await query<SummaryRow>(SQL.listByStatus, [status, limit]);
-        return rows.map(toSummary);
+        return fitBytes(rows.map(toSummary));
       }),
     hasConversation: (conversationId) =>
       guard(async () => ((await query(SQL.hasConversation, [conversationId])).rowCount ?? 0) > 0),
@@ -486,6 +571,11 @@ function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
     ? err.code
     : undefined;
+}
+
+/** The parameters of `SQL.append`. */
+function appendValues(conversationId: string, input: NewMessage, at: number): unknown[] {
+  return [randomUUID(), conversationId, at, input.author, input.agentName ?? null, input.clientId ?? null, input.text];
 }
 
 function metaValues(meta: VisitorMeta): (string | null)[] {
@@ -533,6 +623,7 @@ function toSession(row: SessionRow): SessionRecord {
     tokenHash: row.token_hash,
     visitorId: row.visitor_id,
     conversationId: row.conversation_id,
+    started: row.started,
     site: row.site,
     createdAt: Number(row.created_at),
     lastSeenAt: Number(row.last_seen_at),

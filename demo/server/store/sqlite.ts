@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Author, type ConversationStatus, LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 import { migrate } from './migrations';
+import { fitBytes, messagePage, PAGE_TEXT_BYTES } from './page';
 import {
   type AppendResult,
   type IdentifiedSession,
@@ -16,6 +17,7 @@ import {
   type Store,
   type StoredSummary,
   StoreError,
+  type SweepResult,
   type VisitorMeta,
   visitorLabel,
 } from './types';
@@ -57,6 +59,7 @@ interface SessionRow {
   token_hash: string;
   visitor_id: string;
   conversation_id: string;
+  started: number;
   site: string;
   created_at: number;
   last_seen_at: number;
@@ -68,6 +71,7 @@ interface SessionRow {
 interface UserVisitorRow {
   visitor_id: string;
   conversation_id: string;
+  started: number;
 }
 
 interface SummaryRow {
@@ -101,6 +105,10 @@ const SUMMARY_SELECT = `
 
 const MESSAGE_COLUMNS = 'id, conversation_id, seq, author, agent_name, client_id, text, created_at';
 
+/** Whether the visitor `v`'s reserved conversation exists, i.e. it stored a message. */
+const STARTED = 'EXISTS (SELECT 1 FROM conversations c WHERE c.id = v.conversation_id) AS started';
+const SWEEP_BATCH = 1000;
+
 /** Opens (creating and migrating as needed) a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const now = options.now ?? Date.now;
@@ -119,32 +127,55 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const q = {
     insertVisitor: db.prepare(
-      `INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, user_id, name, email, verified, created_at)
-       VALUES (@id, @site, @pageUrl, @pageTitle, @locale, @userAgent, @userId, @name, @email, @verified, @now)`,
+      `INSERT INTO visitors (id, site, page_url, page_title, locale, user_agent, user_id, name, email, verified, created_at,
+                             conversation_id)
+       VALUES (@id, @site, @pageUrl, @pageTitle, @locale, @userAgent, @userId, @name, @email, @verified, @now,
+               @conversationId)`,
     ),
-    insertConversation: db.prepare(
+    // Creates the conversation a visitor reserved; nothing when it exists or no visitor reserved that id.
+    createConversation: db.prepare(
       `INSERT INTO conversations (id, visitor_id, site, last_activity_at, created_at)
-       VALUES (@id, @visitorId, @site, @now, @now)`,
+       SELECT conversation_id, id, site, @now, @now FROM visitors WHERE conversation_id = @id
+       ON CONFLICT DO NOTHING`,
     ),
     insertSession: db.prepare(
       'INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES (@tokenHash, @visitorId, @now, @now)',
     ),
     findSession: db.prepare<[string], SessionRow>(
-      `SELECT s.token_hash, s.visitor_id, c.id AS conversation_id, v.site, s.created_at, s.last_seen_at,
+      `SELECT s.token_hash, s.visitor_id, v.conversation_id, ${STARTED}, v.site, s.created_at, s.last_seen_at,
               v.user_id, v.name, v.email
          FROM sessions s
          JOIN visitors v ON v.id = s.visitor_id
-         JOIN conversations c ON c.visitor_id = s.visitor_id
         WHERE s.token_hash = ?`,
     ),
     touchSession: db.prepare(
       'UPDATE sessions SET last_seen_at = max(last_seen_at, @now) WHERE token_hash = @tokenHash',
     ),
-    deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
-    pointSession: db.prepare('UPDATE sessions SET visitor_id = @visitorId WHERE token_hash = @tokenHash'),
+    deleteSession: db.prepare<[string], { visitor_id: string }>(
+      'DELETE FROM sessions WHERE token_hash = ? RETURNING visitor_id',
+    ),
+    // A rotation: the old token stops working in the same statement that makes the new one lead to `visitorId`.
+    rekeySession: db.prepare(
+      `UPDATE sessions SET token_hash = @rotateTo, visitor_id = @visitorId, created_at = @now, last_seen_at = @now
+        WHERE token_hash = @tokenHash`,
+    ),
+    dropIdleVisitor: db.prepare(
+      `DELETE FROM visitors WHERE id = ?
+          AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = visitors.id)
+          AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = visitors.id)`,
+    ),
+    sweepSessions: db.prepare<{ idleBefore: number; emptyBefore: number; batch: number }, { visitor_id: string }>(
+      `DELETE FROM sessions WHERE token_hash IN (
+         SELECT s.token_hash FROM sessions s
+          WHERE s.last_seen_at < @emptyBefore
+            AND (s.last_seen_at < @idleBefore
+                 OR NOT EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = s.visitor_id))
+          LIMIT @batch)
+       RETURNING visitor_id`,
+    ),
     visitorByUser: db.prepare<[string, string], UserVisitorRow>(
-      `SELECT v.id AS visitor_id, c.id AS conversation_id
-         FROM visitors v JOIN conversations c ON c.visitor_id = v.id
+      `SELECT v.id AS visitor_id, v.conversation_id, ${STARTED}
+         FROM visitors v
         WHERE v.site = ? AND v.user_id = ?`,
     ),
     linkVisitor: db.prepare(
@@ -181,8 +212,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       `INSERT INTO messages (${MESSAGE_COLUMNS})
        VALUES (@id, @conversationId, @seq, @author, @agentName, @clientId, @text, @createdAt)`,
     ),
-    messagesAfter: db.prepare<[string, number, number], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    // See `PAGE_TEXT_BYTES` in page.ts: messages that start after a page's worth of text are not even read.
+    messagesAfter: db.prepare<[string, number, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM (
+         SELECT *, SUM(octet_length(text)) OVER (ORDER BY seq) - octet_length(text) AS text_before
+           FROM (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?)
+       ) WHERE text_before <= ? ORDER BY seq`,
     ),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE c.id = ?`),
     listAll: db.prepare<[number], SummaryRow>(`${SUMMARY_SELECT} ORDER BY c.last_activity_at DESC, c.id LIMIT ?`),
@@ -200,12 +235,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ),
   };
 
-  /** A visitor (anonymous, or linked to `user`) and their conversation; `(site, user)` must not be linked yet. */
+  /** A visitor (anonymous, or linked to `user`) reserving a conversation id; `(site, user)` must not be linked yet. */
   const insertVisitor = (site: string, meta: VisitorMeta, at: number, user?: VerifiedUser) => {
     const visitorId = randomUUID();
     const conversationId = randomUUID();
-    q.insertVisitor.run({ id: visitorId, site, now: at, ...metaParams(meta), ...userParams(user) });
-    q.insertConversation.run({ id: conversationId, visitorId, site, now: at });
+    q.insertVisitor.run({ id: visitorId, site, now: at, conversationId, ...metaParams(meta), ...userParams(user) });
     return { visitorId, conversationId };
   };
 
@@ -213,7 +247,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     const { tokenHash, site, now: at } = input;
     const { visitorId, conversationId } = insertVisitor(site, input.meta, at);
     q.insertSession.run({ tokenHash, visitorId, now: at });
-    return { tokenHash, visitorId, conversationId, site, createdAt: at, lastSeenAt: at };
+    return { tokenHash, visitorId, conversationId, started: false, site, createdAt: at, lastSeenAt: at };
   });
 
   // The identity transactions run IMMEDIATE: the write lock is held from the lookup of the user's visitor to the
@@ -231,24 +265,40 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const { visitorId } = insertVisitor(site, input.meta, at, user);
       q.insertSession.run({ tokenHash, visitorId, now: at });
     }
-    return { session: sessionOrThrow(tokenHash), updated };
+    return { session: sessionOrThrow(tokenHash), updated, rotated: false };
   });
 
-  const identifySession = db.transaction((tokenHash: string, user: VerifiedUser): IdentifiedSession => {
-    const current = sessionOrThrow(tokenHash);
-    const owner = q.visitorByUser.get(current.site, user.id);
-    let updated = true;
-    if (owner) {
-      if (owner.visitor_id !== current.visitorId) q.pointSession.run({ tokenHash, visitorId: owner.visitor_id });
-      updated = q.updateUser.run({ id: owner.visitor_id, ...userParams(user) }).changes > 0;
-    } else if (current.user === undefined) {
-      q.linkVisitor.run({ id: current.visitorId, ...userParams(user) });
-    } else {
-      // The session's visitor is another user's: this user gets a conversation of their own, never that one.
-      const { visitorId } = insertVisitor(current.site, {}, now(), user);
-      q.pointSession.run({ tokenHash, visitorId });
+  const identifySession = db.transaction(
+    (tokenHash: string, user: VerifiedUser, rotateTo: string, at: number): IdentifiedSession => {
+      const current = sessionOrThrow(tokenHash);
+      if (current.user !== undefined) {
+        // A session of another user is never handed over; the caller issues a new one.
+        if (current.user.id !== user.id) throw new NotFoundError('session belongs to another user');
+        const updated = q.updateUser.run({ id: current.visitorId, ...userParams(user) }).changes > 0;
+        return { session: current, updated, rotated: false };
+      }
+      const owner = q.visitorByUser.get(current.site, user.id);
+      const visitorId = owner?.visitor_id ?? current.visitorId;
+      if (owner) q.updateUser.run({ id: visitorId, ...userParams(user) });
+      else q.linkVisitor.run({ id: visitorId, ...userParams(user) });
+      q.rekeySession.run({ tokenHash, rotateTo, visitorId, now: at });
+      if (owner) q.dropIdleVisitor.run(current.visitorId);
+      return { session: sessionOrThrow(rotateTo), updated: true, rotated: true };
+    },
+  );
+
+  const deleteSession = db.transaction((tokenHash: string) => {
+    const gone = q.deleteSession.get(tokenHash);
+    if (gone) q.dropIdleVisitor.run(gone.visitor_id);
+  });
+
+  const sweepBatch = db.transaction((input: { idleBefore: number; emptyBefore: number; batch: number }) => {
+    const gone = q.sweepSessions.all(input);
+    let visitors = 0;
+    for (const visitorId of new Set(gone.map((row) => row.visitor_id))) {
+      visitors += q.dropIdleVisitor.run(visitorId).changes;
     }
-    return { session: sessionOrThrow(tokenHash), updated };
+    return { sessions: gone.length, visitors };
   });
 
   const sessionOrThrow = (tokenHash: string): SessionRecord => {
@@ -262,9 +312,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const append = db.transaction((conversationId: string, input: NewMessage): AppendResult => {
     if (input.clientId !== undefined) {
       const existing = q.messageByClientId.get(conversationId, input.author, input.clientId);
-      if (existing) return { message: toMessage(existing), duplicate: true, reopened: false };
+      if (existing) return { message: toMessage(existing), duplicate: true, reopened: false, created: false };
     }
-    const head = q.conversationHead.get(conversationId);
+    let head = q.conversationHead.get(conversationId);
+    // A visitor's first message creates the conversation the visitor reserved.
+    const created =
+      !head && input.author === 'visitor' && q.createConversation.run({ id: conversationId, now: now() }).changes > 0;
+    if (created) head = q.conversationHead.get(conversationId);
     if (!head) throw new NotFoundError('conversation not found');
     const reopened = input.author === 'visitor' && head.status === 'resolved';
     const createdAt = now();
@@ -289,7 +343,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       text: row.text,
       createdAt,
     });
-    return { message: toMessage(row), duplicate: false, reopened };
+    return { message: toMessage(row), duplicate: false, reopened, created };
   });
 
   let closed = false;
@@ -305,11 +359,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     createSession: (input) => guard(() => createSession.immediate(input)),
     createUserSession: (input) => guard(() => createUserSession.immediate(input)),
-    identifySession: (tokenHash, user) => guard(() => identifySession.immediate(tokenHash, user)),
+    identifySession: (tokenHash, user, rotateTo, at) =>
+      guard(() => identifySession.immediate(tokenHash, user, rotateTo, at)),
     findVisitorByUser: (site, userId) =>
       guard(() => {
         const row = q.visitorByUser.get(site, userId);
-        return row && { visitorId: row.visitor_id, conversationId: row.conversation_id };
+        return row && { visitorId: row.visitor_id, conversationId: row.conversation_id, started: row.started === 1 };
       }),
     findSession: (tokenHash) =>
       guard(() => {
@@ -317,22 +372,31 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return row && toSession(row);
       }),
     touchSession: (tokenHash, at) => guard(() => void q.touchSession.run({ tokenHash, now: at })),
-    deleteSession: (tokenHash) => guard(() => void q.deleteSession.run(tokenHash)),
+    deleteSession: (tokenHash) => guard(() => deleteSession.immediate(tokenHash)),
+    sweepSessions: async ({ idleBefore, emptyBefore, batch = SWEEP_BATCH }) => {
+      const total: SweepResult = { sessions: 0, visitors: 0 };
+      // Batches, each its own short transaction, so a large sweep never holds the write lock for long.
+      for (;;) {
+        const done = await guard(() => sweepBatch.immediate({ idleBefore, emptyBefore, batch }));
+        total.sessions += done.sessions;
+        total.visitors += done.visitors;
+        if (done.sessions < batch) return total;
+      }
+    },
     updateVisitorMeta: (visitorId, meta) =>
       guard(() => void q.updateVisitor.run({ id: visitorId, ...metaParams(meta) })),
     appendMessage: (conversationId, input) => guard(() => append.immediate(conversationId, input)),
     messagesAfter: (conversationId, afterSeq, limit = LIMITS.historyPage) =>
       guard((): MessagePage => {
-        const rows = q.messagesAfter.all(conversationId, afterSeq, limit + 1);
-        const more = rows.length > limit;
-        return { messages: rows.slice(0, limit).map(toMessage), more };
+        const rows = q.messagesAfter.all(conversationId, afterSeq, limit + 1, PAGE_TEXT_BYTES);
+        return messagePage(rows.map(toMessage), limit);
       }),
     listConversations: (options: ListOptions = {}) =>
       guard(() => {
         const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), MAX_LIST);
         const status = options.status ?? 'all';
         const rows = status === 'all' ? q.listAll.all(limit) : q.listByStatus.all(status, limit);
-        return rows.map(toSummary);
+        return fitBytes(rows.map(toSummary));
       }),
     hasConversation: (conversationId) => guard(() => q.conversationHead.get(conversationId) !== undefined),
     getConversation: (conversationId) =>
@@ -407,6 +471,7 @@ function toSession(row: SessionRow): SessionRecord {
     tokenHash: row.token_hash,
     visitorId: row.visitor_id,
     conversationId: row.conversation_id,
+    started: row.started === 1,
     site: row.site,
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,

@@ -15,42 +15,70 @@ import type {
  * Implementations throw `StoreError` for any storage failure.
  */
 export interface Store {
-  /** Creates a visitor, their one conversation and a session for `tokenHash`, atomically. */
+  /**
+   * Creates a visitor and a session for `tokenHash`, atomically. No conversation: the visitor's conversation id is
+   * reserved (`SessionRecord.conversationId`, `started: false`) and the conversation is created by its first message
+   * (`startConversation`), so a handshake alone never shows up in an agent's list.
+   */
   createSession(input: NewSession): Promise<SessionRecord>;
   /**
    * Creates a session for `tokenHash` that leads to the visitor linked to (`site`, `user.id`), atomically: that
-   * visitor when there is one (its name and email updated from `user`, its page, locale and browser from `meta`), otherwise a new visitor linked to the user,
-   * with their conversation. Two devices of a new user racing here end up on one visitor: the schema has a unique
-   * index on (site, user_id); SQLite holds its write lock from lookup to insert, and a store without that guarantee
-   * (Postgres) must catch the unique violation and retry the lookup. The same holds for `identifySession`.
+   * visitor when there is one (its name and email updated from `user`, its page, locale and browser from `meta`),
+   * otherwise a new visitor linked to the user (with no conversation yet). Two devices of a new user racing here end
+   * up on one visitor: the schema has a unique index on (site, user_id); SQLite holds its write lock from lookup to
+   * insert, and a store without that guarantee (Postgres) must catch the unique violation and retry the lookup. The
+   * same holds for `identifySession`.
    */
   createUserSession(input: NewSession & { user: VerifiedUser }): Promise<IdentifiedSession>;
   /**
    * Makes the existing session `tokenHash` lead to `user`'s visitor of the session's site, atomically:
-   * - a visitor is already linked to the user: the session is pointed at it (the conversation follows the user
-   *   across devices); the visitor the session led to before keeps its conversation, untouched;
-   * - none is: the session's own visitor is linked to the user (its conversation kept), unless it is linked to another
-   *   user, in which case a new visitor and conversation are created for `user` and the session pointed there.
-   * Name and email are set from `user` (absent ones cleared). Rejects with `NotFoundError` when there is no session.
+   * - the session already leads to the user's visitor: name and email are refreshed, nothing else changes;
+   * - it is anonymous and a visitor is already linked to the user: the session is pointed at that visitor (the
+   *   conversation follows the user across devices); the visitor it led to before keeps its conversation, untouched
+   *   (or is deleted when it has none and no other session);
+   * - it is anonymous and none is: the session's own visitor is linked to the user (its conversation kept).
+   * In the last two cases the identity behind the token changed, so the session is re-keyed to `rotateTo` in the same
+   * transaction: the old token stops working (`rotated: true`). Name and email are set from `user` (absent ones
+   * cleared). A session of another user is never handed to `user` (the caller issues a new session instead).
+   * Rejects with `NotFoundError` when there is no session `tokenHash`, or it belongs to another user.
    */
-  identifySession(tokenHash: string, user: VerifiedUser): Promise<IdentifiedSession>;
+  identifySession(tokenHash: string, user: VerifiedUser, rotateTo: string, now: number): Promise<IdentifiedSession>;
   /** The visitor linked to (`site`, `userId`), if any. */
-  findVisitorByUser(site: string, userId: string): Promise<{ visitorId: string; conversationId: string } | undefined>;
+  findVisitorByUser(
+    site: string,
+    userId: string,
+  ): Promise<{ visitorId: string; conversationId: string; started: boolean } | undefined>;
   findSession(tokenHash: string): Promise<SessionRecord | undefined>;
   /** Records use of a session; expiry is measured from the last use. */
   touchSession(tokenHash: string, now: number): Promise<void>;
+  /** Revokes a session; its visitor goes too when it has no conversation and no other session. */
   deleteSession(tokenHash: string): Promise<void>;
+  /**
+   * Deletes, at most `batch` (default 1,000) at a time, the sessions unused since `idleBefore`, and those unused since
+   * `emptyBefore` whose visitor never stored a message; then their visitors that have no conversation and no session
+   * left. The storage a handshake creates is thereby bounded by the handshakes of one `emptyBefore` window.
+   */
+  sweepSessions(input: { idleBefore: number; emptyBefore: number; batch?: number }): Promise<SweepResult>;
   /** Overwrites the given fields only; absent fields keep their value. */
   updateVisitorMeta(visitorId: string, meta: VisitorMeta): Promise<void>;
   /**
    * Stores a message with the next gap-free `seq`. Idempotent on (conversation, author, clientId): a repeat returns
    * the original message with `duplicate: true` and stores nothing. A visitor message reopens a resolved conversation.
-   * Rejects with `StoreError` when the conversation does not exist.
+   * A visitor message to the conversation a visitor reserved (`SessionRecord.conversationId`, `started: false`)
+   * creates it, in the same transaction (`created: true`): no conversation ever exists without a message.
+   * Rejects with `NotFoundError` when the conversation does not exist (and, for a visitor message, nobody reserved it,
+   * e.g. its session was swept meanwhile).
    */
   appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult>;
-  /** Messages with `seq > afterSeq`, oldest first, at most `limit` (default `LIMITS.historyPage`). */
+  /**
+   * Messages with `seq > afterSeq`, oldest first, at most `limit` (default `LIMITS.historyPage`) and `LIMITS.pageBytes`
+   * of JSON (at least one message), `more` when any were left out (see `messagePage` in page.ts).
+   */
   messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<MessagePage>;
-  /** Most recently active first. */
+  /**
+   * Most recently active first; at most `limit` and `LIMITS.pageBytes` of JSON (see `fitBytes` in page.ts; the
+   * gateway then adds `visitor.online`, 15 bytes each).
+   */
   listConversations(options?: ListOptions): Promise<StoredSummary[]>;
   getConversation(conversationId: string): Promise<StoredSummary | undefined>;
   /** Whether the conversation exists; cheaper than `getConversation`. */
@@ -80,7 +108,10 @@ export interface NewSession {
 export interface SessionRecord {
   tokenHash: string;
   visitorId: string;
+  /** The visitor's conversation; reserved, not created, until its first message (`started`). */
   conversationId: string;
+  /** The conversation exists: the visitor has stored at least one message. */
+  started: boolean;
   site: string;
   createdAt: number;
   lastSeenAt: number;
@@ -92,6 +123,13 @@ export interface IdentifiedSession {
   session: SessionRecord;
   /** The visitor became verified or its name or email changed: agents need a fresh summary. */
   updated: boolean;
+  /** The session was re-keyed to the `rotateTo` hash (`session.tokenHash`); the old token no longer exists. */
+  rotated: boolean;
+}
+
+export interface SweepResult {
+  sessions: number;
+  visitors: number;
 }
 
 export interface NewMessage {
@@ -104,6 +142,8 @@ export interface NewMessage {
 export interface AppendResult extends SendResult {
   /** The message moved a resolved conversation back to open. */
   reopened: boolean;
+  /** The message created its conversation. */
+  created: boolean;
 }
 
 export interface MessagePage {

@@ -14,7 +14,8 @@ export function Icon({ d }: { d: string }) {
 export function Header(props: {
   title: string;
   subtitle: string;
-  presence: AgentStatus;
+  /** Null while unknown (not connected): no presence is better than a stale one. */
+  presence: AgentStatus | null;
   /** An online agent, named with their face: "Ana usually replies in a few minutes". */
   agent?: string | undefined;
   avatar?: string | undefined;
@@ -29,16 +30,18 @@ export function Header(props: {
       <div>
         <h2 id="parley-title">{props.title}</h2>
         {props.subtitle && <p>{props.subtitle}</p>}
-        <p>
-          <span class={`dot ${presence}`} aria-hidden="true" />
-          {agent
-            ? s.replies(agent)
-            : presence === 'online'
-              ? s.presenceOnline
-              : presence === 'away'
-                ? s.presenceAway
-                : s.presenceOffline}
-        </p>
+        {presence && (
+          <p>
+            <span class={`dot ${presence}`} aria-hidden="true" />
+            {agent
+              ? s.replies(agent)
+              : presence === 'online'
+                ? s.presenceOnline
+                : presence === 'away'
+                  ? s.presenceAway
+                  : s.presenceOffline}
+          </p>
+        )}
       </div>
       <button type="button" aria-label={s.closeChat} onClick={props.onClose}>
         <Icon d={CLOSE_ICON} />

@@ -21,6 +21,7 @@ export function MessageItem(props: {
   tail?: boolean;
   delivery?: Delivery | undefined;
   strings: Strings;
+  /** Without it, a failed message offers no retry (nothing can be sent from this page). */
   onRetry?: (() => void) | undefined;
 }) {
   const { strings: s, delivery, author, name, last } = props;
@@ -36,14 +37,15 @@ export function MessageItem(props: {
       ) : (
         <span class="sr">{name}</span>
       )}
-      <p class="bubble">
+      {/* auto: each message is laid out in its own direction (English in an Arabic panel, and the reverse). */}
+      <p class="bubble" dir="auto">
         <Text text={props.text} />
       </p>
       {(time || state) && (
         <span class="meta">
           {time}
           {state && `${time ? ' · ' : ''}${state}`}
-          {delivery === 'failed' && (
+          {delivery === 'failed' && props.onRetry && (
             <button type="button" onClick={props.onRetry}>
               {s.retry}
             </button>

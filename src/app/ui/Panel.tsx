@@ -4,11 +4,10 @@ import type { Host } from '../../loader/host';
 import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
+import { follow } from './follow';
 import { Header, Icon } from './Header';
 import { MessageItem } from './MessageItem';
 import { messageRows } from './rows';
-
-const NEAR_BOTTOM_PX = 48;
 
 interface Props {
   host: Host;
@@ -30,7 +29,19 @@ interface State {
 export const statusTone = (s: ChatState) =>
   s.status === 'offline' || s.notice || !s.durable ? 'warning' : s.backOnline ? 'success' : 'info';
 
-const itemCount = (s: ChatState) => s.messages.length + s.pending.length + (s.typing ? 1 : 0);
+const itemCount = (s: ChatState) =>
+  s.messages.length + s.pending.length + s.typing.length + (s.conversation === 'resolved' ? 1 : 0);
+
+/**
+ * WebKit has no `field-sizing: content`: there the composer grows (and shrinks) from its content height instead. The
+ * CSS max-height still caps it. CSSOM writes, so a strict CSP (no inline styles) allows them.
+ */
+const growComposer = CSS.supports('field-sizing:content')
+  ? () => {}
+  : (el: HTMLTextAreaElement) => {
+      el.style.height = '';
+      el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`;
+    };
 
 /**
  * The chat panel: the one stateful component (plain Preact class, so the widget needs no hooks runtime); everything
@@ -47,12 +58,15 @@ export class Panel extends Component<Props, State> {
   private list = createRef<HTMLDivElement>();
   private input = createRef<HTMLTextAreaElement>();
   private offs: (() => void)[] = [];
+  private follow!: ReturnType<typeof follow>;
 
   override componentDidMount() {
     const { chat, host } = this.props;
+    this.follow = follow(this.list.current!, (below) => below === this.state.below || this.setState({ below }));
     this.offs = [
       chat.subscribe(() => this.setState({ chat: chat.getState() })),
       host.onOpenChange((open) => this.setState({ open })),
+      this.follow.stop,
     ];
     if (this.state.open) this.opened();
   }
@@ -61,40 +75,19 @@ export class Panel extends Component<Props, State> {
     for (const off of this.offs) off();
   }
 
-  /** Where the visitor was before this update: the decision to follow new messages is made on that, not on a stale flag. */
-  override getSnapshotBeforeUpdate(): boolean {
-    return this.nearBottom();
-  }
-
-  override componentDidUpdate(_: Props, prev: State, wasNearBottom: boolean) {
+  override componentDidUpdate(_: Props, prev: State) {
+    const { chat } = this.state;
+    if (this.state.text !== prev.text) growComposer(this.input.current!);
     if (this.state.open && !prev.open) this.opened();
-    else if (itemCount(this.state.chat) !== itemCount(prev.chat)) {
-      // Follow new messages only when the visitor is at the bottom; never yank them away from older ones.
-      if (wasNearBottom) this.toBottom();
-      else if (!this.state.below) this.setState({ below: true });
-    }
-  }
-
-  private nearBottom(): boolean {
-    const el = this.list.current;
-    return !el || el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    else if (itemCount(chat) !== itemCount(prev.chat))
+      this.follow.added(chat.pending.length > prev.chat.pending.length);
   }
 
   /** Focus moves into the panel when it opens; the loader moves it back to the launcher when it closes. */
   private opened() {
-    this.toBottom();
+    this.follow.toEnd();
     this.input.current?.focus();
   }
-
-  private toBottom = () => {
-    const el = this.list.current;
-    if (el) el.scrollTop = el.scrollHeight;
-    if (this.state.below) this.setState({ below: false });
-  };
-
-  private onScroll = () => {
-    if (this.state.below && this.nearBottom()) this.setState({ below: false });
-  };
 
   private onInput = (e: { currentTarget: HTMLTextAreaElement }) => {
     const text = e.currentTarget.value;
@@ -102,46 +95,48 @@ export class Panel extends Component<Props, State> {
     this.props.chat.typing(text.trim().length > 0);
   };
 
-  private sending = false;
-
-  /** The text leaves the composer only once it is safely in the outbox; a refusal keeps it there with the reason. */
+  /**
+   * Every Enter on a non-empty composer is a message: the text leaves the composer at once, so the next Enter is the
+   * next message however slow the outbox is to write (IndexedDB on phones), and the outbox keeps call order. If the
+   * outbox refuses it, the text comes back into the composer, before anything typed since, with the reason.
+   */
   private submit = async () => {
     const { strings: s, chat } = this.props;
     const text = this.state.text.trim();
-    if (!text || this.sending) return;
+    if (!text) return;
     if (text.length > LIMITS.messageLength) return this.setState({ error: s.tooLong(LIMITS.messageLength) });
-    this.sending = true;
+    this.setState({ text: '', error: '' });
     try {
       await chat.send(text);
-      if (this.state.text.trim() === text) this.setState({ text: '', error: '' });
     } catch (err) {
-      this.setState({ error: err instanceof Error ? err.message : String(err) });
-    } finally {
-      this.sending = false;
+      this.setState((now) => ({
+        text: now.text ? `${text}\n${now.text}` : text,
+        error: err instanceof Error ? err.message : String(err),
+      }));
     }
   };
 
   override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
     const { config } = host;
     const time = new Intl.DateTimeFormat(config.locale, { hour: 'numeric', minute: '2-digit' });
+    const { refused, typing } = state;
     const status = [
-      state.status === 'offline'
-        ? s.offline
-        : state.status === 'connecting'
-          ? s.connecting
-          : state.backOnline
-            ? s.backOnline
-            : '',
+      refused
+        ? ''
+        : state.status === 'offline'
+          ? s.offline
+          : state.status === 'connecting'
+            ? s.connecting
+            : state.backOnline
+              ? s.backOnline
+              : '',
       state.notice ?? '',
       state.durable ? '' : s.notDurable,
     ].filter(Boolean);
     // A polite live region announces agent messages and typing without reading the whole log again.
     const last = state.messages.at(-1);
-    const announce = state.typing
-      ? s.typing(state.typing)
-      : last?.author === 'agent'
-        ? `${last.agentName ?? s.team}: ${last.text}`
-        : '';
+    const typists = typing[0] && s.typing(new Intl.ListFormat(host.lang).format(typing), !!typing[1]);
+    const announce = typists ? typists : last?.author === 'agent' ? `${last.agentName ?? s.team}: ${last.text}` : '';
     const close = () => host.setOpen(false);
     const title = config.title || s.defaultTitle;
 
@@ -169,15 +164,7 @@ export class Panel extends Component<Props, State> {
           {status.join(' ')}
         </div>
         <div class="wrap">
-          <div
-            part="messages"
-            class="messages"
-            ref={this.list}
-            onScroll={this.onScroll}
-            role="log"
-            aria-label={s.messagesLabel}
-            aria-live="off"
-          >
+          <div part="messages" class="messages" ref={this.list} role="log" aria-label={s.messagesLabel} aria-live="off">
             <ol>
               {messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry).map((r, i, all) => (
                 <MessageItem
@@ -189,19 +176,19 @@ export class Panel extends Component<Props, State> {
               ))}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
-            {state.typing && (
+            {typists && (
               <div part="typing" class="typing">
                 <span class="dots" aria-hidden="true">
                   <i />
                   <i />
                   <i />
                 </span>
-                {s.typing(state.typing)}
+                {typists}
               </div>
             )}
           </div>
           {below && (
-            <button type="button" class="jump" onClick={this.toBottom}>
+            <button type="button" class="jump" onClick={() => this.follow.toEnd()}>
               {s.newMessages} ↓
             </button>
           )}

@@ -31,8 +31,9 @@ export function messageRows(
       name: s.you,
       text: p.text,
       createdAt: p.createdAt,
-      delivery: (p.failed ? 'failed' : state.status === 'online' ? 'sending' : 'queued') as Delivery,
-      onRetry: () => retry(p.clientId),
+      delivery: (p.failed || state.refused ? 'failed' : state.status === 'online' ? 'sending' : 'queued') as Delivery,
+      // Nothing can be sent from a page the gateway refuses: no retry to offer.
+      onRetry: state.refused ? undefined : () => retry(p.clientId),
     })),
   ];
   return groupEdges(rows);

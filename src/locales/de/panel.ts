@@ -13,7 +13,7 @@ export const strings: Strings = {
   send: 'Senden',
   you: 'Sie',
   team: 'Team',
-  typing: (name) => `${name} schreibt…`,
+  typing: (names, many) => `${names} ${many ? 'schreiben' : 'schreibt'}…`,
   connecting: 'Verbinde…',
   offline: 'Sie sind offline. Nachrichten werden gesendet, sobald Sie wieder online sind.',
   backOnline: 'Wieder online',
@@ -28,6 +28,6 @@ export const strings: Strings = {
   resolved: 'Diese Unterhaltung wurde als gelöst markiert. Schreiben Sie uns jederzeit.',
   sessionRenewed: 'Ihre vorherige Chat-Sitzung ist abgelaufen, daher wurde eine neue gestartet.',
   notDurable: 'Dieser Browser kann keine Nachrichten speichern; nicht gesendete gehen beim Neuladen verloren.',
-  unavailable: (code) => `Der Chat ist auf dieser Seite nicht verfügbar (${code}).`,
+  unavailable: 'Der Chat ist auf dieser Seite nicht verfügbar.',
   identityRefused: 'Ihr Konto konnte nicht bestätigt werden, daher ist dieser Chat anonym.',
 };

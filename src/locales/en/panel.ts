@@ -13,7 +13,7 @@ export const strings: Strings = {
   send: 'Send',
   you: 'You',
   team: 'Team',
-  typing: (name) => `${name} is typing…`,
+  typing: (names, many) => `${names} ${many ? 'are' : 'is'} typing…`,
   connecting: 'Connecting…',
   offline: "You're offline. Messages will be sent when you're back.",
   backOnline: 'Back online',
@@ -28,6 +28,6 @@ export const strings: Strings = {
   resolved: 'This conversation was marked as resolved. Write again any time.',
   sessionRenewed: 'Your previous chat session expired, so a new one was started.',
   notDurable: "This browser can't store messages, so unsent ones won't survive a reload.",
-  unavailable: (code) => `Chat is unavailable on this page (${code}).`,
+  unavailable: "Chat isn't available on this page.",
   identityRefused: "We couldn't verify your account, so this chat is anonymous.",
 };

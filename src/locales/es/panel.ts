@@ -13,7 +13,7 @@ export const strings: Strings = {
   send: 'Enviar',
   you: 'Tú',
   team: 'Equipo',
-  typing: (name) => `${name} está escribiendo…`,
+  typing: (names, many) => `${names} ${many ? 'están' : 'está'} escribiendo…`,
   connecting: 'Conectando…',
   offline: 'Sin conexión. Los mensajes se enviarán cuando vuelvas a estar en línea.',
   backOnline: 'De nuevo en línea',
@@ -28,6 +28,6 @@ export const strings: Strings = {
   resolved: 'Esta conversación se marcó como resuelta. Escríbenos cuando quieras.',
   sessionRenewed: 'Tu sesión de chat anterior caducó, así que se inició una nueva.',
   notDurable: 'Este navegador no puede guardar mensajes: los no enviados se perderán al recargar.',
-  unavailable: (code) => `El chat no está disponible en esta página (${code}).`,
+  unavailable: 'El chat no está disponible en esta página.',
   identityRefused: 'No pudimos verificar tu cuenta, así que este chat es anónimo.',
 };

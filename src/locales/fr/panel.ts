@@ -13,7 +13,7 @@ export const strings: Strings = {
   send: 'Envoyer',
   you: 'Vous',
   team: 'Équipe',
-  typing: (name) => `${name} est en train d’écrire…`,
+  typing: (names, many) => `${names} ${many ? 'sont' : 'est'} en train d’écrire…`,
   connecting: 'Connexion…',
   offline: 'Vous êtes hors ligne. Les messages seront envoyés à votre retour.',
   backOnline: 'De retour en ligne',
@@ -28,6 +28,6 @@ export const strings: Strings = {
   resolved: 'Cette conversation a été marquée comme résolue. Écrivez-nous quand vous voulez.',
   sessionRenewed: 'Votre session de chat précédente a expiré ; une nouvelle a été ouverte.',
   notDurable: 'Ce navigateur ne peut pas enregistrer les messages : ceux non envoyés seront perdus au rechargement.',
-  unavailable: (code) => `Le chat n’est pas disponible sur cette page (${code}).`,
+  unavailable: 'Le chat n’est pas disponible sur cette page.',
   identityRefused: 'Nous n’avons pas pu vérifier votre compte ; ce chat est anonyme.',
 };

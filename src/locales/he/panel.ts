@@ -13,7 +13,7 @@ export const strings: Strings = {
   send: 'שליחה',
   you: 'אני',
   team: 'צוות',
-  typing: (name) => `${name} מקלידים…`,
+  typing: (names) => `${names} מקלידים…`,
   connecting: 'מתחברים…',
   offline: 'אין חיבור. ההודעות יישלחו כשהחיבור יחזור.',
   backOnline: 'החיבור חזר',
@@ -28,6 +28,6 @@ export const strings: Strings = {
   resolved: 'השיחה סומנה כפתורה. אפשר לכתוב לנו בכל עת.',
   sessionRenewed: 'תוקף הצ׳אט הקודם פג, ולכן נפתח צ׳אט חדש.',
   notDurable: 'הדפדפן הזה לא יכול לשמור הודעות, ולכן הודעות שלא נשלחו יאבדו ברענון.',
-  unavailable: (code) => `הצ׳אט אינו זמין בדף הזה (${code}).`,
+  unavailable: 'הצ׳אט אינו זמין בדף הזה.',
   identityRefused: 'לא הצלחנו לאמת את החשבון שלך, ולכן הצ׳אט הזה אנונימי.',
 };

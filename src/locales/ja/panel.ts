@@ -13,7 +13,7 @@ export const strings: Strings = {
   send: '送信',
   you: 'あなた',
   team: 'チーム',
-  typing: (name) => `${name}が入力中…`,
+  typing: (names) => `${names}が入力中…`,
   connecting: '接続中…',
   offline: 'オフラインです。オンラインに戻るとメッセージが送信されます。',
   backOnline: 'オンラインに戻りました',
@@ -28,6 +28,6 @@ export const strings: Strings = {
   resolved: 'この会話は解決済みになりました。いつでもメッセージをお送りください。',
   sessionRenewed: '以前のチャットセッションの有効期限が切れたため、新しいセッションを開始しました。',
   notDurable: 'このブラウザではメッセージを保存できません。未送信のメッセージは再読み込みで失われます。',
-  unavailable: (code) => `このページではチャットを利用できません（${code}）。`,
+  unavailable: 'このページではチャットを利用できません。',
   identityRefused: 'アカウントを確認できなかったため、このチャットは匿名です。',
 };

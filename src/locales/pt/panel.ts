@@ -13,7 +13,7 @@ export const strings: Strings = {
   send: 'Enviar',
   you: 'Você',
   team: 'Equipe',
-  typing: (name) => `${name} está digitando…`,
+  typing: (names, many) => `${names} ${many ? 'estão' : 'está'} digitando…`,
   connecting: 'Conectando…',
   offline: 'Você está offline. As mensagens serão enviadas quando você voltar.',
   backOnline: 'Online novamente',
@@ -28,6 +28,6 @@ export const strings: Strings = {
   resolved: 'Esta conversa foi marcada como resolvida. Escreva quando quiser.',
   sessionRenewed: 'Sua sessão de chat anterior expirou, então uma nova foi iniciada.',
   notDurable: 'Este navegador não consegue guardar mensagens; as não enviadas se perderão ao recarregar.',
-  unavailable: (code) => `O chat não está disponível nesta página (${code}).`,
+  unavailable: 'O chat não está disponível nesta página.',
   identityRefused: 'Não foi possível verificar sua conta, então este chat é anônimo.',
 };

@@ -20,7 +20,7 @@ async function visitorSend(socket: Socket, text: string, clientId: string) {
 
 describe('agent handshake', () => {
   it('refuses a bad or missing token with unauthorized', async () => {
-    const bad = await fx.refused('/agent', { auth: { token: 'ana-secret-tokeN' } });
+    const bad = await fx.refused('/agent', { auth: { token: 'ana-secret-token-012345678X' } });
     expect(bad.data?.code).toBe('unauthorized');
     const missing = await fx.refused('/agent', { auth: {} });
     expect(missing.data?.code).toBe('unauthorized');
@@ -42,15 +42,15 @@ describe('conversation traffic', () => {
   it('delivers an agent reply to every tab of the visitor and to other agents', async () => {
     const ana = await fx.agent();
     const ben = await fx.agent(AGENTS[1]!.token);
-    const tab1 = await fx.visitor();
+    const tab1 = await fx.chatting();
     const tab2 = await fx.visitor({ session: tab1.welcome.session! });
-    const conversationId = tab1.welcome.conversationId;
+    const { conversationId } = tab1;
     const atBen = collect<Message>(ben.socket, 'message');
 
     const [inTab1, inTab2] = [nextEvent<Message>(tab1.socket, 'message'), nextEvent<Message>(tab2.socket, 'message')];
     const ack = await call(ana.socket, 'send', { conversationId, clientId: 'agent-msg-1', text: 'Hi, Ana here' });
     expect(ack).toMatchObject({ ok: true, duplicate: false });
-    expect(ack.message).toMatchObject({ seq: 1, author: 'agent', agentName: 'Ana', text: 'Hi, Ana here' });
+    expect(ack.message).toMatchObject({ seq: 2, author: 'agent', agentName: 'Ana', text: 'Hi, Ana here' });
     expect(await inTab1).toEqual(ack.message);
     expect(await inTab2).toEqual(ack.message);
     await settle(ben.socket);
@@ -71,7 +71,7 @@ describe('conversation traffic', () => {
     expect(await atAna).toEqual(sent);
     expect(await atBen).toEqual(sent);
     const reply = await call(ana.socket, 'send', {
-      conversationId: visitor.welcome.conversationId,
+      conversationId: sent.conversationId,
       clientId: 'agent-msg-1',
       text: 'On its way',
     });
@@ -79,10 +79,10 @@ describe('conversation traffic', () => {
     await settle(ben.socket);
     // Everything a summary would have changed is in the message (see `conversation` in src/protocol.ts).
     expect(summaries).toEqual([]);
-    const opened = await call(ben.socket, 'open', { conversationId: visitor.welcome.conversationId, afterSeq: 2 });
+    const opened = await call(ben.socket, 'open', { conversationId: sent.conversationId, afterSeq: 2 });
     expect(opened.messages).toEqual([]);
     expect(opened.conversation).toMatchObject({
-      id: visitor.welcome.conversationId,
+      id: sent.conversationId,
       site: 'acme',
       status: 'open',
       lastSeq: 2,
@@ -99,8 +99,7 @@ describe('conversation traffic', () => {
     const mallory = await fx.visitor();
     const atMallory = collect<Message>(mallory.socket, 'message');
     const typingAtMallory = collect(mallory.socket, 'typing');
-    await visitorSend(alice.socket, 'my address is secret', 'alice-msg-1');
-    const aliceConv = alice.welcome.conversationId;
+    const aliceConv = (await visitorSend(alice.socket, 'my address is secret', 'alice-msg-1')).conversationId;
     await call(agent.socket, 'send', { conversationId: aliceConv, clientId: 'agent-to-alice', text: 'noted' });
     await call(agent.socket, 'typing', { conversationId: aliceConv, typing: true });
 
@@ -120,10 +119,12 @@ describe('conversation traffic', () => {
   it('opens a conversation with its messages and answers not_found for unknown ids', async () => {
     const agent = await fx.agent();
     const visitor = await fx.visitor();
-    for (const n of [1, 2, 3]) await visitorSend(visitor.socket, `q${n}`, `visitor-msg-${n}`);
-    const opened = await call(agent.socket, 'open', { conversationId: visitor.welcome.conversationId, afterSeq: 1 });
+    const sent = [];
+    for (const n of [1, 2, 3]) sent.push(await visitorSend(visitor.socket, `q${n}`, `visitor-msg-${n}`));
+    const { conversationId } = sent[0]!;
+    const opened = await call(agent.socket, 'open', { conversationId, afterSeq: 1 });
     expect(opened.ok).toBe(true);
-    expect(opened.conversation).toMatchObject({ id: visitor.welcome.conversationId, unread: 3, lastSeq: 3 });
+    expect(opened.conversation).toMatchObject({ id: conversationId, unread: 3, lastSeq: 3 });
     expect(opened.messages.map((m: Message) => m.text)).toEqual(['q2', 'q3']);
     expect(opened.more).toBe(false);
 
@@ -143,17 +144,16 @@ describe('conversation traffic', () => {
     const agent = await fx.agent();
     const first = await fx.visitor();
     const second = await fx.visitor();
-    await visitorSend(first.socket, 'older', 'first-msg-1');
+    const older = (await visitorSend(first.socket, 'older', 'first-msg-1')).conversationId;
     await new Promise((resolve) => setTimeout(resolve, 5));
-    await visitorSend(second.socket, 'newer', 'second-msg-1');
+    const newer = (await visitorSend(second.socket, 'newer', 'second-msg-1')).conversationId;
+    // A visitor who never wrote is in no list.
+    await fx.visitor();
     const all = await call(agent.socket, 'list');
-    expect(all.conversations.map((c: ConversationSummary) => c.id)).toEqual([
-      second.welcome.conversationId,
-      first.welcome.conversationId,
-    ]);
-    await call(agent.socket, 'setStatus', { conversationId: second.welcome.conversationId, status: 'resolved' });
+    expect(all.conversations.map((c: ConversationSummary) => c.id)).toEqual([newer, older]);
+    await call(agent.socket, 'setStatus', { conversationId: newer, status: 'resolved' });
     const open = await call(agent.socket, 'list', { status: 'open' });
-    expect(open.conversations.map((c: ConversationSummary) => c.id)).toEqual([first.welcome.conversationId]);
+    expect(open.conversations.map((c: ConversationSummary) => c.id)).toEqual([older]);
     const limited = await call(agent.socket, 'list', { status: 'all', limit: 1 });
     expect(limited.conversations).toHaveLength(1);
     expect(await call(agent.socket, 'list', { limit: 0 })).toMatchObject({ code: 'invalid_payload' });
@@ -163,8 +163,7 @@ describe('conversation traffic', () => {
     const ana = await fx.agent();
     const ben = await fx.agent(AGENTS[1]!.token);
     const visitor = await fx.visitor();
-    const conversationId = visitor.welcome.conversationId;
-    await visitorSend(visitor.socket, 'one', 'visitor-msg-1');
+    const { conversationId } = await visitorSend(visitor.socket, 'one', 'visitor-msg-1');
     await visitorSend(visitor.socket, 'two', 'visitor-msg-2');
     await call(ana.socket, 'send', { conversationId, clientId: 'agent-msg-1', text: 'reply' });
     const summary = (await call(ana.socket, 'open', { conversationId })).conversation as ConversationSummary;
@@ -182,8 +181,8 @@ describe('conversation traffic', () => {
 
   it('resolves and reopens, telling the visitor; a visitor message reopens a resolved conversation', async () => {
     const agent = await fx.agent();
-    const visitor = await fx.visitor();
-    const conversationId = visitor.welcome.conversationId;
+    const visitor = await fx.chatting();
+    const { conversationId } = visitor;
     const status = nextEvent(visitor.socket, 'status');
     const resolved = await call(agent.socket, 'setStatus', { conversationId, status: 'resolved' });
     expect(resolved).toMatchObject({ ok: true, conversation: { id: conversationId, status: 'resolved' } });
@@ -203,8 +202,8 @@ describe('typing and presence', () => {
   it('relays typing both ways and to other agents', async () => {
     const ana = await fx.agent();
     const ben = await fx.agent(AGENTS[1]!.token);
-    const visitor = await fx.visitor();
-    const conversationId = visitor.welcome.conversationId;
+    const visitor = await fx.chatting();
+    const { conversationId } = visitor;
 
     const [atAna, atBen] = [nextEvent(ana.socket, 'typing'), nextEvent(ben.socket, 'typing')];
     expect(await call(visitor.socket, 'typing', { typing: true })).toEqual({ ok: true });
@@ -230,11 +229,26 @@ describe('typing and presence', () => {
 
   it('stops the visitor typing indicator for agents when the visitor leaves', async () => {
     const agent = await fx.agent();
-    const visitor = await fx.visitor();
+    const visitor = await fx.chatting();
     await call(visitor.socket, 'typing', { typing: true });
     const stopped = nextEvent(agent.socket, 'typing', (t: { typing: boolean }) => !t.typing);
     visitor.socket.close();
-    expect(await stopped).toMatchObject({ conversationId: visitor.welcome.conversationId, typing: false });
+    expect(await stopped).toMatchObject({ conversationId: visitor.conversationId, typing: false });
+  });
+
+  it('drops typing quietly before the first message: there is no conversation to type into yet', async () => {
+    const agent = await fx.agent();
+    const typing = collect(agent.socket, 'typing');
+    const visitor = await fx.visitor();
+    expect(await call(visitor.socket, 'typing', { typing: true })).toEqual({ ok: true });
+    await settle(agent.socket, visitor.socket);
+    expect(typing).toEqual([]);
+    // Another tab's first message creates the conversation: this tab's typing then reaches the agents.
+    const tab2 = await fx.visitor({ session: visitor.welcome.session! });
+    const { conversationId } = await visitorSend(tab2.socket, 'hello', 'tab2-msg-1');
+    const seen = nextEvent(agent.socket, 'typing');
+    await call(visitor.socket, 'typing', { typing: true });
+    expect(await seen).toMatchObject({ conversationId, author: 'visitor', typing: true });
   });
 
   it('changes the visitors’ presence aggregate, naming the first online agent, as agents connect, go away and leave', async () => {
@@ -285,10 +299,17 @@ describe('typing and presence', () => {
 
   it('reports visitor online, offline and page changes in summaries', async () => {
     const agent = await fx.agent();
+    const earlier = await fx.chatting({ page: { url: 'https://shop.example/', title: 'Home' } });
+    const gone = nextEvent<ConversationSummary>(agent.socket, 'conversation', (c) => !c.visitor.online);
+    earlier.socket.close();
+    await gone;
     const online = nextEvent<ConversationSummary>(agent.socket, 'conversation');
-    const visitor = await fx.visitor({ page: { url: 'https://shop.example/', title: 'Home' } });
+    const visitor = await fx.visitor({
+      session: earlier.welcome.session!,
+      page: { url: 'https://shop.example/', title: 'Home' },
+    });
     expect(await online).toMatchObject({
-      id: visitor.welcome.conversationId,
+      id: earlier.conversationId,
       visitor: { online: true, page: { url: 'https://shop.example/', title: 'Home' } },
     });
 

@@ -3,9 +3,7 @@
 // PARLEY_TEST_DATABASE_URL and PARLEY_TEST_REDIS_URL (.ci/run starts both) and is skipped, with the reason printed,
 // without them.
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
-import { createClient } from 'redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ClusterPresence, createClusterPresence } from '../../../demo/server/cluster-presence';
 import { readConfig } from '../../../demo/server/config';
@@ -13,39 +11,14 @@ import { createGateway } from '../../../demo/server/gateway';
 import { silentLogger } from '../../../demo/server/log';
 import { connectRedis, type RedisClients } from '../../../demo/server/redis';
 import type { AgentPresence, ConversationSummary } from '../../../src/protocol';
+import { clusterUnavailable, DATABASE_URL, REDIS_URL, startRedisProxy } from '../../support/cluster';
 import { AGENTS, call, type Fixture, nextEvent, settle, startGateway } from './helpers';
 
-const DATABASE_URL = process.env.PARLEY_TEST_DATABASE_URL;
-const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL;
-
-async function unavailable(): Promise<string | undefined> {
-  if (!DATABASE_URL) return 'PARLEY_TEST_DATABASE_URL is not set (.ci/run starts PostgreSQL)';
-  if (!REDIS_URL) return 'PARLEY_TEST_REDIS_URL is not set (.ci/run starts Redis)';
-  const db = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await db.connect();
-  } catch (err) {
-    return `cannot reach PARLEY_TEST_DATABASE_URL: ${(err as Error).message}`;
-  } finally {
-    await db.end().catch(() => {});
-  }
-  const redis = createClient({ url: REDIS_URL, socket: { connectTimeout: 3000, reconnectStrategy: false } });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-  } catch (err) {
-    return `cannot reach PARLEY_TEST_REDIS_URL: ${(err as Error).message}`;
-  } finally {
-    if (redis.isOpen) redis.destroy();
-  }
-  return undefined;
-}
-
-const reason = await unavailable();
+const reason = await clusterUnavailable();
 if (reason) console.warn(`Redis-backed cluster tests skipped: ${reason}`);
 
 describe('cluster configuration', () => {
-  const base = { PARLEY_AGENTS: 'Ana:a' };
+  const base = { PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd' };
 
   it('stays on SQLite alone without DATABASE_URL and REDIS_URL', () => {
     const config = readConfig(base);
@@ -131,8 +104,8 @@ describe.skipIf(reason !== undefined)('gateways sharing Redis and PostgreSQL', (
   });
 
   it('messages, typing, presence and visitor online cross processes', async () => {
-    const visitor = await g1.visitor();
-    const { conversationId } = visitor.welcome;
+    const visitor = await g1.chatting();
+    const { conversationId } = visitor;
     expect(visitor.welcome.presence).toBe('offline');
 
     const online = nextEvent<{ agents: string }>(visitor.socket, 'presence');
@@ -182,8 +155,8 @@ describe.skipIf(reason !== undefined)('gateways sharing Redis and PostgreSQL', (
 
   it('a process that stops beating (killed) is dropped: its agents go offline, its visitors too', async () => {
     const visitor = await g1.visitor();
-    const gone = await g1.visitor();
-    const { conversationId } = gone.welcome;
+    const gone = await g1.chatting();
+    const { conversationId } = gone;
     gone.socket.close();
     const observer = await g1.agent(AGENTS[0]!.token);
     await call(observer.socket, 'presence', { status: 'away' });
@@ -249,32 +222,11 @@ describe.skipIf(reason !== undefined)('gateways sharing Redis and PostgreSQL', (
   });
 
   it('Redis going away briefly: the gateway keeps serving its own sockets, then fans out again', async () => {
-    // A TCP proxy in front of Redis that can cut every connection and refuse new ones for a while.
-    const target = new URL(REDIS_URL!);
-    const open = new Set<net.Socket>();
-    let refusing = false;
-    const proxy = net.createServer((client) => {
-      if (refusing) return client.destroy();
-      const upstream = net.connect(Number(target.port || 6379), target.hostname);
-      for (const s of [client, upstream]) {
-        open.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          open.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const url = new URL(REDIS_URL!);
-    url.host = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const proxy = await startRedisProxy(REDIS_URL!);
     const g3 = await startGateway({
       databaseUrl: DATABASE_URL!,
       dbSchema: schema,
-      redisUrl: url.toString(),
+      redisUrl: proxy.url,
       redisPrefix: prefix,
       presenceHeartbeatMs: HEARTBEAT,
     });
@@ -286,15 +238,15 @@ describe.skipIf(reason !== undefined)('gateways sharing Redis and PostgreSQL', (
       await call(visitor.socket, 'send', { clientId: 'before-cut', text: 'before' });
       expect((await first).text).toBe('before');
 
-      refusing = true;
-      for (const s of open) s.destroy();
+      proxy.refusing = true;
+      proxy.cut();
       const during = nextEvent<{ text: string }>(local.socket, 'message');
       const sent = await call(visitor.socket, 'send', { clientId: 'during-cut', text: 'during' });
       expect(sent.ok).toBe(true);
       expect((await during).text).toBe('during');
       expect((await call(local.socket, 'list', {})).conversations).toHaveLength(1);
 
-      refusing = false;
+      proxy.refusing = false;
       // Fan-out resumes once node-redis has reconnected.
       const after = nextEvent<{ text: string }>(remote.socket, 'message', (m) => m.text === 'after', 5000);
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -302,8 +254,7 @@ describe.skipIf(reason !== undefined)('gateways sharing Redis and PostgreSQL', (
       await after;
     } finally {
       await g3.stop();
-      for (const s of open) s.destroy();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 });

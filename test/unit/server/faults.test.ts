@@ -97,7 +97,8 @@ describe('database faults', () => {
 });
 
 describe('process guards', () => {
-  it('log an uncaught exception and an unhandled rejection with context and keep the process running', async () => {
+  /** Runs `body` in a child process that installed the gateway's guards first; resolves when the child exits. */
+  async function runGuarded(body: string): Promise<{ code: number | null; stdout: string; entries: unknown[] }> {
     const root = fileURLToPath(new URL('../../..', import.meta.url));
     const dir = await mkdtemp(join(tmpdir(), 'parley-guards-'));
     try {
@@ -109,9 +110,9 @@ describe('process guards', () => {
         `import { installProcessGuards } from ${JSON.stringify(join(root, 'demo/server/guards.ts'))};
          import { createLogger } from ${JSON.stringify(join(root, 'demo/server/log.ts'))};
          installProcessGuards(createLogger('info'));
-         setTimeout(() => { throw new RangeError('thrown from a timer'); }, 5);
-         setTimeout(() => { Promise.reject(new Error('nobody handles this')); }, 10);
-         setTimeout(() => { console.log('still serving'); process.exit(0); }, 60);`,
+         // Had the guards let it live, this would print and exit 0.
+         setTimeout(() => { console.log('still serving'); process.exit(0); }, 3000);
+         ${body}`,
       );
       const out = join(dir, 'entry.mjs');
       await esbuild.build({
@@ -133,31 +134,47 @@ describe('process guards', () => {
         stderr += d;
       });
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      expect(code).toBe(0);
-      expect(stdout).toContain('still serving');
       const entries = stderr
         .trim()
         .split('\n')
+        .filter(Boolean)
         .map((line) => JSON.parse(line));
-      expect(entries).toEqual([
-        expect.objectContaining({
-          level: 'error',
-          msg: 'uncaught exception',
-          origin: 'uncaughtException',
-          err: expect.objectContaining({
-            type: 'RangeError',
-            message: 'thrown from a timer',
-            stack: expect.any(String),
-          }),
-        }),
-        expect.objectContaining({
-          level: 'error',
-          msg: 'unhandled rejection',
-          err: expect.objectContaining({ type: 'Error', message: 'nobody handles this' }),
-        }),
-      ]);
+      return { code, stdout, entries };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  it('log an uncaught exception with its context, then exit 1 for a supervisor to restart the gateway', async () => {
+    const { code, stdout, entries } = await runGuarded(
+      "setTimeout(() => { throw new RangeError('thrown from a timer'); }, 5);",
+    );
+    expect(code).toBe(1);
+    expect(stdout).not.toContain('still serving');
+    expect(entries).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'uncaught exception',
+        origin: 'uncaughtException',
+        exiting: true,
+        err: expect.objectContaining({ type: 'RangeError', message: 'thrown from a timer', stack: expect.any(String) }),
+      }),
+    ]);
+  });
+
+  it('treat an unhandled rejection as Node does by default: logged as uncaught, then exit 1', async () => {
+    const { code, stdout, entries } = await runGuarded(
+      "setTimeout(() => { Promise.reject(new Error('nobody handles this')); }, 5);",
+    );
+    expect(code).toBe(1);
+    expect(stdout).not.toContain('still serving');
+    expect(entries).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'uncaught exception',
+        origin: 'unhandledRejection',
+        err: expect.objectContaining({ type: 'Error', message: 'nobody handles this' }),
+      }),
+    ]);
   });
 });

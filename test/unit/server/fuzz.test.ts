@@ -55,6 +55,7 @@ beforeAll(async () => {
       ip: false,
       connectionsPerIp: 0,
       handshakesPerSecond: 0,
+      handshakesPerIp: false,
       agentAuthFailures: false,
     },
   });
@@ -252,11 +253,11 @@ describe('protocol fuzzing', () => {
   it('survives thousands of random events, malformed packets and handshakes with its data and clients intact', async () => {
     const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
     // Legitimate clients, connected throughout.
-    const alice = await fx.visitor();
-    const bob = await fx.visitor();
+    const alice = await fx.chatting();
+    const bob = await fx.chatting();
     const monitor = await fx.agent(AGENTS[1]!.token);
     const broadcast = collect<Message>(monitor.socket, 'message');
-    realConversations = [alice.welcome.conversationId, bob.welcome.conversationId];
+    realConversations = [alice.conversationId, bob.conversationId];
     const arb = arbitraries(realConversations);
 
     // 1. Events on both namespaces, in batches sent without waiting, from two visitors and one agent.
@@ -268,6 +269,8 @@ describe('protocol fuzzing', () => {
       agent: await connected(client('/agent', { token: AGENTS[0]!.token })),
     };
     const accepted = new Map<string, Message>();
+    // Their first messages, which created their conversations, were acknowledged.
+    for (const v of [alice, bob]) accepted.set(v.opening.id, v.opening);
     let events = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -401,7 +404,7 @@ describe('protocol fuzzing', () => {
     expect(fromAlice).toMatchObject({ ok: true, duplicate: false });
     const reply = nextEvent<Message>(alice.socket, 'message', (m) => m.clientId === 'after-fuzz-02');
     const fromAgent = await call(monitor.socket, 'send', {
-      conversationId: alice.welcome.conversationId,
+      conversationId: alice.conversationId,
       clientId: 'after-fuzz-02',
       text: 'yes',
     });

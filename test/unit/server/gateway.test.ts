@@ -24,18 +24,23 @@ describe('configuration', () => {
       dbSync: 'normal',
       generatedToken: true,
       origins: [],
+      consoleOrigins: [],
       siteSecrets: new Map(),
       dbBusyTimeoutMs: 1000,
       logLevel: 'info',
       trustProxy: 0,
       limits: DEFAULT_LIMITS,
+      maxSocketBufferBytes: 1024 * 1024,
     });
+    // Absent: the gateway takes 75% of V8's heap limit.
+    expect(config.memoryBudgetBytes).toBeUndefined();
     expect(DEFAULT_LIMITS).toMatchObject({
       socket: { burst: 200, perSecond: 20 },
       session: { burst: 300, perSecond: 30 },
       ip: { burst: 1000, perSecond: 100 },
       connectionsPerIp: 50,
       handshakesPerSecond: 1000,
+      handshakesPerIp: { burst: 200, perSecond: 10 },
     });
     expect(config.agents).toHaveLength(1);
     expect(config.agents[0]!.name).toBe('Agent');
@@ -49,17 +54,24 @@ describe('configuration', () => {
       HOST: '0.0.0.0',
       PARLEY_DB: '/tmp/x.db',
       PARLEY_DB_SYNC: 'FULL',
-      PARLEY_AGENTS: 'Ana:s3cret, Ben:t0k:en',
-      PARLEY_ORIGINS: 'https://a.example, https://b.example,',
+      PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd, Ben:ben-token:0123456789-abcd',
+      PARLEY_ORIGINS: 'https://a.example, acme=https://b.example,',
+      PARLEY_CONSOLE_ORIGINS: ' https://console.example',
       PARLEY_SITE_SECRETS: `acme:${'a'.repeat(32)}, shop.example:${'b:c'.repeat(11)}`,
       PARLEY_DB_BUSY_TIMEOUT_MS: '250',
       PARLEY_LOG_LEVEL: 'DEBUG',
       PARLEY_TRUST_PROXY: '2',
+      PARLEY_EMPTY_SESSION_TTL_HOURS: '2',
+      PARLEY_SESSION_SWEEP_MINUTES: '5',
       PARLEY_MAX_CONNECTIONS_PER_IP: '0',
       PARLEY_HANDSHAKES_PER_SECOND: '2500',
+      PARLEY_HANDSHAKES_PER_IP: '40/4',
+      PARLEY_MAX_TCP_CONNECTIONS_PER_IP: '64',
       PARLEY_RATE_SOCKET: '50/5',
       PARLEY_RATE_SESSION: 'off',
       PARLEY_RATE_IP: '5000/0.5',
+      PARLEY_MAX_SOCKET_BUFFER_KB: '2048',
+      PARLEY_MEMORY_BUDGET_MB: '768',
     });
     expect(config).toEqual({
       port: 0,
@@ -67,11 +79,12 @@ describe('configuration', () => {
       dbPath: '/tmp/x.db',
       dbSync: 'full',
       agents: [
-        { name: 'Ana', token: 's3cret' },
-        { name: 'Ben', token: 't0k:en' },
+        { name: 'Ana', token: 'ana-token-0123456789-abcd' },
+        { name: 'Ben', token: 'ben-token:0123456789-abcd' },
       ],
       generatedToken: false,
-      origins: ['https://a.example', 'https://b.example'],
+      origins: ['https://a.example', 'acme=https://b.example'],
+      consoleOrigins: ['https://console.example'],
       siteSecrets: new Map([
         ['acme', 'a'.repeat(32)],
         ['shop.example', 'b:c'.repeat(11)],
@@ -79,14 +92,20 @@ describe('configuration', () => {
       dbBusyTimeoutMs: 250,
       logLevel: 'debug',
       trustProxy: 2,
+      emptySessionTtlMs: 2 * 60 * 60 * 1000,
+      sessionSweepMs: 5 * 60 * 1000,
       limits: {
         ...DEFAULT_LIMITS,
         connectionsPerIp: 0,
         handshakesPerSecond: 2500,
+        handshakesPerIp: { burst: 40, perSecond: 4 },
+        tcpConnectionsPerIp: 64,
         socket: { burst: 50, perSecond: 5 },
         session: false,
         ip: { burst: 5000, perSecond: 0.5 },
       },
+      maxSocketBufferBytes: 2048 * 1024,
+      memoryBudgetBytes: 768 * 1024 * 1024,
     });
   });
 
@@ -106,7 +125,19 @@ describe('configuration', () => {
     expect(() => readConfig({ PARLEY_TRUST_PROXY: 'yes' })).toThrow(/PARLEY_TRUST_PROXY/);
     expect(() => readConfig({ PARLEY_MAX_CONNECTIONS_PER_IP: '-1' })).toThrow(/PARLEY_MAX_CONNECTIONS_PER_IP/);
     expect(() => readConfig({ PARLEY_HANDSHAKES_PER_SECOND: '1e3' })).toThrow(/PARLEY_HANDSHAKES_PER_SECOND/);
+    expect(() => readConfig({ PARLEY_HANDSHAKES_PER_IP: '100' })).toThrow(/PARLEY_HANDSHAKES_PER_IP/);
+    expect(readConfig({ PARLEY_HANDSHAKES_PER_IP: 'off' }).limits.handshakesPerIp).toBe(false);
+    expect(() => readConfig({ PARLEY_MAX_TCP_CONNECTIONS_PER_IP: 'many' })).toThrow(
+      /PARLEY_MAX_TCP_CONNECTIONS_PER_IP/,
+    );
     expect(() => readConfig({ PARLEY_DB_BUSY_TIMEOUT_MS: '1.5' })).toThrow(/PARLEY_DB_BUSY_TIMEOUT_MS/);
+    // Less than two pages of replies, or not an integer.
+    for (const bad of ['511', '0', '1.5e3', '1MB']) {
+      expect(() => readConfig({ PARLEY_MAX_SOCKET_BUFFER_KB: bad }), bad).toThrow(/PARLEY_MAX_SOCKET_BUFFER_KB/);
+    }
+    for (const bad of ['0', '-1', '1.5', '2GB']) {
+      expect(() => readConfig({ PARLEY_MEMORY_BUDGET_MB: bad }), bad).toThrow(/PARLEY_MEMORY_BUDGET_MB/);
+    }
     for (const bad of ['200', '200/0', '0/5', 'fast', '200/20/2']) {
       expect(() => readConfig({ PARLEY_RATE_SESSION: bad }), bad).toThrow(
         /PARLEY_RATE_SESSION must be BURST\/PER_SECOND/,
@@ -115,11 +146,16 @@ describe('configuration', () => {
   });
 
   it('refuses invalid gateway options before opening anything', async () => {
-    const base = { dbPath: ':memory:', distDir: tmpdir(), agents: [{ name: 'Ana', token: 't' }] };
+    const base = {
+      dbPath: ':memory:',
+      distDir: tmpdir(),
+      agents: [{ name: 'Ana', token: 'ana-token-0123456789-abcd' }],
+    };
     await expect(createGateway({ ...base, origins: ['not a url'] })).rejects.toThrow(/invalid origin/);
-    await expect(createGateway({ ...base, agents: [base.agents[0]!, { name: 'Ana', token: 'u' }] })).rejects.toThrow(
-      /twice/,
-    );
+    await expect(
+      createGateway({ ...base, agents: [base.agents[0]!, { name: 'Ana', token: 'ana-token-0123456789-wxyz' }] }),
+    ).rejects.toThrow(/twice/);
+    await expect(createGateway({ ...base, maxSocketBufferBytes: 64 * 1024 })).rejects.toThrow(/maxSocketBufferBytes/);
   });
 });
 
@@ -137,7 +173,7 @@ describe('gateway lifecycle', () => {
     expect(fx.gateway.server.listening).toBe(false);
     await fx.restart();
     const agent = await fx.agent();
-    const opened = await call(agent.socket, 'open', { conversationId: (await fx.visitor()).welcome.conversationId });
+    const opened = await call(agent.socket, 'open', { conversationId: (await fx.chatting()).conversationId });
     expect(opened.ok).toBe(true);
     const list = await call(agent.socket, 'list', {});
     expect(list.conversations.some((c: { lastMessage?: { text: string } }) => c.lastMessage?.text === 'kept')).toBe(
@@ -249,7 +285,7 @@ describe('main.ts, bundled as the build ships it', () => {
   });
 
   it('keeps every acknowledged message through kill -9', async () => {
-    const env = { PARLEY_AGENTS: 'Ana:ana-token', PARLEY_DB: join(dir, 'crash', 'p.db') };
+    const env = { PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd', PARLEY_DB: join(dir, 'crash', 'p.db') };
     const first = run(env);
     const [, url] = await waitFor(first.output, /listening on (http:\S+)/);
     const visitor = io(`${url}/visitor`, { auth: { v: 1, site: 'acme' }, transports: ['websocket'], forceNew: true });
@@ -270,7 +306,7 @@ describe('main.ts, bundled as the build ships it', () => {
       forceNew: true,
     });
     const again = await nextEvent<VisitorWelcome>(back, 'welcome');
-    expect(again.conversationId).toBe(welcome.conversationId);
+    expect(again.conversationId).toBe(acks[0].message.conversationId);
     expect(again.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     back.close();
     second.child.kill('SIGTERM');
@@ -281,10 +317,17 @@ describe('main.ts, bundled as the build ships it', () => {
     const gw = run({ PARLEY_AGENTS: 'Ana-without-token' });
     expect(await gw.exit).toBe(1);
     expect(gw.output()).toMatch(/PARLEY_AGENTS entry 1 is malformed/);
-    const named = run({ PARLEY_AGENTS: 'Ana:hunter2' });
+    const named = run({ PARLEY_AGENTS: 'Ana:hunter2-hunter3-0123456789' });
     await waitFor(named.output, /sign in with a token from PARLEY_AGENTS/);
-    expect(named.output()).not.toContain('hunter2');
+    expect(named.output()).not.toContain('hunter2-hunter3');
     named.child.kill('SIGINT');
     expect(await named.exit).toBe(0);
+  });
+
+  it('refuses to start with a weak agent token, naming the agent and not the token', async () => {
+    const gw = run({ PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd,Weak:hunter2' });
+    expect(await gw.exit).toBe(1);
+    expect(gw.output()).toMatch(/cannot start: the token of agent "Weak" is too weak: use at least 24 characters/);
+    expect(gw.output()).not.toContain('hunter2');
   });
 });

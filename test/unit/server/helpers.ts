@@ -1,14 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, type Socket as TcpSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { createGateway, type Gateway, type GatewayOptions } from '../../../demo/server/gateway';
 import { silentLogger } from '../../../demo/server/log';
-import type { AgentWelcome, VisitorAuth, VisitorWelcome } from '../../../src/protocol';
+import type { AgentWelcome, Message, VisitorAuth, VisitorWelcome } from '../../../src/protocol';
 
 export const AGENTS = [
-  { name: 'Ana', token: 'ana-secret-token' },
-  { name: 'Ben', token: 'ben-secret-token' },
+  { name: 'Ana', token: 'ana-secret-token-0123456789' },
+  { name: 'Ben', token: 'ben-secret-token-0123456789' },
 ];
 
 export interface Fixture {
@@ -21,6 +22,8 @@ export interface Fixture {
   /** Closes the gateway only, keeping the temp dir, so a new gateway can reopen the same db. */
   restart(overrides?: Partial<GatewayOptions>): Promise<void>;
   visitor(auth?: Partial<VisitorAuth>, options?: Partial<ManagerOptions & SocketOptions>): Promise<Visitor>;
+  /** A visitor that sent `text` (default "hello") as its first message, so its conversation exists. */
+  chatting(auth?: Partial<VisitorAuth>, text?: string): Promise<Chatting>;
   agent(token?: string): Promise<Agent>;
   /** A socket whose handshake must fail; resolves with the `connect_error`. */
   refused(
@@ -34,6 +37,13 @@ export interface Visitor {
   welcome: VisitorWelcome;
 }
 
+/** A visitor whose first message created its conversation (a handshake alone creates none). */
+export interface Chatting extends Visitor {
+  conversationId: string;
+  /** That first message, seq 1. */
+  opening: Message;
+}
+
 export interface Agent {
   socket: Socket;
   welcome: AgentWelcome;
@@ -44,6 +54,7 @@ export async function startGateway(overrides: Partial<GatewayOptions> = {}): Pro
   const dir = await mkdtemp(join(tmpdir(), 'parley-gw-'));
   const dbPath = join(dir, 'db', 'parley.db');
   const sockets = new Set<Socket>();
+  let openings = 0;
   const options = (extra: Partial<GatewayOptions>): GatewayOptions => ({
     dbPath,
     agents: AGENTS,
@@ -74,6 +85,12 @@ export async function startGateway(overrides: Partial<GatewayOptions> = {}): Pro
       const socket = open(`${fixture.url}/visitor`, { auth: { v: 1, site: 'acme', ...auth }, ...opts });
       const welcome = await nextEvent<VisitorWelcome>(socket, 'welcome');
       return { socket, welcome };
+    },
+    async chatting(auth = {}, text = 'hello') {
+      const visitor = await fixture.visitor(auth);
+      const ack = await call(visitor.socket, 'send', { clientId: `opening-${++openings}`, text });
+      if (!ack.ok) throw new Error(`first message refused: ${JSON.stringify(ack)}`);
+      return { ...visitor, conversationId: ack.message.conversationId, opening: ack.message };
     },
     async agent(token = AGENTS[0]!.token) {
       const socket = open(`${fixture.url}/agent`, { auth: { token } });
@@ -138,3 +155,55 @@ export async function settle(...sockets: Socket[]): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A clock the test moves by hand, in milliseconds (`GatewayOptions.now`, `ShieldOptions.now`). */
+export function manualClock() {
+  let now = 0;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+/**
+ * Opens an Engine.IO WebSocket from `localAddress` and closes it as soon as the server answered: resolves with the
+ * HTTP status (101 when the upgrade was accepted), or 0 when the connection failed before any answer.
+ */
+export function upgrade(url: string, localAddress: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port), localAddress });
+    let answer = '';
+    const done = (status: number) => {
+      socket.destroy();
+      resolve(status);
+    };
+    socket.setEncoding('latin1');
+    socket.once('connect', () =>
+      socket.write(
+        'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n' +
+          `Host: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(answer);
+      if (status) done(Number(status[1]));
+    });
+    socket.once('error', () => done(0));
+    socket.once('close', () => done(0));
+  });
+}
+
+/** A raw TCP connection to the gateway at `url` from `localAddress` (127.0.0.x: all loopback on Linux). */
+export function tcpConnect(url: string, localAddress = '127.0.0.1'): Promise<TcpSocket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), localAddress });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}

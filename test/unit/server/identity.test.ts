@@ -17,7 +17,7 @@ import { hashToken, resolveSession, SESSION_TTL_MS } from '../../../demo/server/
 import { MIGRATIONS } from '../../../demo/server/store/migrations';
 import { openSqliteStore } from '../../../demo/server/store/sqlite';
 import type { ConversationSummary, Message, SendResult, VisitorWelcome } from '../../../src/protocol';
-import { type Agent, call, type Fixture, nextEvent, settle, startGateway } from './helpers';
+import { type Agent, call, type Fixture, nextEvent, startGateway } from './helpers';
 
 const ACME_SECRET = 'acme-identity-secret-0123456789-abcdef';
 const SHOP_SECRET = 'shop-identity-secret-0123456789-abcdef';
@@ -89,33 +89,33 @@ function expectAnonymous(welcome: VisitorWelcome) {
 describe('verified users', () => {
   it('welcomes a valid token with the user and shows agents a verified visitor with name and email', async () => {
     const agent = await fx.agent();
-    const pushes: ConversationSummary[] = [];
-    agent.socket.on('conversation', (c: ConversationSummary) => pushes.push(c));
     const token = await sign({ sub: 'user-42', name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin' });
-    const { welcome } = await fx.visitor({ userToken: token });
+    const { socket, welcome } = await fx.visitor({ userToken: token });
 
     expect(welcome.user).toEqual({ id: 'user-42', name: 'Ada Lovelace', email: 'ada@example.com' });
     expect(welcome.userTokenRefused).toBeUndefined();
     expect(welcome.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    await settle(agent.socket);
-    expect(pushes.find((c) => c.id === welcome.conversationId)?.visitor).toMatchObject({
+    // A verified user with no message yet has no conversation, and agents see nothing.
+    expect(welcome.conversationId).toBeNull();
+    expect(await listed(agent)).toEqual([]);
+    const { message } = await send(socket, 'hello', 'ada-msg-1');
+    const [summary] = (await listed(agent)).filter((c) => c.id === message.conversationId);
+    expect(summary?.visitor).toMatchObject({
       verified: true,
       name: 'Ada Lovelace',
       email: 'ada@example.com',
       online: true,
     });
-    const [summary] = (await listed(agent)).filter((c) => c.id === welcome.conversationId);
-    expect(summary?.visitor).toMatchObject({ verified: true, name: 'Ada Lovelace', email: 'ada@example.com' });
     // Claims other than sub, name and email are ignored.
     expect(JSON.stringify(summary)).not.toContain('admin');
   });
 
   it('follows the user to a second device: same conversation, earlier messages, live messages', async () => {
     const laptop = await fx.visitor({ userToken: await sign({ sub: 'user-42', name: 'Ada' }) });
-    await send(laptop.socket, 'sent from the laptop', 'laptop-msg-1');
+    const { conversationId } = (await send(laptop.socket, 'sent from the laptop', 'laptop-msg-1')).message;
 
     const phone = await fx.visitor({ userToken: await sign({ sub: 'user-42', name: 'Ada' }) });
-    expect(phone.welcome.conversationId).toBe(laptop.welcome.conversationId);
+    expect(phone.welcome.conversationId).toBe(conversationId);
     expect(phone.welcome.session).not.toBe(laptop.welcome.session);
     expect(phone.welcome.user).toEqual({ id: 'user-42', name: 'Ada' });
     expect(phone.welcome.messages.map((m) => m.text)).toEqual(['sent from the laptop']);
@@ -125,7 +125,8 @@ describe('verified users', () => {
     expect((await atLaptop).text).toBe('sent from the phone');
     expect(await fx.gateway.store.findVisitorByUser('acme', 'user-42')).toEqual({
       visitorId: expect.any(String),
-      conversationId: laptop.welcome.conversationId,
+      conversationId,
+      started: true,
     });
   });
 
@@ -133,31 +134,33 @@ describe('verified users', () => {
     const agent = await fx.agent();
     const anon = await fx.visitor();
     expect(anon.welcome.user).toBeUndefined();
-    await send(anon.socket, 'question before login', 'anon-msg-0001');
-    // Another tab stays connected, so only the identity change can explain a summary push.
-    const verifiedPush = summaryOf(agent, anon.welcome.conversationId, (c) => c.visitor.verified);
+    const { conversationId } = (await send(anon.socket, 'question before login', 'anon-msg-0001')).message;
+    const verifiedPush = summaryOf(agent, conversationId, (c) => c.visitor.verified);
 
     const token = await sign({ sub: 'new-user', name: 'Grace', email: 'grace@example.com' });
     const linked = await fx.visitor({ session: anon.welcome.session!, lastSeq: 1, userToken: token });
+    // The conversation is kept, under a new session token: the identity behind the token changed.
     expect(linked.welcome).toMatchObject({
-      session: null,
-      conversationId: anon.welcome.conversationId,
+      session: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      conversationId,
       user: { id: 'new-user', name: 'Grace', email: 'grace@example.com' },
       messages: [],
     });
+    expect(linked.welcome.renewed).toBeUndefined();
+    expect(linked.welcome.session).not.toBe(anon.welcome.session);
     expect((await verifiedPush).visitor).toMatchObject({ name: 'Grace', email: 'grace@example.com' });
 
     const otherDevice = await fx.visitor({ userToken: await sign({ sub: 'new-user' }) });
-    expect(otherDevice.welcome.conversationId).toBe(anon.welcome.conversationId);
+    expect(otherDevice.welcome.conversationId).toBe(conversationId);
     expect(otherDevice.welcome.messages.map((m) => m.text)).toEqual(['question before login']);
   });
 
   it('points an anonymous session at an existing user’s conversation and leaves the anonymous one alone', async () => {
     const agent = await fx.agent();
     const laptop = await fx.visitor({ userToken: await sign({ sub: 'user-7' }) });
-    await send(laptop.socket, 'user history', 'user-msg-0001');
+    const userConvId = (await send(laptop.socket, 'user history', 'user-msg-0001')).message.conversationId;
     const anon = await fx.visitor();
-    await send(anon.socket, 'anonymous secret', 'anon-msg-0001');
+    const anonConvId = (await send(anon.socket, 'anonymous secret', 'anon-msg-0001')).message.conversationId;
     await send(anon.socket, 'anonymous secret 2', 'anon-msg-0002');
     anon.socket.close();
 
@@ -167,8 +170,8 @@ describe('verified users', () => {
       lastSeq: 2,
       userToken: await sign({ sub: 'user-7' }),
     });
-    expect(identified.welcome.session).toBeNull();
-    expect(identified.welcome.conversationId).toBe(laptop.welcome.conversationId);
+    expect(identified.welcome.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(identified.welcome.conversationId).toBe(userConvId);
     expect(identified.welcome.user).toEqual({ id: 'user-7' });
     expect(identified.welcome.messages.map((m) => m.text)).toEqual(['user history']);
     const history = await call(identified.socket, 'history', { afterSeq: 0 });
@@ -176,26 +179,34 @@ describe('verified users', () => {
     await send(identified.socket, 'after login', 'user-msg-0002');
 
     // Not merged, not deleted: the anonymous conversation keeps its own messages and is still listed.
-    const opened = await call(agent.socket, 'open', { conversationId: anon.welcome.conversationId });
+    const opened = await call(agent.socket, 'open', { conversationId: anonConvId });
     expect(opened.messages.map((m: Message) => m.text)).toEqual(['anonymous secret', 'anonymous secret 2']);
     expect(opened.conversation.visitor.verified).toBe(false);
-    const userConv = await call(agent.socket, 'open', { conversationId: laptop.welcome.conversationId });
+    const userConv = await call(agent.socket, 'open', { conversationId: userConvId });
     expect(userConv.messages.map((m: Message) => m.text)).toEqual(['user history', 'after login']);
 
-    // The session now leads to the user's conversation, also without a user token (same browser, until shutdown()).
+    // The rotated session leads to the user's conversation only with the user's token; without one it is a fresh,
+    // anonymous session. The pre-login token leads nowhere.
     identified.socket.close();
-    const again = await fx.visitor({ session: anon.welcome.session! });
-    expect(again.welcome.conversationId).toBe(laptop.welcome.conversationId);
-    expect(again.welcome.user).toEqual({ id: 'user-7' });
-    expect(again.welcome.userTokenRefused).toBeUndefined();
+    const withToken = await fx.visitor({
+      session: identified.welcome.session!,
+      userToken: await sign({ sub: 'user-7' }),
+    });
+    expect(withToken.welcome).toMatchObject({ session: null, conversationId: userConvId, user: { id: 'user-7' } });
+    const again = await fx.visitor({ session: identified.welcome.session! });
+    expect(again.welcome).toMatchObject({ renewed: 'identity_required', conversationId: null, messages: [] });
+    expect(again.welcome.user).toBeUndefined();
+    const old = await fx.visitor({ session: anon.welcome.session! });
+    expect(old.welcome).toMatchObject({ renewed: 'session_unknown', conversationId: null, messages: [] });
   });
 
   it('moves a session holding user A to user B’s conversation when B’s token comes, never showing A’s', async () => {
     const alice = await fx.visitor({ userToken: await sign({ sub: 'alice', name: 'Alice' }) });
-    await send(alice.socket, 'alice private', 'alice-msg-0001');
+    const aliceConv = (await send(alice.socket, 'alice private', 'alice-msg-0001')).message.conversationId;
     const bob = await fx.visitor({ userToken: await sign({ sub: 'bob', name: 'Bob' }) });
-    await send(bob.socket, 'bob private', 'bob-msg-0001');
+    const bobConv = (await send(bob.socket, 'bob private', 'bob-msg-0001')).message.conversationId;
     const carol = await fx.visitor({ userToken: await sign({ sub: 'carol' }) });
+    const carolConv = (await send(carol.socket, 'carol private', 'carol-msg-0001')).message.conversationId;
 
     // Bob logs in on Alice's browser: an existing user.
     const bobOnAlice = await fx.visitor({
@@ -203,22 +214,25 @@ describe('verified users', () => {
       lastSeq: 1,
       userToken: await sign({ sub: 'bob', name: 'Bob' }),
     });
-    expect(bobOnAlice.welcome.conversationId).toBe(bob.welcome.conversationId);
+    expect(bobOnAlice.welcome.conversationId).toBe(bobConv);
     expect(bobOnAlice.welcome.user).toEqual({ id: 'bob', name: 'Bob' });
+    // A session of its own: Alice's stays Alice's, and opens nothing without her token.
+    expect(bobOnAlice.welcome).toMatchObject({
+      renewed: 'identity_required',
+      session: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
     expect(bobOnAlice.welcome.messages.map((m) => m.text)).toEqual(['bob private']);
 
     // Dave, a new user, logs in on Carol's browser: a conversation of his own, not Carol's.
     const daveOnCarol = await fx.visitor({ session: carol.welcome.session!, userToken: await sign({ sub: 'dave' }) });
     expect(daveOnCarol.welcome.user).toEqual({ id: 'dave' });
-    expect(daveOnCarol.welcome.conversationId).not.toBe(carol.welcome.conversationId);
+    expect(daveOnCarol.welcome.conversationId).toBeNull();
     expect(daveOnCarol.welcome.messages).toEqual([]);
-    expect((await fx.gateway.store.findVisitorByUser('acme', 'carol'))?.conversationId).toBe(
-      carol.welcome.conversationId,
-    );
+    expect((await fx.gateway.store.findVisitorByUser('acme', 'carol'))?.conversationId).toBe(carolConv);
 
     // Alice, on another device, still has her own conversation.
     const aliceAgain = await fx.visitor({ userToken: await sign({ sub: 'alice', name: 'Alice' }) });
-    expect(aliceAgain.welcome.conversationId).toBe(alice.welcome.conversationId);
+    expect(aliceAgain.welcome.conversationId).toBe(aliceConv);
     expect(aliceAgain.welcome.messages.map((m) => m.text)).toEqual(['alice private']);
   });
 
@@ -226,7 +240,8 @@ describe('verified users', () => {
     const agent = await fx.agent();
     const tokens = await Promise.all(Array.from({ length: 6 }, () => sign({ sub: 'racer', name: 'Racer' })));
     const devices = await Promise.all(tokens.map((userToken) => fx.visitor({ userToken })));
-    const conversations = new Set(devices.map((d) => d.welcome.conversationId));
+    const sent = await Promise.all(devices.map((d, i) => send(d.socket, `from device ${i}`, `racer-msg-${i}`)));
+    const conversations = new Set(sent.map((s) => s.message.conversationId));
     expect(conversations.size).toBe(1);
     expect(new Set(devices.map((d) => d.welcome.session)).size).toBe(devices.length);
     const verified = (await listed(agent)).filter((c) => c.visitor.verified);
@@ -238,15 +253,16 @@ describe('verified users', () => {
     const linked = await Promise.all(
       anons.map(async (a) => fx.visitor({ session: a.welcome.session!, userToken: await sign({ sub: 'racer-2' }) })),
     );
-    const linkedConversations = new Set(linked.map((d) => d.welcome.conversationId));
-    expect(linkedConversations.size).toBe(1);
-    expect(anons.map((a) => a.welcome.conversationId)).toContain([...linkedConversations][0]);
+    const owner = await fx.gateway.store.findVisitorByUser('acme', 'racer-2');
+    const firsts = await Promise.all(linked.map((d, i) => send(d.socket, `linked ${i}`, `racer2-msg-${i}`)));
+    expect(new Set(firsts.map((f) => f.message.conversationId))).toEqual(new Set([owner!.conversationId]));
   });
 
   it('updates the name and email on every verified connect and tells agents', async () => {
     const agent = await fx.agent();
     const first = await fx.visitor({ userToken: await sign({ sub: 'u1', name: 'Old', email: 'old@example.com' }) });
-    const renamed = summaryOf(agent, first.welcome.conversationId, (c) => c.visitor.name === 'New');
+    const { conversationId } = (await send(first.socket, 'hello', 'u1-msg-1')).message;
+    const renamed = summaryOf(agent, conversationId, (c) => c.visitor.name === 'New');
     // Second device while the first is online: not a first tab, so the push is due to the change.
     const second = await fx.visitor({ userToken: await sign({ sub: 'u1', name: 'New' }) });
     expect(second.welcome.user).toEqual({ id: 'u1', name: 'New' });
@@ -276,11 +292,12 @@ describe('refused user tokens', () => {
     expectAnonymous(welcome);
     expect(welcome.userTokenRefused!.message).toMatch(/expired/);
     expect(welcome.userTokenRefused!.message).not.toContain(expired);
-    expect(welcome.conversationId).not.toBe(owner.welcome.conversationId);
+    expect(welcome.conversationId).toBeNull();
     expect(welcome.messages).toEqual([]);
-    const history = await call((await fx.visitor({ session: welcome.session! })).socket, 'history', { afterSeq: 0 });
-    expect(history.messages).toEqual([]);
-    const [summary] = (await listed(agent)).filter((c) => c.id === welcome.conversationId);
+    const again = await fx.visitor({ session: welcome.session! });
+    expect((await call(again.socket, 'history', { afterSeq: 0 })).messages).toEqual([]);
+    const { message } = await send(again.socket, 'who am I?', 'expired-msg-1');
+    const [summary] = (await listed(agent)).filter((c) => c.id === message.conversationId);
     expect(summary?.visitor.verified).toBe(false);
     expect(summary?.visitor.name).toBeUndefined();
   });
@@ -331,22 +348,24 @@ describe('refused user tokens', () => {
 
   it('keeps an anonymous session anonymous and a linked one on its user; never attaches anyone', async () => {
     const anon = await fx.visitor();
-    await send(anon.socket, 'anon', 'anon-msg-0001');
+    const anonConv = (await send(anon.socket, 'anon', 'anon-msg-0001')).message.conversationId;
     const badForAnon = await fx.visitor({
       session: anon.welcome.session!,
       lastSeq: 1,
       userToken: await sign({ sub: 'mallory' }, { secret: 'y'.repeat(40) }),
     });
-    expect(badForAnon.welcome).toMatchObject({ session: null, conversationId: anon.welcome.conversationId });
+    expect(badForAnon.welcome).toMatchObject({ session: null, conversationId: anonConv });
     expectAnonymous(badForAnon.welcome);
     expect(await fx.gateway.store.findVisitorByUser('acme', 'mallory')).toBeUndefined();
 
-    // A page left open past the token's expiry reconnects with it: the same browser keeps its user's conversation.
+    // A page left open past the token's expiry reconnects with it: a session bound to a user needs that user's valid
+    // token, so it gets a fresh anonymous session and never the user's conversation.
     const linked = await fx.visitor({ userToken: await sign({ sub: 'user-9' }) });
+    await send(linked.socket, 'user-9 private', 'user9-msg-1');
     const expired = await sign({ sub: 'user-9' }, { issuedAt: nowS() - 900, expiresIn: nowS() - 300 });
-    const reconnect = await fx.visitor({ session: linked.welcome.session!, userToken: expired });
-    expect(reconnect.welcome.conversationId).toBe(linked.welcome.conversationId);
-    expect(reconnect.welcome.user).toEqual({ id: 'user-9' });
+    const reconnect = await fx.visitor({ session: linked.welcome.session!, lastSeq: 0, userToken: expired });
+    expect(reconnect.welcome).toMatchObject({ renewed: 'identity_required', conversationId: null, messages: [] });
+    expect(reconnect.welcome.user).toBeUndefined();
     expect(reconnect.welcome.userTokenRefused?.message).toMatch(/expired/);
   });
 
@@ -433,7 +452,11 @@ describe('PARLEY_SITE_SECRETS', () => {
   });
 
   it('makes the gateway refuse a short secret before opening anything', async () => {
-    const base = { dbPath: ':memory:', distDir: tmpdir(), agents: [{ name: 'Ana', token: 't' }] };
+    const base = {
+      dbPath: ':memory:',
+      distDir: tmpdir(),
+      agents: [{ name: 'Ana', token: 'ana-token-0123456789-abcd' }],
+    };
     await expect(createGateway({ ...base, siteSecrets: { acme: 'too-short' } })).rejects.toThrow(/at least 32/);
   });
 
@@ -504,16 +527,31 @@ describe('identity storage', () => {
     raw
       .prepare(`INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES (?, 'v-old', 1, 1)`)
       .run(hashToken('old-token'));
+    // A visitor of that release who wrote: its conversation is kept; the empty one above is deleted by the upgrade.
+    raw.prepare("INSERT INTO visitors (id, site, created_at) VALUES ('v-wrote', 'acme', 1)").run();
+    raw
+      .prepare(
+        "INSERT INTO conversations (id, visitor_id, site, last_seq, last_activity_at, created_at) VALUES ('c-wrote', 'v-wrote', 'acme', 1, 1, 1)",
+      )
+      .run();
+    raw
+      .prepare(
+        "INSERT INTO messages (id, conversation_id, seq, author, text, created_at) VALUES ('m', 'c-wrote', 1, 'visitor', 'hi', 1)",
+      )
+      .run();
     raw.close();
 
     const store = openSqliteStore({ path });
     try {
+      expect((await store.listConversations()).map((c) => c.id)).toEqual(['c-wrote']);
       const found = await store.findSession(hashToken('old-token'));
-      expect(found).toMatchObject({ visitorId: 'v-old', conversationId: 'c-old' });
+      expect(found).toMatchObject({ visitorId: 'v-old', conversationId: 'c-old', started: false });
       expect(found?.user).toBeUndefined();
-      const { session, updated } = await store.identifySession(hashToken('old-token'), { id: 'u', name: 'U' });
+      const { session, updated } = await store.identifySession(hashToken('old-token'), { id: 'u', name: 'U' }, 'r', 2);
       expect(updated).toBe(true);
       expect(session).toMatchObject({ visitorId: 'v-old', conversationId: 'c-old', user: { id: 'u', name: 'U' } });
+      // Its first message recreates the conversation under the id it always had.
+      expect(await store.appendMessage('c-old', { author: 'visitor', text: 'back' })).toMatchObject({ created: true });
     } finally {
       await store.close();
     }
@@ -560,9 +598,13 @@ describe('identity storage', () => {
       const b = await store.createUserSession({ tokenHash: 'b', site: 'acme', meta, now: 2, user: { id: 'u' } });
       const shop = await store.createUserSession({ tokenHash: 's', site: 'shop', meta, now: 1, user: { id: 'u' } });
       expect(a.updated).toBe(true);
-      expect(b).toEqual({ session: { ...a.session, tokenHash: 'b', createdAt: 2, lastSeenAt: 2 }, updated: false });
+      expect(b).toEqual({
+        session: { ...a.session, tokenHash: 'b', createdAt: 2, lastSeenAt: 2 },
+        updated: false,
+        rotated: false,
+      });
       expect(shop.session.visitorId).not.toBe(a.session.visitorId);
-      await expect(store.identifySession('missing', { id: 'u' })).rejects.toThrow(/session not found/);
+      await expect(store.identifySession('missing', { id: 'u' }, 'r', 3)).rejects.toThrow(/session not found/);
     } finally {
       await store.close();
     }

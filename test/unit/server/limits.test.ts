@@ -1,28 +1,12 @@
 // @vitest-environment node
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import {
-  Bucket,
-  Buckets,
-  Counter,
-  clientAddress,
-  DEFAULT_LIMITS,
-  type Limits,
-  takeAll,
-} from '../../../demo/server/limits';
+import { clientAddress } from '../../../demo/server/address';
+import { Bucket, Buckets, Counter, DEFAULT_LIMITS, type Limits, takeAll } from '../../../demo/server/limits';
 import { silentLogger } from '../../../demo/server/log';
-import { createShield } from '../../../demo/server/shield';
+import { createShield, type Shield } from '../../../demo/server/shield';
 import { DELIVERY } from '../../../src/app/chat';
-
-/** A clock the test moves by hand, in milliseconds. */
-function manualClock() {
-  let now = 0;
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
+import { manualClock } from './helpers';
 
 describe('token buckets', () => {
   it('gives a burst at once, then refills at the rate, never above the burst', () => {
@@ -151,5 +135,63 @@ describe('default budgets', () => {
       expect(wider.burst).toBeGreaterThanOrEqual(socket.burst);
       expect(wider.perSecond).toBeGreaterThanOrEqual(socket.perSecond);
     }
+  });
+});
+
+describe('handshakes per address', () => {
+  const request = (remoteAddress: string) => ({ socket: { remoteAddress }, headers: {} }) as IncomingMessage;
+  const allowed = (shield: Shield, from: string) => {
+    let result = false;
+    shield.allowRequest(request(from), (_err, success) => {
+      result = success;
+    });
+    return result;
+  };
+
+  it('hold a churning address to its share, so another address’s paced handshakes all get in (defaults)', () => {
+    const clock = manualClock();
+    const shield = createShield({ limits: DEFAULT_LIMITS, trustProxy: 0, logger: silentLogger, now: clock.now });
+    let churnerIn = 0;
+    const paced: boolean[] = [];
+    // 5 s of a churner trying 4,000 times a second (four times the gateway-wide budget), another address every 100 ms.
+    for (let ms = 0; ms < 5000; ms++) {
+      for (let i = 0; i < 4; i++) if (allowed(shield, '203.0.113.66')) churnerIn++;
+      if (ms % 100 === 0) paced.push(allowed(shield, '198.51.100.7'));
+      clock.advance(1);
+    }
+    expect(paced).toHaveLength(50);
+    expect(paced.every(Boolean)).toBe(true);
+    // Its burst of 200, then 10 a second.
+    expect(churnerIn).toBe(200 + 10 * 5 - 1);
+    shield.close();
+  });
+
+  it('never let a refused churner spend the gateway-wide budget', () => {
+    const clock = manualClock();
+    const limits = { ...DEFAULT_LIMITS, handshakesPerSecond: 10, handshakesPerIp: { burst: 2, perSecond: 1 } };
+    const shield = createShield({ limits, trustProxy: 0, logger: silentLogger, now: clock.now });
+    const churner = Array.from({ length: 1000 }, () => allowed(shield, '203.0.113.66'));
+    expect(churner.filter(Boolean)).toHaveLength(2);
+    // The 8 tokens left of the gateway-wide 10 all go to other addresses.
+    const others = Array.from({ length: 9 }, (_, i) => allowed(shield, `198.51.100.${i + 1}`));
+    expect(others).toEqual([...Array(8).fill(true), false]);
+    // And an address refused by the gateway-wide budget keeps its own share for later.
+    const late = '192.0.2.1';
+    for (let i = 0; i < 5; i++) expect(allowed(shield, late)).toBe(false);
+    clock.advance(100);
+    expect([allowed(shield, late), allowed(shield, late)]).toEqual([true, false]);
+    shield.close();
+  });
+
+  it('let a NAT’d office reconnect at once: four times its socket cap, then 10 a second', () => {
+    const clock = manualClock();
+    const shield = createShield({ limits: DEFAULT_LIMITS, trustProxy: 0, logger: silentLogger, now: clock.now });
+    const office = '203.0.113.80';
+    const reconnecting = Array.from({ length: 4 * DEFAULT_LIMITS.connectionsPerIp }, () => allowed(shield, office));
+    expect(reconnecting.every(Boolean)).toBe(true);
+    expect(allowed(shield, office)).toBe(false);
+    clock.advance(1000);
+    expect(Array.from({ length: 11 }, () => allowed(shield, office)).filter(Boolean)).toHaveLength(10);
+    shield.close();
   });
 });

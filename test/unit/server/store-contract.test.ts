@@ -14,7 +14,7 @@ import { openPostgresStore } from '../../../demo/server/store/postgres';
 import { PG_MIGRATIONS } from '../../../demo/server/store/postgres-migrations';
 import { openSqliteStore } from '../../../demo/server/store/sqlite';
 import { NotFoundError, type Store, StoreError, visitorLabel } from '../../../demo/server/store/types';
-import { LIMITS, type VerifiedUser } from '../../../src/protocol';
+import { LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 
 interface Backend {
   /** Why this backend cannot run here; the suite is skipped with this reason. */
@@ -35,6 +35,8 @@ interface Backend {
    * SQLite's writers in one thread cannot wait for each other).
    */
   appendHeldOpen?(conversationId: string, clientId: string): Promise<{ commit(): Promise<void> }>;
+  /** Rows in one of the current database's tables. */
+  rows(table: 'visitors' | 'sessions' | 'conversations'): Promise<number>;
 }
 
 function sqliteBackend(): Backend {
@@ -64,6 +66,14 @@ function sqliteBackend(): Backend {
     },
     async dispose() {
       await rm(dir, { recursive: true, force: true });
+    },
+    async rows(table) {
+      const raw = new Database(path, { readonly: true });
+      try {
+        return (raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      } finally {
+        raw.close();
+      }
     },
   };
 }
@@ -131,6 +141,9 @@ function postgresBackend(unavailable: string | undefined): Backend {
     async dispose() {
       await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     },
+    async rows(table) {
+      return (await sql(`SELECT count(*)::int AS n FROM "${schema}".${table}`)).rows[0].n;
+    },
     async appendHeldOpen(conversationId, clientId) {
       const other = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
       await other.connect();
@@ -194,13 +207,14 @@ describe.each([
         tokenHash: 'h1',
         visitorId: expect.stringMatching(UUID),
         conversationId: expect.stringMatching(UUID),
+        started: false,
         site: 'acme',
         createdAt: 1_000,
         lastSeenAt: 1_000,
       });
       expect(await store.findSession('h1')).toEqual(session);
       expect(await store.findSession('nope')).toBeUndefined();
-      expect(await store.hasConversation(session.conversationId)).toBe(true);
+      expect(await store.hasConversation(session.conversationId)).toBe(false);
 
       await store.touchSession('h1', 5_000);
       expect(await store.findSession('h1')).toEqual({ ...session, lastSeenAt: 5_000 });
@@ -211,10 +225,10 @@ describe.each([
       await store.deleteSession('h1');
       expect(await store.findSession('h1')).toBeUndefined();
       await expect(store.deleteSession('h1')).resolves.toBeUndefined();
-      expect(await store.hasConversation(session.conversationId)).toBe(true);
 
       const day = 24 * 60 * 60 * 1000;
       const first = await resolveSession(store, { site: 'acme', meta: {}, now: 1_000_000 });
+      await store.appendMessage(first.session.conversationId, { author: 'visitor', text: 'hello' });
       const token = first.token!;
       const later = await resolveSession(store, { token, site: 'acme', meta: {}, now: 1_000_000 + 179 * day });
       expect(later).toMatchObject({ token: null, session: { conversationId: first.session.conversationId } });
@@ -237,6 +251,7 @@ describe.each([
         meta: { page: { url: 'https://a.example/', title: 'A' }, locale: 'fr', userAgent: 'UA/1' },
         now: 1_000,
       });
+      await store.appendMessage(session.conversationId, { author: 'visitor', text: 'hello' });
       await store.updateVisitorMeta(session.visitorId, { locale: 'de' });
       expect((await store.getConversation(session.conversationId))?.visitor).toEqual({
         id: session.visitorId,
@@ -271,12 +286,14 @@ describe.each([
         },
         duplicate: false,
         reopened: false,
+        created: true,
       });
       clock = 11_000;
       expect(await store.appendMessage(id, { author: 'visitor', clientId: 'c1', text: 'changed' })).toEqual({
         message: first.message,
         duplicate: true,
         reopened: false,
+        created: false,
       });
       expect((await store.appendMessage(id, { author: 'visitor', clientId: 'c2', text: 'second' })).message.seq).toBe(
         2,
@@ -312,6 +329,8 @@ describe.each([
     it('keeps seqs gap-free and ordered under 200 concurrent appends from three store instances', async () => {
       const writers = [await open(), await open(), await open()];
       const ids = [await conversation(writers[0]!), await conversation(writers[1]!)];
+      // Each conversation is created by its visitor's first message (seq 1) before the race.
+      for (const id of ids) await writers[0]!.appendMessage(id, { author: 'visitor', text: 'first' });
       // Two conversations, 100 appends each, 75 distinct (author, clientId) per conversation: 25 repeats each.
       const inputs = Array.from({ length: 200 }, (_, i) => {
         const key = Math.floor(i / 2) % 75;
@@ -327,7 +346,7 @@ describe.each([
       for (const id of ids) {
         const mine = results.filter((r) => r.message.conversationId === id);
         const stored = mine.filter((r) => !r.duplicate).map((r) => r.message);
-        expect(stored.map((m) => m.seq).sort((a, b) => a - b)).toEqual(range(75));
+        expect(stored.map((m) => m.seq).sort((a, b) => a - b)).toEqual(range(75).map((n) => n + 1));
         // A repeat answers with the original message, whichever writer stored it.
         for (const repeat of mine.filter((r) => r.duplicate)) {
           expect(repeat.message).toEqual(
@@ -336,12 +355,17 @@ describe.each([
         }
         const page = await writers[2]!.messagesAfter(id, 0, 1000);
         expect(page.more).toBe(false);
-        expect(page.messages.map((m) => m.seq)).toEqual(range(75));
-        expect(page.messages.map((m) => m.id).sort()).toEqual(stored.map((m) => m.id).sort());
+        expect(page.messages.map((m) => m.seq)).toEqual(range(76));
+        expect(
+          page.messages
+            .slice(1)
+            .map((m) => m.id)
+            .sort(),
+        ).toEqual(stored.map((m) => m.id).sort());
         // Timestamps are taken under the conversation's lock, so they follow seq.
         const times = page.messages.map((m) => m.createdAt);
         expect(times).toEqual([...times].sort((a, b) => a - b));
-        expect((await writers[1]!.getConversation(id))?.lastSeq).toBe(75);
+        expect((await writers[1]!.getConversation(id))?.lastSeq).toBe(76);
       }
     });
 
@@ -368,17 +392,18 @@ describe.each([
       async () => {
         const store = await open();
         const id = await conversation(store);
-        // The visitor's first attempt is being stored by another process when its resend arrives here.
+        await store.appendMessage(id, { author: 'visitor', clientId: 'opened', text: 'opens the conversation' });
+        // The visitor's next message is being stored by another process when its resend arrives here.
         const first = await backend.appendHeldOpen!(id, 'resent');
         const resend = store.appendMessage(id, { author: 'visitor', clientId: 'resent', text: 'resend' });
         await new Promise((resolve) => setTimeout(resolve, 200));
         await first.commit();
         expect(await resend).toMatchObject({
           duplicate: true,
-          message: { seq: 1, clientId: 'resent', text: 'from the other writer' },
+          message: { seq: 2, clientId: 'resent', text: 'from the other writer' },
         });
         const next = await store.appendMessage(id, { author: 'visitor', clientId: 'next', text: 'next' });
-        expect(next.message.seq).toBe(2);
+        expect(next.message.seq).toBe(3);
       },
     );
 
@@ -413,6 +438,7 @@ describe.each([
         message: back.message,
         duplicate: true,
         reopened: false,
+        created: false,
       });
       expect((await store.getConversation(newer))?.status).toBe('resolved');
       expect((await store.setStatus(newer, 'open'))?.status).toBe('open');
@@ -446,6 +472,66 @@ describe.each([
       expect(await store.messagesAfter('nope', 0)).toEqual({ messages: [], more: false });
     });
 
+    it('ends a page at LIMITS.pageBytes of JSON: long messages come fewer at a time, and `more` pages on', async () => {
+      const store = await open();
+      const id = await conversation(store);
+      // 4,000 UTF-16 units: 8,000 bytes of UTF-8; and 4,000 control characters: 24,000 bytes of escaped JSON.
+      const emoji = '🦜🎉🙂😀'.repeat(LIMITS.messageLength / 8);
+      const escaped = '\u0001'.repeat(LIMITS.messageLength);
+      const texts = [...Array.from({ length: 50 }, () => emoji), ...Array.from({ length: 30 }, () => escaped)];
+      for (const text of texts) await store.appendMessage(id, { author: 'visitor', text });
+      const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+      const pages: Message[][] = [];
+      let after = 0;
+      for (;;) {
+        const page = await store.messagesAfter(id, after);
+        pages.push(page.messages);
+        expect(page.messages.length).toBeGreaterThan(0);
+        expect(bytes(page.messages)).toBeLessThanOrEqual(LIMITS.pageBytes);
+        if (!page.more) break;
+        after = page.messages.at(-1)!.seq;
+        expect(pages.length).toBeLessThan(20);
+      }
+      expect(pages.flat().map((m) => m.seq)).toEqual(range(texts.length));
+      expect(pages.flat().map((m) => m.text)).toEqual(texts);
+      // Every page but the last is as full as it can be: its next message would not have fitted.
+      for (let i = 0; i + 1 < pages.length; i++) {
+        expect(bytes([...pages[i]!, pages[i + 1]![0]])).toBeGreaterThan(LIMITS.pageBytes);
+      }
+      // 32 messages of ~8.1 KB; the 18 others and 4 of ~24 KB; then 10 of those a page.
+      expect(pages.map((page) => page.length)).toEqual([32, 22, 10, 10, 6]);
+      // The count limit still holds, and a one-message page is never refused for its size.
+      expect((await store.messagesAfter(id, 0, 3)).messages).toHaveLength(3);
+      expect(await store.messagesAfter(id, texts.length - 1)).toMatchObject({
+        messages: [{ text: escaped }],
+        more: false,
+      });
+    });
+
+    it('lists at most LIMITS.pageBytes of conversations, the most recently active', async () => {
+      let clock = 1_000;
+      const store = await open({ now: () => clock });
+      // The largest visitor details a handshake accepts: a summary of about 3 KB.
+      const meta = {
+        page: { url: `https://shop.example/${'p'.repeat(2000)}`, title: 'T'.repeat(300) },
+        userAgent: 'U'.repeat(512),
+      };
+      const ids: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        clock = 1_000 + i;
+        const session = await store.createSession({ tokenHash: `t-${i}`, site: 'acme', meta, now: clock });
+        // A conversation exists (and is listed) from its first message.
+        await store.appendMessage(session.conversationId, { author: 'visitor', clientId: `first-${i}`, text: 'hi' });
+        ids.unshift(session.conversationId);
+      }
+      const listed = await store.listConversations({ limit: 500 });
+      expect(Buffer.byteLength(JSON.stringify(listed))).toBeLessThanOrEqual(LIMITS.pageBytes);
+      expect(listed.length).toBeGreaterThan(60);
+      expect(listed.length).toBeLessThan(120);
+      expect(listed.map((c) => c.id)).toEqual(ids.slice(0, listed.length));
+      expect(await store.listConversations({ limit: 10 })).toHaveLength(10);
+    });
+
     it('summarises with unread counts, a 200-character preview and the visitor details', async () => {
       let clock = 5_000;
       const store = await open({ now: () => clock });
@@ -456,13 +542,23 @@ describe.each([
         now: 1_000,
       });
       const id = session.conversationId;
-      expect(await store.getConversation(id)).toEqual({
+      // No message, no conversation.
+      expect(await store.getConversation(id)).toBeUndefined();
+      expect(await store.listConversations()).toEqual([]);
+      // Characters, not UTF-16 units: an emoji counts once.
+      const long = 'é😀x'.repeat(100);
+      await store.appendMessage(id, { author: 'visitor', text: long });
+      clock = 6_000;
+      await store.appendMessage(id, { author: 'visitor', text: long });
+      const summary = await store.getConversation(id);
+      expect(summary).toEqual({
         id,
         site: 'acme',
         status: 'open',
-        lastSeq: 0,
-        lastActivityAt: 1_000,
-        unread: 0,
+        lastSeq: 2,
+        lastActivityAt: 6_000,
+        unread: 2,
+        lastMessage: { author: 'visitor', text: Array.from(long).slice(0, 200).join('') },
         visitor: {
           id: session.visitorId,
           label: visitorLabel(session.visitorId),
@@ -471,18 +567,6 @@ describe.each([
           locale: 'fr',
           userAgent: 'UA/1',
         },
-      });
-      // Characters, not UTF-16 units: an emoji counts once.
-      const long = 'é😀x'.repeat(100);
-      await store.appendMessage(id, { author: 'visitor', text: long });
-      clock = 6_000;
-      await store.appendMessage(id, { author: 'visitor', text: long });
-      const summary = await store.getConversation(id);
-      expect(summary).toMatchObject({
-        lastSeq: 2,
-        lastActivityAt: 6_000,
-        unread: 2,
-        lastMessage: { author: 'visitor', text: Array.from(long).slice(0, 200).join('') },
       });
       await store.appendMessage(id, { author: 'agent', agentName: 'Ana', text: 'reply' });
       expect(await store.getConversation(id)).toMatchObject({
@@ -538,10 +622,12 @@ describe.each([
       });
       expect(first).toEqual({
         updated: true,
+        rotated: false,
         session: {
           tokenHash: 'd1',
           visitorId: expect.stringMatching(UUID),
           conversationId: expect.stringMatching(UUID),
+          started: false,
           site: 'acme',
           createdAt: 1_000,
           lastSeenAt: 1_000,
@@ -549,10 +635,13 @@ describe.each([
         },
       });
       const { visitorId, conversationId } = first.session;
-      expect(await store.findVisitorByUser('acme', 'u1')).toEqual({ visitorId, conversationId });
+      expect(await store.findVisitorByUser('acme', 'u1')).toEqual({ visitorId, conversationId, started: false });
       expect(await store.findVisitorByUser('acme', 'u2')).toBeUndefined();
       expect(await store.findVisitorByUser('shop', 'u1')).toBeUndefined();
       expect(await store.findSession('d1')).toEqual(first.session);
+      // A verified user with no message yet has no conversation either; the first message creates it.
+      expect(await store.hasConversation(conversationId)).toBe(false);
+      expect((await store.appendMessage(conversationId, { author: 'visitor', text: 'hi' })).created).toBe(true);
 
       const second = await store.createUserSession({
         tokenHash: 'd2',
@@ -563,7 +652,8 @@ describe.each([
       });
       expect(second).toEqual({
         updated: false,
-        session: { ...first.session, tokenHash: 'd2', createdAt: 2_000, lastSeenAt: 2_000 },
+        rotated: false,
+        session: { ...first.session, started: true, tokenHash: 'd2', createdAt: 2_000, lastSeenAt: 2_000 },
       });
       expect((await store.getConversation(conversationId))?.visitor).toEqual({
         id: visitorId,
@@ -598,60 +688,84 @@ describe.each([
       expect(await store.findVisitorByUser('shop', 'u1')).toEqual({
         visitorId: elsewhere.session.visitorId,
         conversationId: elsewhere.session.conversationId,
+        started: false,
       });
     });
 
-    it("identifies sessions: links an anonymous visitor, follows the user's visitor, never takes another user's", async () => {
-      const store = await open({ now: () => 9_000 });
+    it("identifies sessions under a new token: links or re-points an anonymous one, never hands over a user's", async () => {
+      const store = await open();
       const anon = await store.createSession({ tokenHash: 't1', site: 'acme', meta: {}, now: 1_000 });
       await store.appendMessage(anon.conversationId, { author: 'visitor', text: 'before login' });
 
-      const linked = await store.identifySession('t1', { id: 'u2', name: 'Bo' });
-      expect(linked).toEqual({ updated: true, session: { ...anon, user: { id: 'u2', name: 'Bo' } } });
+      const linked = await store.identifySession('t1', { id: 'u2', name: 'Bo' }, 'r1', 5_000);
+      expect(linked).toEqual({
+        updated: true,
+        rotated: true,
+        session: {
+          ...anon,
+          started: true,
+          tokenHash: 'r1',
+          createdAt: 5_000,
+          lastSeenAt: 5_000,
+          user: { id: 'u2', name: 'Bo' },
+        },
+      });
+      // The old token no longer exists: whoever held it before the login holds nothing.
+      expect(await store.findSession('t1')).toBeUndefined();
       expect(await store.findVisitorByUser('acme', 'u2')).toEqual({
         visitorId: anon.visitorId,
         conversationId: anon.conversationId,
+        started: true,
       });
       expect((await store.getConversation(anon.conversationId))?.visitor).toMatchObject({ verified: true, name: 'Bo' });
-      expect((await store.identifySession('t1', { id: 'u2', name: 'Bo' })).updated).toBe(false);
+      // The same user again: the identity did not change, nothing is rotated.
+      expect(await store.identifySession('r1', { id: 'u2', name: 'Bo' }, 'unused', 6_000)).toMatchObject({
+        updated: false,
+        rotated: false,
+        session: { tokenHash: 'r1' },
+      });
+      expect(await store.findSession('unused')).toBeUndefined();
 
-      // Another device of the same user follows it to its conversation; that device's own conversation stays.
+      // Another device of the same user follows it to its conversation, under a new token; its own visitor, which
+      // never wrote and has no other session, is deleted.
+      const visitorsBefore = await backend.rows('visitors');
       const phone = await store.createSession({ tokenHash: 't2', site: 'acme', meta: {}, now: 2_000 });
-      const followed = await store.identifySession('t2', { id: 'u2', name: 'Bo', email: 'bo@example.com' });
+      const followed = await store.identifySession(
+        't2',
+        { id: 'u2', name: 'Bo', email: 'bo@example.com' },
+        'r2',
+        7_000,
+      );
       expect(followed).toEqual({
         updated: true,
+        rotated: true,
         session: {
-          tokenHash: 't2',
+          tokenHash: 'r2',
           visitorId: anon.visitorId,
           conversationId: anon.conversationId,
+          started: true,
           site: 'acme',
-          createdAt: 2_000,
-          lastSeenAt: 2_000,
+          createdAt: 7_000,
+          lastSeenAt: 7_000,
           user: { id: 'u2', name: 'Bo', email: 'bo@example.com' },
         },
       });
-      expect(await store.hasConversation(phone.conversationId)).toBe(true);
-      expect((await store.getConversation(phone.conversationId))?.visitor).toMatchObject({ verified: false });
+      expect(await store.findSession('t2')).toBeUndefined();
+      expect(phone.visitorId).not.toBe(anon.visitorId);
+      expect(await backend.rows('visitors')).toBe(visitorsBefore);
+      // A device that wrote before logging in keeps its (anonymous) conversation.
+      const tablet = await store.createSession({ tokenHash: 't3', site: 'acme', meta: {}, now: 2_000 });
+      await store.appendMessage(tablet.conversationId, { author: 'visitor', text: 'from the tablet' });
+      await store.identifySession('t3', { id: 'u2', name: 'Bo' }, 'r3', 8_000);
+      expect(await store.getConversation(tablet.conversationId)).toMatchObject({ visitor: { verified: false } });
 
-      // The session's visitor is u2's: u3 gets a visitor and conversation of their own, created now.
-      const other = await store.identifySession('t1', { id: 'u3' });
-      expect(other.updated).toBe(true);
-      expect(other.session).toMatchObject({ tokenHash: 't1', site: 'acme', user: { id: 'u3' } });
-      expect(other.session.visitorId).not.toBe(anon.visitorId);
-      expect(other.session.conversationId).not.toBe(anon.conversationId);
-      expect(await store.getConversation(other.session.conversationId)).toMatchObject({
-        lastSeq: 0,
-        lastActivityAt: 9_000,
-        visitor: { verified: true },
-      });
-      expect(await store.findVisitorByUser('acme', 'u2')).toEqual({
-        visitorId: anon.visitorId,
-        conversationId: anon.conversationId,
-      });
+      // A session of u2 is never handed to u3, and stays u2's.
+      await expect(store.identifySession('r1', { id: 'u3' }, 'r4', 9_000)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store.findSession('r1')).toMatchObject({ user: { id: 'u2' } });
+      expect(await store.findSession('r4')).toBeUndefined();
       expect((await store.messagesAfter(anon.conversationId, 0)).messages.map((m) => m.text)).toEqual(['before login']);
 
-      const missing = store.identifySession('missing', { id: 'u2' });
-      await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.identifySession('missing', { id: 'u2' }, 'r5', 9_000)).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('ends concurrent first connections and identifications of one new user, from three writers, on one visitor', async () => {
@@ -673,45 +787,127 @@ describe.each([
           writers[i % 3]!.createSession({ tokenHash: `anon-${i}`, site: 'acme', meta: {}, now: 1_000 }),
         ),
       );
+      // Each device wrote first, so each keeps its own conversation.
+      for (const s of anonymous) await writers[0]!.appendMessage(s.conversationId, { author: 'visitor', text: 'hi' });
       const identified = await Promise.all(
-        anonymous.map((s, i) => writers[(i + 1) % 3]!.identifySession(s.tokenHash, { id: 'u-link' })),
+        anonymous.map((s, i) =>
+          writers[(i + 1) % 3]!.identifySession(s.tokenHash, { id: 'u-link' }, `linked-${i}`, 2_000),
+        ),
       );
       const linked = await writers[1]!.findVisitorByUser('acme', 'u-link');
       expect(anonymous.map((s) => s.visitorId)).toContain(linked!.visitorId);
       expect(new Set(identified.map((r) => r.session.visitorId))).toEqual(new Set([linked!.visitorId]));
-      expect(identified.filter((r) => r.updated)).toHaveLength(1);
-      for (const s of anonymous) {
-        expect(await writers[2]!.findSession(s.tokenHash)).toMatchObject({
+      expect(identified.every((r) => r.rotated)).toBe(true);
+      for (const [i, s] of anonymous.entries()) {
+        expect(await writers[2]!.findSession(s.tokenHash)).toBeUndefined();
+        expect(await writers[2]!.findSession(`linked-${i}`)).toMatchObject({
           conversationId: linked!.conversationId,
           user: { id: 'u-link' },
         });
-        // Every device's own conversation is kept.
         expect(await writers[2]!.hasConversation(s.conversationId)).toBe(true);
       }
 
-      // One session identified as two users at once: each answer leads to the user it was asked for, and only one
-      // of them gets the session's own (anonymous) visitor.
+      // One session identified as two users at once: the first rotates it away, so the second finds no session (the
+      // gateway then issues that user a session of their own); nobody gets another user's visitor.
       const contested = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
           writers[i % 3]!.createSession({ tokenHash: `both-${i}`, site: 'acme', meta: {}, now: 1_000 }),
         ),
       );
-      const answers = await Promise.all(
+      const answers = await Promise.allSettled(
         contested.flatMap((s, i) => [
-          writers[i % 3]!.identifySession(s.tokenHash, { id: `x-${i}` }),
-          writers[(i + 1) % 3]!.identifySession(s.tokenHash, { id: `y-${i}` }),
+          writers[i % 3]!.identifySession(s.tokenHash, { id: `x-${i}` }, `x-token-${i}`, 2_000),
+          writers[(i + 1) % 3]!.identifySession(s.tokenHash, { id: `y-${i}` }, `y-token-${i}`, 2_000),
         ]),
       );
       for (const [i, s] of contested.entries()) {
-        const [x, y] = [answers[2 * i]!.session, answers[2 * i + 1]!.session];
-        expect([x.user?.id, y.user?.id]).toEqual([`x-${i}`, `y-${i}`]);
-        expect(x.visitorId).not.toBe(y.visitorId);
-        expect([x.visitorId, y.visitorId]).toContain(s.visitorId);
-        expect(await writers[0]!.findVisitorByUser('acme', `x-${i}`)).toEqual({
-          visitorId: x.visitorId,
-          conversationId: x.conversationId,
-        });
+        const pair = [answers[2 * i]!, answers[2 * i + 1]!];
+        const won = pair.filter((a) => a.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        expect(pair.find((a) => a.status === 'rejected')?.reason).toBeInstanceOf(NotFoundError);
+        const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<Store['identifySession']>>>).value.session;
+        expect(winner.visitorId).toBe(s.visitorId);
+        expect(await writers[0]!.findVisitorByUser('acme', winner.user!.id)).toMatchObject({ visitorId: s.visitorId });
       }
+    });
+
+    it('creates no conversation without a message: the first visitor message creates it, once, atomically', async () => {
+      const writers = [await open(), await open(), await open()];
+      const sessions = await Promise.all(
+        Array.from({ length: 150 }, (_, i) =>
+          writers[i % 3]!.createSession({ tokenHash: `h-${i}`, site: 'acme', meta: {}, now: 1_000 }),
+        ),
+      );
+      expect(await backend.rows('conversations')).toBe(0);
+      expect(await writers[0]!.listConversations({ limit: 500 })).toEqual([]);
+      const id = sessions[0]!.conversationId;
+      // Agents cannot create a conversation, even knowing a reserved id.
+      await expect(writers[0]!.appendMessage(id, { author: 'agent', text: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(writers[0]!.appendMessage('nope', { author: 'visitor', text: 'x' })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      expect(await backend.rows('conversations')).toBe(0);
+
+      // Three tabs send their first messages at once: one conversation, gap-free seqs, created exactly once, and a
+      // repeated clientId stored once.
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          writers[i % 3]!.appendMessage(id, { author: 'visitor', clientId: `first-${i % 6}`, text: `m${i % 6}` }),
+        ),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(6);
+      expect((await writers[1]!.messagesAfter(id, 0)).messages.map((m) => m.seq)).toEqual(range(6));
+      expect(await backend.rows('conversations')).toBe(1);
+      expect(await writers[2]!.findSession('h-0')).toMatchObject({ started: true, conversationId: id });
+      expect((await writers[0]!.listConversations()).map((c) => c.id)).toEqual([id]);
+    });
+
+    it('sweeps message-less sessions after the short TTL, idle ones after the long one, and the visitors they kept', async () => {
+      const store = await open();
+      for (let i = 0; i < 150; i++)
+        await store.createSession({ tokenHash: `e-${i}`, site: 'acme', meta: {}, now: 1_000 });
+      const wrote = await store.createSession({ tokenHash: 'w', site: 'acme', meta: {}, now: 1_000 });
+      await store.appendMessage(wrote.conversationId, { author: 'visitor', text: 'hello' });
+      const user = await store.createUserSession({
+        tokenHash: 'u',
+        site: 'acme',
+        meta: {},
+        now: 3_000,
+        user: { id: 'u1' },
+      });
+      expect(await backend.rows('visitors')).toBe(152);
+
+      expect(await store.sweepSessions({ idleBefore: 0, emptyBefore: 1_000, batch: 40 })).toEqual({
+        sessions: 0,
+        visitors: 0,
+      });
+      // In batches of 40: the 150 message-less sessions unused since 1,000 and their visitors go; the one that wrote
+      // stays (its TTL is the long one), and so does the user's, used at 3,000.
+      expect(await store.sweepSessions({ idleBefore: 0, emptyBefore: 2_000, batch: 40 })).toEqual({
+        sessions: 150,
+        visitors: 150,
+      });
+      expect(await backend.rows('sessions')).toBe(2);
+      expect(await backend.rows('visitors')).toBe(2);
+      expect(await store.findSession('w')).toMatchObject({ started: true });
+      expect(await store.findSession('u')).toMatchObject({ user: { id: 'u1' } });
+
+      // Past the long TTL the session goes; the visitor and its conversation stay, for the agents.
+      expect(await store.sweepSessions({ idleBefore: 2_000, emptyBefore: 4_000 })).toEqual({
+        sessions: 2,
+        visitors: 1,
+      });
+      expect(await store.findSession('w')).toBeUndefined();
+      expect(await store.findVisitorByUser('acme', 'u1')).toBeUndefined();
+      expect(user.session.started).toBe(false);
+      expect(await store.getConversation(wrote.conversationId)).toMatchObject({ lastSeq: 1 });
+      expect(await backend.rows('visitors')).toBe(1);
+
+      // Revoking a message-less session deletes its visitor at once.
+      await store.createSession({ tokenHash: 'gone', site: 'acme', meta: {}, now: 5_000 });
+      await store.deleteSession('gone');
+      expect(await backend.rows('visitors')).toBe(1);
     });
 
     it('migrates once: concurrent first opens agree, reopening keeps everything, a newer schema is refused', async () => {

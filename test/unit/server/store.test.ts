@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashToken, newToken, resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
+import {
+  EMPTY_SESSION_TTL_MS,
+  hashToken,
+  newToken,
+  resolveSession,
+  SESSION_TTL_MS,
+} from '../../../demo/server/sessions';
 import { MIGRATIONS } from '../../../demo/server/store/migrations';
 import { openSqliteStore } from '../../../demo/server/store/sqlite';
 import { NotFoundError, type Store, StoreError } from '../../../demo/server/store/types';
@@ -47,6 +53,8 @@ describe('sqlite store', () => {
     const a = open();
     const b = open();
     const id = await conversation(a);
+    // The visitor's first message creates the conversation (seq 1) before the race.
+    await a.appendMessage(id, { author: 'visitor', text: 'first' });
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         (i % 2 ? a : b).appendMessage(id, {
@@ -57,10 +65,10 @@ describe('sqlite store', () => {
       ),
     );
     const stored = results.filter((r) => !r.duplicate).map((r) => r.message.seq);
-    expect(stored.sort((x, y) => x - y)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+    expect(stored.sort((x, y) => x - y)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 2));
     const page = await a.messagesAfter(id, 0, 1000);
-    expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
-    expect((await b.getConversation(id))?.lastSeq).toBe(stored.length);
+    expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: stored.length + 1 }, (_, i) => i + 1));
+    expect((await b.getConversation(id))?.lastSeq).toBe(stored.length + 1);
   });
 
   it('returns the original message for a repeated (author, clientId) and keeps authors apart', async () => {
@@ -68,7 +76,7 @@ describe('sqlite store', () => {
     const id = await conversation(store);
     const first = await store.appendMessage(id, { author: 'visitor', clientId: 'same-client-id', text: 'original' });
     const again = await store.appendMessage(id, { author: 'visitor', clientId: 'same-client-id', text: 'changed' });
-    expect(again).toEqual({ message: first.message, duplicate: true, reopened: false });
+    expect(again).toEqual({ message: first.message, duplicate: true, reopened: false, created: false });
     const agent = await store.appendMessage(id, {
       author: 'agent',
       agentName: 'Ana',
@@ -198,6 +206,7 @@ describe('sessions', () => {
     const store = open();
     const start = 1_000_000;
     const first = await resolveSession(store, { site: 'acme', meta: {}, now: start });
+    await store.appendMessage(first.session.conversationId, { author: 'visitor', text: 'hello' });
     const token = first.token!;
     const day = 24 * 60 * 60 * 1000;
     const later = await resolveSession(store, { token, site: 'acme', meta: {}, now: start + 179 * day });
@@ -215,5 +224,33 @@ describe('sessions', () => {
     expect(expired.session.conversationId).not.toBe(first.session.conversationId);
     const oldTokenAgain = await resolveSession(store, { token, site: 'acme', meta: {}, now: start + 400 * day });
     expect(oldTokenAgain.renewed).toBe('session_unknown');
+  });
+
+  it('forgets a session that never stored a message after 24 hours unused, or the configured time', async () => {
+    const store = open();
+    const start = 1_000_000;
+    const hour = 60 * 60 * 1000;
+    const first = await resolveSession(store, { site: 'acme', meta: {}, now: start });
+    const token = first.token!;
+    expect(first.session.started).toBe(false);
+    const later = await resolveSession(store, { token, site: 'acme', meta: {}, now: start + EMPTY_SESSION_TTL_MS });
+    expect(later.token).toBeNull();
+    const expired = await resolveSession(store, {
+      token,
+      site: 'acme',
+      meta: {},
+      now: start + 2 * EMPTY_SESSION_TTL_MS + 1,
+    });
+    expect(expired.renewed).toBe('session_expired');
+    expect(expired.session.conversationId).not.toBe(first.session.conversationId);
+
+    const short = { emptyTtlMs: hour };
+    const brief = await resolveSession(store, { site: 'acme', meta: {}, now: start }, short);
+    const gone = await resolveSession(
+      store,
+      { token: brief.token!, site: 'acme', meta: {}, now: start + hour + 1 },
+      short,
+    );
+    expect(gone.renewed).toBe('session_expired');
   });
 });

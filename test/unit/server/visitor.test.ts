@@ -2,7 +2,7 @@
 
 import type { Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LIMITS, type Message, type SendResult } from '../../../src/protocol';
+import { LIMITS, type Message, PROTOCOL_VERSION, type SendResult } from '../../../src/protocol';
 import { call, collect, type Fixture, settle, startGateway } from './helpers';
 
 let fx: Fixture;
@@ -20,23 +20,26 @@ async function send(socket: Socket, text: string, clientId: string) {
 }
 
 describe('visitor sessions', () => {
-  it('gives a first visitor a new session, an empty conversation and the agents presence', async () => {
-    const { welcome } = await fx.visitor();
+  it('gives a first visitor a new session, no conversation until the first message, and the agents presence', async () => {
+    const { socket, welcome } = await fx.visitor();
     expect(welcome.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(welcome.renewed).toBeUndefined();
-    expect(welcome.conversationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(welcome.conversationId).toBeNull();
     expect(welcome).toMatchObject({ status: 'open', presence: 'offline', messages: [], more: false });
+    const { message } = await send(socket, 'first', 'client-first');
+    expect(message).toMatchObject({ seq: 1, conversationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
   });
 
   it('resumes the same conversation with the token and sends only messages after lastSeq', async () => {
     const first = await fx.visitor();
-    for (const n of [1, 2, 3]) await send(first.socket, `m${n}`, `client-000${n}`);
+    const sent = [];
+    for (const n of [1, 2, 3]) sent.push(await send(first.socket, `m${n}`, `client-000${n}`));
     first.socket.close();
 
     const again = await fx.visitor({ session: first.welcome.session!, lastSeq: 1 });
     expect(again.welcome.session).toBeNull();
     expect(again.welcome.renewed).toBeUndefined();
-    expect(again.welcome.conversationId).toBe(first.welcome.conversationId);
+    expect(again.welcome.conversationId).toBe(sent[0]!.message.conversationId);
     expect(again.welcome.messages.map((m) => [m.seq, m.text])).toEqual([
       [2, 'm2'],
       [3, 'm3'],
@@ -49,15 +52,16 @@ describe('visitor sessions', () => {
     const stranger = await fx.visitor({ session: 'forged-token-value', lastSeq: 0 });
     expect(stranger.welcome.renewed).toBe('session_unknown');
     expect(stranger.welcome.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(stranger.welcome.conversationId).not.toBe(owner.welcome.conversationId);
+    expect(stranger.welcome.conversationId).toBeNull();
     expect(stranger.welcome.messages).toEqual([]);
   });
 
   it('treats a token of another site as unknown', async () => {
     const acme = await fx.visitor({ site: 'acme' });
+    await send(acme.socket, 'mine', 'client-acme-1');
     const other = await fx.visitor({ site: 'globex', session: acme.welcome.session! });
     expect(other.welcome.renewed).toBe('session_unknown');
-    expect(other.welcome.conversationId).not.toBe(acme.welcome.conversationId);
+    expect(other.welcome).toMatchObject({ conversationId: null, messages: [] });
   });
 
   it('pages the catch-up at LIMITS.historyPage and serves the rest through history', async () => {
@@ -213,7 +217,7 @@ describe('visitor handshake', () => {
   it('accepts a same-origin page by default', async () => {
     const host = new URL(fx.url).host;
     const { welcome } = await fx.visitor({}, { extraHeaders: { origin: `http://${host}` } });
-    expect(welcome.conversationId).toBeTruthy();
+    expect(welcome.session).toBeTruthy();
   });
 
   it('accepts exactly the configured origins', async () => {
@@ -242,9 +246,14 @@ describe('visitor handshake', () => {
     expect(badSeq.data?.code).toBe('invalid_payload');
   });
 
+  it('refuses a widget that speaks another protocol version with version_unsupported, saying to reload', async () => {
+    const err = await fx.refused('/visitor', { auth: { v: PROTOCOL_VERSION + 1, site: 'acme' } });
+    expect(err.data).toMatchObject({ code: 'version_unsupported', message: expect.stringMatching(/reload/) });
+  });
+
   it('drops a bad page in auth instead of refusing the visitor', async () => {
     const { welcome } = await fx.visitor({ page: { url: 'javascript:void 0', title: 'x' }, locale: '<script>' });
-    expect(welcome.conversationId).toBeTruthy();
+    expect(welcome.session).toBeTruthy();
   });
 
   it('answers a broken store with storage_error instead of crashing', async () => {
@@ -260,11 +269,11 @@ describe('visitor handshake', () => {
 describe('restarts', () => {
   it('keeps history and sessions across closing and reopening the gateway on the same db file', async () => {
     const before = await fx.visitor();
-    await send(before.socket, 'before restart', 'client-restart-1');
+    const { message } = await send(before.socket, 'before restart', 'client-restart-1');
     await fx.restart();
     const after = await fx.visitor({ session: before.welcome.session!, lastSeq: 0 });
     expect(after.welcome.session).toBeNull();
-    expect(after.welcome.conversationId).toBe(before.welcome.conversationId);
+    expect(after.welcome.conversationId).toBe(message.conversationId);
     expect(after.welcome.messages.map((m) => m.text)).toEqual(['before restart']);
     const next = await send(after.socket, 'after restart', 'client-restart-2');
     expect(next.message.seq).toBe(2);

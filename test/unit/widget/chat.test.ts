@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Chat, createChat, DELIVERY } from '../../../src/app/chat';
 import { createOutbox } from '../../../src/app/outbox';
 import { createTabs } from '../../../src/app/tabs';
-import type { Message, SendPayload, VisitorWelcome } from '../../../src/protocol';
+import type { HistoryPayload, Message, SendPayload, VisitorWelcome } from '../../../src/protocol';
 
 /**
  * A fixture gateway speaking the visitor protocol with scenarios: it drops the first `dropAcks` sends on the floor
@@ -52,10 +52,31 @@ async function fixture(options: { dropAcks?: number; errorAcks?: string[]; port?
       if (!existing) stored.push(message);
       ack({ ok: true, message, duplicate: !!existing });
     });
+    socket.on('history', ({ afterSeq }: HistoryPayload, ack: (a: unknown) => void) =>
+      ack({ ok: true, messages: stored.filter((m) => m.seq > afterSeq), more: false }),
+    );
   });
   await new Promise<void>((resolve) => http.listen(options.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  return { url, stored, attempts, close: () => new Promise<void>((resolve) => io.close(() => resolve())) };
+  /** Stores an agent reply without sending it, as when a broadcast between gateway processes was lost. */
+  const storeUnsent = (text: string) =>
+    stored.push({
+      id: `m${stored.length + 1}`,
+      conversationId: 'c1',
+      seq: stored.length + 1,
+      author: 'agent',
+      text,
+      createdAt: Date.now(),
+    });
+  const resync = () => io.of('/visitor').emit('resync');
+  return {
+    url,
+    stored,
+    attempts,
+    storeUnsent,
+    resync,
+    close: () => new Promise<void>((resolve) => io.close(() => resolve())),
+  };
 }
 
 let site = 0;
@@ -131,6 +152,24 @@ describe('delivery', () => {
     expect(c.getState().status).not.toBe('online');
     server = await fixture({ port: Number(new URL(url).port) });
     await expect.poll(() => server!.stored.map((m) => m.text), { timeout: 10_000 }).toEqual(['while down']);
+  });
+});
+
+describe('resync', () => {
+  it('fetches the messages the gateway says may not have reached it, and shows each once', async () => {
+    server = await fixture();
+    const c = start(server.url);
+    await c.send('hello');
+    await expect.poll(() => c.getState().messages.map((m) => m.text), { timeout: 5000 }).toEqual(['hello']);
+    server.storeUnsent('lost reply');
+    server.storeUnsent('another');
+    server.resync();
+    await expect
+      .poll(() => c.getState().messages.map((m) => m.text), { timeout: 5000 })
+      .toEqual(['hello', 'lost reply', 'another']);
+    server.resync();
+    await c.send('after');
+    await expect.poll(() => c.getState().messages.map((m) => m.seq), { timeout: 5000 }).toEqual([1, 2, 3, 4]);
   });
 });
 

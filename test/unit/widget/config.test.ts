@@ -84,6 +84,38 @@ describe('parseConfig', () => {
     );
   });
 
+  it('uses the title, subtitle and greeting of the widget’s language when given (data-greeting-ar)', () => {
+    const attrs = {
+      title: 'Acme support',
+      titleAr: 'دعم أكمي',
+      subtitle: 'We answer fast',
+      greeting: 'Hi!',
+      greetingAr: 'مرحبًا!',
+      greetingDe: 'Hallo!',
+    };
+    expect(parseConfig(attrs, { scriptSrc: src, language: 'ar-EG' })).toMatchObject({
+      title: 'دعم أكمي',
+      subtitle: 'We answer fast',
+      greeting: 'مرحبًا!',
+    });
+    expect(parseConfig({ ...attrs, locale: 'de' }, { scriptSrc: src, language: 'ar' }).greeting).toBe('Hallo!');
+    // A language the widget does not have falls back to English, and so do its texts.
+    expect(parseConfig(attrs, { scriptSrc: src, language: 'it' })).toMatchObject({
+      title: 'Acme support',
+      greeting: 'Hi!',
+    });
+  });
+
+  it('warns about a text for a language the widget does not have', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(parseConfig({ greeting: 'Hi!', greetingIt: 'Ciao!' }, { scriptSrc: src, language: 'it' }).greeting).toBe(
+      'Hi!',
+    );
+    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+      '[parley] data-greeting-it="Ciao!" is for a language the widget does not have; using data-greeting',
+    ]);
+  });
+
   it('uses the script nonce when data-nonce is absent', () => {
     expect(parseConfig({}, { scriptSrc: src, scriptNonce: 'n0nce' }).nonce).toBe('n0nce');
   });

@@ -133,6 +133,46 @@ describe('mount', () => {
     await expect(api.send('hi')).rejects.toThrow(/could not be loaded/);
   });
 
+  it('tries again when the panel fails to start (e.g. its language chunk), without an unhandled rejection', async () => {
+    const { load, started } = fakeApp();
+    const real = await load();
+    load.mockClear();
+    let attempts = 0;
+    const flaky = vi.fn(
+      async (): Promise<AppModule> => ({
+        async start(host) {
+          attempts += 1;
+          if (attempts === 1) throw new TypeError('Failed to fetch dynamically imported module: panel-en.js');
+          return real.start(host);
+        },
+      }),
+    );
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    warn.mockClear();
+    try {
+      api = mount(config(), flaky);
+      api.open();
+      const warned = () =>
+        expect(warn).toHaveBeenCalledWith(
+          '[parley] could not load the chat:',
+          expect.objectContaining({ message: expect.stringContaining('panel-en.js') }),
+        );
+      await vi.waitFor(warned, { timeout: 5000 });
+      api.close();
+      api.open();
+      await vi.waitFor(() => expect(started).toHaveLength(1), { timeout: 5000 });
+      await new Promise((r) => setTimeout(r, 0));
+      expect(unhandled).toEqual([]);
+      expect(flaky).toHaveBeenCalledTimes(2);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      warn.mockRestore();
+    }
+  });
+
   it('destroy() removes the element, the app and the listeners', async () => {
     const { load, started, app } = fakeApp();
     api = mount(config(), load);

@@ -20,8 +20,9 @@ const base: ChatState = {
   conversation: 'open',
   messages: [],
   pending: [],
-  typing: null,
+  typing: [],
   notice: null,
+  refused: false,
   durable: true,
 };
 
