@@ -45,6 +45,10 @@ it('renders a conversation with grouped messages, an agent reply and the typing 
       agent.emit('typing', { conversationId, typing: true });
       await p.getByText('Ana is typing…').first().waitFor();
       await p.mouse.move(0, 0);
+      // The panel fades in (0.2 s): on a busy machine the picture could catch it half transparent.
+      await p
+        .locator('parley-chat [part="panel"]')
+        .evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
     };
     mkdirSync(path.dirname(out), { recursive: true });
     await typing(page);
