@@ -115,9 +115,10 @@ const websocketOnly = {
       loader: 'js',
     }));
     // Methods of the two Socket classes the widget never calls (catch-all listeners, volatile and compressed emits,
-    // the retry queue, and probing an upgrade: the widget starts on WebSocket with upgrade: false). A class cannot be
-    // tree-shaken, so they are cut from the source; a method that is not found fails the build, so an upgraded
-    // socket.io-client cannot be trimmed silently wrong. The end-to-end tests run this trimmed bundle.
+    // the retry queue, the `send` aliases of `emit` and `write`, and probing an upgrade: the widget starts on WebSocket
+    // with upgrade: false). A class cannot be tree-shaken, so they are cut from the source; a method that is not found
+    // fails the build, so an upgraded socket.io-client cannot be trimmed silently wrong. The end-to-end tests run this
+    // trimmed bundle.
     const unused = {
       'socket.io-client': [
         '_addToQueue',
@@ -140,46 +141,33 @@ const websocketOnly = {
       'socket.io-client/manager': ['connect', 'disconnect'],
       // The alias of write(), and probing an upgrade.
       'engine.io-client': ['_probe', 'send'],
-      // Binary packets: the protocol is JSON only (see is-binary.js below), so none is ever encoded or reassembled.
-      'socket.io-parser': ['encodeAsBinary', 'takeBinaryData', 'finishedReconstruction'],
     };
     // Methods that are called but have nothing to do here, replaced by a smaller body: the retry queue is never filled
-    // (no `retries` option), and a payload is split by size only for long-polling.
+    // (no `retries` option), no outgoing catch-all listener can be added (onAnyOutgoing and the like are cut above),
+    // a payload is split by size only for long-polling, and the upgrades a server offers are only for _probe (cut).
     const stubs = {
-      'socket.io-client': { _drainQueue: '' },
-      'engine.io-client': { _getWritablePackets: 'return this.writeBuffer;' },
-      'socket.io-parser': {},
+      'socket.io-client': { _drainQueue: '', notifyOutgoingListeners: '' },
+      'engine.io-client': { _getWritablePackets: 'return this.writeBuffer;', _filterUpgrades: 'return [];' },
       'socket.io-client/manager': {},
     };
-    build.onLoad(
-      {
-        filter:
-          /((socket|engine)\.io-client[\\/]build[\\/]esm[\\/](socket|manager)|socket\.io-parser[\\/]build[\\/]esm[\\/]index)\.js$/,
-      },
-      async (args) => {
-        const name = ['socket.io-client', 'engine.io-client', 'socket.io-parser'].find((p) => args.path.includes(p));
-        const pkg = args.path.endsWith('manager.js') ? `${name}/manager` : name;
-        let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path, stubs[pkg]);
-        // isPacketValid() and its helpers are for servers; the client imports the parser as a namespace, which keeps
-        // every export. The decoder's own checks (Decoder.isPayloadValid, with isObject) stay.
-        if (pkg === 'socket.io-parser') source = cutPacketValidation(source, args.path);
-        return { contents: source, loader: 'js' };
-      },
-    );
+    build.onLoad({ filter: /(socket|engine)\.io-client[\\/]build[\\/]esm[\\/](socket|manager)\.js$/ }, async (args) => {
+      const name = args.path.includes('socket.io-client') ? 'socket.io-client' : 'engine.io-client';
+      const pkg = args.path.endsWith('manager.js') ? `${name}/manager` : name;
+      let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path, stubs[pkg]);
+      // A CONNECT without a session id comes only from a Socket.IO v2 server; its 250-character advice is for humans
+      // reading a console, not for Parley's visitors.
+      if (pkg === 'socket.io-client')
+        source = replaceOnce(source, /"It seems you are trying[^"]*"/, '"v2 server"', args.path);
+      return { contents: source, loader: 'js' };
+    });
     // The widget creates its own Manager; io(), its connection cache and its URL parsing are never used.
     build.onLoad({ filter: /socket\.io-client[\\/]build[\\/]esm[\\/]index\.js$/ }, () => ({
       contents: 'export { Manager } from "./manager.js";',
       loader: 'js',
     }));
-    // Parley's protocol is JSON only: no binary attachments to detect, split or reassemble.
-    build.onLoad({ filter: /socket\.io-parser[\\/]build[\\/]esm[\\/]is-binary\.js$/ }, () => ({
-      contents: 'export const isBinary = () => false, hasBinary = () => false;',
-      loader: 'js',
-    }));
-    build.onLoad({ filter: /socket\.io-parser[\\/]build[\\/]esm[\\/]binary\.js$/ }, () => ({
-      contents: 'export const deconstructPacket = (packet) => ({ packet, buffers: [] }), reconstructPacket = (p) => p;',
-      loader: 'js',
-    }));
+    // Parley's protocol is JSON only: a parser without binary attachments to detect, split or reassemble (about 0.6 KB
+    // gzip less; see src/app/socket-parser.ts).
+    build.onResolve({ filter: /^socket\.io-parser$/ }, () => ({ path: path.join(root, 'src/app/socket-parser.ts') }));
     // The gateway is always an origin (config.ts normalises it), which the platform's URL parses; engine.io-client's
     // own parser is a 1 KB regular expression. Same fields, IPv6 brackets removed as engine.io expects.
     build.onLoad({ filter: /engine\.io-client[\\/]build[\\/]esm[\\/]contrib[\\/]parseuri\.js$/ }, () => ({
@@ -209,16 +197,10 @@ const websocketOnly = {
   },
 };
 
-/** Cuts socket.io-parser's trailing isPacketValid() and the helpers only it uses; isInteger and isObject stay. */
-function cutPacketValidation(source, file) {
-  const start = source.indexOf('function isNamespaceValid(');
-  if (start < 0 || !source.trimEnd().endsWith('isDataValid(packet.type, packet.data));\n}'))
-    throw new Error(`${file}: isPacketValid() not found at the end; revisit the websocket-only trimming`);
-  return `${source.slice(0, start)}const isInteger = Number.isInteger;
-function isObject(value) {
-    return Object.prototype.toString.call(value) === "[object Object]";
-}
-`;
+/** Replaces the one match of `re`; fails the build when it is gone, so an upgraded package is not trimmed wrong. */
+function replaceOnce(source, re, by, file) {
+  if (!re.test(source)) throw new Error(`${file}: ${re} not found; revisit the websocket-only trimming`);
+  return source.replace(re, by);
 }
 
 /**

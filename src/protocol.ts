@@ -117,6 +117,15 @@ export interface VerifiedUser {
   email?: string;
 }
 
+/**
+ * What visitors see of the agents: `online` if any connected agent is online, else `away` if any is connected, else
+ * `offline`; `agent` names the first online agent in configuration order.
+ */
+export interface VisitorPresence {
+  agents: AgentStatus;
+  agent?: string;
+}
+
 export interface VisitorWelcome {
   /**
    * A newly issued session token, to store in place of the presented one (which may no longer work: a login rotates
@@ -139,6 +148,10 @@ export interface VisitorWelcome {
   conversationId: string | null;
   status: ConversationStatus;
   presence: AgentStatus;
+  /** The first online agent in configuration order, if any: the widget's header names them. */
+  agent?: string;
+  /** Avatar image URLs (`https:` only) of the agents that have one, by name; the others show their initials. */
+  avatars?: Record<string, string>;
   /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage` and `LIMITS.pageBytes`. */
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
@@ -185,7 +198,7 @@ export interface VisitorServerEvents {
   message: (m: Message) => void;
   /** An agent started or stopped typing. */
   typing: (t: { name: string; typing: boolean }) => void;
-  presence: (p: { agents: AgentStatus }) => void;
+  presence: (p: VisitorPresence) => void;
   status: (s: { status: ConversationStatus }) => void;
   /**
    * Live events may have been lost (the gateway's processes were cut off from each other, e.g. Redis restarted): fetch

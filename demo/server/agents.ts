@@ -19,6 +19,8 @@ import { AgentAuthSchema, agentEvents, parse } from './validate';
 export interface AgentConfig {
   name: string;
   token: string;
+  /** An `https:` image URL shown to visitors instead of the agent's initials (`PARLEY_AGENT_AVATARS`). */
+  avatar?: string;
 }
 
 /**

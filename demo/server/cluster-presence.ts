@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AgentPresence, AgentStatus } from '../../src/protocol';
 import type { Logger } from './log';
-import type { Presence } from './presence';
+import { aggregateChanges, type Presence, visitorPresence } from './presence';
 import type { RedisClient } from './redis';
 import { RECONNECT_MAX_MS } from './redis-reconnect';
 
@@ -85,7 +85,6 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
   const visitors = new Map<string, number>();
   const typing = new Set<string>();
   const remotes = new Map<string, Remote>();
-  let announced: AgentStatus = 'offline';
   let version = 0;
   let agentsDirty = false;
   let pendingStatus: Delta['status'];
@@ -117,14 +116,7 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
     return status;
   };
   const mergedAgents = (): AgentPresence[] => agentNames.map((name) => ({ name, status: statusOf(name) }));
-  const aggregate = (): AgentStatus => {
-    let status: AgentStatus = 'offline';
-    for (const { status: s } of mergedAgents()) {
-      if (s === 'online') return 'online';
-      if (s === 'away') status = 'away';
-    }
-    return status;
-  };
+  const aggregate = () => visitorPresence(mergedAgents());
   const visitorOnline = (conversationId: string): boolean => {
     if (visitors.has(conversationId)) return true;
     for (const remote of remotes.values()) if (remote.visitors.has(conversationId)) return true;
@@ -291,12 +283,7 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
     processId,
     agents: mergedAgents,
     aggregate,
-    takeAggregateChange: () => {
-      const now = aggregate();
-      if (now === announced) return undefined;
-      announced = now;
-      return now;
-    },
+    takeAggregateChange: aggregateChanges(aggregate),
     agentConnected: (name) => {
       const entry = agents.get(name);
       if (entry) {

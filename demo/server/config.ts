@@ -58,6 +58,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`PARLEY_DB_SYNC must be "normal" or "full", got "${env.PARLEY_DB_SYNC}"`);
   }
   const agents = env.PARLEY_AGENTS?.trim() ? parseAgents(env.PARLEY_AGENTS) : undefined;
+  if (env.PARLEY_AGENT_AVATARS?.trim()) addAvatars(agents ?? [], env.PARLEY_AGENT_AVATARS);
   const siteSecrets = env.PARLEY_SITE_SECRETS?.trim() ? parseSiteSecrets(env.PARLEY_SITE_SECRETS) : new Map();
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
@@ -204,6 +205,31 @@ export function parseAgents(value: string): AgentConfig[] {
     agents.push({ name, token });
   });
   return agents;
+}
+
+/**
+ * Parses `name=https://…,name=https://…` onto the configured agents. Only `https:` URLs: the image loads in the
+ * visitor's page, which must not fetch mixed content, and the site's CSP must allow the host in `img-src`.
+ */
+export function addAvatars(agents: AgentConfig[], value: string): void {
+  value.split(',').forEach((entry, index) => {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, Math.max(eq, 0)).trim();
+    const agent = agents.find((a) => a.name === name);
+    if (!agent) {
+      throw new Error(
+        `PARLEY_AGENT_AVATARS entry ${index + 1} names no agent of PARLEY_AGENTS: expected name=https://…, e.g. Ana=https://example.com/ana.png`,
+      );
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(entry.slice(eq + 1).trim());
+    } catch {}
+    if (url?.protocol !== 'https:' || url.username || url.password) {
+      throw new Error(`PARLEY_AGENT_AVATARS: the avatar of "${name}" must be an https: URL without credentials`);
+    }
+    agent.avatar = url.href;
+  });
 }
 
 /** The shortest secret accepted for signing user tokens: HS256 wants at least 256 bits of key. */

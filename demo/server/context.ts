@@ -108,7 +108,7 @@ export function broadcastPresence(ctx: GatewayContext, except?: AgentSocket): vo
   const agents = ctx.presence.agents();
   (except ? except.local.to(AGENTS_ROOM) : ctx.agents.local.to(AGENTS_ROOM)).emit('agents', { agents });
   const changed = ctx.presence.takeAggregateChange();
-  if (changed) ctx.visitors.local.emit('presence', { agents: changed });
+  if (changed) ctx.visitors.local.emit('presence', changed);
 }
 
 /** A handshake refusal; the client's `connect_error` carries `data.code`. */

@@ -267,7 +267,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const sessions = options.emptySessionTtlMs !== undefined ? { emptyTtlMs: options.emptySessionTtlMs } : {};
   const now = options.sessionClock ?? Date.now;
-  setupVisitors(ctx, { origins, shield, verifyUser, sessions, now });
+  const avatars = Object.fromEntries(options.agents.flatMap((a) => (a.avatar ? [[a.name, a.avatar]] : [])));
+  setupVisitors(ctx, {
+    origins,
+    shield,
+    verifyUser,
+    sessions,
+    now,
+    ...(Object.keys(avatars).length ? { avatars } : {}),
+  });
   const sweeper = startSessionSweeper({
     store,
     policy: sessions,

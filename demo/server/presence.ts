@@ -1,4 +1,4 @@
-import type { AgentPresence, AgentStatus } from '../../src/protocol';
+import type { AgentPresence, VisitorPresence } from '../../src/protocol';
 
 /**
  * Who is connected, kept in memory by the one gateway process: agents by name (an agent may have several console
@@ -7,10 +7,10 @@ import type { AgentPresence, AgentStatus } from '../../src/protocol';
 export interface Presence {
   /** Every configured agent, connected or not, in configuration order. */
   agents(): AgentPresence[];
-  /** What visitors see: `online` if any connected agent is online, else `away` if any is connected, else `offline`. */
-  aggregate(): AgentStatus;
+  /** What visitors see (see `VisitorPresence`): the aggregate status and the first online agent's name. */
+  aggregate(): VisitorPresence;
   /** The aggregate if it differs from what the previous call returned (initially `offline`), else undefined. */
-  takeAggregateChange(): AgentStatus | undefined;
+  takeAggregateChange(): VisitorPresence | undefined;
   /** Returns true when this is the agent's first socket. */
   agentConnected(name: string): boolean;
   /** Returns true when the agent has no socket left. */
@@ -26,34 +26,40 @@ export interface Presence {
   setVisitorTyping(conversationId: string, typing: boolean): boolean;
 }
 
+/** The visitors' view of a roster given in configuration order. */
+export function visitorPresence(roster: AgentPresence[]): VisitorPresence {
+  const online = roster.find((a) => a.status === 'online');
+  if (online) return { agents: 'online', agent: online.name };
+  return { agents: roster.some((a) => a.status === 'away') ? 'away' : 'offline' };
+}
+
+/** `takeAggregateChange` for an `aggregate`: the view when it differs from the last one returned, else undefined. */
+export function aggregateChanges(aggregate: () => VisitorPresence): () => VisitorPresence | undefined {
+  let announced = JSON.stringify({ agents: 'offline' });
+  return () => {
+    const now = aggregate();
+    const key = JSON.stringify(now);
+    if (key === announced) return undefined;
+    announced = key;
+    return now;
+  };
+}
+
 export function createPresence(agentNames: readonly string[]): Presence {
   const agents = new Map<string, { sockets: number; status: 'online' | 'away' }>();
   const visitors = new Map<string, number>();
   const typing = new Set<string>();
-  let announced: AgentStatus = 'offline';
-
-  const aggregate = (): AgentStatus => {
-    let status: AgentStatus = 'offline';
-    for (const entry of agents.values()) {
-      if (entry.status === 'online') return 'online';
-      status = 'away';
-    }
-    return status;
-  };
+  const roster = (): AgentPresence[] =>
+    agentNames.map((name) => {
+      const entry = agents.get(name);
+      return { name, status: entry ? entry.status : 'offline' };
+    });
+  const aggregate = () => visitorPresence(roster());
 
   return {
-    agents: () =>
-      agentNames.map((name) => {
-        const entry = agents.get(name);
-        return { name, status: entry ? entry.status : 'offline' };
-      }),
+    agents: roster,
     aggregate,
-    takeAggregateChange: () => {
-      const now = aggregate();
-      if (now === announced) return undefined;
-      announced = now;
-      return now;
-    },
+    takeAggregateChange: aggregateChanges(aggregate),
     agentConnected: (name) => {
       const entry = agents.get(name);
       if (entry) {

@@ -24,6 +24,8 @@ export interface VisitorOptions {
   shield: Shield;
   /** Checks `auth.userToken` against the site's secret. */
   verifyUser: IdentityVerifier;
+  /** Avatar URLs of the agents that have one, by name (`welcome.avatars`). */
+  avatars?: Record<string, string>;
   /** Session lifetimes. */
   sessions?: SessionPolicy;
   /** Clock for session expiry; default `Date.now`. */
@@ -194,7 +196,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     },
   );
 
-  void ctx.track(welcome(ctx, socket, room, firstTab)).catch((err: unknown) => {
+  void ctx.track(welcome(ctx, socket, room, firstTab, options.avatars)).catch((err: unknown) => {
     ctx.logger.error('welcome failed', { socket: socket.id, err });
     socket.disconnect(true);
   });
@@ -226,7 +228,13 @@ async function started(ctx: GatewayContext, socket: VisitorSocket): Promise<bool
   return socket.data.started;
 }
 
-async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string, firstTab: boolean): Promise<void> {
+async function welcome(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  room: string,
+  firstTab: boolean,
+  avatars?: Record<string, string>,
+): Promise<void> {
   const { conversationId, token, renewed, lastSeq, user, userTokenRefused, identityChanged, sessionKey } = socket.data;
   // Join before reading the catch-up: a message stored in between is then broadcast to this socket rather than
   // lost (at worst it arrives twice, and the widget deduplicates by seq). Joining the session's room before checking
@@ -243,11 +251,14 @@ async function welcome(ctx: GatewayContext, socket: VisitorSocket, room: string,
     return;
   }
   if (conversation) socket.data.started = true;
+  const { agents: presence, agent } = ctx.presence.aggregate();
   const w: VisitorWelcome = {
     session: token,
     conversationId: conversation ? conversationId : null,
     status: conversation?.status ?? 'open',
-    presence: ctx.presence.aggregate(),
+    presence,
+    ...(agent ? { agent } : {}),
+    ...(avatars ? { avatars } : {}),
     messages: page.messages,
     more: page.more,
   };

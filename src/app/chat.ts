@@ -48,6 +48,10 @@ export interface ChatState {
   backOnline: boolean;
   /** Unknown (null) until the gateway says, and again while disconnected: a stale "Online" would contradict the bar. */
   presence: AgentStatus | null;
+  /** An online agent to name in the header. */
+  agent?: string | undefined;
+  /** Avatar URLs of the agents that have one, by name. */
+  avatars?: Record<string, string> | undefined;
   conversation: ConversationStatus;
   /** Stored messages, by sequence number. */
   messages: Message[];
@@ -251,6 +255,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
       status: 'online',
       backOnline: back,
       presence: w.presence,
+      agent: w.agent,
+      avatars: w.avatars,
       conversation: w.status,
       notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
     });
@@ -264,7 +270,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   socket.on('message', (m) => merge([m], true));
   // Live messages may have been lost between the gateway's processes: fetch from the last seq held in a row.
   socket.on('resync', () => void catchUp());
-  socket.on('presence', ({ agents }) => set({ presence: agents }));
+  socket.on('presence', ({ agents, agent }) => set({ presence: agents, agent }));
   socket.on('status', ({ status }) => set({ conversation: status }));
   socket.on('typing', ({ name, typing }) => {
     stopTyping(name);

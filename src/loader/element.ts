@@ -1,6 +1,7 @@
 import { CHAT_ICON, CLOSE_ICON } from '../icons';
 import { isRtl } from '../locales';
 import type { LauncherStrings } from '../locales/types';
+import { contrast } from './config';
 import type { Config } from './types';
 
 /** Creates an element (HTML, or SVG with `svg: true`) with attributes. */
@@ -40,9 +41,14 @@ export function adoptStyles(root: ShadowRoot, css: string, nonce?: string): void
   root.append(style);
 }
 
-/** Per-instance custom properties; a `:host` rule, so the site's own CSS on `parley-chat` can still override them. */
+/**
+ * Per-instance custom properties; a `:host` rule, so the site's own CSS on `parley-chat` can still override them. The
+ * focus ring is the accent where it has 3:1 contrast with the panel's background (light, then dark), else the
+ * accent's text colour, which then does (an accent too close to a background is far from the other text colour).
+ */
 export function themeCss(config: Config, accentText: string): string {
-  return `:host{--parley-accent:${config.color};--parley-accent-text:${accentText};--parley-z:${config.zIndex}}`;
+  const ring = (bg: string) => (contrast(config.color, bg) < 3 ? accentText : config.color);
+  return `:host{--parley-accent:${config.color};--parley-accent-text:${accentText};--parley-z:${config.zIndex};--parley-focus:${ring('#fff')};--parley-focus-dark:${ring('#111827')}}`;
 }
 
 export interface WidgetDom {

@@ -13,6 +13,8 @@ export interface Strings {
   defaultGreeting: string;
   presenceOnline: string;
   presenceAway: string;
+  /** Header line naming an online agent: "Ana usually replies in a few minutes". */
+  replies: (name: string) => string;
   presenceOffline: string;
   messageLabel: string;
   placeholder: string;

@@ -135,8 +135,8 @@ describe.skipIf(reason !== undefined)('several gateway processes sharing Redis a
 
     agent = await openAgent(await context(), b.url, 'Ana');
     await expect.poll(() => health(b)).toMatchObject({ agents: 1 });
-    // Presence: an agent signing in on B makes the visitor on A see "Online".
-    await visitor.panel.getByText('Online', { exact: true }).waitFor();
+    // Presence: an agent signing in on B makes the visitor on A see them online, by name.
+    await visitor.panel.getByText('Ana usually replies in a few minutes').waitFor();
     await agent.open('Hello from A');
     await expect.poll(() => agent.messages()).toEqual([expect.stringContaining('Hello from A')]);
 
@@ -161,9 +161,9 @@ describe.skipIf(reason !== undefined)('several gateway processes sharing Redis a
     const observer = await agentSocket(b.url, AGENTS.Ana);
     sockets.push(observer);
     observer.emit('presence', { status: 'away' });
-    await visitor.panel.getByText('Usually replies in a few minutes').waitFor();
+    await visitor.panel.getByText('Usually replies in a few minutes', { exact: true }).waitFor();
     observer.emit('presence', { status: 'online' });
-    await visitor.panel.getByText('Online', { exact: true }).waitFor();
+    await visitor.panel.getByText('Ana usually replies in a few minutes').waitFor();
     observer.close();
     expect(await visitor.bubbles()).toEqual(['Hello from A', 'Reply from B', 'Second from A']);
   });
@@ -219,23 +219,23 @@ describe.skipIf(reason !== undefined)('several gateway processes sharing Redis a
   });
 
   it('a process that dies with an agent connected: the others drop that agent within seconds', async () => {
-    // Ana (console on B) goes away; Ben signs in on a third process C, so visitors see "Online".
+    // Ana (console on B) goes away; Ben signs in on a third process C, so visitors see him online.
     const ana = await agentSocket(b.url, AGENTS.Ana);
     sockets.push(ana);
     ana.emit('presence', { status: 'away' });
-    await visitor.panel.getByText('Usually replies in a few minutes').waitFor();
+    await visitor.panel.getByText('Usually replies in a few minutes', { exact: true }).waitFor();
 
     const c = await startGateway({ env });
     gateways.push(c);
     const ben = await agentSocket(c.url, AGENTS.Ben);
     sockets.push(ben);
-    await visitor.panel.getByText('Online', { exact: true }).waitFor();
+    await visitor.panel.getByText('Ben usually replies in a few minutes').waitFor();
     const seen: AgentPresence[][] = [];
     ana.on('agents', ({ agents }: { agents: AgentPresence[] }) => seen.push(agents));
 
     const killedAt = Date.now();
     await c.stop('SIGKILL');
-    await visitor.panel.getByText('Usually replies in a few minutes').waitFor({ timeout: 12_000 });
+    await visitor.panel.getByText('Usually replies in a few minutes', { exact: true }).waitFor({ timeout: 12_000 });
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     await expect
       .poll(() => seen.at(-1))

@@ -46,7 +46,9 @@ async function stored(): Promise<string[][]> {
   return all;
 }
 
-const states = (v: Visitor) => v.log.locator('li.visitor').evaluateAll((els) => els.map((e) => e.className.trim()));
+/** Author and delivery state of each visitor message (its group position, `last`, left out). */
+const states = (v: Visitor) =>
+  v.log.locator('li.visitor').evaluateAll((els) => els.map((e) => e.className.replace('last', '').trim()));
 
 function sendFromPage(page: Page, texts: string[]): Promise<void> {
   return page.evaluate(async (list) => {

@@ -207,16 +207,31 @@ describe('accessibility', () => {
     });
   }
 
-  it('has no axe-core violations, closed and open, light and dark', async () => {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      const p = await page('/plain.html', { colorScheme });
-      expect(await axe(p)).toEqual([]);
-      await openPanel(p);
-      const composer = p.locator('parley-chat [part="panel"] textarea');
-      await composer.fill('A message to check the contrast of bubbles');
-      await composer.press('Enter');
-      await p.locator('parley-chat li.visitor.sent').waitFor();
-      expect(await axe(p)).toEqual([]);
+  it('has no axe-core violations, closed and open, light and dark, with an agent’s group and avatar', async () => {
+    const agent = io(`${t.gateway.url}/agent`, {
+      auth: { token: AGENTS.Ana },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    try {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const p = await page('/plain.html', { colorScheme });
+        expect(await axe(p)).toEqual([]);
+        await openPanel(p);
+        const composer = p.locator('parley-chat [part="panel"] textarea');
+        const text = `A message to check the contrast of bubbles (${colorScheme})`;
+        await composer.fill(text);
+        await composer.press('Enter');
+        await p.locator('parley-chat li.visitor.sent').waitFor();
+        const { conversations } = await agent.emitWithAck('list', { status: 'all' });
+        const mine = conversations.find((c: { lastMessage?: { text: string } }) => c.lastMessage?.text === text);
+        await agent.emitWithAck('send', { conversationId: mine.id, clientId: `axe-${colorScheme}`, text: 'Hello!' });
+        await p.locator('parley-chat li.agent .author .av').waitFor();
+        await p.locator('parley-chat header').getByText('Ana usually replies in a few minutes').waitFor();
+        expect(await axe(p)).toEqual([]);
+      }
+    } finally {
+      agent.close();
     }
   });
 

@@ -217,12 +217,16 @@ describe('a new visitor', () => {
     const visitor = new Visitor(page);
     await agentSocket();
     const header = visitor.panel.locator('[part="header"]');
-    await header.getByText('Online', { exact: true }).waitFor();
+    // An online agent is named in the header (the looks of issue 17), with the online dot.
+    const online = header.getByText('Ana usually replies in a few minutes', { exact: true });
+    await online.waitFor();
+    expect(await header.locator('.dot.online').count()).toBe(1);
     const status = visitor.panel.locator('[part="status"]');
     const background = () => status.evaluate((el) => getComputedStyle(el).backgroundColor);
 
     await ctx.setOffline(true);
     await status.getByText("You're offline", { exact: false }).waitFor();
+    expect(await online.count()).toBe(0);
     expect(await header.getByText('Online', { exact: true }).count()).toBe(0);
     expect(await header.locator('.dot.online').count()).toBe(0);
     const warning = await background();

@@ -25,9 +25,12 @@ describe('widget', () => {
     const header = visitor.panel.locator('[part="header"]');
     await header.getByText("Away. Leave a message and we'll reply soon").waitFor();
     const agent = await openAgent(await context(), t.gateway.url, 'Ana');
-    await header.getByText('Online').waitFor();
+    // An online agent is named, with their avatar.
+    await header.getByText('Ana usually replies in a few minutes').waitFor();
+    expect(await header.locator('.av').getAttribute('data-i')).toBe('A');
     await agent.page.getByLabel('My status').selectOption('away');
-    await header.getByText('Usually replies in a few minutes').waitFor();
+    await header.getByText('Usually replies in a few minutes', { exact: true }).waitFor();
+    expect(await header.locator('.av').count()).toBe(0);
     await agent.page.close();
     await header.getByText("Away. Leave a message and we'll reply soon").waitFor();
   });

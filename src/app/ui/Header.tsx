@@ -1,6 +1,7 @@
 import { CLOSE_ICON } from '../../icons';
 import type { Strings } from '../../locales/types';
 import type { AgentStatus } from '../../protocol';
+import { Avatar } from './Avatar';
 
 export function Icon({ d }: { d: string }) {
   return (
@@ -15,19 +16,30 @@ export function Header(props: {
   subtitle: string;
   /** Null while unknown (not connected): no presence is better than a stale one. */
   presence: AgentStatus | null;
+  /** An online agent, named with their face: "Ana usually replies in a few minutes". */
+  agent?: string | undefined;
+  avatar?: string | undefined;
   strings: Strings;
   onClose: () => void;
 }) {
   const { strings: s, presence } = props;
+  const agent = presence === 'online' && props.agent;
   return (
     <header part="header">
+      {agent && <Avatar name={agent} url={props.avatar} />}
       <div>
         <h2 id="parley-title">{props.title}</h2>
         {props.subtitle && <p>{props.subtitle}</p>}
         {presence && (
           <p>
             <span class={`dot ${presence}`} aria-hidden="true" />
-            {presence === 'online' ? s.presenceOnline : presence === 'away' ? s.presenceAway : s.presenceOffline}
+            {agent
+              ? s.replies(agent)
+              : presence === 'online'
+                ? s.presenceOnline
+                : presence === 'away'
+                  ? s.presenceAway
+                  : s.presenceOffline}
           </p>
         )}
       </div>

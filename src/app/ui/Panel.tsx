@@ -7,6 +7,7 @@ import type { Chat, ChatState } from '../chat';
 import { follow } from './follow';
 import { Header, Icon } from './Header';
 import { MessageItem } from './MessageItem';
+import { messageRows } from './rows';
 
 interface Props {
   host: Host;
@@ -23,6 +24,10 @@ interface State {
   /** New messages arrived below while the visitor was reading older ones. */
   below: boolean;
 }
+
+/** The status bar's colour: trouble is a warning, the connection coming back a success, anything else information. */
+export const statusTone = (s: ChatState) =>
+  s.status === 'offline' || s.notice || !s.durable ? 'warning' : s.backOnline ? 'success' : 'info';
 
 const itemCount = (s: ChatState) =>
   s.messages.length + s.pending.length + s.typing.length + (s.conversation === 'resolved' ? 1 : 0);
@@ -113,7 +118,6 @@ export class Panel extends Component<Props, State> {
 
   override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
     const { config } = host;
-    const online = state.status === 'online';
     const time = new Intl.DateTimeFormat(config.locale, { hour: 'numeric', minute: '2-digit' });
     const { refused, typing } = state;
     const status = [
@@ -134,6 +138,7 @@ export class Panel extends Component<Props, State> {
     const typists = typing[0] && s.typing(new Intl.ListFormat(host.lang).format(typing), !!typing[1]);
     const announce = typists ? typists : last?.author === 'agent' ? `${last.agentName ?? s.team}: ${last.text}` : '';
     const close = () => host.setOpen(false);
+    const title = config.title || s.defaultTitle;
 
     return (
       <section
@@ -147,45 +152,26 @@ export class Panel extends Component<Props, State> {
         }}
       >
         <Header
-          title={config.title || s.defaultTitle}
+          title={title}
           subtitle={config.subtitle}
           presence={state.presence}
+          agent={state.agent}
+          avatar={state.avatars?.[state.agent!]}
           strings={s}
           onClose={close}
         />
-        <div
-          part="status"
-          class={status.join() === s.backOnline ? 'status ok' : 'status'}
-          role="status"
-          hidden={!status.length}
-        >
+        <div part="status" class="status" role="status" data-tone={statusTone(state)} hidden={!status.length}>
           {status.join(' ')}
         </div>
         <div class="wrap">
           <div part="messages" class="messages" ref={this.list} role="log" aria-label={s.messagesLabel} aria-live="off">
             <ol>
-              <MessageItem author="system" name={s.team} text={config.greeting || s.defaultGreeting} strings={s} />
-              {state.messages.map((m) => (
+              {messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry).map((r, i, all) => (
                 <MessageItem
-                  key={m.id}
-                  author={m.author}
-                  name={m.author === 'visitor' ? s.you : (m.agentName ?? s.team)}
-                  text={m.text}
-                  time={time.format(m.createdAt)}
-                  delivery={m.author === 'visitor' ? 'sent' : undefined}
+                  {...r}
+                  tail={i === all.length - 1}
+                  time={r.createdAt ? time.format(r.createdAt) : ''}
                   strings={s}
-                />
-              ))}
-              {state.pending.map((p) => (
-                <MessageItem
-                  key={p.clientId}
-                  author="visitor"
-                  name={s.you}
-                  text={p.text}
-                  time={time.format(p.createdAt)}
-                  delivery={p.failed || refused ? 'failed' : online ? 'sending' : 'queued'}
-                  strings={s}
-                  onRetry={refused ? undefined : () => chat.retry(p.clientId)}
                 />
               ))}
             </ol>

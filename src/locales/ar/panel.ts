@@ -6,6 +6,7 @@ export const strings: Strings = {
   defaultGreeting: 'مرحبًا! كيف يمكننا مساعدتك؟',
   presenceOnline: 'متصل',
   presenceAway: 'يرد عادةً خلال دقائق',
+  replies: (name) => `${name} يرد عادةً خلال دقائق`,
   presenceOffline: 'غير متاح. اترك رسالة وسنرد عليك قريبًا',
   messageLabel: 'رسالة',
   placeholder: 'اكتب رسالة…',

@@ -6,6 +6,7 @@ export const strings: Strings = {
   defaultGreeting: 'Hallo! Wie können wir helfen?',
   presenceOnline: 'Online',
   presenceAway: 'Antwortet meist innerhalb weniger Minuten',
+  replies: (name) => `${name} antwortet meist innerhalb weniger Minuten`,
   presenceOffline: 'Abwesend. Hinterlassen Sie eine Nachricht, wir antworten bald',
   messageLabel: 'Nachricht',
   placeholder: 'Nachricht schreiben…',

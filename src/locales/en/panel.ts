@@ -6,6 +6,7 @@ export const strings: Strings = {
   defaultGreeting: 'Hi! How can we help?',
   presenceOnline: 'Online',
   presenceAway: 'Usually replies in a few minutes',
+  replies: (name) => `${name} usually replies in a few minutes`,
   presenceOffline: "Away. Leave a message and we'll reply soon",
   messageLabel: 'Message',
   placeholder: 'Write a message…',

@@ -6,6 +6,7 @@ export const strings: Strings = {
   defaultGreeting: '¡Hola! ¿En qué podemos ayudarte?',
   presenceOnline: 'En línea',
   presenceAway: 'Suele responder en unos minutos',
+  replies: (name) => `${name} suele responder en unos minutos`,
   presenceOffline: 'Ausente. Deja un mensaje y te responderemos pronto',
   messageLabel: 'Mensaje',
   placeholder: 'Escribe un mensaje…',

@@ -6,6 +6,7 @@ export const strings: Strings = {
   defaultGreeting: 'Bonjour ! Comment pouvons-nous vous aider ?',
   presenceOnline: 'En ligne',
   presenceAway: 'Répond généralement en quelques minutes',
+  replies: (name) => `${name} répond généralement en quelques minutes`,
   presenceOffline: 'Absent. Laissez un message, nous vous répondrons bientôt',
   messageLabel: 'Message',
   placeholder: 'Écrivez un message…',

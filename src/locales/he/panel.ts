@@ -6,6 +6,7 @@ export const strings: Strings = {
   defaultGreeting: 'שלום! איך נוכל לעזור?',
   presenceOnline: 'מחוברים',
   presenceAway: 'בדרך כלל עונים תוך כמה דקות',
+  replies: (name) => `${name} עונה בדרך כלל תוך כמה דקות`,
   presenceOffline: 'לא זמינים. השאירו הודעה ונחזור אליכם בקרוב',
   messageLabel: 'הודעה',
   placeholder: 'כתבו הודעה…',

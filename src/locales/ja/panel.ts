@@ -6,6 +6,7 @@ export const strings: Strings = {
   defaultGreeting: 'こんにちは！どのようなご用件でしょうか？',
   presenceOnline: 'オンライン',
   presenceAway: '通常数分以内に返信します',
+  replies: (name) => `${name}は通常数分以内に返信します`,
   presenceOffline: '不在です。メッセージを残していただければ、すぐに返信します',
   messageLabel: 'メッセージ',
   placeholder: 'メッセージを入力…',

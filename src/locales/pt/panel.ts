@@ -6,6 +6,7 @@ export const strings: Strings = {
   defaultGreeting: 'Olá! Como podemos ajudar?',
   presenceOnline: 'Online',
   presenceAway: 'Costuma responder em poucos minutos',
+  replies: (name) => `${name} costuma responder em poucos minutos`,
   presenceOffline: 'Ausente. Deixe uma mensagem e responderemos em breve',
   messageLabel: 'Mensagem',
   placeholder: 'Escreva uma mensagem…',

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import type { Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentPresence, ConversationSummary, Message, SendResult } from '../../../src/protocol';
+import type { AgentPresence, ConversationSummary, Message, SendResult, VisitorPresence } from '../../../src/protocol';
 import { AGENTS, call, collect, type Fixture, nextEvent, settle, startGateway } from './helpers';
 
 let fx: Fixture;
@@ -251,36 +251,37 @@ describe('typing and presence', () => {
     expect(await seen).toMatchObject({ conversationId, author: 'visitor', typing: true });
   });
 
-  it('changes the visitors’ presence aggregate as agents connect, go away and leave', async () => {
+  it('changes the visitors’ presence aggregate, naming the first online agent, as agents connect, go away and leave', async () => {
     const visitor = await fx.visitor();
     expect(visitor.welcome.presence).toBe('offline');
-    const presence = collect<{ agents: string }>(visitor.socket, 'presence');
+    expect(visitor.welcome.agent).toBeUndefined();
+    const presence = collect<VisitorPresence>(visitor.socket, 'presence');
 
     let changed = nextEvent(visitor.socket, 'presence');
     const ana = await fx.agent();
-    expect(await changed).toEqual({ agents: 'online' });
+    expect(await changed).toEqual({ agents: 'online', agent: 'Ana' });
+    expect((await fx.visitor()).welcome).toMatchObject({ presence: 'online', agent: 'Ana' });
 
     const ben = await fx.agent(AGENTS[1]!.token);
-    const roster = nextEvent<{ agents: AgentPresence[] }>(ben.socket, 'agents', (a) =>
-      a.agents.some((p) => p.name === 'Ana' && p.status === 'away'),
-    );
-    await call(ana.socket, 'presence', { status: 'away' });
-    await roster;
     await settle(visitor.socket);
-    expect(presence).toEqual([{ agents: 'online' }]); // Ben is still online.
+    expect(presence).toEqual([{ agents: 'online', agent: 'Ana' }]); // Ana comes first in the configuration.
+    changed = nextEvent(visitor.socket, 'presence');
+    await call(ana.socket, 'presence', { status: 'away' });
+    expect(await changed).toEqual({ agents: 'online', agent: 'Ben' }); // Ben is still online.
 
     changed = nextEvent(visitor.socket, 'presence');
     await call(ben.socket, 'presence', { status: 'away' });
     expect(await changed).toEqual({ agents: 'away' });
     const late = await fx.visitor();
     expect(late.welcome.presence).toBe('away');
+    expect(late.welcome.agent).toBeUndefined();
 
     changed = nextEvent(visitor.socket, 'presence');
     ana.socket.close();
     ben.socket.close();
     expect(await changed).toEqual({ agents: 'offline' });
     await settle(visitor.socket);
-    expect(presence.map((p) => p.agents)).toEqual(['online', 'away', 'offline']);
+    expect(presence.map((p) => p.agent ?? p.agents)).toEqual(['Ana', 'Ben', 'away', 'offline']);
   });
 
   it('keeps an agent online while one of their consoles is still open', async () => {
