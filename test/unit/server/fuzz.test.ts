@@ -385,7 +385,10 @@ describe('protocol fuzzing', () => {
           });
           socket.close();
           if (!outcome.welcomed) {
-            expect(['invalid_payload', 'unauthorized'], JSON.stringify(auth)).toContain(outcome.code);
+            // A near-miss of a valid visitor auth may carry another protocol version.
+            expect(['invalid_payload', 'unauthorized', 'version_unsupported'], JSON.stringify(auth)).toContain(
+              outcome.code,
+            );
           }
         }),
       );
