@@ -4,7 +4,7 @@ import { type AgentSocket, createAgentSocket, isUnauthorized, type RequestError,
 import {
   addToThread,
   type ConsoleState,
-  createStore,
+  createStateHolder,
   emptyThread,
   type Filter,
   initialState,
@@ -13,7 +13,7 @@ import {
   mergeConversation,
   mergeConversations,
   receiveMessage,
-  type Store,
+  type StateHolder,
   setTyping,
   updateThread,
 } from './state.js';
@@ -28,7 +28,7 @@ export interface ControllerHooks {
 export type ActionResult = { ok: true } | RequestError;
 
 export interface Controller {
-  readonly store: Store<ConsoleState>;
+  readonly state: StateHolder<ConsoleState>;
   /** Connects; listeners are in place before the first packet can arrive. */
   start(): void;
   select(id: string | null): void;
@@ -48,7 +48,7 @@ const RETRY_MAX_MS = 30_000;
 
 /** Owns the agent socket and turns its events into console state. */
 export function createController(token: string, hooks: ControllerHooks): Controller {
-  const store = createStore(initialState());
+  const state = createStateHolder(initialState());
   const socket: AgentSocket = createAgentSocket(token);
   const subs: (() => void)[] = [];
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -63,7 +63,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
   let destroyed = false;
 
   const update = (fn: (s: ConsoleState) => ConsoleState) => {
-    if (!destroyed) store.update(fn);
+    if (!destroyed) state.update(fn);
   };
 
   type Listened = AgentServerEvents & SocketReservedEvents;
@@ -89,7 +89,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
 
   /** Tells the gateway the open conversation has been seen, up to the last message held. */
   function markRead(): void {
-    const s = store.get();
+    const s = state.get();
     const id = s.selectedId;
     if (!id || !isVisible() || !socket.connected) return;
     const seq = lastHeldSeq(s.threads[id]);
@@ -118,7 +118,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     update((s) => updateThread(s, id, (t) => ({ ...t, loading: true, error: null })));
     // Not connected yet (or reconnecting): the `connect` handler loads the selected conversation.
     if (!socket.connected) return;
-    let cursor = store.get().threads[id]?.contiguous ?? 0;
+    let cursor = state.get().threads[id]?.contiguous ?? 0;
     let serverLastSeq = 0;
     for (;;) {
       const ack = await request(
@@ -180,7 +180,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
   }
 
   function requestList(): void {
-    const filter = store.get().filter;
+    const filter = state.get().filter;
     update((s) => ({ ...s, listLoading: true, listError: null }));
     void request(socket, 'list', { status: filter }).then((ack) => {
       if (destroyed) return;
@@ -195,7 +195,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
   /** The list again, and the open conversation by sequence number: everything after the last contiguous seq held. */
   function catchUp(): void {
     requestList();
-    const { selectedId } = store.get();
+    const { selectedId } = state.get();
     if (selectedId) void load(selectedId);
   }
 
@@ -203,7 +203,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     clearTimeout(retryTimer);
     retryDelay = RETRY_MIN_MS;
     update((s) => ({ ...s, connection: 'connected', connectionError: null }));
-    if (everConnected && store.get().myStatus === 'away') socket.emit('presence', { status: 'away' });
+    if (everConnected && state.get().myStatus === 'away') socket.emit('presence', { status: 'away' });
     everConnected = true;
     catchUp();
   });
@@ -243,20 +243,20 @@ export function createController(token: string, hooks: ControllerHooks): Control
 
   listen('conversation', (c) => {
     update((s) => mergeConversation(s, c));
-    if (c.id === store.get().selectedId) markRead();
+    if (c.id === state.get().selectedId) markRead();
   });
 
   listen('message', (m) => {
-    if (!store.get().conversations[m.conversationId]) fetchSummary(m.conversationId, m.seq);
+    if (!state.get().conversations[m.conversationId]) fetchSummary(m.conversationId, m.seq);
     if (m.author === 'visitor') clearTypingTimer(`${m.conversationId}\n\nvisitor`);
     if (m.author === 'agent' && m.agentName) clearTypingTimer(`${m.conversationId}\n${m.agentName}\nagent`);
     update((s) => receiveMessage(s, m));
-    if (m.conversationId === store.get().selectedId) markRead();
+    if (m.conversationId === state.get().selectedId) markRead();
     if (m.author === 'visitor') hooks.onVisitorMessage?.(m);
   });
 
   listen('typing', (t) => {
-    const s = store.get();
+    const s = state.get();
     if (t.author === 'agent' && t.who === s.me) return;
     const typist = { who: t.author === 'visitor' ? '' : t.who, author: t.author };
     const key = `${t.conversationId}\n${typist.who}\n${t.author}`;
@@ -289,7 +289,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
   }
 
   return {
-    store,
+    state,
     start() {
       if (!destroyed) socket.connect();
     },
@@ -301,7 +301,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
       if (id) void load(id);
     },
     setFilter(filter) {
-      if (store.get().filter === filter) return;
+      if (state.get().filter === filter) return;
       update((s) => ({ ...s, filter }));
       if (socket.connected) requestList();
     },
@@ -310,7 +310,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
       const ack = await request(socket, 'send', { conversationId, clientId, text });
       if (!ack.ok) return ack;
       update((s) => receiveMessage(s, ack.message));
-      if (conversationId === store.get().selectedId) markRead();
+      if (conversationId === state.get().selectedId) markRead();
       return { ok: true };
     },
     typing(conversationId, typing) {

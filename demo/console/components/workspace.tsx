@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { beep, titleFor, unlockAudioOnGesture } from '../attention.js';
 import { createController } from '../controller.js';
-import { useMedia, useNow, useStore } from '../hooks.js';
+import { useHeldState, useMedia, useNow } from '../hooks.js';
 import { emptyThread, totalUnread, visibleConversations } from '../state.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
-import { Header } from './header.js';
+import { TopBar } from './top-bar.js';
 import { VisitorDetails } from './visitor-details.js';
 
 interface Props {
@@ -38,7 +38,7 @@ export function Workspace({ token, onSignOut }: Props) {
       },
     }),
   );
-  const s = useStore(controller.store);
+  const s = useHeldState(controller.state);
   const now = useNow();
   const wide = useMedia('(min-width: 1200px)');
   const twoColumns = useMedia('(min-width: 800px)');
@@ -86,7 +86,7 @@ export function Workspace({ token, onSignOut }: Props) {
 
   return (
     <div class="shell">
-      <Header
+      <TopBar
         me={s.me}
         myStatus={s.myStatus}
         agents={s.agents}
