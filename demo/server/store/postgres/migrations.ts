@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import { StoreError } from './types';
+import { StoreError } from '../types';
 
 /**
  * Numbered schema migrations for PostgreSQL; entry `i` moves the schema from version `i` to `i + 1`, and version `n`
