@@ -14,8 +14,8 @@ import { createGateway } from '../../../demo/server/gateway';
 import { createIdentityVerifier } from '../../../demo/server/identity';
 import { createLogger } from '../../../demo/server/log';
 import { hashToken, resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
-import { MIGRATIONS } from '../../../demo/server/store/migrations';
-import { openSqliteStore } from '../../../demo/server/store/sqlite';
+import { MIGRATIONS } from '../../../demo/server/store/sqlite/migrations';
+import { openSqliteStore } from '../../../demo/server/store/sqlite/store';
 import type { ConversationSummary, Message, SendResult, VisitorWelcome } from '../../../src/protocol';
 import { type Agent, call, type Fixture, nextEvent, startGateway } from './helpers';
 

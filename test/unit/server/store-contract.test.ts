@@ -9,10 +9,10 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
-import { MIGRATIONS } from '../../../demo/server/store/migrations';
-import { openPostgresStore } from '../../../demo/server/store/postgres';
-import { PG_MIGRATIONS } from '../../../demo/server/store/postgres-migrations';
-import { openSqliteStore } from '../../../demo/server/store/sqlite';
+import { PG_MIGRATIONS } from '../../../demo/server/store/postgres/migrations';
+import { openPostgresStore } from '../../../demo/server/store/postgres/store';
+import { MIGRATIONS } from '../../../demo/server/store/sqlite/migrations';
+import { openSqliteStore } from '../../../demo/server/store/sqlite/store';
 import { NotFoundError, type Store, StoreError, visitorLabel } from '../../../demo/server/store/types';
 import { LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 
