@@ -1,16 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AgentClientEvents } from '../../src/protocol';
-import {
-  AGENTS_ROOM,
-  type AgentSocket,
-  broadcastPresence,
-  conversationRoom,
-  type GatewayContext,
-  pushSummary,
-  refusal,
-  summarize,
-} from './context';
-import { HandlerError, register } from './handle';
+import type { AgentSocket, GatewayContext } from './handler-context';
+import { broadcastPresence, pushSummary, summarize } from './broadcasts';
+import { refusal } from './refusal';
+import { AGENTS_ROOM, conversationRoom } from './rooms';
+import { HandlerError, register } from './router';
 import type { OriginPolicy } from './origins';
 import { replyRoom } from './send-buffer';
 import type { Shield } from './shield';

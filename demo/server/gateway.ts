@@ -4,14 +4,9 @@ import { Server, type ServerOptions } from 'socket.io';
 import { LIMITS, NAMESPACE } from '../../src/protocol';
 import { type AgentConfig, checkAgentToken, setupAgents } from './agents';
 import { createClusterPresence } from './cluster-presence';
-import {
-  type AgentNamespace,
-  broadcastPresence,
-  type GatewayContext,
-  pushSummary,
-  refusal,
-  type VisitorNamespace,
-} from './context';
+import { broadcastPresence, pushSummary } from './broadcasts';
+import type { AgentNamespace, GatewayContext, VisitorNamespace } from './handler-context';
+import { refusal } from './refusal';
 import { createHttpHandler } from './http';
 import {
   type ConnectionCap,

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ErrorAck } from '../../src/protocol';
 import { clientAddress } from './address';
-import { refusal } from './context';
+import { refusal } from './refusal';
 import { Bucket, Buckets, type Clock, Counter, type Limits, takeAll } from './limits';
 import { createTally, type Logger } from './log';
 

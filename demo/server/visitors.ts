@@ -1,15 +1,9 @@
 import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type VisitorWelcome } from '../../src/protocol';
-import {
-  AGENTS_ROOM,
-  conversationRoom,
-  type GatewayContext,
-  pushSummary,
-  refusal,
-  sessionRoom,
-  type VisitorData,
-  type VisitorSocket,
-} from './context';
-import { register } from './handle';
+import { pushSummary } from './broadcasts';
+import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
+import { refusal } from './refusal';
+import { AGENTS_ROOM, conversationRoom, sessionRoom } from './rooms';
+import { register } from './router';
 import type { IdentityVerifier } from './identity';
 import type { OriginPolicy } from './origins';
 import { replyRoom } from './send-buffer';

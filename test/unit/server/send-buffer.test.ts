@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { register } from '../../../demo/server/handle';
+import { register } from '../../../demo/server/router';
 import { createLogger, silentLogger } from '../../../demo/server/log';
 import { MAX_WAITING, replyRoom, sendBufferOf, watchSendBuffer } from '../../../demo/server/send-buffer';
 import { visitorEvents } from '../../../demo/server/validate';
