@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AgentClientEvents } from '../../src/protocol';
-import type { AgentSocket, GatewayContext } from './handler-context';
 import { broadcastPresence, pushSummary, summarize } from './broadcasts';
+import type { AgentSocket, GatewayContext } from './handler-context';
+import type { OriginPolicy } from './origins';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom } from './rooms';
 import { HandlerError, register } from './router';
-import type { OriginPolicy } from './origins';
 import { replyRoom } from './send-buffer';
 import type { Shield } from './shield';
 import { AgentAuthSchema, agentEvents, parse } from './validate';

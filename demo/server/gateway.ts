@@ -3,10 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Server, type ServerOptions } from 'socket.io';
 import { LIMITS, NAMESPACE } from '../../src/protocol';
 import { type AgentConfig, checkAgentToken, setupAgents } from './agents';
-import { createClusterPresence } from './cluster-presence';
 import { broadcastPresence, pushSummary } from './broadcasts';
+import { createClusterPresence } from './cluster-presence';
 import type { AgentNamespace, GatewayContext, VisitorNamespace } from './handler-context';
-import { refusal } from './refusal';
 import { createHttpHandler } from './http';
 import {
   type ConnectionCap,
@@ -23,6 +22,7 @@ import { createMemoryBudget, defaultMemoryBudgetBytes } from './memory-budget';
 import { createOriginPolicy } from './origins';
 import { createPresence, type Presence } from './presence';
 import type { RedisClients } from './redis';
+import { refusal } from './refusal';
 import { type GapWatch, resyncLocalClients, watchRedisGaps } from './resync';
 import {
   DEFAULT_SOCKET_BUFFER_BYTES,

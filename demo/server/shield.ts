@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { ErrorAck } from '../../src/protocol';
 import { clientAddress } from './address';
-import { refusal } from './refusal';
 import { Bucket, Buckets, type Clock, Counter, type Limits, takeAll } from './limits';
 import { createTally, type Logger } from './log';
+import { refusal } from './refusal';
 
 /** What a namespace middleware needs of a Socket.IO socket. */
 interface HandshakingSocket {

@@ -1,11 +1,11 @@
 import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type VisitorWelcome } from '../../src/protocol';
 import { pushSummary } from './broadcasts';
 import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
+import type { IdentityVerifier } from './identity';
+import type { OriginPolicy } from './origins';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom, sessionRoom } from './rooms';
 import { register } from './router';
-import type { IdentityVerifier } from './identity';
-import type { OriginPolicy } from './origins';
 import { replyRoom } from './send-buffer';
 import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
