@@ -145,20 +145,20 @@ function setupNamespaces(
   const verifyUser = createIdentityVerifier(
     secrets instanceof Map ? secrets : new Map(Object.entries(secrets as Record<string, string>)),
   );
-  const sessions = options.emptySessionTtlMs !== undefined ? { emptyTtlMs: options.emptySessionTtlMs } : {};
+  const sessionPolicy = options.emptySessionTtlMs !== undefined ? { emptyTtlMs: options.emptySessionTtlMs } : {};
   const now = options.sessionClock ?? Date.now;
   const avatars = Object.fromEntries(options.agents.flatMap((a) => (a.avatar ? [[a.name, a.avatar]] : [])));
   setupVisitors(ctx, {
     ...guards,
     verifyUser,
-    sessions,
+    sessionPolicy,
     now,
     ...(Object.keys(avatars).length ? { avatars } : {}),
   });
   setupAgents(ctx, options.agents, guards);
   return startSessionSweeper({
     store: ctx.store,
-    policy: sessions,
+    policy: sessionPolicy,
     now,
     logger: ctx.logger,
     track: ctx.track,

@@ -45,7 +45,7 @@ export interface Shield {
   /** Stops the sweeper. */
   close(): void;
   /** For tests and `/healthz`-style diagnostics. */
-  stats(): { sockets: number; connections: number; sessions: number; addresses: number };
+  stats(): { sockets: number; connections: number; sessionBudgets: number; addresses: number };
 }
 
 export interface ShieldOptions {
@@ -200,11 +200,11 @@ class AbuseShield implements Shield {
     this.refusals.close();
   }
 
-  stats(): { sockets: number; connections: number; sessions: number; addresses: number } {
+  stats(): { sockets: number; connections: number; sessionBudgets: number; addresses: number } {
     return {
       sockets: this.sockets.total,
       connections: this.connections.total,
-      sessions: this.bySession?.size ?? 0,
+      sessionBudgets: this.bySession?.size ?? 0,
       addresses: this.byAddress?.size ?? 0,
     };
   }

@@ -22,7 +22,7 @@ export interface VisitorOptions {
   /** Avatar URLs of the agents that have one, by name (`welcome.avatars`). */
   avatars?: Record<string, string>;
   /** Session lifetimes. */
-  sessions?: SessionPolicy;
+  sessionPolicy?: SessionPolicy;
   /** Clock for session expiry; default `Date.now`. */
   now?: () => number;
 }
@@ -113,7 +113,7 @@ async function resolveVisitor(
       now: (options.now ?? Date.now)(),
       user,
     },
-    options.sessions,
+    options.sessionPolicy,
   );
   const data: VisitorData = {
     visitorId: resolved.session.visitorId,
