@@ -7,12 +7,12 @@ import type { App, Host } from '../loader/host';
 import type { Message } from '../protocol';
 import { createChat } from './chat';
 import { createOutbox } from './outbox';
-import { lockPageWhileFullScreen } from './pageLock';
+import { lockPageWhileFullScreen } from './page-lock';
 import panelCss from './panel.css' with { type: 'text' };
 import { chime } from './sound';
 import { loadStrings } from './strings';
 import { createTabs } from './tabs';
-import { Panel } from './ui/Panel';
+import { Panel } from './ui/panel';
 
 export async function start(host: Host): Promise<App> {
   const { config, persisted } = host;

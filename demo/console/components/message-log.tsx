@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import { Text } from '../../../src/app/ui/Text.js';
+import { Text } from '../../../src/app/ui/text.js';
 import type { Message } from '../../../src/protocol.js';
 import { fullTime, messageTime } from '../format.js';
 import type { Thread } from '../state.js';

@@ -1,7 +1,7 @@
 import type { Strings } from '../../locales/types';
 import type { ChatState } from '../chat';
 import { groupEdges } from './group';
-import type { Delivery } from './MessageItem';
+import type { Delivery } from './message-item';
 
 /**
  * What the log shows, in order: the greeting (signed by the site, as the header names it), the stored messages, then

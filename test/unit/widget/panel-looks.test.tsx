@@ -2,9 +2,9 @@
 import { render } from 'preact';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Chat, ChatState } from '../../../src/app/chat';
-import { hue, initials } from '../../../src/app/ui/Avatar';
+import { hue, initials } from '../../../src/app/ui/avatar';
 import { GROUP_GAP_MS, groupEdges } from '../../../src/app/ui/group';
-import { Panel, statusTone } from '../../../src/app/ui/Panel';
+import { Panel, statusTone } from '../../../src/app/ui/panel';
 import { parseConfig } from '../../../src/loader/config';
 import { themeCss } from '../../../src/loader/element';
 import type { Host } from '../../../src/loader/host';

@@ -1,7 +1,7 @@
 import type { Strings } from '../../locales/types';
 import type { Author } from '../../protocol';
-import { Avatar } from './Avatar';
-import { Text } from './Text';
+import { Avatar } from './avatar';
+import { Text } from './text';
 
 export type Delivery = 'sent' | 'sending' | 'queued' | 'failed';
 
@@ -9,7 +9,7 @@ export type Delivery = 'sent' | 'sending' | 'queued' | 'failed';
  * One message of a group (see group.ts): the first shows the author (with an avatar for agents), the last the time;
  * the others carry the author's name for screen readers only, so every message still says who wrote it.
  */
-export function MessageItem(props: {
+export function Bubble(props: {
   author: Author;
   name: string;
   avatar?: string | undefined;

@@ -1,7 +1,7 @@
 import { CLOSE_ICON } from '../../icons';
 import type { Strings } from '../../locales/types';
 import type { AgentStatus } from '../../protocol';
-import { Avatar } from './Avatar';
+import { Avatar } from './avatar';
 
 export function Icon({ d }: { d: string }) {
   return (
@@ -11,7 +11,7 @@ export function Icon({ d }: { d: string }) {
   );
 }
 
-export function Header(props: {
+export function PanelHeader(props: {
   title: string;
   subtitle: string;
   /** Null while unknown (not connected): no presence is better than a stale one. */

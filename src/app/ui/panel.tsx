@@ -5,8 +5,8 @@ import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
 import { follow } from './follow';
-import { Header, Icon } from './Header';
-import { MessageItem } from './MessageItem';
+import { Icon, PanelHeader } from './header';
+import { Bubble } from './message-item';
 import { messageRows } from './rows';
 
 interface Props {
@@ -151,7 +151,7 @@ export class Panel extends Component<Props, State> {
           if (e.key === 'Escape') close();
         }}
       >
-        <Header
+        <PanelHeader
           title={title}
           subtitle={config.subtitle}
           presence={state.presence}
@@ -167,7 +167,7 @@ export class Panel extends Component<Props, State> {
           <div part="messages" class="messages" ref={this.list} role="log" aria-label={s.messagesLabel} aria-live="off">
             <ol>
               {messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry).map((r, i, all) => (
-                <MessageItem
+                <Bubble
                   {...r}
                   tail={i === all.length - 1}
                   time={r.createdAt ? time.format(r.createdAt) : ''}
