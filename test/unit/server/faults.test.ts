@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../demo/server/log';
 import type { Message } from '../../../src/protocol';
+import { call, collect, type Fixture, settle, startGateway } from '../../support/in-process-gateway';
 import { bundleForNode, root, runNode } from '../../support/processes.mjs';
-import { call, collect, type Fixture, settle, startGateway } from './helpers';
 
 let fx: Fixture | undefined;
 afterEach(async () => {

@@ -9,8 +9,8 @@ import { createGateway } from '../../../demo/server/gateway';
 import { DEFAULT_LIMITS } from '../../../demo/server/limits';
 import { createLogger } from '../../../demo/server/log';
 import type { VisitorWelcome } from '../../../src/protocol';
+import { call, nextEvent, startGateway } from '../../support/in-process-gateway';
 import { bundleGateway, runNode } from '../../support/processes.mjs';
-import { call, nextEvent, startGateway } from './helpers';
 
 describe('configuration', () => {
   it('reads the documented defaults', () => {

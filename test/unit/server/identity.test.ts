@@ -14,8 +14,8 @@ import { hashToken, resolveSession, SESSION_TTL_MS } from '../../../demo/server/
 import { MIGRATIONS } from '../../../demo/server/store/migrations';
 import { openSqliteStore } from '../../../demo/server/store/sqlite';
 import type { ConversationSummary, Message, SendResult, VisitorWelcome } from '../../../src/protocol';
+import { type Agent, call, type Fixture, nextEvent, startGateway } from '../../support/in-process-gateway';
 import { bundleGateway, runNode } from '../../support/processes.mjs';
-import { type Agent, call, type Fixture, nextEvent, startGateway } from './helpers';
 
 const ACME_SECRET = 'acme-identity-secret-0123456789-abcdef';
 const SHOP_SECRET = 'shop-identity-secret-0123456789-abcdef';

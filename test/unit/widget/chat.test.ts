@@ -8,7 +8,7 @@ import { type Chat, createChat, DELIVERY } from '../../../src/app/chat';
 import { createOutbox } from '../../../src/app/outbox';
 import { createTabs } from '../../../src/app/tabs';
 import { faultSends, type SendFaults } from '../../support/faults';
-import { call, type Fixture, startGateway } from '../server/helpers';
+import { call, type Fixture, startGateway } from '../../support/in-process-gateway';
 
 let site = 0;
 let chat: Chat | undefined;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { createGateway, type Gateway, type GatewayOptions } from '../../../demo/server/gateway';
-import { silentLogger } from '../../../demo/server/log';
-import type { AgentWelcome, Message, VisitorAuth, VisitorWelcome } from '../../../src/protocol';
+import { createGateway, type Gateway, type GatewayOptions } from '../../demo/server/gateway';
+import { silentLogger } from '../../demo/server/log';
+import type { AgentWelcome, Message, VisitorAuth, VisitorWelcome } from '../../src/protocol';
 
 export const AGENTS = [
   { name: 'Ana', token: 'ana-secret-token-0123456789' },
