@@ -284,6 +284,9 @@ describe('main.ts, bundled as the build ships it', () => {
     const named = run({ PARLEY_AGENTS: 'Ana:hunter2-hunter3-0123456789' });
     await named.waitFor(/sign in with a token from PARLEY_AGENTS/);
     expect(named.output()).not.toContain('hunter2-hunter3');
+    // main.ts installs its signal handlers just after printing that line: an answered request shows it got past them.
+    const [, url] = await named.waitFor(/listening on (http:\S+)/);
+    await fetch(`${url}/healthz`);
     named.child.kill('SIGINT');
     expect(await exitCode(named)).toBe(0);
   });
