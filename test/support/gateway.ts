@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
 import { GATEWAY_READY, gatewayScript, startServer } from './processes.mjs';
 
 export interface RunningGateway {
@@ -66,4 +67,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
 export function removeDb(gw: RunningGateway): void {
   rmSync(path.dirname(gw.dbPath), { recursive: true, force: true });
+}
+
+/**
+ * An agent speaking the protocol directly from Node (socket.io-client, WebSocket), once the gateway welcomed it;
+ * rejects with the `connect_error` of a refused handshake. It reconnects by itself, as the console does.
+ */
+export async function connectAgent(url: string, token: string = AGENTS.Ana): Promise<Socket> {
+  const socket = io(`${url}/agent`, { auth: { token }, transports: ['websocket'], forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('welcome', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return socket;
 }
