@@ -3,7 +3,7 @@
 // fetches the list and the open conversation again, so what was stored but never broadcast shows, once.
 import { afterEach, expect, it } from 'vitest';
 import { type Controller, createController } from '../../../demo/console/controller';
-import { AGENTS, type Fixture, startGateway } from '../server/helpers';
+import { AGENTS, type Fixture, startGateway } from '../../support/in-process-gateway';
 
 let gateway: Fixture | undefined;
 let controller: Controller | undefined;
