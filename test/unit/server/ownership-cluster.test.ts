@@ -61,7 +61,7 @@ describe.skipIf(reason !== undefined)('ownership across gateway processes', () =
     const [g1, g2] = await cluster({ assignment });
     const ana = await g1.agent();
     const rosterAtAna = collect<{ agents: AgentPresence[] }>(ana.socket, 'agents');
-    const ben = await g2.agent(AGENTS[1]!.token);
+    await g2.agent(AGENTS[1]!.token);
     const lines = collect<Note>(ana.socket, 'note');
     // Both processes see both agents online before conversations arrive (g1 tells Ana when it sees Ben).
     const everyoneOnline = () => rosterAtAna.at(-1)?.agents.every((a) => a.status === 'online') ?? false;
