@@ -1,4 +1,6 @@
 // Ownership and internal notes with two agents in real Chromium consoles (manual assignment, the default).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAgent, openVisitor } from '../support/pages';
@@ -110,5 +112,40 @@ describe('internal notes', () => {
     const fresh = await rawVisitor(t.gateway.url, { session: session! });
     raws.push(fresh);
     expect(JSON.stringify(fresh.welcome)).not.toContain('SECRET');
+  });
+});
+
+describe('accessibility', () => {
+  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  async function axe(page: Page) {
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() =>
+      (
+        window as unknown as {
+          axe: { run(ctx: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> };
+        }
+      ).axe.run(document),
+    );
+    return result.violations.map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target) }));
+  }
+
+  it('has no axe-core violations with a note, a system line, the views and note mode, light and dark', async () => {
+    const visitor = await rawVisitor(t.gateway.url);
+    raws.push(visitor);
+    await visitor.send('Hello there');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      // The console's own CSP forbids the inline axe script; the console's code runs the same either way.
+      const ana = await openAgent(await t.context({ bypassCSP: true }), t.gateway.url, 'Ana');
+      await ana.page.emulateMedia({ colorScheme });
+      await ana.open('Hello there');
+      await assignSelect(ana.page).selectOption(colorScheme === 'light' ? 'Ana' : 'Ben');
+      await ana.page.getByRole('button', { name: 'Note', exact: true }).click();
+      const box = ana.page.getByRole('textbox', { name: 'Internal note' });
+      await box.fill(`A note in ${colorScheme}`);
+      await box.press('Enter');
+      await ana.log.locator('li.note', { hasText: `A note in ${colorScheme}` }).waitFor();
+      await ana.page.getByRole('radio', { name: 'Unassigned' }).check();
+      expect(await axe(ana.page)).toEqual([]);
+    }
   });
 });
