@@ -111,6 +111,39 @@ function ComposerBar({ conversationId, text, sending, note, onToggleNote }: BarP
   );
 }
 
+/** Enter sends, Shift+Enter adds a line, Escape leaves the box. */
+function onComposerKey(e: KeyboardEvent, send: () => Promise<void>, onEscape: () => void): void {
+  // isComposing: Enter also confirms an IME candidate (Japanese, Chinese…); that Enter must not send.
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    void send();
+  } else if (e.key === 'Escape') {
+    e.preventDefault();
+    onEscape();
+  }
+}
+
+/** Note mode: the box writes internal notes. Switching to it stops the typing signal: a note never shows "typing…". */
+function useNoteMode(typing: TypingSender, field: RefObject<HTMLTextAreaElement>): [boolean, () => void] {
+  const [note, setNote] = useState(false);
+  const toggle = () => {
+    if (!note) typing.stop();
+    setNote(!note);
+    field.current?.focus();
+  };
+  return [note, toggle];
+}
+
+function SendError({ id, error, note }: { id: string; error: string; note: boolean }) {
+  return (
+    <p class="alert composer__error" role="alert" id={id}>
+      {note
+        ? `Note not saved (${error}). It is kept; press Save to try again.`
+        : `Not sent (${error}). Your reply is kept; press Send to try again.`}
+    </p>
+  );
+}
+
 /**
  * The reply box. Enter sends, Shift+Enter adds a line. A failed send keeps the text, and sending the same text
  * again reuses its clientId, so a reply whose ack was lost (timeout) is stored once, not twice.
@@ -127,28 +160,23 @@ export function Composer({
   onEscape,
 }: Props) {
   const [text, setText] = useState(initialDraft);
-  const [note, setNote] = useState(false);
   const field = useRef<HTMLTextAreaElement>(null);
   const typing = useTypingSender(onTyping);
+  const [note, toggleNote] = useNoteMode(typing, field);
   const setDraft = (value: string) => {
     setText(value);
     onDraft(value);
   };
-  const mode = note ? 'note' : 'reply';
-  const { sending, error, send } = useReplySending({
+  const onSubmitText = note ? onNote : onSend;
+  const sending = useReplySending({
     text,
     field,
     typing,
-    mode,
-    onSend: note ? onNote : onSend,
+    mode: note ? 'note' : 'reply',
+    onSend: onSubmitText,
     setDraft,
   });
-  const toggleNote = () => {
-    // Writing a note must never show the visitor "typing…".
-    if (!note) typing.stop();
-    setNote(!note);
-    field.current?.focus();
-  };
+  const { error, send } = sending;
 
   useEffect(() => {
     if (focusToken) field.current?.focus();
@@ -164,7 +192,7 @@ export function Composer({
   return (
     <form
       class={note ? 'composer composer--note' : 'composer'}
-      aria-busy={sending}
+      aria-busy={sending.sending}
       onSubmit={(e) => {
         e.preventDefault();
         void send();
@@ -184,31 +212,16 @@ export function Composer({
         aria-describedby={`reply-hint-${conversationId}${error ? ` reply-error-${conversationId}` : ''}`}
         onInput={(e) => change(e.currentTarget.value)}
         onBlur={() => typing.stop()}
-        onKeyDown={(e) => {
-          // isComposing: Enter also confirms an IME candidate (Japanese, Chinese…); that Enter must not send.
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            void send();
-          } else if (e.key === 'Escape') {
-            e.preventDefault();
-            onEscape();
-          }
-        }}
+        onKeyDown={(e) => onComposerKey(e, send, onEscape)}
       />
       <ComposerBar
         conversationId={conversationId}
         text={text}
-        sending={sending}
+        sending={sending.sending}
         note={note}
         onToggleNote={toggleNote}
       />
-      {error && (
-        <p class="alert composer__error" role="alert" id={`reply-error-${conversationId}`}>
-          {note
-            ? `Note not saved (${error}). It is kept; press Save to try again.`
-            : `Not sent (${error}). Your reply is kept; press Send to try again.`}
-        </p>
-      )}
+      {error && <SendError id={`reply-error-${conversationId}`} error={error} note={note} />}
     </form>
   );
 }
