@@ -181,3 +181,27 @@ describe('internal notes never leave the agent side', () => {
     expect(caughtUp.notes.map((n: Note) => n.id)).toEqual([later.note.id]);
   });
 });
+
+describe('notes in paged history', () => {
+  it('each page of open carries the notes placed within it, so paging through shows every note once', async () => {
+    const { ana, conversationId } = await twoAgentsAndAVisitor();
+    const { store } = fx.gateway;
+    const noteAt = async (clientId: string) =>
+      (await call(ana.socket, 'note', { conversationId, clientId, text: clientId })).note as Note;
+    const first = await noteAt('note-at-0001');
+    for (let i = 2; i <= 250; i++) {
+      await store.appendMessage(conversationId, { author: 'visitor', text: `message ${i}` });
+      if (i === 200 || i === 201) await noteAt(`note-at-0${i}`);
+    }
+    const last = await noteAt('note-at-0250');
+    const page1 = await call(ana.socket, 'open', { conversationId });
+    expect(page1.more).toBe(true);
+    const end1 = page1.messages.at(-1).seq as number;
+    expect(end1).toBe(200);
+    // The note after seq 200 belongs to the next page, which starts there.
+    expect(page1.notes.map((n: Note) => n.text)).toEqual([first.text]);
+    const page2 = await call(ana.socket, 'open', { conversationId, afterSeq: end1 });
+    expect(page2.more).toBe(false);
+    expect(page2.notes.map((n: Note) => n.text)).toEqual(['note-at-0200', 'note-at-0201', last.text]);
+  });
+});
