@@ -30,7 +30,7 @@ export const OUTBOX_CAP = 500;
 export class OutboxFullError extends Error {
   override name = 'OutboxFullError';
   constructor() {
-    super(`The outbox holds ${OUTBOX_CAP} unsent messages; wait until they are delivered.`);
+    super(`outbox full: ${OUTBOX_CAP} unsent messages`);
   }
 }
 

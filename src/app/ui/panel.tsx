@@ -4,6 +4,7 @@ import type { Host } from '../../loader/host';
 import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
+import { OutboxFullError } from '../outbox';
 import { follow } from './follow';
 import { Icon, PanelHeader } from './header';
 import { Bubble } from './message-item';
@@ -59,6 +60,8 @@ export class Panel extends Component<Props, State> {
   private input = createRef<HTMLTextAreaElement>();
   private offs: (() => void)[] = [];
   private follow!: ReturnType<typeof follow>;
+  /** Built once: a panel's locale never changes, and a formatter is costly to build on every render. */
+  private time = new Intl.DateTimeFormat(this.props.host.config.locale, { hour: 'numeric', minute: '2-digit' });
 
   override componentDidMount() {
     const { chat, host } = this.props;
@@ -111,14 +114,13 @@ export class Panel extends Component<Props, State> {
     } catch (err) {
       this.setState((now) => ({
         text: now.text ? `${text}\n${now.text}` : text,
-        error: err instanceof Error ? err.message : String(err),
+        error: err instanceof OutboxFullError ? s.outboxFull : String((err as Error)?.message ?? err),
       }));
     }
   };
 
   override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
     const { config } = host;
-    const time = new Intl.DateTimeFormat(config.locale, { hour: 'numeric', minute: '2-digit' });
     const { refused, typing } = state;
     const status = [
       refused
@@ -170,7 +172,7 @@ export class Panel extends Component<Props, State> {
                 <Bubble
                   {...r}
                   tail={i === all.length - 1}
-                  time={r.createdAt ? time.format(r.createdAt) : ''}
+                  time={r.createdAt ? this.time.format(r.createdAt) : ''}
                   strings={s}
                 />
               ))}
