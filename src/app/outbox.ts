@@ -1,5 +1,5 @@
 import { clear, createStore, del, entries, set, type UseStore } from 'idb-keyval';
-import { clientId } from './ids';
+import { clientId } from '../client/client-id';
 
 /**
  * The visitor's unsent messages. Every message is written here before the first send attempt and leaves only when

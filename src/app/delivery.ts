@@ -1,0 +1,134 @@
+import { backoff } from '../client/backoff';
+import { type ErrorCode, LIMITS, type Message, type SendResult } from '../protocol';
+import type { GetState, SetState } from './chat-state';
+import type { VisitorSocket } from './connection';
+import type { Outbox } from './outbox';
+import type { Tabs } from './tabs';
+import type { Timers } from './timers';
+
+/**
+ * Delivery options. A message is written to the outbox before the first attempt and removed only on the gateway's
+ * ack, and every attempt carries the same client id, which the gateway deduplicates: delivery is at-least-once on
+ * the wire and exactly-once in the conversation. One message is in flight at a time, from one tab at a time, so
+ * order is kept.
+ */
+export const DELIVERY = {
+  /** An attempt with no ack after this long is retried. */
+  ackTimeoutMs: 10_000,
+  /** Retry delays grow from `retryBaseMs` to `retryMaxMs`, with full jitter so many clients do not retry in step. */
+  retryBaseMs: 500,
+  retryMaxMs: 15_000,
+};
+
+/** The delivery backoff for an attempt number (also the widget's reconnect backoff after a temporary refusal). */
+export const retryDelay = (attempt: number) => backoff(attempt, DELIVERY.retryBaseMs, DELIVERY.retryMaxMs);
+
+/** Errors that a later attempt cannot fix; the message stays visible as not sent, with a retry button. */
+const PERMANENT: ErrorCode[] = ['invalid_payload', 'message_too_long', 'unknown_event'];
+
+type SendAck = ({ ok: true } & SendResult) | { ok: false; code: ErrorCode; message: string };
+
+/** The outbox flush: sends queued messages in order, retries with backoff, and removes each one on its ack. */
+export function createDelivery(
+  socket: VisitorSocket,
+  get: GetState,
+  set: SetState,
+  outbox: Outbox,
+  tabs: Tabs,
+  sleep: Timers['sleep'],
+  merge: (incoming: Message[], live: boolean) => void,
+  onPending: (count: number) => void,
+) {
+  const failed = new Map<string, ErrorCode>();
+  let flushing = false;
+  let stopped = false;
+  /** True between the gateway's welcome and the next disconnect: only then is anything sent. */
+  let welcomed = false;
+
+  /** Re-reads the outbox, which other tabs write too, so every tab shows every queued message. */
+  async function refreshPending(): Promise<void> {
+    const entries = await outbox.all();
+    const sent = new Set(get().messages.map((m) => m.clientId));
+    const pending = entries
+      .filter((e) => !sent.has(e.clientId))
+      .map((e) => (failed.has(e.clientId) ? { ...e, failed: failed.get(e.clientId)! } : e));
+    set({ pending });
+    onPending(pending.length);
+  }
+
+  /**
+   * Sends the outbox in order, one message in flight, until it is empty or the connection drops. Only one tab of the
+   * site flushes at a time (Web Locks); where Web Locks are missing every tab may flush, which stays correct: they all
+   * walk the same ordered outbox, and the gateway stores a repeated client id once.
+   */
+  async function flush(): Promise<void> {
+    if (flushing) return;
+    flushing = true;
+    try {
+      await tabs.exclusive('outbox', drain);
+    } finally {
+      flushing = false;
+    }
+  }
+
+  async function drain(): Promise<void> {
+    let attempt = 0;
+    while (!stopped && socket.connected && welcomed) {
+      const next = (await outbox.all()).find((e) => !failed.has(e.clientId));
+      if (!next) break;
+      let ack: SendAck;
+      try {
+        ack = await socket
+          .timeout(DELIVERY.ackTimeoutMs)
+          .emitWithAck('send', { clientId: next.clientId, text: next.text });
+      } catch {
+        await sleep(retryDelay(attempt++));
+        continue;
+      }
+      if (ack.ok) {
+        attempt = 0;
+        await outbox.remove(next.clientId);
+        tabs.post({ type: 'outbox' });
+        merge([ack.message], true);
+      } else if (PERMANENT.includes(ack.code)) {
+        failed.set(next.clientId, ack.code);
+      } else {
+        await sleep(retryDelay(attempt++));
+      }
+      await refreshPending();
+    }
+  }
+
+  return {
+    refreshPending,
+    flush,
+    /** Called on the welcome (true) and on a disconnect (false). */
+    online(up: boolean): void {
+      welcomed = up;
+    },
+    /** Puts a message in the outbox (durably, before any send) and starts delivery. */
+    async send(text: string): Promise<boolean> {
+      const body = text.trim();
+      if (!body) return false;
+      if (body.length > LIMITS.messageLength) throw new RangeError(`message longer than ${LIMITS.messageLength}`);
+      const entry = await outbox.enqueue(body);
+      tabs.post({ type: 'outbox' });
+      set({ pending: [...get().pending, entry] });
+      onPending(get().pending.length);
+      return true;
+    },
+    retry(id: string): void {
+      failed.delete(id);
+      void refreshPending().then(flush);
+    },
+    /** Forgets every queued message, here and in the other tabs. */
+    async clear(): Promise<void> {
+      await outbox.clear();
+      tabs.post({ type: 'outbox' });
+      failed.clear();
+    },
+    stop(): void {
+      stopped = true;
+    },
+  };
+}
