@@ -4,7 +4,7 @@ import { type Message, type PageInfo, PROTOCOL_VERSION, type VisitorAuth, type V
 import { createAgentTyping } from './agent-typing';
 import { createChatState } from './chat-state';
 import { openSocket, watchConnection } from './connection';
-import { createDelivery, DELIVERY } from './delivery';
+import { createDelivery } from './delivery';
 import { createHistory } from './history';
 import type { Outbox } from './outbox';
 import type { Tabs } from './tabs';
@@ -40,27 +40,20 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   // Throttled at the sender: at most one `typing: true` per throttle window, and `false` once when it stops.
   const throttle = typingThrottle((typing) => socket.emit('typing', { typing }));
   const typing = (active: boolean) => socket.connected && throttle(active);
-  let welcomedBefore = false;
 
   socket.on('welcome', (w) => {
     hooks.onWelcome(w);
     history.welcome(w);
-    const { status } = get();
-    // "Back online" only after the visitor saw the chat offline or disconnected, not on the first connection.
-    const back = status === 'offline' || (welcomedBefore && status !== 'online');
-    welcomedBefore = true;
     delivery.online(true);
-    connection.welcomed();
     set({
       status: 'online',
-      backOnline: back,
+      backOnline: connection.welcomed(),
       presence: w.presence,
       agent: w.agent,
       avatars: w.avatars,
       conversation: w.status,
       notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
     });
-    if (back) later(3000, () => set({ backOnline: false }));
     history.merge(w.messages, false);
     if (w.more) void history.catchUp();
     void delivery.flush();
@@ -114,11 +107,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
      * everything local and reconnects, so the gateway issues a new session.
      */
     async reset(): Promise<void> {
-      if (socket.connected)
-        await socket
-          .timeout(DELIVERY.ackTimeoutMs)
-          .emitWithAck('end', {})
-          .catch(() => {});
+      await connection.end();
       await delivery.clear();
       history.forget();
       set({ messages: [], pending: [], typing: [], notice: null });

@@ -8,7 +8,7 @@ import {
   type VisitorServerEvents,
 } from '../protocol';
 import type { GetState, SetState } from './chat-state';
-import { retryDelay } from './delivery';
+import { DELIVERY, retryDelay } from './delivery';
 import type { Timers } from './timers';
 
 export type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
@@ -43,6 +43,7 @@ export function watchConnection(
   onDown: () => void,
 ) {
   let refusals = 0;
+  let welcomedBefore = false;
   const offlineStatus = (): Status => (navigator.onLine === false ? 'offline' : 'connecting');
   socket.on('disconnect', (reason) => {
     onDown();
@@ -80,9 +81,25 @@ export function watchConnection(
   window.addEventListener('online', onOnline);
   if (navigator.onLine === false) onOffline();
   return {
-    /** A welcome resets the refusal backoff. */
-    welcomed(): void {
+    /**
+     * A welcome resets the refusal backoff. Returns whether to say "Back online": only after the visitor saw the chat
+     * offline or disconnected, not on the first connection; the note goes after 3 s.
+     */
+    welcomed(): boolean {
       refusals = 0;
+      const { status } = get();
+      const back = status === 'offline' || (welcomedBefore && status !== 'online');
+      welcomedBefore = true;
+      if (back) later(3000, () => set({ backOnline: false }));
+      return back;
+    },
+    /** Ends the session on the gateway (its token stops working there); offline, there is nothing to end. */
+    async end(): Promise<void> {
+      if (socket.connected)
+        await socket
+          .timeout(DELIVERY.ackTimeoutMs)
+          .emitWithAck('end', {})
+          .catch(() => {});
     },
     stop(): void {
       window.removeEventListener('offline', onOffline);

@@ -1,8 +1,8 @@
 import { backoff } from '../client/backoff';
 import { type ErrorCode, LIMITS, type Message, type SendResult } from '../protocol';
-import type { GetState, SetState } from './chat-state';
+import type { GetState, PendingMessage, SetState } from './chat-state';
 import type { VisitorSocket } from './connection';
-import type { Outbox } from './outbox';
+import type { Outbox, OutboxEntry } from './outbox';
 import type { Tabs } from './tabs';
 import type { Timers } from './timers';
 
@@ -47,11 +47,7 @@ export function createDelivery(
 
   /** Re-reads the outbox, which other tabs write too, so every tab shows every queued message. */
   async function refreshPending(): Promise<void> {
-    const entries = await outbox.all();
-    const sent = new Set(get().messages.map((m) => m.clientId));
-    const pending = entries
-      .filter((e) => !sent.has(e.clientId))
-      .map((e) => (failed.has(e.clientId) ? { ...e, failed: failed.get(e.clientId)! } : e));
+    const pending = pendingOf(await outbox.all(), get().messages, failed);
     set({ pending });
     onPending(pending.length);
   }
@@ -106,17 +102,8 @@ export function createDelivery(
     online(up: boolean): void {
       welcomed = up;
     },
-    /** Puts a message in the outbox (durably, before any send) and starts delivery. */
-    async send(text: string): Promise<boolean> {
-      const body = text.trim();
-      if (!body) return false;
-      if (body.length > LIMITS.messageLength) throw new RangeError(`message longer than ${LIMITS.messageLength}`);
-      const entry = await outbox.enqueue(body);
-      tabs.post({ type: 'outbox' });
-      set({ pending: [...get().pending, entry] });
-      onPending(get().pending.length);
-      return true;
-    },
+    /** Puts a message in the outbox (durably, before any send); true when there was something to send. */
+    send: (text: string) => enqueue(text, outbox, tabs, get, set, onPending),
     retry(id: string): void {
       failed.delete(id);
       void refreshPending().then(flush);
@@ -131,4 +118,30 @@ export function createDelivery(
       stopped = true;
     },
   };
+}
+
+/** The outbox entries not stored yet, each marked with the reason the gateway refused it for good, if it did. */
+function pendingOf(entries: OutboxEntry[], messages: Message[], failed: Map<string, ErrorCode>): PendingMessage[] {
+  const sent = new Set(messages.map((m) => m.clientId));
+  return entries
+    .filter((e) => !sent.has(e.clientId))
+    .map((e) => (failed.has(e.clientId) ? { ...e, failed: failed.get(e.clientId)! } : e));
+}
+
+async function enqueue(
+  text: string,
+  outbox: Outbox,
+  tabs: Tabs,
+  get: GetState,
+  set: SetState,
+  onPending: (count: number) => void,
+): Promise<boolean> {
+  const body = text.trim();
+  if (!body) return false;
+  if (body.length > LIMITS.messageLength) throw new RangeError(`message longer than ${LIMITS.messageLength}`);
+  const entry = await outbox.enqueue(body);
+  tabs.post({ type: 'outbox' });
+  set({ pending: [...get().pending, entry] });
+  onPending(get().pending.length);
+  return true;
 }
