@@ -1,6 +1,7 @@
 // Starting the servers under test: the real Parley gateway (dist/server/main.js, SQLite persistence) and the bare
 // Socket.IO relay used as the baseline (bench/relay.mjs). Each runs in its own process.
 import path from 'node:path';
+import { gatewayScript as builtGateway, GATEWAY_READY } from '../test/support/processes.mjs';
 import { root, startServer } from './proc.mjs';
 
 /** The 20 agents of every run: `Agent01:bench-agent-token-01-parley`, ... */
@@ -25,14 +26,14 @@ export const GENEROUS_LIMITS = {
   PARLEY_RATE_IP: '1000000/1000000',
 };
 
-export const gatewayScript = () => path.join(root, process.env.PARLEY_DIST ?? 'dist', 'server', 'main.js');
+export const gatewayScript = () => builtGateway(process.env.PARLEY_DIST ?? 'dist');
 
 /** Starts the gateway on `port` (0 for any) with the SQLite file `dbPath`, or the storage that `env` names. */
 export function startGateway({ port, dbPath, env = {}, name = 'gateway' }) {
   return startServer({
     name,
     script: gatewayScript(),
-    ready: /listening on (http:\/\/[\d.]+:\d+)/,
+    ready: GATEWAY_READY,
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',

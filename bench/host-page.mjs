@@ -2,12 +2,12 @@
 // widget's scripts (read from a Chrome trace, attributed by script URL as Lighthouse's bootup-time does), the longest
 // such task, layout shift, and whole-page task time with and without the widget. Median of several fresh loads, at
 // normal speed and with 4x CPU throttling. Used by bench/run.mjs; `node bench/host-page.mjs` prints the section.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../test/support/chromium.mjs';
+import { startGateway } from './gateway.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LOADS = 7;
@@ -21,37 +21,14 @@ const SCRIPT_EVENTS = new Set([
   'v8.run',
 ]);
 
-async function startGateway() {
+/** The built gateway with a database of its own, removed on stop. */
+async function startHostGateway() {
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-hostpage-'));
-  const child = spawn(process.execPath, [path.join(root, 'dist/server/main.js')], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      PARLEY_DB: path.join(dir, 'db'),
-      PARLEY_AGENTS: 'Bench:bench-token-0123456789-parley',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 15_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-  });
+  const server = await startGateway({ port: 0, dbPath: path.join(dir, 'db') });
   return {
-    url,
-    stop() {
-      child.kill('SIGTERM');
+    url: server.url,
+    async stop() {
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -124,7 +101,7 @@ async function measure(browser, url, options) {
 }
 
 export async function run() {
-  const gateway = await startGateway();
+  const gateway = await startHostGateway();
   const browser = await launchBrowser();
   const rows = [];
   const version = browser.version();
@@ -145,7 +122,7 @@ export async function run() {
     }
   } finally {
     await browser.close();
-    gateway.stop();
+    await gateway.stop();
   }
   const sizes = widgetSizes();
   const ok = (pass) => (pass ? 'pass' : '**miss**');

@@ -416,13 +416,23 @@ function pace(rate, fn) {
   };
 }
 
-const randomVisitor = () => {
+/** Any visitor: its first message creates its conversation. */
+const anyVisitor = () => state.visitors[Math.floor(Math.random() * state.visitors.length)];
+
+/** A visitor whose conversation exists (agents can only reply there); undefined while nobody has written yet. */
+const chattingVisitor = () => {
   const list = state.visitors;
   for (let i = 0; i < 20; i++) {
-    const v = list[Math.floor(Math.random() * list.length)];
-    if (v.conversationId) return v;
+    const v = anyVisitor();
+    if (v?.conversationId) return v;
   }
   return list.find((v) => v.conversationId);
+};
+
+/** An agent reply into a random existing conversation; skipped until one exists. */
+const replyToSomeone = (agent, tag) => {
+  const v = chattingVisitor();
+  if (v) agent.reply(v.conversationId, tag);
 };
 
 async function waitFor(predicate, timeoutMs, stepMs = 50) {
@@ -516,8 +526,8 @@ const commands = {
       state.phaseMs = durationMs;
     }
     const sent = await new Promise((resolve) => {
-      const v = pace(visitorRate, () => randomVisitor().enqueue(tag));
-      const a = pace(agentRate, () => measuring.reply(randomVisitor().conversationId, tag));
+      const v = pace(visitorRate, () => anyVisitor().enqueue(tag));
+      const a = pace(agentRate, () => replyToSomeone(measuring, tag));
       setTimeout(() => resolve({ visitor: v.stop(), agent: a.stop() }), durationMs);
     });
     const seconds = (now() - t0) / 1000;
@@ -602,8 +612,8 @@ const commands = {
     state.measureTag = 's';
     state.counters = newCounters();
     state.generators = [
-      pace(visitorRate, () => randomVisitor().enqueue('s')),
-      ...(replier ? [pace(agentRate, () => replier.reply(randomVisitor().conversationId, 's'))] : []),
+      pace(visitorRate, () => anyVisitor().enqueue('s')),
+      ...(replier ? [pace(agentRate, () => replyToSomeone(replier, 's'))] : []),
     ];
     return true;
   },

@@ -1,13 +1,15 @@
 // Child processes for the benchmark: servers (gateway, relay) and load-generator workers, plus /proc readings.
 // Every child started here is registered, so `killAll()` (called from a finally and on SIGINT/SIGTERM/exit) never
 // leaves a gateway or a generator behind.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { drain, root, startServer as startProcess } from '../test/support/processes.mjs';
 
-export const root = fileURLToPath(new URL('..', import.meta.url));
+export { root };
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Every child process still alive that we started. */
@@ -34,72 +36,13 @@ export function killAll() {
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Drains a child's stdout and stderr (a full pipe would stall it), keeping the last 64 KB for error messages. */
-function captureOutput(child) {
-  let out = '';
-  const keep = (d) => {
-    out += d;
-    if (out.length > 65_536) out = out.slice(-65_536);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return () => out;
-}
-
 /**
- * Starts a server process (`node <script>`) and waits until it prints a line matching `ready` with the URL in group 1.
- * Its output is always drained (a full pipe would stall it) and the last 64 KB are kept for error messages.
+ * Starts a server process (`node <script>`) and waits until it prints a line matching `ready` with the URL in group 1
+ * (test/support/processes.mjs). Its output is always drained and the last 64 KB are kept for error messages; the
+ * child is registered for `killAll()`.
  */
-export async function startServer({ name, script, env = {}, ready, timeoutMs = 20_000, nodeArgs = [] }) {
-  const child = track(
-    spawn(process.execPath, [...nodeArgs, script], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  const output = captureOutput(child);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const startedAt = performance.now();
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${output().slice(-4000)}`));
-    }, timeoutMs);
-    const check = () => {
-      const m = output().match(ready);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout.off('data', check);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output().slice(-4000)}`));
-    });
-  });
-  return {
-    name,
-    url,
-    port: Number(new URL(url).port),
-    pid: child.pid,
-    child,
-    /** Milliseconds from spawn to the ready line. */
-    startMs: performance.now() - startedAt,
-    output,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    exited,
-    /** Sends `signal` and waits for the exit; escalates to SIGKILL after `graceMs`. */
-    async stop(signal = 'SIGTERM', graceMs = 15_000) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const result = await Promise.race([exited, delay(graceMs).then(() => null)]);
-      if (result) return result;
-      child.kill('SIGKILL');
-      return exited;
-    },
-  };
+export function startServer(options) {
+  return startProcess({ ...options, keepBytes: 65_536, onSpawn: track });
 }
 
 /**
@@ -114,7 +57,7 @@ export function startWorker(name, { heapMb = 4096 } = {}) {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     }),
   );
-  const output = captureOutput(child);
+  const { output } = drain(child, 65_536);
   let nextId = 0;
   const pending = new Map();
   child.on('message', (msg) => {

@@ -85,15 +85,67 @@ function handshakeDefault() {
 // Report
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * BENCHMARKS.md from a run's results: one renderer per section, in the order they appear. A section whose scenario
+ * failed (its data missing) says so under its heading instead (see `section`).
+ */
 export function renderReport({ machine, plan, results }) {
-  const out = [];
-  const { parley, relay, storm, stormDefault } = results;
-  const L = plan.latency;
+  const ctx = {
+    out: [],
+    machine,
+    plan,
+    results,
+    L: plan.latency,
+    env: (r) => `2 cores, open-file limit ${machine.ulimit} per process; ${r}`,
+    hsDefault: handshakeDefault(),
+    /** Set by the capacity and latency sections, read by "What limits it"; null when that section failed first. */
+    verdicts: { capOk: null, latOk: null, v2aRatio: null, a2vRatio: null },
+  };
+  renderIntro(ctx);
+  renderSetup(ctx);
+  section(
+    ctx,
+    `### Capacity: ${int(plan.latency.visitors)} visitor sockets + 20 agent sockets on one gateway process`,
+    renderCapacity,
+  );
+  section(ctx, '### Latency under load', () => {
+    renderLatency(ctx);
+    renderLatencyWindow(ctx);
+    renderProfile(ctx);
+  });
+  section(ctx, '### Reconnection storm', renderStorm);
+  renderCluster(ctx);
+  section(ctx, '### What limits it', renderLimits);
+  renderHostPage(ctx);
+  return ctx.out.join('\n');
+}
+
+/** Runs `render(ctx)`; if its scenario failed (missing data), says so under `heading` instead of a partial section. */
+function section(ctx, heading, render) {
+  const { out, results } = ctx;
+  const mark = out.length;
+  try {
+    render(ctx);
+  } catch (err) {
+    out.length = mark;
+    const failed = Object.entries(results)
+      .filter(([, v]) => v?.error)
+      .map(([k, v]) => `${k}: ${v.error}`);
+    out.push(
+      heading,
+      '',
+      `_Not measured in this run (${failed.length ? failed.join('; ') : String(err?.message ?? err)})._`,
+      '',
+    );
+  }
+}
+
+/** Title, what the numbers are, and the machine they come from. */
+function renderIntro({ out, machine, results }) {
   // The load average after the run counts the benchmark's own processes; what else ran shows before it, and as the
   // CPU of processes outside the benchmark during the latency window.
-  const othersCpu = parley?.cpu?.others ?? 0;
+  const othersCpu = results.parley?.cpu?.others ?? 0;
   const shared = results.loadBefore[0] >= 1 || othersCpu >= 20;
-  const env = (r) => `2 cores, open-file limit ${machine.ulimit} per process; ${r}`;
 
   out.push('# Benchmarks');
   out.push('');
@@ -140,8 +192,10 @@ export function renderReport({ machine, plan, results }) {
     ),
   );
   out.push('');
+}
 
-  // --- Gateway: setup ----------------------------------------------------------------------------------------
+/** How the one-process runs are set up: processes, clients, what latency means, the relay, the lifted limits. */
+function renderSetup({ out, L }) {
   out.push('## Gateway');
   out.push('');
   out.push('### Setup');
@@ -162,333 +216,330 @@ export function renderReport({ machine, plan, results }) {
     ].join('\n'),
   );
   out.push('');
+}
 
-  let capOk = null;
-  let latOk = null;
-  let v2aRatio = null;
-  let a2vRatio = null;
-  const hsDefault = handshakeDefault();
-  /** Renders a section; if its scenario failed (missing data), says so under the heading instead. */
-  const section = (heading, render) => {
-    const mark = out.length;
-    try {
-      render();
-    } catch (err) {
-      out.length = mark;
-      const failed = Object.entries(results)
-        .filter(([, v]) => v?.error)
-        .map(([k, v]) => `${k}: ${v.error}`);
-      out.push(
-        heading,
-        '',
-        `_Not measured in this run (${failed.length ? failed.join('; ') : String(err?.message ?? err)})._`,
-        '',
-      );
-    }
+/** Sockets held at once by the gateway and the relay, and what each costs in memory and file descriptors. */
+function renderCapacity({ out, L, machine, env, results, verdicts }) {
+  const { parley, relay } = results;
+  const cap = parley;
+  verdicts.capOk = cap.connect.connected === L.visitors && cap.agentsConnected === 20;
+  out.push(`### Capacity: ${int(L.visitors)} visitor sockets + 20 agent sockets on one gateway process`);
+  out.push('');
+  out.push(
+    table(
+      ['', 'goal', 'Parley gateway', '', 'bare relay (reference)'],
+      [
+        [
+          'visitor sockets open at once',
+          int(L.visitors),
+          int(cap.connect.connected),
+          verdict(cap.connect.connected === L.visitors),
+          int(relay.connect.connected),
+        ],
+        [
+          'agent sockets open at once',
+          '20',
+          int(cap.agentsConnected),
+          verdict(cap.agentsConnected === 20),
+          int(relay.agentsConnected),
+        ],
+        [
+          'connection errors',
+          '0',
+          int(cap.connect.connectErrors),
+          verdict(cap.connect.connectErrors === 0),
+          int(relay.connect.connectErrors),
+        ],
+        [
+          `time to open them (generator capped at ${int(L.connectRate)}/s, at most 500 pending)`,
+          '—',
+          `${cap.connect.seconds.toFixed(1)} s (${int(cap.connect.rate)}/s)`,
+          '',
+          `${relay.connect.seconds.toFixed(1)} s (${int(relay.connect.rate)}/s)`,
+        ],
+        [
+          'handshake, new socket → `welcome`: p50 / p99',
+          '—',
+          `${ms(cap.connect.handshake.p50)} / ${ms(cap.connect.handshake.p99)}`,
+          '',
+          `${ms(relay.connect.handshake.p50)} / ${ms(relay.connect.handshake.p99)}`,
+        ],
+        [
+          'server CPU while connecting (one core = 100%)',
+          '—',
+          pct(cap.connect.serverCpu?.percent),
+          '',
+          pct(relay.connect.serverCpu?.percent),
+        ],
+        [
+          'server RSS: 20 agents only → all visitors connected',
+          '—',
+          `${mb(cap.memory.rssBefore)} → ${mb(cap.memory.rssAfter)}`,
+          '',
+          `${mb(relay.memory.rssBefore)} → ${mb(relay.memory.rssAfter)}`,
+        ],
+        [
+          '**memory per connection** (RSS difference ÷ visitor sockets)',
+          '—',
+          `**${kb(cap.memory.perConnection)}**`,
+          '',
+          kb(relay.memory.perConnection),
+        ],
+        [
+          'server RSS at the end of the latency run (peak)',
+          '—',
+          `${mb(cap.memory.rssEnd)} (${mb(cap.memory.peakRss)})`,
+          '',
+          `${mb(relay.memory.rssEnd)} (${mb(relay.memory.peakRss)})`,
+        ],
+        [
+          `open files of the server process (limit ${machine.ulimit})`,
+          '—',
+          `${int(cap.memory.fds)} (${int(cap.memory.fdsBefore)} before the visitors)`,
+          '',
+          int(relay.memory.fds),
+        ],
+        [
+          'load-generator RSS ÷ visitor sockets (client side, for reference)',
+          '—',
+          kb(cap.memory.generatorPerConnection),
+          '',
+          kb(relay.memory.generatorPerConnection),
+        ],
+      ],
+    ),
+  );
+  out.push('');
+  const fdPerSocket = (cap.memory.fds - cap.memory.fdsBefore) / Math.max(1, cap.connect.connected);
+  const fdCeiling = Number(machine.ulimit) - cap.memory.fdsBefore;
+  out.push(
+    `_${env(`the load generator holds its ${int(L.visitors)} visitor sockets in one process, the 19 passive agents in another.`)}_ ` +
+      `Each socket costs the gateway ${fdPerSocket.toFixed(2)} file descriptors, so one gateway process on this machine cannot hold more than about ${int(fdCeiling / Math.max(1, fdPerSocket))} sockets, whatever its memory. ` +
+      `RSS is the whole process (heap not yet collected included), read from \`/proc/<pid>/status\` 5 s after the last visitor connected.`,
+  );
+  out.push('');
+}
+
+/** Latency percentiles of both paths, Parley against the relay, with the goals. */
+function renderLatency({ out, L, env, results, verdicts }) {
+  const { parley, relay } = results;
+  const P = parley.results;
+  const R = relay.results;
+  verdicts.v2aRatio = ratio(P.v2a.p99, R.v2a.p99);
+  verdicts.a2vRatio = ratio(P.a2v.p99, R.a2v.p99);
+  const { v2aRatio, a2vRatio } = verdicts;
+  const latOk = {
+    v2a: P.v2a.p99 !== null && P.v2a.p99 < GOALS.p99Ms,
+    a2v: P.a2v.p99 !== null && P.a2v.p99 < GOALS.p99Ms,
+    v2aRatio: v2aRatio !== null && v2aRatio <= GOALS.relayRatio,
+    a2vRatio: a2vRatio !== null && a2vRatio <= GOALS.relayRatio,
   };
-
-  // --- Capacity ----------------------------------------------------------------------------------------------
-  section(`### Capacity: ${int(L.visitors)} visitor sockets + 20 agent sockets on one gateway process`, () => {
-    const cap = parley;
-    capOk = cap.connect.connected === L.visitors && cap.agentsConnected === 20;
-    out.push(`### Capacity: ${int(L.visitors)} visitor sockets + 20 agent sockets on one gateway process`);
-    out.push('');
-    out.push(
-      table(
-        ['', 'goal', 'Parley gateway', '', 'bare relay (reference)'],
+  verdicts.latOk = latOk;
+  out.push(
+    `### Latency under load: ${int(L.visitors)} visitors connected, ${int(L.visitorRate)} visitor messages/s + ${int(L.agentRate)} agent replies/s for ${L.durationMs / 1000} s`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['path', 'p50', 'p90', 'p99', 'max', 'messages', 'goal', ''],
+      [
+        [...latencyCells('visitor → agent, Parley', P.v2a, true), `p99 < ${GOALS.p99Ms} ms`, verdict(latOk.v2a)],
+        [...latencyCells('agent → visitor, Parley', P.a2v, true), `p99 < ${GOALS.p99Ms} ms`, verdict(latOk.a2v)],
+        [...latencyCells('visitor → agent, bare relay', R.v2a), '', ''],
+        [...latencyCells('agent → visitor, bare relay', R.a2v), '', ''],
         [
-          [
-            'visitor sockets open at once',
-            int(L.visitors),
-            int(cap.connect.connected),
-            verdict(cap.connect.connected === L.visitors),
-            int(relay.connect.connected),
-          ],
-          [
-            'agent sockets open at once',
-            '20',
-            int(cap.agentsConnected),
-            verdict(cap.agentsConnected === 20),
-            int(relay.agentsConnected),
-          ],
-          [
-            'connection errors',
-            '0',
-            int(cap.connect.connectErrors),
-            verdict(cap.connect.connectErrors === 0),
-            int(relay.connect.connectErrors),
-          ],
-          [
-            `time to open them (generator capped at ${int(L.connectRate)}/s, at most 500 pending)`,
-            '—',
-            `${cap.connect.seconds.toFixed(1)} s (${int(cap.connect.rate)}/s)`,
-            '',
-            `${relay.connect.seconds.toFixed(1)} s (${int(relay.connect.rate)}/s)`,
-          ],
-          [
-            'handshake, new socket → `welcome`: p50 / p99',
-            '—',
-            `${ms(cap.connect.handshake.p50)} / ${ms(cap.connect.handshake.p99)}`,
-            '',
-            `${ms(relay.connect.handshake.p50)} / ${ms(relay.connect.handshake.p99)}`,
-          ],
-          [
-            'server CPU while connecting (one core = 100%)',
-            '—',
-            pct(cap.connect.serverCpu?.percent),
-            '',
-            pct(relay.connect.serverCpu?.percent),
-          ],
-          [
-            'server RSS: 20 agents only → all visitors connected',
-            '—',
-            `${mb(cap.memory.rssBefore)} → ${mb(cap.memory.rssAfter)}`,
-            '',
-            `${mb(relay.memory.rssBefore)} → ${mb(relay.memory.rssAfter)}`,
-          ],
-          [
-            '**memory per connection** (RSS difference ÷ visitor sockets)',
-            '—',
-            `**${kb(cap.memory.perConnection)}**`,
-            '',
-            kb(relay.memory.perConnection),
-          ],
-          [
-            'server RSS at the end of the latency run (peak)',
-            '—',
-            `${mb(cap.memory.rssEnd)} (${mb(cap.memory.peakRss)})`,
-            '',
-            `${mb(relay.memory.rssEnd)} (${mb(relay.memory.peakRss)})`,
-          ],
-          [
-            `open files of the server process (limit ${machine.ulimit})`,
-            '—',
-            `${int(cap.memory.fds)} (${int(cap.memory.fdsBefore)} before the visitors)`,
-            '',
-            int(relay.memory.fds),
-          ],
-          [
-            'load-generator RSS ÷ visitor sockets (client side, for reference)',
-            '—',
-            kb(cap.memory.generatorPerConnection),
-            '',
-            kb(relay.memory.generatorPerConnection),
-          ],
+          '**visitor → agent p99, Parley ÷ relay**',
+          '',
+          '',
+          `**${x(v2aRatio)}**`,
+          '',
+          '',
+          `≤ ${GOALS.relayRatio}×`,
+          verdict(latOk.v2aRatio),
         ],
-      ),
-    );
-    out.push('');
-    const fdPerSocket = (cap.memory.fds - cap.memory.fdsBefore) / Math.max(1, cap.connect.connected);
-    const fdCeiling = Number(machine.ulimit) - cap.memory.fdsBefore;
-    out.push(
-      `_${env(`the load generator holds its ${int(L.visitors)} visitor sockets in one process, the 19 passive agents in another.`)}_ ` +
-        `Each socket costs the gateway ${fdPerSocket.toFixed(2)} file descriptors, so one gateway process on this machine cannot hold more than about ${int(fdCeiling / Math.max(1, fdPerSocket))} sockets, whatever its memory. ` +
-        `RSS is the whole process (heap not yet collected included), read from \`/proc/<pid>/status\` 5 s after the last visitor connected.`,
-    );
-    out.push('');
-  });
+        [
+          '**agent → visitor p99, Parley ÷ relay**',
+          '',
+          '',
+          `**${x(a2vRatio)}**`,
+          '',
+          '',
+          `≤ ${GOALS.relayRatio}×`,
+          verdict(latOk.a2vRatio),
+        ],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`_${env('gateway (or relay), generator and agent consoles in three processes sharing these cores.')}_`);
+  out.push('');
+}
 
-  // --- Latency -----------------------------------------------------------------------------------------------
-  section('### Latency under load', () => {
-    const P = parley.results;
-    const R = relay.results;
-    v2aRatio = ratio(P.v2a.p99, R.v2a.p99);
-    a2vRatio = ratio(P.a2v.p99, R.a2v.p99);
-    latOk = {
-      v2a: P.v2a.p99 !== null && P.v2a.p99 < GOALS.p99Ms,
-      a2v: P.a2v.p99 !== null && P.a2v.p99 < GOALS.p99Ms,
-      v2aRatio: v2aRatio !== null && v2aRatio <= GOALS.relayRatio,
-      a2vRatio: a2vRatio !== null && a2vRatio <= GOALS.relayRatio,
-    };
+/** What happened during the measured window: rates, delivery, storage, CPU. */
+function renderLatencyWindow({ out, machine, results }) {
+  const { parley, relay } = results;
+  const P = parley.results;
+  const R = relay.results;
+  const delivered = (t) =>
+    `${int(t.delivery.minAgentReceived)} of ${int(t.delivery.expectedPerAgent)} (${pct((t.delivery.minAgentReceived / Math.max(1, t.delivery.expectedPerAgent)) * 100)})`;
+  out.push(
+    table(
+      ['during the measured window', 'Parley', 'bare relay'],
+      [
+        [
+          'achieved rate: visitor / agent messages per second',
+          `${parley.phase.visitorRate.toFixed(0)} / ${parley.phase.agentRate.toFixed(0)}`,
+          `${relay.phase.visitorRate.toFixed(0)} / ${relay.phase.agentRate.toFixed(0)}`,
+        ],
+        ...windowRows(P, R, 'stored → agent'),
+        ['messages received by the least-served of the other 19 agents', delivered(parley), delivered(relay)],
+        [
+          'refused sends (`rate_limited` or other error acks)',
+          int(Object.values(P.counters.sendErrors).reduce((a, b) => a + b, 0) + P.counters.agentReplyErrors),
+          int(Object.values(R.counters.sendErrors).reduce((a, b) => a + b, 0) + R.counters.agentReplyErrors),
+        ],
+        [
+          'stored in SQLite afterwards = acknowledged (visitor / agent messages, whole run)',
+          parley.stored
+            ? `${int(parley.stored.visitor)} = ${int(parley.stored.expectedVisitor)} / ${int(parley.stored.agent)} = ${int(parley.stored.expectedAgent)} ${verdict(parley.stored.visitor === parley.stored.expectedVisitor && parley.stored.agent === parley.stored.expectedAgent)}`
+            : '—',
+          'no storage',
+        ],
+        ['server CPU (one core = 100%)', pct(parley.cpu.server), pct(relay.cpu.server)],
+        [
+          "server's event-loop thread waiting for a core (run queue)",
+          pct(parley.cpu.serverRunQueue),
+          pct(relay.cpu.serverRunQueue),
+        ],
+        [
+          'server CPU per message',
+          `${int(parley.cpu.serverMicrosPerMessage)} µs`,
+          `${int(relay.cpu.serverMicrosPerMessage)} µs`,
+        ],
+        [
+          'generator CPU / agents worker CPU',
+          `${pct(parley.cpu.generator)} / ${pct(parley.cpu.agents)}`,
+          `${pct(relay.cpu.generator)} / ${pct(relay.cpu.agents)}`,
+        ],
+        [
+          `whole machine busy (${machine.cores} cores = ${machine.cores * 100}%) / of it, processes not part of the benchmark and kernel work`,
+          `${pct(parley.cpu.machine)} / ${pct(parley.cpu.others)}`,
+          `${pct(relay.cpu.machine)} / ${pct(relay.cpu.others)}`,
+        ],
+        [
+          'generator event-loop delay p99 / max (adds to every measurement)',
+          `${ms(parley.phase.eventLoopDelay.p99 - 10)} / ${ms(parley.phase.eventLoopDelay.max - 10)}`,
+          `${ms(relay.phase.eventLoopDelay.p99 - 10)} / ${ms(relay.phase.eventLoopDelay.max - 10)}`,
+        ],
+      ],
+    ),
+  );
+  out.push('');
+}
+
+/** Where the gateway's time goes, from the profiled run (when there was one). */
+function renderProfile({ out, results }) {
+  const prof = results.profile;
+  if (prof && !prof.error) {
+    const perMsg = (c) => (c.ms * 1000) / Math.max(1, prof.messages);
     out.push(
-      `### Latency under load: ${int(L.visitors)} visitors connected, ${int(L.visitorRate)} visitor messages/s + ${int(L.agentRate)} agent replies/s for ${L.durationMs / 1000} s`,
+      `Where the gateway's event-loop thread spends its time at these rates (a separate ${prof.seconds.toFixed(0)} s run with ${int(prof.params.visitors)} visitors, the gateway under V8's sampling profiler \`--cpu-prof\`; ` +
+        `shares of wall-clock time, so time spent descheduled inside a call counts for that call; p99 visitor → agent in that run: ${ms(prof.v2a.p99)}):`,
     );
     out.push('');
     out.push(
       table(
-        ['path', 'p50', 'p90', 'p99', 'max', 'messages', 'goal', ''],
-        [
-          [...latencyCells('visitor → agent, Parley', P.v2a, true), `p99 < ${GOALS.p99Ms} ms`, verdict(latOk.v2a)],
-          [...latencyCells('agent → visitor, Parley', P.a2v, true), `p99 < ${GOALS.p99Ms} ms`, verdict(latOk.a2v)],
-          [...latencyCells('visitor → agent, bare relay', R.v2a), '', ''],
-          [...latencyCells('agent → visitor, bare relay', R.a2v), '', ''],
-          [
-            '**visitor → agent p99, Parley ÷ relay**',
-            '',
-            '',
-            `**${x(v2aRatio)}**`,
-            '',
-            '',
-            `≤ ${GOALS.relayRatio}×`,
-            verdict(latOk.v2aRatio),
-          ],
-          [
-            '**agent → visitor p99, Parley ÷ relay**',
-            '',
-            '',
-            `**${x(a2vRatio)}**`,
-            '',
-            '',
-            `≤ ${GOALS.relayRatio}×`,
-            verdict(latOk.a2vRatio),
-          ],
-        ],
+        ['', 'share', 'per message'],
+        prof.breakdown.categories
+          .filter((c) => c.ms > 0)
+          .sort((a, b) => b.ms - a.ms)
+          .map((c) => [c.name, pct(c.share * 100), c.name === 'idle' ? '' : `${int(perMsg(c))} µs`]),
       ),
     );
     out.push('');
-    out.push(`_${env('gateway (or relay), generator and agent consoles in three processes sharing these cores.')}_`);
-    out.push('');
-    const delivered = (t) =>
-      `${int(t.delivery.minAgentReceived)} of ${int(t.delivery.expectedPerAgent)} (${pct((t.delivery.minAgentReceived / Math.max(1, t.delivery.expectedPerAgent)) * 100)})`;
-    out.push(
-      table(
-        ['during the measured window', 'Parley', 'bare relay'],
-        [
-          [
-            'achieved rate: visitor / agent messages per second',
-            `${parley.phase.visitorRate.toFixed(0)} / ${parley.phase.agentRate.toFixed(0)}`,
-            `${relay.phase.visitorRate.toFixed(0)} / ${relay.phase.agentRate.toFixed(0)}`,
-          ],
-          ...windowRows(P, R, 'stored → agent'),
-          ['messages received by the least-served of the other 19 agents', delivered(parley), delivered(relay)],
-          [
-            'refused sends (`rate_limited` or other error acks)',
-            int(Object.values(P.counters.sendErrors).reduce((a, b) => a + b, 0) + P.counters.agentReplyErrors),
-            int(Object.values(R.counters.sendErrors).reduce((a, b) => a + b, 0) + R.counters.agentReplyErrors),
-          ],
-          [
-            'stored in SQLite afterwards = acknowledged (visitor / agent messages, whole run)',
-            parley.stored
-              ? `${int(parley.stored.visitor)} = ${int(parley.stored.expectedVisitor)} / ${int(parley.stored.agent)} = ${int(parley.stored.expectedAgent)} ${verdict(parley.stored.visitor === parley.stored.expectedVisitor && parley.stored.agent === parley.stored.expectedAgent)}`
-              : '—',
-            'no storage',
-          ],
-          ['server CPU (one core = 100%)', pct(parley.cpu.server), pct(relay.cpu.server)],
-          [
-            "server's event-loop thread waiting for a core (run queue)",
-            pct(parley.cpu.serverRunQueue),
-            pct(relay.cpu.serverRunQueue),
-          ],
-          [
-            'server CPU per message',
-            `${int(parley.cpu.serverMicrosPerMessage)} µs`,
-            `${int(relay.cpu.serverMicrosPerMessage)} µs`,
-          ],
-          [
-            'generator CPU / agents worker CPU',
-            `${pct(parley.cpu.generator)} / ${pct(parley.cpu.agents)}`,
-            `${pct(relay.cpu.generator)} / ${pct(relay.cpu.agents)}`,
-          ],
-          [
-            `whole machine busy (${machine.cores} cores = ${machine.cores * 100}%) / of it, processes not part of the benchmark and kernel work`,
-            `${pct(parley.cpu.machine)} / ${pct(parley.cpu.others)}`,
-            `${pct(relay.cpu.machine)} / ${pct(relay.cpu.others)}`,
-          ],
-          [
-            'generator event-loop delay p99 / max (adds to every measurement)',
-            `${ms(parley.phase.eventLoopDelay.p99 - 10)} / ${ms(parley.phase.eventLoopDelay.max - 10)}`,
-            `${ms(relay.phase.eventLoopDelay.p99 - 10)} / ${ms(relay.phase.eventLoopDelay.max - 10)}`,
-          ],
-        ],
-      ),
-    );
-    out.push('');
+  }
+}
 
-    const prof = results.profile;
-    if (prof && !prof.error) {
-      const perMsg = (c) => (c.ms * 1000) / Math.max(1, prof.messages);
-      out.push(
-        `Where the gateway's event-loop thread spends its time at these rates (a separate ${prof.seconds.toFixed(0)} s run with ${int(prof.params.visitors)} visitors, the gateway under V8's sampling profiler \`--cpu-prof\`; ` +
-          `shares of wall-clock time, so time spent descheduled inside a call counts for that call; p99 visitor → agent in that run: ${ms(prof.v2a.p99)}):`,
-      );
-      out.push('');
-      out.push(
-        table(
-          ['', 'share', 'per message'],
-          prof.breakdown.categories
-            .filter((c) => c.ms > 0)
-            .sort((a, b) => b.ms - a.ms)
-            .map((c) => [c.name, pct(c.share * 100), c.name === 'idle' ? '' : `${int(perMsg(c))} µs`]),
-        ),
-      );
-      out.push('');
-    }
-  });
+/** The kill -9 and restart under load, with the default handshake budget too when that run happened. */
+function renderStorm({ out, plan, env, results, hsDefault }) {
+  const { storm, stormDefault } = results;
+  const S = plan.storm;
+  out.push(
+    `### Reconnection storm: ${int(S.visitors)} visitors with sessions and 20 agents, \`kill -9\` of the gateway with messages in flight, immediate restart`,
+  );
+  out.push('');
+  out.push(
+    `Visitors send ${int(S.visitorRate)} messages/s and \`Agent01\` ${int(S.agentRate)} replies/s for ${S.loadMs / 1000} s; then the gateway gets SIGKILL and the generator stops creating messages (unsent ones stay queued in the outboxes); the gateway is started again at once on the same port and database. ` +
+      'Times run from the kill. *Caught up*: `welcome` received from the new process and every message of the outbox acknowledged. ' +
+      'Afterwards the SQLite file is read and compared, conversation by conversation, with what every visitor and the replying agent created and what every visitor holds.',
+  );
+  out.push('');
+  out.push(stormTable(storm, S));
+  out.push('');
+  out.push(
+    `_${env('gateway, generator and agent consoles in three processes; restart = new gateway process, same port and SQLite file.')}_`,
+  );
+  out.push('');
+  out.push(stormDetails(storm));
+  out.push('');
+  if (stormDefault?.error) {
+    out.push(
+      "#### The same storm with the gateway's default handshake budget",
+      '',
+      `_Not measured in this run (${stormDefault.error})._`,
+      '',
+    );
+  } else if (stormDefault) {
+    out.push(
+      `#### The same storm with the gateway's default handshake budget (\`PARLEY_HANDSHAKES_PER_SECOND\` unset${hsDefault ? `: ${hsDefault} new connections/s` : ''})`,
+    );
+    out.push('');
+    out.push(stormTable(stormDefault, S));
+    out.push('');
+    out.push(stormDetails(stormDefault));
+    out.push('');
+  }
+}
 
-  // --- Storm -------------------------------------------------------------------------------------------------
-  section('### Reconnection storm', () => {
-    const S = plan.storm;
-    out.push(
-      `### Reconnection storm: ${int(S.visitors)} visitors with sessions and 20 agents, \`kill -9\` of the gateway with messages in flight, immediate restart`,
-    );
-    out.push('');
-    out.push(
-      `Visitors send ${int(S.visitorRate)} messages/s and \`Agent01\` ${int(S.agentRate)} replies/s for ${S.loadMs / 1000} s; then the gateway gets SIGKILL and the generator stops creating messages (unsent ones stay queued in the outboxes); the gateway is started again at once on the same port and database. ` +
-        'Times run from the kill. *Caught up*: `welcome` received from the new process and every message of the outbox acknowledged. ' +
-        'Afterwards the SQLite file is read and compared, conversation by conversation, with what every visitor and the replying agent created and what every visitor holds.',
-    );
-    out.push('');
-    out.push(stormTable(storm, S));
-    out.push('');
-    out.push(
-      `_${env('gateway, generator and agent consoles in three processes; restart = new gateway process, same port and SQLite file.')}_`,
-    );
-    out.push('');
-    out.push(stormDetails(storm));
-    out.push('');
-    if (stormDefault?.error) {
-      out.push(
-        "#### The same storm with the gateway's default handshake budget",
-        '',
-        `_Not measured in this run (${stormDefault.error})._`,
-        '',
-      );
-    } else if (stormDefault) {
-      out.push(
-        `#### The same storm with the gateway's default handshake budget (\`PARLEY_HANDSHAKES_PER_SECOND\` unset${hsDefault ? `: ${hsDefault} new connections/s` : ''})`,
-      );
-      out.push('');
-      out.push(stormTable(stormDefault, S));
-      out.push('');
-      out.push(stormDetails(stormDefault));
-      out.push('');
-    }
-  });
-
-  // --- Two processes ----------------------------------------------------------------------------------------
+/** Two gateway processes on PostgreSQL and Redis, when the plan has them. */
+function renderCluster(ctx) {
+  const { out, plan, results, env, machine } = ctx;
+  const { parley } = results;
   const C = plan.cluster;
   if (C) {
     const heading = `### Two gateway processes on PostgreSQL and Redis: 2 × ${int(C.visitorsPerProcess)} visitors`;
     if (results.cluster?.skipped) {
       out.push(heading, '', `_Skipped in this run: ${results.cluster.skipped}._`, '');
     } else {
-      section(heading, () => out.push(...clusterSection({ c: results.cluster, C, heading, env, parley, machine })));
+      section(ctx, heading, () =>
+        out.push(...clusterSection({ c: results.cluster, C, heading, env, parley, machine })),
+      );
     }
   }
+}
 
-  // --- What limits it --------------------------------------------------------------------------------------
-  section('### What limits it', () => {
-    out.push('### What limits it');
-    out.push('');
-    const limits = whatLimits({
-      parley,
-      relay,
-      storm,
-      stormDefault,
-      latOk,
-      capOk,
-      v2aRatio,
-      a2vRatio,
-      machine,
-      results,
-      hsDefault,
-      plan,
-    });
-    out.push(limits.length ? limits.join('\n\n') : 'Every goal above was met in this run.');
-    out.push('');
+/** Which goals were missed and why, from the other sections' verdicts. */
+function renderLimits({ out, machine, plan, results, hsDefault, verdicts }) {
+  const { parley, relay, storm, stormDefault } = results;
+  out.push('### What limits it');
+  out.push('');
+  const limits = whatLimits({
+    parley,
+    relay,
+    storm,
+    stormDefault,
+    ...verdicts,
+    machine,
+    results,
+    hsDefault,
+    plan,
   });
+  out.push(limits.length ? limits.join('\n\n') : 'Every goal above was met in this run.');
+  out.push('');
+}
 
-  // --- Host page ---------------------------------------------------------------------------------------------
+/** The host-page section that bench/host-page.mjs wrote, or why there is none. */
+function renderHostPage({ out, results }) {
   const hp = results.hostPage ?? {};
   if (hp.section) {
     out.push(hp.section.trim());
@@ -498,7 +549,6 @@ export function renderReport({ machine, plan, results }) {
     out.push(hp.skipped ? `_${hp.skipped}_` : `_The host-page benchmark (bench/host-page.mjs) failed: ${hp.failed}_`);
   }
   out.push('');
-  return out.join('\n');
 }
 
 function stormTable(s, S) {

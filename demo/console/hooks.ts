@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Store } from './state.js';
+import type { StateHolder } from './state.js';
 
-/** The store's current state; re-renders on every change (Preact batches several changes into one render). */
-export function useStore<S>(store: Store<S>): S {
-  const [state, setState] = useState(store.get);
+/** The holder's current state; re-renders on every change (Preact batches several changes into one render). */
+export function useHeldState<S>(holder: StateHolder<S>): S {
+  const [state, setState] = useState(holder.get);
   useEffect(() => {
-    setState(store.get);
-    return store.subscribe(() => setState(store.get));
-  }, [store]);
+    setState(holder.get);
+    return holder.subscribe(() => setState(holder.get));
+  }, [holder]);
   return state;
 }
 

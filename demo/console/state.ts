@@ -165,14 +165,14 @@ export function lastHeldSeq(thread: Thread | undefined): number {
   return thread?.messages.at(-1)?.seq ?? 0;
 }
 
-/** A minimal observable holder: the controller writes, components subscribe. */
-export interface Store<S> {
+/** A minimal observable state holder (not the gateway's persistence Store): the controller writes, components subscribe. */
+export interface StateHolder<S> {
   get(): S;
   update(fn: (s: S) => S): void;
   subscribe(fn: () => void): () => void;
 }
 
-export function createStore<S>(initial: S): Store<S> {
+export function createStateHolder<S>(initial: S): StateHolder<S> {
   let state = initial;
   const listeners = new Set<() => void>();
   return {

@@ -1,17 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AgentClientEvents } from '../../src/protocol';
-import {
-  AGENTS_ROOM,
-  type AgentSocket,
-  broadcastPresence,
-  conversationRoom,
-  type GatewayContext,
-  pushSummary,
-  refusal,
-  summarize,
-} from './context';
-import { HandlerError, register } from './handle';
+import { broadcastPresence, pushSummary, summarize } from './broadcasts';
+import type { AgentSocket, GatewayContext } from './handler-context';
 import type { OriginPolicy } from './origins';
+import { refusal } from './refusal';
+import { AGENTS_ROOM, conversationRoom } from './rooms';
+import { HandlerError, type Handlers, register } from './router';
 import { replyRoom } from './send-buffer';
 import type { Shield } from './shield';
 import { AgentAuthSchema, agentEvents, parse } from './validate';
@@ -118,72 +112,87 @@ function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield):
     if (ctx.presence.agentDisconnected(name)) broadcastPresence(ctx);
   });
 
+  register<AgentClientEvents, typeof agentEvents>(
+    ctx,
+    socket,
+    agentEvents,
+    agentHandlers(ctx, socket, { typingIn, setTyping }),
+    { limit: shield.agentEvents(), room: replyRoom(socket.conn, ['list', 'open']) },
+  );
+}
+
+/** This socket's typing state: the conversations it shows as typing, and how to announce a change. */
+interface AgentTyping {
+  typingIn: Set<string>;
+  setTyping(conversationId: string, typing: boolean): void;
+}
+
+/** The agent's events (see `AgentClientEvents`); run by the router after validation and rate limits. */
+function agentHandlers(
+  ctx: GatewayContext,
+  socket: AgentSocket,
+  { typingIn, setTyping }: AgentTyping,
+): Handlers<AgentClientEvents, typeof agentEvents> {
+  const { name } = socket.data;
   const conversation = async (conversationId: string) => {
     const stored = await ctx.store.getConversation(conversationId);
     if (!stored) throw new HandlerError('not_found', 'no such conversation');
     return summarize(ctx, stored);
   };
-
-  register<AgentClientEvents, typeof agentEvents>(
-    ctx,
-    socket,
-    agentEvents,
-    {
-      list: async ({ status, limit }) => {
-        const stored = await ctx.store.listConversations({ status, limit });
-        return { conversations: stored.map((s) => summarize(ctx, s)) };
-      },
-      open: async ({ conversationId, afterSeq }) => {
-        const summary = await conversation(conversationId);
-        const page = await ctx.store.messagesAfter(conversationId, afterSeq ?? 0);
-        return { conversation: summary, ...page };
-      },
-      send: async ({ conversationId, clientId, text }, after) => {
-        const { message, duplicate } = await ctx.store.appendMessage(conversationId, {
-          author: 'agent',
-          agentName: name,
-          clientId,
-          text,
-        });
-        if (!duplicate) {
-          // Receivers hide the typing bubble on a message themselves.
-          typingIn.delete(conversationId);
-          after(() => {
-            ctx.visitors.to(conversationRoom(conversationId)).emit('message', message);
-            // An agent message changes nothing in the summary that `message` does not carry (see visitors.ts).
-            socket.to(AGENTS_ROOM).emit('message', message);
-          });
-        }
-        return { message, duplicate };
-      },
-      typing: async ({ conversationId, typing }) => {
-        if (!(await ctx.store.hasConversation(conversationId)))
-          throw new HandlerError('not_found', 'no such conversation');
-        if (typing) typingIn.add(conversationId);
-        else typingIn.delete(conversationId);
-        setTyping(conversationId, typing);
-        return {};
-      },
-      read: async ({ conversationId, seq }, after) => {
-        await conversation(conversationId);
-        if (await ctx.store.markAgentRead(conversationId, seq)) after(() => pushSummary(ctx, conversationId));
-        return {};
-      },
-      setStatus: async ({ conversationId, status }, after) => {
-        const stored = await ctx.store.setStatus(conversationId, status);
-        if (!stored) throw new HandlerError('not_found', 'no such conversation');
-        const summary = summarize(ctx, stored);
-        after(() => {
-          ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status });
-          ctx.agents.to(AGENTS_ROOM).emit('conversation', summary);
-        });
-        return { conversation: summary };
-      },
-      presence: async ({ status }) => {
-        if (ctx.presence.setAgentStatus(name, status)) broadcastPresence(ctx);
-        return {};
-      },
+  return {
+    list: async ({ status, limit }) => {
+      const stored = await ctx.store.listConversations({ status, limit });
+      return { conversations: stored.map((s) => summarize(ctx, s)) };
     },
-    { limit: shield.agentEvents(), room: replyRoom(socket.conn, ['list', 'open']) },
-  );
+    open: async ({ conversationId, afterSeq }) => {
+      const summary = await conversation(conversationId);
+      const page = await ctx.store.messagesAfter(conversationId, afterSeq ?? 0);
+      return { conversation: summary, ...page };
+    },
+    send: async ({ conversationId, clientId, text }, after) => {
+      const { message, duplicate } = await ctx.store.appendMessage(conversationId, {
+        author: 'agent',
+        agentName: name,
+        clientId,
+        text,
+      });
+      if (!duplicate) {
+        // Receivers hide the typing bubble on a message themselves.
+        typingIn.delete(conversationId);
+        after(() => {
+          ctx.visitors.to(conversationRoom(conversationId)).emit('message', message);
+          // An agent message changes nothing in the summary that `message` does not carry (see visitors.ts).
+          socket.to(AGENTS_ROOM).emit('message', message);
+        });
+      }
+      return { message, duplicate };
+    },
+    typing: async ({ conversationId, typing }) => {
+      if (!(await ctx.store.hasConversation(conversationId)))
+        throw new HandlerError('not_found', 'no such conversation');
+      if (typing) typingIn.add(conversationId);
+      else typingIn.delete(conversationId);
+      setTyping(conversationId, typing);
+      return {};
+    },
+    read: async ({ conversationId, seq }, after) => {
+      await conversation(conversationId);
+      if (await ctx.store.markAgentRead(conversationId, seq)) after(() => pushSummary(ctx, conversationId));
+      return {};
+    },
+    setStatus: async ({ conversationId, status }, after) => {
+      const stored = await ctx.store.setStatus(conversationId, status);
+      if (!stored) throw new HandlerError('not_found', 'no such conversation');
+      const summary = summarize(ctx, stored);
+      after(() => {
+        ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status });
+        ctx.agents.to(AGENTS_ROOM).emit('conversation', summary);
+      });
+      return { conversation: summary };
+    },
+    presence: async ({ status }) => {
+      if (ctx.presence.setAgentStatus(name, status)) broadcastPresence(ctx);
+      return {};
+    },
+  };
 }

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { AgentPresence, AgentStatus } from '../../src/protocol';
 import type { Logger } from './log';
-import { aggregateChanges, type Presence, visitorPresence } from './presence';
+import { aggregateChanges, createPresence, type LocalPresence, type Presence, visitorPresence } from './presence';
 import type { RedisClient } from './redis';
 import { RECONNECT_MAX_MS } from './redis-reconnect';
 
 /**
  * Presence shared by several gateway processes through Redis, behind the same synchronous `Presence` interface: each
- * process answers from its own sockets plus a cached copy of every other live process's state.
+ * process answers from its own sockets (a local `createPresence`, which counts them) plus a cached copy of every other
+ * live process's state.
  *
  * - Each process owns one key, `<prefix>:presence:<processId>`, holding a snapshot of its connected agents
  *   (name → status) and of the conversations with a connected visitor, written with a TTL (`ttlMs`) and rewritten
@@ -73,134 +74,240 @@ interface Remote {
 }
 
 export function createClusterPresence(options: ClusterPresenceOptions): ClusterPresence {
-  const { pub, sub, prefix, logger, agentNames } = options;
-  const heartbeatMs = options.heartbeatMs ?? 2000;
-  const ttlMs = options.ttlMs ?? heartbeatMs * 3;
-  const processId = randomBytes(8).toString('hex');
-  const indexKey = `${prefix}:presence`;
-  const keyOf = (id: string) => `${prefix}:presence:${id}`;
-  const channel = `${prefix}:presence:events`;
+  return new RedisPresence(options);
+}
 
-  const agents = new Map<string, { sockets: number; status: 'online' | 'away' }>();
-  const visitors = new Map<string, number>();
-  const typing = new Set<string>();
-  const remotes = new Map<string, Remote>();
-  let version = 0;
-  let agentsDirty = false;
-  let pendingStatus: Delta['status'];
-  const added = new Set<string>();
-  const removed = new Set<string>();
-  let flushTimer: NodeJS.Timeout | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
-  let ticking = false;
-  let closed = false;
+type Status = 'online' | 'away';
+
+class RedisPresence implements ClusterPresence {
+  readonly processId = randomBytes(8).toString('hex');
+  private readonly local: LocalPresence;
+  private readonly remotes = new Map<string, Remote>();
+  private readonly heartbeatMs: number;
+  private readonly ttlMs: number;
+  private readonly indexKey: string;
+  private readonly channel: string;
+  /** The number of the last change published. */
+  private version = 0;
+  /** Changes not yet published. */
+  private agentsDirty = false;
+  private pendingStatus: Delta['status'];
+  private readonly added = new Set<string>();
+  private readonly removed = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private closed = false;
   /** Until then a process whose key is missing is kept: Redis may have restarted, empty, and it has not written yet. */
-  let graceUntil = 0;
-  let lastError = 0;
+  private graceUntil = 0;
+  private lastError = 0;
+  /** The merged agents view as last seen, so remote changes are announced only when they change something. */
+  private seen: string;
+  readonly takeAggregateChange = aggregateChanges(() => this.aggregate());
 
-  const warn = (what: string, err: unknown) => {
-    // One line per 5 s at most while Redis is away.
-    if (Date.now() - lastError < 5000) return;
-    lastError = Date.now();
-    logger.warn(`redis presence: ${what} failed; serving from local state`, { err });
-  };
+  constructor(private readonly options: ClusterPresenceOptions) {
+    this.local = createPresence(options.agentNames);
+    this.heartbeatMs = options.heartbeatMs ?? 2000;
+    this.ttlMs = options.ttlMs ?? this.heartbeatMs * 3;
+    this.indexKey = `${options.prefix}:presence`;
+    this.channel = `${options.prefix}:presence:events`;
+    this.seen = JSON.stringify(this.agents());
+  }
 
-  const statusOf = (name: string): AgentStatus => {
-    let status: AgentStatus = agents.get(name)?.status ?? 'offline';
+  agents(): AgentPresence[] {
+    return this.options.agentNames.map((name) => ({ name, status: this.statusOf(name) }));
+  }
+
+  aggregate() {
+    return visitorPresence(this.agents());
+  }
+
+  agentConnected(name: string): boolean {
+    // Signed in elsewhere already: keep the status the agent chose there.
+    const elsewhere = this.statusOf(name);
+    if (!this.local.agentConnected(name)) return false;
+    if (elsewhere === 'away') this.local.setAgentStatus(name, 'away');
+    this.localAgentsChanged();
+    return true;
+  }
+
+  agentDisconnected(name: string): boolean {
+    if (!this.local.agentDisconnected(name)) return false;
+    this.localAgentsChanged();
+    return true;
+  }
+
+  setAgentStatus(name: string, status: Status): boolean {
+    if (!this.local.setAgentStatus(name, status)) return false;
+    this.pendingStatus = { name, status };
+    this.localAgentsChanged();
+    return true;
+  }
+
+  visitorConnected(conversationId: string): boolean {
+    if (!this.local.visitorConnected(conversationId)) return false;
+    if (!this.removed.delete(conversationId)) this.added.add(conversationId);
+    this.schedule();
+    return true;
+  }
+
+  visitorDisconnected(conversationId: string): boolean {
+    if (!this.local.visitorDisconnected(conversationId)) return false;
+    if (!this.added.delete(conversationId)) this.removed.add(conversationId);
+    this.schedule();
+    return true;
+  }
+
+  visitorOnline(conversationId: string): boolean {
+    if (this.local.visitorOnline(conversationId)) return true;
+    for (const remote of this.remotes.values()) if (remote.visitors.has(conversationId)) return true;
+    return false;
+  }
+
+  // Typing is per process: the process holding the visitor's sockets clears it when the last one goes; receivers
+  // expire a typing indicator by themselves after `LIMITS.typingExpiryMs`, so a process that dies leaves none behind.
+  setVisitorTyping(conversationId: string, typing: boolean): boolean {
+    return this.local.setVisitorTyping(conversationId, typing);
+  }
+
+  async start(): Promise<void> {
+    await this.options.sub.subscribe(this.channel, this.onMessage);
+    this.options.pub.on('ready', this.onReconnected);
+    await this.tick();
+    this.heartbeat = setInterval(() => void this.tick(), this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const { pub, sub, logger } = this.options;
+    pub.off('ready', this.onReconnected);
+    clearInterval(this.heartbeat);
+    clearTimeout(this.flushTimer);
+    const goodbye = async () => {
+      await pub.multi().del(this.keyOf(this.processId)).zRem(this.indexKey, this.processId).exec();
+      const delta: Delta = { id: this.processId, v: ++this.version, gone: true };
+      await pub.publish(this.channel, JSON.stringify(delta));
+      await sub.unsubscribe(this.channel, this.onMessage);
+    };
+    // Redis away: commands would wait for a reconnection; let the key expire instead of holding the shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        logger.warn('redis presence: could not say goodbye in time; this process expires from the others', {});
+        resolve();
+      }, 1000);
+    });
+    const done = goodbye().catch((err: unknown) => this.warn('close', err));
+    await Promise.race([done, timeout]);
+    clearTimeout(timer);
+  }
+
+  private keyOf(id: string): string {
+    return `${this.options.prefix}:presence:${id}`;
+  }
+
+  private statusOf(name: string): AgentStatus {
+    let status: AgentStatus = this.local.connectedAgents()[name] ?? 'offline';
     if (status === 'online') return status;
-    for (const remote of remotes.values()) {
+    for (const remote of this.remotes.values()) {
       const s = remote.agents.get(name);
       if (s === 'online') return 'online';
       if (s === 'away') status = 'away';
     }
     return status;
-  };
-  const mergedAgents = (): AgentPresence[] => agentNames.map((name) => ({ name, status: statusOf(name) }));
-  const aggregate = () => visitorPresence(mergedAgents());
-  const visitorOnline = (conversationId: string): boolean => {
-    if (visitors.has(conversationId)) return true;
-    for (const remote of remotes.values()) if (remote.visitors.has(conversationId)) return true;
-    return false;
-  };
+  }
 
-  /** The merged agents view as last seen, so remote changes are announced only when they change something. */
-  let seen = JSON.stringify(mergedAgents());
-  const noteLocal = () => {
-    seen = JSON.stringify(mergedAgents());
-  };
-  const afterRemote = (before: Set<string>) => {
-    const now = JSON.stringify(mergedAgents());
-    if (now !== seen) {
-      seen = now;
+  private warn(what: string, err: unknown): void {
+    // One line per 5 s at most while Redis is away.
+    if (Date.now() - this.lastError < 5000) return;
+    this.lastError = Date.now();
+    this.options.logger.warn(`redis presence: ${what} failed; serving from local state`, { err });
+  }
+
+  private localAgentsChanged(): void {
+    this.agentsDirty = true;
+    this.schedule();
+    this.seen = JSON.stringify(this.agents());
+  }
+
+  /** After a remote change: announces what it changed for this process's sockets. */
+  private afterRemote(before: Set<string>): void {
+    const now = JSON.stringify(this.agents());
+    if (now !== this.seen) {
+      this.seen = now;
       try {
-        options.onAgentsChanged();
+        this.options.onAgentsChanged();
       } catch (err) {
-        logger.error('presence broadcast failed', { err });
+        this.options.logger.error('presence broadcast failed', { err });
       }
     }
-    const gone = [...before].filter((id) => !visitorOnline(id));
+    const gone = [...before].filter((id) => !this.visitorOnline(id));
     if (gone.length > 0) {
       try {
-        options.onVisitorsGone(gone);
+        this.options.onVisitorsGone(gone);
       } catch (err) {
-        logger.error('presence summary push failed', { err });
+        this.options.logger.error('presence summary push failed', { err });
       }
     }
-  };
-  const remoteVisitors = (): Set<string> => {
+  }
+
+  private remoteVisitors(): Set<string> {
     const all = new Set<string>();
-    for (const remote of remotes.values()) for (const id of remote.visitors) all.add(id);
+    for (const remote of this.remotes.values()) for (const id of remote.visitors) all.add(id);
     return all;
-  };
+  }
 
-  const localAgents = (): Record<string, 'online' | 'away'> =>
-    Object.fromEntries([...agents].map(([name, entry]) => [name, entry.status]));
-  const snapshot = (): Snapshot => ({ v: version, agents: localAgents(), visitors: [...visitors.keys()] });
+  private snapshot(): Snapshot {
+    return { v: this.version, agents: this.local.connectedAgents(), visitors: this.local.connectedVisitors() };
+  }
 
-  const schedule = () => {
-    if (closed || flushTimer) return;
-    flushTimer = setTimeout(() => {
-      flushTimer = undefined;
-      void flush();
+  private schedule(): void {
+    if (this.closed || this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
     }, 5);
-  };
+  }
 
-  const flush = async () => {
-    if (!agentsDirty && added.size === 0 && removed.size === 0 && !pendingStatus) return;
-    const delta: Delta = { id: processId, v: ++version };
-    if (agentsDirty) delta.agents = localAgents();
-    if (added.size > 0) delta.added = [...added];
-    if (removed.size > 0) delta.removed = [...removed];
-    if (pendingStatus) delta.status = pendingStatus;
-    agentsDirty = false;
-    pendingStatus = undefined;
-    added.clear();
-    removed.clear();
+  private async flush(): Promise<void> {
+    if (!this.agentsDirty && this.added.size === 0 && this.removed.size === 0 && !this.pendingStatus) return;
+    const delta: Delta = { id: this.processId, v: ++this.version };
+    if (this.agentsDirty) delta.agents = this.local.connectedAgents();
+    if (this.added.size > 0) delta.added = [...this.added];
+    if (this.removed.size > 0) delta.removed = [...this.removed];
+    if (this.pendingStatus) delta.status = this.pendingStatus;
+    this.agentsDirty = false;
+    this.pendingStatus = undefined;
+    this.added.clear();
+    this.removed.clear();
     try {
-      await pub.publish(channel, JSON.stringify(delta));
+      await this.options.pub.publish(this.channel, JSON.stringify(delta));
     } catch (err) {
-      warn('publish', err);
+      this.warn('publish', err);
     }
-  };
+  }
 
-  const write = async () => {
-    await flush();
+  private async write(): Promise<void> {
+    await this.flush();
     const now = Date.now();
-    await pub
+    await this.options.pub
       .multi()
-      .set(keyOf(processId), JSON.stringify(snapshot()), { PX: ttlMs })
-      .zAdd(indexKey, { score: now, value: processId })
+      .set(this.keyOf(this.processId), JSON.stringify(this.snapshot()), { PX: this.ttlMs })
+      .zAdd(this.indexKey, { score: now, value: this.processId })
       // Ids not heard of for a minute: their keys expired long ago.
-      .zRemRangeByScore(indexKey, '-inf', now - 60_000)
+      .zRemRangeByScore(this.indexKey, '-inf', now - 60_000)
       // …and the index itself goes away a minute after the last process of this prefix.
-      .pExpire(indexKey, 60_000)
+      .pExpire(this.indexKey, 60_000)
       .exec();
-  };
+  }
 
-  const read = async () => {
-    const ids = (await pub.zRange(indexKey, 0, -1)).filter((id) => id !== processId);
-    const values = ids.length > 0 ? await pub.mGet(ids.map(keyOf)) : [];
-    const before = remoteVisitors();
+  private async read(): Promise<void> {
+    const { pub } = this.options;
+    const ids = (await pub.zRange(this.indexKey, 0, -1)).filter((id) => id !== this.processId);
+    const values = ids.length > 0 ? await pub.mGet(ids.map((id) => this.keyOf(id))) : [];
+    const before = this.remoteVisitors();
     const live = new Set<string>();
     ids.forEach((id, i) => {
       const raw = values[i];
@@ -212,171 +319,70 @@ export function createClusterPresence(options: ClusterPresenceOptions): ClusterP
       } catch {
         return;
       }
-      const known = remotes.get(id);
+      const known = this.remotes.get(id);
       if (known && known.v > snap.v) return;
-      remotes.set(id, {
+      this.remotes.set(id, {
         v: snap.v,
         agents: new Map(Object.entries(snap.agents ?? {})),
         visitors: new Set(snap.visitors ?? []),
       });
     });
-    if (Date.now() >= graceUntil) for (const id of [...remotes.keys()]) if (!live.has(id)) remotes.delete(id);
-    afterRemote(before);
-  };
-
-  const tick = async () => {
-    if (ticking || closed) return;
-    ticking = true;
-    try {
-      await write();
-      await read();
-    } catch (err) {
-      warn('heartbeat', err);
-    } finally {
-      ticking = false;
+    if (Date.now() >= this.graceUntil) {
+      for (const id of [...this.remotes.keys()]) if (!live.has(id)) this.remotes.delete(id);
     }
-  };
+    this.afterRemote(before);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.closed) return;
+    this.ticking = true;
+    try {
+      await this.write();
+      await this.read();
+    } catch (err) {
+      this.warn('heartbeat', err);
+    } finally {
+      this.ticking = false;
+    }
+  }
 
   // Back from an outage, Redis may have restarted and lost every key: write this process's at once, and give the
   // others time to reconnect (their next retry) and do the same before counting them as gone.
-  const onReconnected = () => {
-    graceUntil = Date.now() + RECONNECT_MAX_MS + ttlMs;
-    void tick();
+  private readonly onReconnected = () => {
+    this.graceUntil = Date.now() + RECONNECT_MAX_MS + this.ttlMs;
+    void this.tick();
   };
 
-  const onMessage = (raw: string) => {
+  private readonly onMessage = (raw: string) => {
     let delta: Delta;
     try {
       delta = JSON.parse(raw) as Delta;
     } catch {
       return;
     }
-    if (closed || delta.id === processId || typeof delta.id !== 'string') return;
-    const before = remoteVisitors();
-    if (delta.gone) {
-      remotes.delete(delta.id);
-    } else {
-      let remote = remotes.get(delta.id);
-      if (!remote) {
-        remote = { v: 0, agents: new Map(), visitors: new Set() };
-        remotes.set(delta.id, remote);
-      }
-      if (delta.v > remote.v) {
-        remote.v = delta.v;
-        if (delta.agents) remote.agents = new Map(Object.entries(delta.agents));
-        for (const id of delta.added ?? []) remote.visitors.add(id);
-        for (const id of delta.removed ?? []) remote.visitors.delete(id);
-      }
-      // Another process's console chose a status for this agent: it holds for this process's consoles too.
-      const status = delta.status;
-      const entry = status && agents.get(status.name);
-      if (status && entry && entry.status !== status.status) {
-        entry.status = status.status;
-        agentsDirty = true;
-        schedule();
-      }
-    }
-    afterRemote(before);
+    if (this.closed || delta.id === this.processId || typeof delta.id !== 'string') return;
+    const before = this.remoteVisitors();
+    if (delta.gone) this.remotes.delete(delta.id);
+    else this.apply(delta);
+    this.afterRemote(before);
   };
 
-  const presence: ClusterPresence = {
-    processId,
-    agents: mergedAgents,
-    aggregate,
-    takeAggregateChange: aggregateChanges(aggregate),
-    agentConnected: (name) => {
-      const entry = agents.get(name);
-      if (entry) {
-        entry.sockets++;
-        return false;
-      }
-      // Signed in elsewhere already: keep the status the agent chose there.
-      const elsewhere = statusOf(name);
-      agents.set(name, { sockets: 1, status: elsewhere === 'away' ? 'away' : 'online' });
-      agentsDirty = true;
-      schedule();
-      noteLocal();
-      return true;
-    },
-    agentDisconnected: (name) => {
-      const entry = agents.get(name);
-      if (!entry) return false;
-      if (--entry.sockets > 0) return false;
-      agents.delete(name);
-      agentsDirty = true;
-      schedule();
-      noteLocal();
-      return true;
-    },
-    setAgentStatus: (name, status) => {
-      const entry = agents.get(name);
-      if (!entry || entry.status === status) return false;
-      entry.status = status;
-      agentsDirty = true;
-      pendingStatus = { name, status };
-      schedule();
-      noteLocal();
-      return true;
-    },
-    visitorConnected: (conversationId) => {
-      const count = visitors.get(conversationId) ?? 0;
-      visitors.set(conversationId, count + 1);
-      if (count === 0) {
-        if (!removed.delete(conversationId)) added.add(conversationId);
-        schedule();
-      }
-      return count === 0;
-    },
-    visitorDisconnected: (conversationId) => {
-      const count = (visitors.get(conversationId) ?? 1) - 1;
-      if (count > 0) {
-        visitors.set(conversationId, count);
-        return false;
-      }
-      visitors.delete(conversationId);
-      if (!added.delete(conversationId)) removed.add(conversationId);
-      schedule();
-      return true;
-    },
-    visitorOnline,
-    // Typing is per process: the process holding the visitor's sockets clears it when the last one goes; receivers
-    // expire a typing indicator by themselves after `LIMITS.typingExpiryMs`, so a process that dies leaves none behind.
-    setVisitorTyping: (conversationId, value) => {
-      if (typing.has(conversationId) === value) return false;
-      if (value) typing.add(conversationId);
-      else typing.delete(conversationId);
-      return true;
-    },
-    start: async () => {
-      await sub.subscribe(channel, onMessage);
-      pub.on('ready', onReconnected);
-      await tick();
-      heartbeat = setInterval(() => void tick(), heartbeatMs);
-      heartbeat.unref();
-    },
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      pub.off('ready', onReconnected);
-      clearInterval(heartbeat);
-      clearTimeout(flushTimer);
-      const goodbye = async () => {
-        await pub.multi().del(keyOf(processId)).zRem(indexKey, processId).exec();
-        await pub.publish(channel, JSON.stringify({ id: processId, v: ++version, gone: true } satisfies Delta));
-        await sub.unsubscribe(channel, onMessage);
-      };
-      // Redis away: commands would wait for a reconnection; let the key expire instead of holding the shutdown.
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          logger.warn('redis presence: could not say goodbye in time; this process expires from the others', {});
-          resolve();
-        }, 1000);
-      });
-      const done = goodbye().catch((err: unknown) => warn('close', err));
-      await Promise.race([done, timeout]);
-      clearTimeout(timer);
-    },
-  };
-  return presence;
+  private apply(delta: Delta): void {
+    let remote = this.remotes.get(delta.id);
+    if (!remote) {
+      remote = { v: 0, agents: new Map(), visitors: new Set() };
+      this.remotes.set(delta.id, remote);
+    }
+    if (delta.v > remote.v) {
+      remote.v = delta.v;
+      if (delta.agents) remote.agents = new Map(Object.entries(delta.agents));
+      for (const id of delta.added ?? []) remote.visitors.add(id);
+      for (const id of delta.removed ?? []) remote.visitors.delete(id);
+    }
+    // Another process's console chose a status for this agent: it holds for this process's consoles too.
+    if (delta.status && this.local.setAgentStatus(delta.status.name, delta.status.status)) {
+      this.agentsDirty = true;
+      this.schedule();
+    }
+  }
 }

@@ -4,6 +4,7 @@ import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
+import { DEFAULT_BUSY_TIMEOUT_MS } from './store/sqlite/store';
 
 export interface Config {
   port: number;
@@ -109,7 +110,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     origins: list(env.PARLEY_ORIGINS),
     consoleOrigins: list(env.PARLEY_CONSOLE_ORIGINS),
     siteSecrets,
-    dbBusyTimeoutMs: integer(env, 'PARLEY_DB_BUSY_TIMEOUT_MS', 1000),
+    dbBusyTimeoutMs: integer(env, 'PARLEY_DB_BUSY_TIMEOUT_MS', DEFAULT_BUSY_TIMEOUT_MS),
     logLevel: logLevel(env.PARLEY_LOG_LEVEL),
     trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0),
     emptySessionTtlMs: positive(env, 'PARLEY_EMPTY_SESSION_TTL_HOURS', 24) * 60 * 60 * 1000,

@@ -64,6 +64,23 @@ async function main(): Promise<void> {
     fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
 
+  // Before the ready lines: a supervisor (or a test) may signal as soon as it reads them.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
   const signIn = config.generatedToken
     ? `sign in with the token ${config.agents[0]!.token} (set PARLEY_AGENTS=name:token,... to choose your own)`
     : 'sign in with a token from PARLEY_AGENTS';
@@ -80,22 +97,6 @@ async function main(): Promise<void> {
   );
   console.log(`Parley gateway listening on ${url}`);
   console.log(`Agent console: ${url}/agent (${signIn})`);
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    gateway.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }
 
 void main();

@@ -45,7 +45,15 @@ export function aggregateChanges(aggregate: () => VisitorPresence): () => Visito
   };
 }
 
-export function createPresence(agentNames: readonly string[]): Presence {
+/** Presence as counted from this process's own sockets, with what it shares with other processes (cluster-presence.ts). */
+export interface LocalPresence extends Presence {
+  /** The agents with a socket here, by name, with their status. */
+  connectedAgents(): Record<string, 'online' | 'away'>;
+  /** The conversations with a visitor socket here. */
+  connectedVisitors(): string[];
+}
+
+export function createPresence(agentNames: readonly string[]): LocalPresence {
   const agents = new Map<string, { sockets: number; status: 'online' | 'away' }>();
   const visitors = new Map<string, number>();
   const typing = new Set<string>();
@@ -97,6 +105,8 @@ export function createPresence(agentNames: readonly string[]): Presence {
       return true;
     },
     visitorOnline: (conversationId) => visitors.has(conversationId),
+    connectedAgents: () => Object.fromEntries([...agents].map(([name, entry]) => [name, entry.status])),
+    connectedVisitors: () => [...visitors.keys()],
     setVisitorTyping: (conversationId, value) => {
       if (typing.has(conversationId) === value) return false;
       if (value) typing.add(conversationId);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { GatewayContext } from './context';
+import type { GatewayContext } from './handler-context';
 import type { Logger } from './log';
 import type { RedisClients } from './redis';
 import { RECONNECT_MAX_MS } from './redis-reconnect';

@@ -1,17 +1,12 @@
+import type * as v from 'valibot';
 import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type VisitorWelcome } from '../../src/protocol';
-import {
-  AGENTS_ROOM,
-  conversationRoom,
-  type GatewayContext,
-  pushSummary,
-  refusal,
-  sessionRoom,
-  type VisitorData,
-  type VisitorSocket,
-} from './context';
-import { register } from './handle';
+import { pushSummary } from './broadcasts';
+import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
 import type { IdentityVerifier } from './identity';
 import type { OriginPolicy } from './origins';
+import { refusal } from './refusal';
+import { AGENTS_ROOM, conversationRoom, sessionRoom } from './rooms';
+import { register } from './router';
 import { replyRoom } from './send-buffer';
 import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
@@ -27,7 +22,7 @@ export interface VisitorOptions {
   /** Avatar URLs of the agents that have one, by name (`welcome.avatars`). */
   avatars?: Record<string, string>;
   /** Session lifetimes. */
-  sessions?: SessionPolicy;
+  sessionPolicy?: SessionPolicy;
   /** Clock for session expiry; default `Date.now`. */
   now?: () => number;
 }
@@ -59,59 +54,15 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
         ),
       );
     }
-    const { session, site, page, locale, lastSeq, userToken } = auth.value;
+    const { site } = auth.value;
     if (!options.origins.visitorAllowed(headers, site)) {
       release();
       ctx.logger.info('visitor origin refused for site', { origin: String(headers.origin).slice(0, 200), site });
       return next(refusal('origin_refused', 'this origin may not open a chat for this site; see PARLEY_ORIGINS'));
     }
     const userAgent = headers['user-agent']?.slice(0, 512);
-    const handshake = async () => {
-      // No token (or an empty one) is an anonymous visitor; a refused one is treated exactly the same, plus a reason.
-      let user: VerifiedUser | undefined;
-      let userTokenRefused: VisitorData['userTokenRefused'];
-      if (userToken !== undefined && userToken !== null && userToken !== '') {
-        const identity = await options.verifyUser(site, userToken);
-        if (identity.ok) {
-          user = identity.user;
-        } else {
-          userTokenRefused = { code: identity.code, message: identity.message };
-          ctx.logger.info('user token refused', { site, reason: identity.message });
-        }
-      }
-      const resolved = await resolveSession(
-        ctx.store,
-        {
-          token: session ?? undefined,
-          site,
-          meta: { page, locale, userAgent },
-          now: (options.now ?? Date.now)(),
-          user,
-        },
-        options.sessions,
-      );
-      const data: VisitorData = {
-        visitorId: resolved.session.visitorId,
-        conversationId: resolved.session.conversationId,
-        started: resolved.session.started,
-        label: visitorLabel(resolved.session.visitorId),
-        token: resolved.token,
-        renewed: resolved.renewed,
-        // The presented lastSeq counts in the conversation the widget had; a new or re-pointed session leads to
-        // another one (the widget resets its list when `welcome.conversationId` differs).
-        lastSeq: resolved.switched ? 0 : (lastSeq ?? 0),
-        identityChanged: resolved.identityChanged,
-        sessionKey: resolved.session.tokenHash,
-        address,
-        release,
-      };
-      if (resolved.session.user) data.user = resolved.session.user;
-      if (resolved.revoked) data.revoked = resolved.revoked;
-      if (userTokenRefused) data.userTokenRefused = userTokenRefused;
-      if (user) ctx.logger.debug('visitor identified', { site, visitor: data.visitorId, switched: resolved.switched });
-      return data;
-    };
-    ctx.track(handshake()).then(
+    const handshake = resolveVisitor(ctx, options, { ...auth.value, userAgent, address, release });
+    ctx.track(handshake).then(
       (data) => {
         socket.data = data;
         next();
@@ -125,6 +76,65 @@ export function setupVisitors(ctx: GatewayContext, options: VisitorOptions): voi
   });
 
   ctx.visitors.on('connection', (socket) => onConnection(ctx, socket, options));
+}
+
+/** What a visitor's handshake presented, once its origin, address budget and protocol version passed. */
+interface VisitorHandshake extends v.InferOutput<typeof VisitorAuthSchema> {
+  userAgent: string | undefined;
+  address: string;
+  release: () => void;
+}
+
+/** Verifies the user token, if any, and resolves (or issues) the session: the socket's data. */
+async function resolveVisitor(
+  ctx: GatewayContext,
+  options: VisitorOptions,
+  hello: VisitorHandshake,
+): Promise<VisitorData> {
+  const { session, site, page, locale, lastSeq, userToken, userAgent, address, release } = hello;
+  // No token (or an empty one) is an anonymous visitor; a refused one is treated exactly the same, plus a reason.
+  let user: VerifiedUser | undefined;
+  let userTokenRefused: VisitorData['userTokenRefused'];
+  if (userToken !== undefined && userToken !== null && userToken !== '') {
+    const identity = await options.verifyUser(site, userToken);
+    if (identity.ok) {
+      user = identity.user;
+    } else {
+      userTokenRefused = { code: identity.code, message: identity.message };
+      ctx.logger.info('user token refused', { site, reason: identity.message });
+    }
+  }
+  const resolved = await resolveSession(
+    ctx.store,
+    {
+      token: session ?? undefined,
+      site,
+      meta: { page, locale, userAgent },
+      now: (options.now ?? Date.now)(),
+      user,
+    },
+    options.sessionPolicy,
+  );
+  const data: VisitorData = {
+    visitorId: resolved.session.visitorId,
+    conversationId: resolved.session.conversationId,
+    started: resolved.session.started,
+    label: visitorLabel(resolved.session.visitorId),
+    token: resolved.token,
+    renewed: resolved.renewed,
+    // The presented lastSeq counts in the conversation the widget had; a new or re-pointed session leads to
+    // another one (the widget resets its list when `welcome.conversationId` differs).
+    lastSeq: resolved.switched ? 0 : (lastSeq ?? 0),
+    identityChanged: resolved.identityChanged,
+    sessionKey: resolved.session.tokenHash,
+    address,
+    release,
+  };
+  if (resolved.session.user) data.user = resolved.session.user;
+  if (resolved.revoked) data.revoked = resolved.revoked;
+  if (userTokenRefused) data.userTokenRefused = userTokenRefused;
+  if (user) ctx.logger.debug('visitor identified', { site, visitor: data.visitorId, switched: resolved.switched });
+  return data;
 }
 
 function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: VisitorOptions): void {

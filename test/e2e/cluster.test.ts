@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
 import type { BrowserContext } from 'playwright';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentPresence } from '../../src/protocol';
 import { clusterUnavailable, DATABASE_URL, REDIS_URL } from '../support/cluster';
-import { AGENTS, type RunningGateway, startGateway } from '../support/gateway';
+import { AGENTS, connectAgent, type RunningGateway, startGateway } from '../support/gateway';
 import { type Agent, openAgent, openVisitor, type Visitor } from '../support/pages';
 import { e2e } from '../support/suite';
 
@@ -64,16 +64,6 @@ async function startBalancer(targets: () => number[]): Promise<Balancer> {
 
 async function health(gateway: RunningGateway): Promise<{ visitors: number; agents: number }> {
   return (await fetch(`${gateway.url}/healthz`)).json() as Promise<{ visitors: number; agents: number }>;
-}
-
-/** An agent connection from Node, for exact checks. */
-async function agentSocket(url: string, token: string): Promise<Socket> {
-  const socket = io(`${url}/agent`, { auth: { token }, transports: ['websocket'], forceNew: true });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('welcome', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
 }
 
 describe.skipIf(reason !== undefined)('several gateway processes sharing Redis and PostgreSQL', () => {
@@ -158,7 +148,7 @@ describe.skipIf(reason !== undefined)('several gateway processes sharing Redis a
     await expect.poll(() => visitorTyping.count()).toBe(0);
 
     // The agent goes away on B (through a second connection of Ana's): the visitor on A sees it, and back.
-    const observer = await agentSocket(b.url, AGENTS.Ana);
+    const observer = await connectAgent(b.url, AGENTS.Ana);
     sockets.push(observer);
     observer.emit('presence', { status: 'away' });
     await visitor.panel.getByText('Usually replies in a few minutes', { exact: true }).waitFor();
@@ -204,7 +194,7 @@ describe.skipIf(reason !== undefined)('several gateway processes sharing Redis a
     ];
     await expect.poll(() => visitor.bubbles()).toEqual(expected);
     // Exactly once and in order, as stored: read back through an agent socket on B.
-    const check = await agentSocket(b.url, AGENTS.Ben);
+    const check = await connectAgent(b.url, AGENTS.Ben);
     sockets.push(check);
     const listed = await check.emitWithAck('list', {});
     expect(listed.ok).toBe(true);
@@ -220,14 +210,14 @@ describe.skipIf(reason !== undefined)('several gateway processes sharing Redis a
 
   it('a process that dies with an agent connected: the others drop that agent within seconds', async () => {
     // Ana (console on B) goes away; Ben signs in on a third process C, so visitors see him online.
-    const ana = await agentSocket(b.url, AGENTS.Ana);
+    const ana = await connectAgent(b.url, AGENTS.Ana);
     sockets.push(ana);
     ana.emit('presence', { status: 'away' });
     await visitor.panel.getByText('Usually replies in a few minutes', { exact: true }).waitFor();
 
     const c = await startGateway({ env });
     gateways.push(c);
-    const ben = await agentSocket(c.url, AGENTS.Ben);
+    const ben = await connectAgent(c.url, AGENTS.Ben);
     sockets.push(ben);
     await visitor.panel.getByText('Ben usually replies in a few minutes').waitFor();
     const seen: AgentPresence[][] = [];

@@ -1,8 +1,8 @@
 import type { Page } from 'playwright';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/protocol';
-import { AGENTS, startGateway } from '../support/gateway';
+import { connectAgent, startGateway } from '../support/gateway';
 import { hostPage, startHostSite } from '../support/host-site';
 import { openVisitor, type Visitor } from '../support/pages';
 import { e2e } from '../support/suite';
@@ -16,13 +16,8 @@ afterEach(() => {
 });
 
 async function agent(): Promise<Socket> {
-  const socket = io(`${t.gateway.url}/agent`, {
-    auth: { token: AGENTS.Ana },
-    transports: ['websocket'],
-    forceNew: true,
-  });
+  const socket = await connectAgent(t.gateway.url);
   agents.push(socket);
-  await new Promise((resolve) => socket.once('welcome', resolve));
   return socket;
 }
 

@@ -1,8 +1,8 @@
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary, Message } from '../../src/protocol';
 import { type EngineBrowser, type EnginePage, selectedEngines, waitFor } from '../support/engines';
-import { AGENTS, type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { connectAgent, type RunningGateway, removeDb, startGateway } from '../support/gateway';
 import { type HostSite, hostPage, startHostSite } from '../support/host-site';
 
 // The same scenarios in Chromium, Firefox and WebKitGTK: what a visitor does, through real input, in each engine.
@@ -22,7 +22,7 @@ beforeAll(async () => {
   );
   gateway = await startGateway({ env: { PARLEY_ORIGINS: site.url } });
   site.gateway = gateway.url;
-  agent = await connectAgent();
+  agent = await connectAgent(gateway.url);
 });
 afterAll(async () => {
   agent?.close();
@@ -34,12 +34,6 @@ afterAll(async () => {
 /** A host page of the site `siteId`, with the watcher (test/e2e/fixtures/watch.js) loaded before the widget. */
 function page(siteId: string): string {
   return hostPage({ gateway: '{{GATEWAY}}', site: siteId }, '<script src="/watch.js"></script>');
-}
-
-async function connectAgent(): Promise<Socket> {
-  const socket = io(`${gateway.url}/agent`, { auth: { token: AGENTS.Ana }, transports: ['websocket'], forceNew: true });
-  await new Promise((resolve) => socket.once('welcome', resolve));
-  return socket;
 }
 
 /** The agent's next `event` that matches, within a generous 20 s. */
@@ -232,7 +226,7 @@ describe.each(selectedEngines())('in $name', (engine) => {
     } finally {
       gateway = await gateway.restart();
       agent.close();
-      agent = await connectAgent();
+      agent = await connectAgent(gateway.url);
     }
     const p = pages.at(-1)!;
     await waitFor(p, 'both messages sent', probe.countIs, ['li.visitor.sent', 2], 30_000);

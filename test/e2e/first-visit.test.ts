@@ -1,7 +1,7 @@
 import type { BrowserContextOptions, Locator } from 'playwright';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AGENTS } from '../support/gateway';
+import { AGENTS, connectAgent } from '../support/gateway';
 import { type HostSite, hostPage, startHostSite } from '../support/host-site';
 import { Visitor } from '../support/pages';
 import { e2e } from '../support/suite';
@@ -31,13 +31,8 @@ afterEach(() => {
 
 /** An agent speaking the protocol directly. */
 async function agentSocket(name: keyof typeof AGENTS = 'Ana'): Promise<Socket> {
-  const socket = io(`${t.gateway.url}/agent`, {
-    auth: { token: AGENTS[name] },
-    transports: ['websocket'],
-    forceNew: true,
-  });
+  const socket = await connectAgent(t.gateway.url, AGENTS[name]);
   agents.push(socket);
-  await new Promise((resolve) => socket.once('welcome', resolve));
   return socket;
 }
 

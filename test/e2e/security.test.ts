@@ -1,9 +1,9 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright';
-import { io, type Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS, type Message } from '../../src/protocol';
 import { launchBrowser } from '../support/browser';
-import { AGENTS, type RunningGateway, removeDb, startGateway } from '../support/gateway';
+import { connectAgent, type RunningGateway, removeDb, startGateway } from '../support/gateway';
 import { startHostSite } from '../support/host-site';
 import { openAgent, openVisitor, type Visitor } from '../support/pages';
 
@@ -359,11 +359,7 @@ describe('agents and pages on other origins', () => {
 });
 
 /** An agent speaking the protocol directly. */
-async function agentSocket(gw: RunningGateway): Promise<Socket> {
-  const socket = io(`${gw.url}/agent`, { auth: { token: AGENTS.Ana }, transports: ['websocket'], forceNew: true });
-  await new Promise((resolve) => socket.once('welcome', resolve));
-  return socket;
-}
+const agentSocket = (gw: RunningGateway) => connectAgent(gw.url);
 
 describe('limits, as the visitor meets them', () => {
   it('keeps an over-long message in the composer with a clear error, and sends nothing', async () => {

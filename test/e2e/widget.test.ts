@@ -1,7 +1,6 @@
 import type { BrowserContextOptions } from 'playwright';
-import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { AGENTS } from '../support/gateway';
+import { AGENTS, connectAgent } from '../support/gateway';
 import { openAgent, openVisitor } from '../support/pages';
 import { e2e } from '../support/suite';
 
@@ -9,15 +8,7 @@ const t = e2e({ gatewayPerTest: true });
 const context = (options: BrowserContextOptions = {}) => t.context(options);
 
 /** An agent speaking the protocol directly, for tests about the widget alone. */
-async function agentSocket(name: keyof typeof AGENTS = 'Ana') {
-  const socket = io(`${t.gateway.url}/agent`, {
-    auth: { token: AGENTS[name] },
-    transports: ['websocket'],
-    forceNew: true,
-  });
-  await new Promise((resolve) => socket.once('welcome', resolve));
-  return socket;
-}
+const agentSocket = (name: keyof typeof AGENTS = 'Ana') => connectAgent(t.gateway.url, AGENTS[name]);
 
 describe('widget', () => {
   it('shows agent presence: online, away, and away when no agent is connected', async () => {

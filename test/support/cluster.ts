@@ -30,6 +30,7 @@ export async function clusterUnavailable(): Promise<string | undefined> {
 export async function databaseUnavailable(): Promise<string | undefined> {
   if (!DATABASE_URL) return 'PARLEY_TEST_DATABASE_URL is not set (.ci/run starts PostgreSQL)';
   const db = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
+  db.on('error', () => {});
   try {
     await db.connect();
   } catch (err) {

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { io, type Socket } from 'socket.io-client';
+import { GATEWAY_READY, gatewayScript, startServer } from './processes.mjs';
 
 export interface RunningGateway {
   url: string;
@@ -37,61 +36,48 @@ export const AGENTS_ENV = Object.entries(AGENTS)
 /** Starts the real gateway (dist/server/main.js) as its own process on a free port with a temporary database. */
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
   const dbPath = options.dbPath ?? path.join(mkdtempSync(path.join(tmpdir(), 'parley-e2e-')), 'parley.db');
-  const child = spawn(process.execPath, [options.script ?? path.join(root, 'dist/server/main.js')], {
-    cwd: options.cwd ?? root,
+  const server = await startServer({
+    name: 'gateway',
+    script: options.script ?? gatewayScript(),
+    ready: GATEWAY_READY,
+    timeoutMs: 15_000,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: {
-      ...process.env,
       PORT: String(options.port ?? 0),
       HOST: '127.0.0.1',
       PARLEY_DB: dbPath,
       PARLEY_AGENTS: AGENTS_ENV,
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within 15 s:\n${out}`)), 15_000);
-    const check = () => {
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        child.stdout?.off('data', check);
-        resolve(m[1]);
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code} before listening:\n${out}`));
-    });
-  });
-
-  const port = Number(new URL(url).port);
   return {
-    url,
-    port,
+    url: server.url,
+    port: server.port,
     dbPath,
-    process: child,
-    output: () => out,
+    process: server.child,
+    output: server.output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
+      await server.stop(signal);
     },
     async restart() {
-      return startGateway({ ...options, port, dbPath });
+      return startGateway({ ...options, port: server.port, dbPath });
     },
   };
 }
 
 export function removeDb(gw: RunningGateway): void {
   rmSync(path.dirname(gw.dbPath), { recursive: true, force: true });
+}
+
+/**
+ * An agent speaking the protocol directly from Node (socket.io-client, WebSocket), once the gateway welcomed it;
+ * rejects with the `connect_error` of a refused handshake. It reconnects by itself, as the console does.
+ */
+export async function connectAgent(url: string, token: string = AGENTS.Ana): Promise<Socket> {
+  const socket = io(`${url}/agent`, { auth: { token }, transports: ['websocket'], forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('welcome', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return socket;
 }

@@ -1,3 +1,4 @@
+import type { RefObject } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { LIMITS } from '../../../src/protocol.js';
 import { newClientId } from '../client-id.js';
@@ -17,40 +18,32 @@ interface Props {
   onEscape(): void;
 }
 
-/**
- * The reply box. Enter sends, Shift+Enter adds a line. A failed send keeps the text, and sending the same text
- * again reuses its clientId, so a reply whose ack was lost (timeout) is stored once, not twice.
- */
-export function Composer({
-  conversationId,
-  placeholder,
-  initialDraft,
-  focusToken,
-  onDraft,
-  onTyping,
-  onSend,
-  onEscape,
-}: Props) {
-  const [text, setText] = useState(initialDraft);
-  const [sending, setSending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const field = useRef<HTMLTextAreaElement>(null);
-  const attempt = useRef<{ text: string; clientId: string } | null>(null);
+type TypingSender = ReturnType<typeof createTypingSender>;
+
+/** A typing sender that always signals through the latest `onTyping`, and stops when the composer goes away. */
+function useTypingSender(onTyping: (typing: boolean) => void): TypingSender {
   const typingTo = useRef(onTyping);
   typingTo.current = onTyping;
   const typing = useMemo(() => createTypingSender((t) => typingTo.current(t)), []);
-
-  useEffect(() => {
-    if (focusToken) field.current?.focus();
-  }, [focusToken]);
   // Leaving the conversation (or the console) while typing: the visitor should not see "typing…" for 3 more seconds.
   useEffect(() => () => typing.stop(), [typing]);
+  return typing;
+}
 
-  const change = (value: string) => {
-    setText(value);
-    onDraft(value);
-    typing.input(value.trim().length > 0);
-  };
+interface Sending {
+  text: string;
+  field: RefObject<HTMLTextAreaElement>;
+  typing: TypingSender;
+  onSend: Props['onSend'];
+  /** After a successful send: what is left in the box. */
+  setDraft(text: string): void;
+}
+
+/** Sends the trimmed text once at a time; a retry of the same text reuses its clientId. */
+function useReplySending({ text, field, typing, onSend, setDraft }: Sending) {
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const attempt = useRef<{ text: string; clientId: string } | null>(null);
 
   const send = async () => {
     const body = text.trim();
@@ -69,13 +62,65 @@ export function Composer({
     attempt.current = null;
     // Only clear what was sent: the agent may have typed on while the ack was on its way.
     const current = field.current?.value ?? '';
-    const rest = current.trim() === body ? '' : current;
-    setText(rest);
-    onDraft(rest);
+    setDraft(current.trim() === body ? '' : current);
+  };
+  return { sending, error, send };
+}
+
+/** Under the box: the keyboard hint, the length counter near the limit, and Send. */
+function ComposerBar({ conversationId, text, sending }: { conversationId: string; text: string; sending: boolean }) {
+  const over = text.length > LIMITS.messageLength;
+  const near = text.length > LIMITS.messageLength * 0.9;
+  return (
+    <div class="composer__bar">
+      <span class="composer__hint muted" id={`reply-hint-${conversationId}`}>
+        Enter to send, Shift+Enter for a new line
+      </span>
+      {near && (
+        <span class={`composer__count${over ? ' composer__count--over' : ''}`}>
+          {text.length} / {LIMITS.messageLength}
+        </span>
+      )}
+      <button class="button button--primary" type="submit" disabled={sending || text.trim() === ''}>
+        Send
+      </button>
+    </div>
+  );
+}
+
+/**
+ * The reply box. Enter sends, Shift+Enter adds a line. A failed send keeps the text, and sending the same text
+ * again reuses its clientId, so a reply whose ack was lost (timeout) is stored once, not twice.
+ */
+export function Composer({
+  conversationId,
+  placeholder,
+  initialDraft,
+  focusToken,
+  onDraft,
+  onTyping,
+  onSend,
+  onEscape,
+}: Props) {
+  const [text, setText] = useState(initialDraft);
+  const field = useRef<HTMLTextAreaElement>(null);
+  const typing = useTypingSender(onTyping);
+  const setDraft = (value: string) => {
+    setText(value);
+    onDraft(value);
+  };
+  const { sending, error, send } = useReplySending({ text, field, typing, onSend, setDraft });
+
+  useEffect(() => {
+    if (focusToken) field.current?.focus();
+  }, [focusToken]);
+
+  const change = (value: string) => {
+    setDraft(value);
+    typing.input(value.trim().length > 0);
   };
 
   const over = text.length > LIMITS.messageLength;
-  const near = text.length > LIMITS.messageLength * 0.9;
 
   return (
     <form
@@ -111,19 +156,7 @@ export function Composer({
           }
         }}
       />
-      <div class="composer__bar">
-        <span class="composer__hint muted" id={`reply-hint-${conversationId}`}>
-          Enter to send, Shift+Enter for a new line
-        </span>
-        {near && (
-          <span class={`composer__count${over ? ' composer__count--over' : ''}`}>
-            {text.length} / {LIMITS.messageLength}
-          </span>
-        )}
-        <button class="button button--primary" type="submit" disabled={sending || text.trim() === ''}>
-          Send
-        </button>
-      </div>
+      <ComposerBar conversationId={conversationId} text={text} sending={sending} />
       {error && (
         <p class="alert composer__error" role="alert" id={`reply-error-${conversationId}`}>
           Not sent ({error}). Your reply is kept; press Send to try again.

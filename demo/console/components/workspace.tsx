@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { beep, titleFor, unlockAudioOnGesture } from '../attention.js';
-import { createController } from '../controller.js';
-import { useMedia, useNow, useStore } from '../hooks.js';
-import { emptyThread, totalUnread, visibleConversations } from '../state.js';
+import type { ConversationSummary } from '../../../src/protocol.js';
+import { titleFor } from '../attention.js';
+import type { Controller } from '../controller.js';
+import { useHeldState, useMedia, useNow } from '../hooks.js';
+import { type ConsoleState, emptyThread, totalUnread, visibleConversations } from '../state.js';
+import { useController } from '../use-controller.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
-import { Header } from './header.js';
+import { TopBar } from './top-bar.js';
 import { VisitorDetails } from './visitor-details.js';
 
 interface Props {
@@ -16,49 +18,14 @@ interface Props {
 
 const NO_TYPISTS: never[] = [];
 
-function conversationFromHash(): string | null {
-  const id = decodeURIComponent(location.hash.slice(1));
-  return id || null;
-}
-
 /** Keeps the open conversation in the URL fragment so a reload reopens it (a conversation id, never the token). */
 function rememberConversation(id: string | null): void {
   history.replaceState(history.state, '', id ? `#${encodeURIComponent(id)}` : location.pathname + location.search);
 }
 
-/** The signed-in console: header, conversation list, conversation, visitor details. */
-export function Workspace({ token, onSignOut }: Props) {
-  const signOut = useRef(onSignOut);
-  signOut.current = onSignOut;
-  const [controller] = useState(() =>
-    createController(token, {
-      onUnauthorized: (message) => signOut.current(message),
-      onVisitorMessage: () => {
-        if (document.hidden) beep();
-      },
-    }),
-  );
-  const s = useStore(controller.store);
-  const now = useNow();
-  const wide = useMedia('(min-width: 1200px)');
-  const twoColumns = useMedia('(min-width: 800px)');
-  const [detailsOpen, setDetailsOpen] = useState(false);
-  const [focusToken, setFocusToken] = useState(0);
-  const drafts = useRef(new Map<string, string>());
-
-  useEffect(() => {
-    const offAudio = unlockAudioOnGesture();
-    controller.start();
-    const fromHash = conversationFromHash();
-    if (fromHash) controller.select(fromHash);
-    return () => {
-      offAudio();
-      controller.destroy();
-    };
-  }, [controller]);
-
-  const list = useMemo(() => visibleConversations(s.conversations, s.filter), [s.conversations, s.filter]);
-  const unread = useMemo(() => totalUnread(s.conversations), [s.conversations]);
+/** The tab title counts unread visitor messages; it goes back to plain when the workspace closes. */
+function useUnreadTitle(conversations: Record<string, ConversationSummary>): void {
+  const unread = useMemo(() => totalUnread(conversations), [conversations]);
   useEffect(() => {
     document.title = titleFor(unread);
   }, [unread]);
@@ -68,17 +35,88 @@ export function Workspace({ token, onSignOut }: Props) {
     },
     [],
   );
+}
 
+interface PaneProps {
+  s: ConsoleState;
+  controller: Controller;
+  now: number;
+  drafts: Map<string, string>;
+  focusToken: number;
+  detailsOpen: boolean;
+  onToggleDetails(): void;
+  select(id: string | null): void;
+  onEscape(): void;
+}
+
+/** The middle pane: the open conversation, why it could not open, or a hint to pick one. */
+function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneProps) {
   const selectedId = s.selectedId;
   const selected = selectedId ? s.conversations[selectedId] : undefined;
   const thread = (selectedId && s.threads[selectedId]) || emptyThread();
+  if (selected) {
+    return (
+      <ConversationView
+        c={selected}
+        thread={thread}
+        typists={s.typing[selected.id] ?? NO_TYPISTS}
+        me={s.me}
+        now={now}
+        draft={drafts.get(selected.id) ?? ''}
+        focusToken={view.focusToken}
+        detailsOpen={view.detailsOpen}
+        onToggleDetails={view.onToggleDetails}
+        onBack={() => select(null)}
+        onRetry={() => void controller.load(selected.id)}
+        onDraft={(text) => drafts.set(selected.id, text)}
+        onTyping={(typing) => controller.typing(selected.id, typing)}
+        onSend={(text, clientId) => controller.send(selected.id, text, clientId)}
+        onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
+        onEscape={view.onEscape}
+      />
+    );
+  }
+  if (selectedId && thread.error) {
+    return (
+      <div class="placeholder">
+        <p class="alert" role="alert">
+          Could not open this conversation ({thread.error}).
+        </p>
+        <button type="button" class="button" onClick={() => select(null)}>
+          Back to conversations
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div class="placeholder">
+      <p class="muted">{selectedId ? 'Loading conversation…' : 'Select a conversation to read and reply.'}</p>
+    </div>
+  );
+}
 
+/** The signed-in console: top bar, conversation list, conversation, visitor details. */
+export function Workspace({ token, onSignOut }: Props) {
+  const signOut = useRef(onSignOut);
+  signOut.current = onSignOut;
+  const controller = useController(token, signOut);
+  const s = useHeldState(controller.state);
+  const now = useNow();
+  const wide = useMedia('(min-width: 1200px)');
+  const twoColumns = useMedia('(min-width: 800px)');
+  const [detailsOpen, setDetailsOpen] = useState(false);
+  const [focusToken, setFocusToken] = useState(0);
+  const drafts = useRef(new Map<string, string>());
+  const list = useMemo(() => visibleConversations(s.conversations, s.filter), [s.conversations, s.filter]);
+  useUnreadTitle(s.conversations);
+
+  const selectedId = s.selectedId;
+  const selected = selectedId ? s.conversations[selectedId] : undefined;
   const select = (id: string | null) => {
     controller.select(id);
     rememberConversation(id);
     if (id) setFocusToken((n) => n + 1);
   };
-
   const focusSelectedRow = () => {
     if (!twoColumns) return select(null);
     document.querySelector<HTMLElement>('.conv__button[aria-current="true"]')?.focus();
@@ -86,7 +124,7 @@ export function Workspace({ token, onSignOut }: Props) {
 
   return (
     <div class="shell">
-      <Header
+      <TopBar
         me={s.me}
         myStatus={s.myStatus}
         agents={s.agents}
@@ -112,39 +150,17 @@ export function Workspace({ token, onSignOut }: Props) {
           />
         </nav>
         <main class="pane pane--main">
-          {selected ? (
-            <ConversationView
-              c={selected}
-              thread={thread}
-              typists={s.typing[selected.id] ?? NO_TYPISTS}
-              me={s.me}
-              now={now}
-              draft={drafts.current.get(selected.id) ?? ''}
-              focusToken={focusToken}
-              detailsOpen={wide || detailsOpen}
-              onToggleDetails={() => setDetailsOpen((o) => !o)}
-              onBack={() => select(null)}
-              onRetry={() => void controller.load(selected.id)}
-              onDraft={(text) => drafts.current.set(selected.id, text)}
-              onTyping={(typing) => controller.typing(selected.id, typing)}
-              onSend={(text, clientId) => controller.send(selected.id, text, clientId)}
-              onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
-              onEscape={focusSelectedRow}
-            />
-          ) : selectedId && thread.error ? (
-            <div class="placeholder">
-              <p class="alert" role="alert">
-                Could not open this conversation ({thread.error}).
-              </p>
-              <button type="button" class="button" onClick={() => select(null)}>
-                Back to conversations
-              </button>
-            </div>
-          ) : (
-            <div class="placeholder">
-              <p class="muted">{selectedId ? 'Loading conversation…' : 'Select a conversation to read and reply.'}</p>
-            </div>
-          )}
+          <ConversationPane
+            s={s}
+            controller={controller}
+            now={now}
+            drafts={drafts.current}
+            focusToken={focusToken}
+            detailsOpen={wide || detailsOpen}
+            onToggleDetails={() => setDetailsOpen((o) => !o)}
+            select={select}
+            onEscape={focusSelectedRow}
+          />
         </main>
         {selected && (
           <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">

@@ -1,6 +1,6 @@
 import type { Logger } from '../log';
 import { redact } from '../redact';
-import { openSqliteStore } from './sqlite';
+import { openSqliteStore } from './sqlite/store';
 import type { Store } from './types';
 
 export interface StoreChoice {
@@ -22,11 +22,11 @@ export async function openStore(options: StoreChoice, logger: Logger): Promise<S
     return openSqliteStore({
       path: options.dbPath,
       sync: options.dbSync ?? 'normal',
-      busyTimeoutMs: options.dbBusyTimeoutMs ?? 1000,
+      busyTimeoutMs: options.dbBusyTimeoutMs,
     });
   }
   const url = options.databaseUrl;
-  const { openPostgresStore } = await import('./postgres');
+  const { openPostgresStore } = await import('./postgres/store');
   return openPostgresStore({
     url,
     ...(options.dbSchema ? { schema: options.dbSchema } : {}),

@@ -1,5 +1,5 @@
 import { LIMITS, type Message } from '../../../src/protocol';
-import type { MessagePage } from './types';
+import type { ListOptions, MessagePage, SweepResult } from './types';
 
 /**
  * The longest head of `items` whose JSON fits in `maxBytes` (as a client receives it: UTF-8, with a comma between
@@ -30,4 +30,31 @@ export const PAGE_TEXT_BYTES = LIMITS.pageBytes;
 export function messagePage(messages: readonly Message[], limit: number): MessagePage {
   const page = fitBytes(messages.slice(0, limit));
   return { messages: page, more: messages.length > page.length };
+}
+
+/** Conversations one list returns at most, whatever `limit` asks; 100 when it asks nothing. */
+export const MAX_LIST = 500;
+const DEFAULT_LIST = 100;
+
+/** The status filter and row limit a conversation list query runs with. */
+export function listQuery(options: ListOptions): { status: ListOptions['status'] & string; limit: number } {
+  const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? DEFAULT_LIST)), MAX_LIST);
+  return { status: options.status ?? 'all', limit };
+}
+
+/** Sessions one sweep transaction deletes at most, unless the caller asks otherwise. */
+export const SWEEP_BATCH = 1000;
+
+/**
+ * Sweeps in batches of `batch`, each its own short transaction (`sweepBatch`), so a large sweep never holds the write
+ * lock (SQLite) or many row locks (PostgreSQL) for long; stops after the first batch that was not full.
+ */
+export async function sweepInBatches(batch: number, sweepBatch: () => Promise<SweepResult>): Promise<SweepResult> {
+  const total: SweepResult = { sessions: 0, visitors: 0 };
+  for (;;) {
+    const done = await sweepBatch();
+    total.sessions += done.sessions;
+    total.visitors += done.visitors;
+    if (done.sessions < batch) return total;
+  }
 }

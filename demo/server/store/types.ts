@@ -10,15 +10,15 @@ import type {
 } from '../../../src/protocol';
 
 /**
- * Persistence used by the gateway. Every method returns a Promise, even where the SQLite implementation is
- * synchronous, so a networked store (Postgres) can be added later without touching the handlers.
- * Implementations throw `StoreError` for any storage failure.
+ * Persistence used by the gateway, implemented by `sqlite/store.ts` (one process, synchronous underneath) and
+ * `postgres/store.ts` (any number of processes); `open.ts` picks one. Every method returns a Promise, so handlers
+ * never know which. Implementations reject with `StoreError` for any storage failure.
  */
 export interface Store {
   /**
    * Creates a visitor and a session for `tokenHash`, atomically. No conversation: the visitor's conversation id is
    * reserved (`SessionRecord.conversationId`, `started: false`) and the conversation is created by its first message
-   * (`startConversation`), so a handshake alone never shows up in an agent's list.
+   * (`appendMessage`), so a handshake alone never shows up in an agent's list.
    */
   createSession(input: NewSession): Promise<SessionRecord>;
   /**
@@ -26,7 +26,7 @@ export interface Store {
    * visitor when there is one (its name and email updated from `user`, its page, locale and browser from `meta`),
    * otherwise a new visitor linked to the user (with no conversation yet). Two devices of a new user racing here end
    * up on one visitor: the schema has a unique index on (site, user_id); SQLite holds its write lock from lookup to
-   * insert, and a store without that guarantee (Postgres) must catch the unique violation and retry the lookup. The
+   * insert, and the PostgreSQL store, which has no such lock, catches the unique violation and retries the lookup. The
    * same holds for `identifySession`.
    */
   createUserSession(input: NewSession & { user: VerifiedUser }): Promise<IdentifiedSession>;
@@ -54,7 +54,7 @@ export interface Store {
   /** Revokes a session; its visitor goes too when it has no conversation and no other session. */
   deleteSession(tokenHash: string): Promise<void>;
   /**
-   * Deletes, at most `batch` (default 1,000) at a time, the sessions unused since `idleBefore`, and those unused since
+   * Deletes, at most `batch` (default `SWEEP_BATCH` in page.ts, 1,000) at a time, the sessions unused since `idleBefore`, and those unused since
    * `emptyBefore` whose visitor never stored a message; then their visitors that have no conversation and no session
    * left. The storage a handshake creates is thereby bounded by the handshakes of one `emptyBefore` window.
    */
@@ -76,7 +76,7 @@ export interface Store {
    */
   messagesAfter(conversationId: string, afterSeq: number, limit?: number): Promise<MessagePage>;
   /**
-   * Most recently active first; at most `limit` and `LIMITS.pageBytes` of JSON (see `fitBytes` in page.ts; the
+   * Most recently active first; at most `limit` (see `ListOptions`) and `LIMITS.pageBytes` of JSON (see `fitBytes` in page.ts; the
    * gateway then adds `visitor.online`, 15 bytes each).
    */
   listConversations(options?: ListOptions): Promise<StoredSummary[]>;
@@ -152,7 +152,9 @@ export interface MessagePage {
 }
 
 export interface ListOptions {
+  /** Default `all`. */
   status?: ConversationStatus | 'all';
+  /** Default 100; at most `MAX_LIST` (500, page.ts) whatever is asked. */
   limit?: number;
 }
 

@@ -3,7 +3,7 @@
 // fetches the list and the open conversation again, so what was stored but never broadcast shows, once.
 import { afterEach, expect, it } from 'vitest';
 import { type Controller, createController } from '../../../demo/console/controller';
-import { AGENTS, type Fixture, startGateway } from '../server/helpers';
+import { AGENTS, type Fixture, startGateway } from '../../support/in-process-gateway';
 
 let gateway: Fixture | undefined;
 let controller: Controller | undefined;
@@ -19,10 +19,10 @@ it('catches up the list and the open conversation on resync', async () => {
   const other = await gateway.chatting({}, 'hello');
   (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(gateway.url);
   controller = createController(AGENTS[0]!.token, { onUnauthorized: () => {} });
-  const { store } = controller;
+  const { state } = controller;
   controller.start();
   controller.select(open.conversationId);
-  const texts = () => store.get().threads[open.conversationId]?.messages.map((m) => m.text);
+  const texts = () => state.get().threads[open.conversationId]?.messages.map((m) => m.text);
   await expect.poll(texts, { timeout: 5000 }).toEqual(['first']);
 
   // Stored, never broadcast: what a lost Redis publish leaves behind.
@@ -37,8 +37,8 @@ it('catches up the list and the open conversation on resync', async () => {
 
   await expect.poll(texts, { timeout: 5000 }).toEqual(['first', 'lost']);
   await expect
-    .poll(() => store.get().conversations[other.conversationId]?.lastMessage?.text, { timeout: 5000 })
+    .poll(() => state.get().conversations[other.conversationId]?.lastMessage?.text, { timeout: 5000 })
     .toBe('elsewhere');
   // Its opening message and the one stored without a broadcast.
-  expect(store.get().conversations[other.conversationId]?.unread).toBe(2);
+  expect(state.get().conversations[other.conversationId]?.unread).toBe(2);
 });

@@ -2,7 +2,7 @@
 import type { Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentPresence, ConversationSummary, Message, SendResult, VisitorPresence } from '../../../src/protocol';
-import { AGENTS, call, collect, type Fixture, nextEvent, settle, startGateway } from './helpers';
+import { AGENTS, call, collect, type Fixture, nextEvent, settle, startGateway } from '../../support/in-process-gateway';
 
 let fx: Fixture;
 beforeEach(async () => {

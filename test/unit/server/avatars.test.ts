@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfig } from '../../../demo/server/config';
-import { AGENTS, type Fixture, startGateway } from './helpers';
+import { AGENTS, type Fixture, startGateway } from '../../support/in-process-gateway';
 
 describe('PARLEY_AGENT_AVATARS', () => {
   const env = { PARLEY_AGENTS: 'Ana:s3cret,Ben:t0ken' };

@@ -12,7 +12,7 @@ import { silentLogger } from '../../../demo/server/log';
 import { connectRedis, type RedisClients } from '../../../demo/server/redis';
 import type { AgentPresence, ConversationSummary } from '../../../src/protocol';
 import { clusterUnavailable, DATABASE_URL, REDIS_URL, startRedisProxy } from '../../support/cluster';
-import { AGENTS, call, type Fixture, nextEvent, settle, startGateway } from './helpers';
+import { AGENTS, call, type Fixture, nextEvent, settle, startGateway } from '../../support/in-process-gateway';
 
 const reason = await clusterUnavailable();
 if (reason) console.warn(`Redis-backed cluster tests skipped: ${reason}`);

@@ -1,15 +1,13 @@
 // @vitest-environment node
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import * as esbuild from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../demo/server/log';
 import type { Message } from '../../../src/protocol';
-import { call, collect, type Fixture, settle, startGateway } from './helpers';
+import { call, collect, type Fixture, settle, startGateway } from '../../support/in-process-gateway';
+import { bundleForNode, root, runNode } from '../../support/processes.mjs';
 
 let fx: Fixture | undefined;
 afterEach(async () => {
@@ -99,10 +97,8 @@ describe('database faults', () => {
 describe('process guards', () => {
   /** Runs `body` in a child process that installed the gateway's guards first; resolves when the child exits. */
   async function runGuarded(body: string): Promise<{ code: number | null; stdout: string; entries: unknown[] }> {
-    const root = fileURLToPath(new URL('../../..', import.meta.url));
     const dir = await mkdtemp(join(tmpdir(), 'parley-guards-'));
     try {
-      await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
       await mkdir(join(dir, 'src'));
       const entry = join(dir, 'src', 'entry.ts');
       await writeFile(
@@ -114,32 +110,15 @@ describe('process guards', () => {
          setTimeout(() => { console.log('still serving'); process.exit(0); }, 3000);
          ${body}`,
       );
-      const out = join(dir, 'entry.mjs');
-      await esbuild.build({
-        entryPoints: [entry],
-        outfile: out,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        packages: 'external',
-        logLevel: 'silent',
-      });
-      const child = spawn(process.execPath, [out], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      const entries = stderr
+      const child = runNode({ script: await bundleForNode(entry, join(dir, 'entry.mjs'), dir), cwd: dir });
+      const { code } = await child.exited;
+      const entries = child
+        .stderr()
         .trim()
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line));
-      return { code, stdout, entries };
+      return { code, stdout: child.stdout(), entries };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

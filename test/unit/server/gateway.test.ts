@@ -1,10 +1,7 @@
 // @vitest-environment node
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgents, readConfig } from '../../../demo/server/config';
@@ -12,7 +9,8 @@ import { createGateway } from '../../../demo/server/gateway';
 import { DEFAULT_LIMITS } from '../../../demo/server/limits';
 import { createLogger } from '../../../demo/server/log';
 import type { VisitorWelcome } from '../../../src/protocol';
-import { call, nextEvent, startGateway } from './helpers';
+import { call, nextEvent, startGateway } from '../../support/in-process-gateway';
+import { bundleGateway, runNode } from '../../support/processes.mjs';
 
 describe('configuration', () => {
   it('reads the documented defaults', () => {
@@ -211,65 +209,31 @@ describe('gateway lifecycle', () => {
 });
 
 describe('main.ts, bundled as the build ships it', () => {
-  const root = fileURLToPath(new URL('../../..', import.meta.url));
   let dir: string;
   let entry: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-main-'));
-    // dist/server/main.js serves dist/; node_modules next to it resolves the external packages.
-    await mkdir(join(dir, 'dist', 'server'), { recursive: true });
-    await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    entry = join(dir, 'dist', 'server', 'main.js');
-    await esbuild.build({
-      entryPoints: [join(root, 'demo/server/main.ts')],
-      outfile: entry,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'silent',
-    });
+    entry = await bundleGateway(dir);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function run(env: Record<string, string>): {
-    child: ChildProcess;
-    output: () => string;
-    exit: Promise<number | null>;
-  } {
-    const child = spawn(process.execPath, [entry], {
+  /** main.ts with `env` only (no variable of this process leaks in), on a free port and a database in `dir`. */
+  const run = (env: Record<string, string>) =>
+    runNode({
+      script: entry,
       cwd: dir,
+      inheritEnv: false,
       env: { PATH: process.env.PATH ?? '', PORT: '0', PARLEY_DB: join(dir, 'data', 'p.db'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d) => {
-      out += d;
-    });
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, output: () => out, exit };
-  }
-
-  async function waitFor(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
-    for (let i = 0; i < 200; i++) {
-      const match = output().match(pattern);
-      if (match) return match;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`no ${pattern} in:\n${output()}`);
-  }
+  const exitCode = async (gw: ReturnType<typeof run>) => (await gw.exited).code;
 
   it('prints the URL and a generated token, serves /healthz and exits 0 on SIGTERM', async () => {
     const gw = run({});
-    const [, url] = await waitFor(gw.output, /^Parley gateway listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
-    const [, token] = await waitFor(gw.output, /\/agent \(sign in with the token (\S+) /);
+    const [, url] = await gw.waitFor(/^Parley gateway listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+    const [, token] = await gw.waitFor(/\/agent \(sign in with the token (\S+) /);
     const health = await fetch(`${url}/healthz`);
     expect(await health.json()).toMatchObject({ ok: true });
     const agent = io(`${url}/agent`, {
@@ -281,13 +245,13 @@ describe('main.ts, bundled as the build ships it', () => {
     expect(await nextEvent(agent, 'welcome')).toMatchObject({ name: 'Agent' });
     agent.close();
     gw.child.kill('SIGTERM');
-    expect(await gw.exit).toBe(0);
+    expect(await exitCode(gw)).toBe(0);
   });
 
   it('keeps every acknowledged message through kill -9', async () => {
     const env = { PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd', PARLEY_DB: join(dir, 'crash', 'p.db') };
     const first = run(env);
-    const [, url] = await waitFor(first.output, /listening on (http:\S+)/);
+    const [, url] = await first.waitFor(/listening on (http:\S+)/);
     const visitor = io(`${url}/visitor`, { auth: { v: 1, site: 'acme' }, transports: ['websocket'], forceNew: true });
     const welcome = await nextEvent<VisitorWelcome>(visitor, 'welcome');
     const acks = await Promise.all(
@@ -295,11 +259,11 @@ describe('main.ts, bundled as the build ships it', () => {
     );
     expect(acks.every((a) => a.ok)).toBe(true);
     first.child.kill('SIGKILL');
-    await first.exit;
+    await first.exited;
     visitor.close();
 
     const second = run(env);
-    const [, url2] = await waitFor(second.output, /listening on (http:\S+)/);
+    const [, url2] = await second.waitFor(/listening on (http:\S+)/);
     const back = io(`${url2}/visitor`, {
       auth: { v: 1, site: 'acme', session: welcome.session, lastSeq: 0 },
       transports: ['websocket'],
@@ -310,23 +274,26 @@ describe('main.ts, bundled as the build ships it', () => {
     expect(again.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     back.close();
     second.child.kill('SIGTERM');
-    expect(await second.exit).toBe(0);
+    expect(await exitCode(second)).toBe(0);
   });
 
   it('names PARLEY_AGENTS and exits 1 when it is malformed', async () => {
     const gw = run({ PARLEY_AGENTS: 'Ana-without-token' });
-    expect(await gw.exit).toBe(1);
+    expect(await exitCode(gw)).toBe(1);
     expect(gw.output()).toMatch(/PARLEY_AGENTS entry 1 is malformed/);
     const named = run({ PARLEY_AGENTS: 'Ana:hunter2-hunter3-0123456789' });
-    await waitFor(named.output, /sign in with a token from PARLEY_AGENTS/);
+    await named.waitFor(/sign in with a token from PARLEY_AGENTS/);
     expect(named.output()).not.toContain('hunter2-hunter3');
+    // main.ts installs its signal handlers just after printing that line: an answered request shows it got past them.
+    const [, url] = await named.waitFor(/listening on (http:\S+)/);
+    await fetch(`${url}/healthz`);
     named.child.kill('SIGINT');
-    expect(await named.exit).toBe(0);
+    expect(await exitCode(named)).toBe(0);
   });
 
   it('refuses to start with a weak agent token, naming the agent and not the token', async () => {
     const gw = run({ PARLEY_AGENTS: 'Ana:ana-token-0123456789-abcd,Weak:hunter2' });
-    expect(await gw.exit).toBe(1);
+    expect(await exitCode(gw)).toBe(1);
     expect(gw.output()).toMatch(/cannot start: the token of agent "Weak" is too weak: use at least 24 characters/);
     expect(gw.output()).not.toContain('hunter2');
   });

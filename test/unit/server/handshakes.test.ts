@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Fixture, sleep, startGateway, upgrade } from './helpers';
+import { type Fixture, sleep, startGateway, upgrade } from '../../support/in-process-gateway';
 
 /**
  * Fair handshakes over real sockets: one address churning connections gets its own share of the handshake budget

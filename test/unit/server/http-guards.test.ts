@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_HTTP_TIMEOUTS, tcpConnectionsPerIp } from '../../../demo/server/http-guards';
 import { DEFAULT_LIMITS } from '../../../demo/server/limits';
 import { createLogger } from '../../../demo/server/log';
-import { call, type Fixture, sleep, startGateway, tcpConnect } from './helpers';
+import { call, type Fixture, sleep, startGateway, tcpConnect } from '../../support/in-process-gateway';
 
 /**
  * The HTTP server's own guards, over real TCP connections: slow requests are closed quickly, and one address cannot

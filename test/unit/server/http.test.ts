@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fixture, startGateway } from './helpers';
+import { type Fixture, startGateway } from '../../support/in-process-gateway';
 
 let fx: Fixture;
 const WIDGET = 'console.log("parley");'.repeat(20);

@@ -1,11 +1,8 @@
 // @vitest-environment node
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import * as esbuild from 'esbuild';
 import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,10 +11,11 @@ import { createGateway } from '../../../demo/server/gateway';
 import { createIdentityVerifier } from '../../../demo/server/identity';
 import { createLogger } from '../../../demo/server/log';
 import { hashToken, resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
-import { MIGRATIONS } from '../../../demo/server/store/migrations';
-import { openSqliteStore } from '../../../demo/server/store/sqlite';
+import { MIGRATIONS } from '../../../demo/server/store/sqlite/migrations';
+import { openSqliteStore } from '../../../demo/server/store/sqlite/store';
 import type { ConversationSummary, Message, SendResult, VisitorWelcome } from '../../../src/protocol';
-import { type Agent, call, type Fixture, nextEvent, startGateway } from './helpers';
+import { type Agent, call, type Fixture, nextEvent, startGateway } from '../../support/in-process-gateway';
+import { bundleGateway, runNode } from '../../support/processes.mjs';
 
 const ACME_SECRET = 'acme-identity-secret-0123456789-abcdef';
 const SHOP_SECRET = 'shop-identity-secret-0123456789-abcdef';
@@ -461,43 +459,23 @@ describe('PARLEY_SITE_SECRETS', () => {
   });
 
   it('stops main.ts with exit code 1 and a clear message', async () => {
-    const root = fileURLToPath(new URL('../../..', import.meta.url));
     const dir = await mkdtemp(join(tmpdir(), 'parley-main-id-'));
     try {
-      await mkdir(join(dir, 'dist', 'server'), { recursive: true });
-      await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-      const entry = join(dir, 'dist', 'server', 'main.js');
-      await esbuild.build({
-        entryPoints: [join(root, 'demo/server/main.ts')],
-        outfile: entry,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        packages: 'external',
-        logLevel: 'silent',
-      });
-      const child: ChildProcess = spawn(process.execPath, [entry], {
+      const gateway = runNode({
+        script: await bundleGateway(dir),
         cwd: dir,
+        inheritEnv: false,
         env: {
           PATH: process.env.PATH ?? '',
           PORT: '0',
           PARLEY_DB: join(dir, 'data', 'p.db'),
           PARLEY_SITE_SECRETS: 'acme:hunter2',
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let output = '';
-      child.stdout?.on('data', (d) => {
-        output += d;
-      });
-      child.stderr?.on('data', (d) => {
-        output += d;
-      });
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const { code } = await gateway.exited;
       expect(code).toBe(1);
-      expect(output).toMatch(/PARLEY_SITE_SECRETS: the secret of site "acme" is too short/);
-      expect(output).not.toContain('hunter2');
+      expect(gateway.output()).toMatch(/PARLEY_SITE_SECRETS: the secret of site "acme" is too short/);
+      expect(gateway.output()).not.toContain('hunter2');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

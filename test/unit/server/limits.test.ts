@@ -6,7 +6,7 @@ import { Bucket, Buckets, Counter, DEFAULT_LIMITS, type Limits, takeAll } from '
 import { silentLogger } from '../../../demo/server/log';
 import { createShield, type Shield } from '../../../demo/server/shield';
 import { DELIVERY } from '../../../src/app/chat';
-import { manualClock } from './helpers';
+import { manualClock } from '../../support/in-process-gateway';
 
 describe('token buckets', () => {
   it('gives a burst at once, then refills at the rate, never above the burst', () => {

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createLogger, REDACTED } from '../../../demo/server/log';
-import { AGENTS, call, startGateway } from './helpers';
+import { AGENTS, call, startGateway } from '../../support/in-process-gateway';
 
 function capture(level: Parameters<typeof createLogger>[0] = 'debug') {
   const lines: string[] = [];

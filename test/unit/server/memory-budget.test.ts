@@ -9,7 +9,7 @@ import {
   fullCollection,
   javaScriptMemory,
 } from '../../../demo/server/memory-budget';
-import { AGENTS, call, type Fixture, nextEvent, startGateway } from './helpers';
+import { AGENTS, call, type Fixture, nextEvent, startGateway } from '../../support/in-process-gateway';
 
 const MB = 1024 * 1024;
 

@@ -6,7 +6,7 @@ import { AGENT_TOKEN_RULE } from '../../../demo/server/agents';
 import { readConfig } from '../../../demo/server/config';
 import { createGateway } from '../../../demo/server/gateway';
 import { createOriginPolicy } from '../../../demo/server/origins';
-import { AGENTS, type Fixture, nextEvent, startGateway } from './helpers';
+import { AGENTS, type Fixture, nextEvent, startGateway } from '../../support/in-process-gateway';
 
 /**
  * Issue 12, parts 4 and 7: the agent namespace accepts only the gateway's own origin and the console origins; failed

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LIMITS, type Message } from '../../../src/protocol';
-import { call, type Fixture, startGateway } from './helpers';
+import { call, type Fixture, startGateway } from '../../support/in-process-gateway';
 
 /**
  * Clients that read get every page of a long conversation, a page at a time, over either transport, and a burst of

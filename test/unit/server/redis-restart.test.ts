@@ -17,7 +17,7 @@ import {
   startPrivateRedis,
   startRedisProxy,
 } from '../../support/cluster';
-import { call, type Fixture, sleep, startGateway } from './helpers';
+import { call, type Fixture, sleep, startGateway } from '../../support/in-process-gateway';
 
 const reason = (await databaseUnavailable()) ?? privateRedisUnavailable();
 if (reason) console.warn(`Redis restart test skipped: ${reason}`);

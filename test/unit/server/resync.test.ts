@@ -2,7 +2,7 @@
 // When the gateway tells its clients to catch up after a Redis gap, on fake Redis clients and a fake clock.
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { GatewayContext } from '../../../demo/server/context';
+import type { GatewayContext } from '../../../demo/server/handler-context';
 import { silentLogger } from '../../../demo/server/log';
 import type { RedisClients } from '../../../demo/server/redis';
 import { resyncLocalClients, watchRedisGaps } from '../../../demo/server/resync';

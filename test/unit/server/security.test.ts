@@ -5,7 +5,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../demo/server/log';
 import { hashToken } from '../../../demo/server/sessions';
 import { LIMITS, type Message, type VisitorWelcome } from '../../../src/protocol';
-import { AGENTS, call, collect, type Fixture, manualClock, nextEvent, settle, sleep, startGateway } from './helpers';
+import {
+  AGENTS,
+  call,
+  collect,
+  type Fixture,
+  manualClock,
+  nextEvent,
+  settle,
+  sleep,
+  startGateway,
+} from '../../support/in-process-gateway';
 
 /**
  * The gateway's abuse limits and authorization rules, each proved over real sockets: rate limits per socket, per

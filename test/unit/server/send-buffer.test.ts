@@ -1,8 +1,8 @@
 // @vitest-environment node
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { register } from '../../../demo/server/handle';
 import { createLogger, silentLogger } from '../../../demo/server/log';
+import { register } from '../../../demo/server/router';
 import { MAX_WAITING, replyRoom, sendBufferOf, watchSendBuffer } from '../../../demo/server/send-buffer';
 import { visitorEvents } from '../../../demo/server/validate';
 import { type Ack, LIMITS, type VisitorClientEvents } from '../../../src/protocol';

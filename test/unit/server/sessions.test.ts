@@ -4,7 +4,15 @@ import Database from 'better-sqlite3';
 import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationSummary, Message, SendResult, VisitorWelcome } from '../../../src/protocol';
-import { call, collect, type Fixture, nextEvent, settle, signUserToken, startGateway } from './helpers';
+import {
+  call,
+  collect,
+  type Fixture,
+  nextEvent,
+  settle,
+  signUserToken,
+  startGateway,
+} from '../../support/in-process-gateway';
 
 const SECRET = 'acme-identity-secret-0123456789-abcdef';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;

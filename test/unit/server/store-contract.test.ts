@@ -9,12 +9,13 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
-import { MIGRATIONS } from '../../../demo/server/store/migrations';
-import { openPostgresStore } from '../../../demo/server/store/postgres';
-import { PG_MIGRATIONS } from '../../../demo/server/store/postgres-migrations';
-import { openSqliteStore } from '../../../demo/server/store/sqlite';
+import { PG_MIGRATIONS } from '../../../demo/server/store/postgres/migrations';
+import { openPostgresStore } from '../../../demo/server/store/postgres/store';
+import { MIGRATIONS } from '../../../demo/server/store/sqlite/migrations';
+import { openSqliteStore } from '../../../demo/server/store/sqlite/store';
 import { NotFoundError, type Store, StoreError, visitorLabel } from '../../../demo/server/store/types';
 import { LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
+import { databaseUnavailable, DATABASE_URL as PG_URL } from '../../support/cluster';
 
 interface Backend {
   /** Why this backend cannot run here; the suite is skipped with this reason. */
@@ -76,25 +77,6 @@ function sqliteBackend(): Backend {
       }
     },
   };
-}
-
-const PG_URL = process.env.PARLEY_TEST_DATABASE_URL;
-
-/** Why PostgreSQL tests cannot run, or undefined when the server answers. */
-async function postgresUnavailable(url: string | undefined): Promise<string | undefined> {
-  if (!url) return 'PARLEY_TEST_DATABASE_URL is not set; .ci/run starts a server';
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (err) {
-    const where = url.replace(/\/\/[^@/]*@/, '//…@');
-    return `cannot reach PARLEY_TEST_DATABASE_URL (${where}): ${err instanceof Error ? err.message : String(err)}; .ci/run starts a server`;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 function postgresBackend(unavailable: string | undefined): Backend {
@@ -169,7 +151,7 @@ function postgresBackend(unavailable: string | undefined): Backend {
   return backend;
 }
 
-const pgUnavailable = await postgresUnavailable(PG_URL);
+const pgUnavailable = await databaseUnavailable();
 if (pgUnavailable) console.warn(`PostgreSQL tests skipped: ${pgUnavailable}`);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

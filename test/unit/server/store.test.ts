@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readConfig } from '../../../demo/server/config';
+import { createLogger } from '../../../demo/server/log';
 import {
   EMPTY_SESSION_TTL_MS,
   hashToken,
@@ -11,8 +13,9 @@ import {
   resolveSession,
   SESSION_TTL_MS,
 } from '../../../demo/server/sessions';
-import { MIGRATIONS } from '../../../demo/server/store/migrations';
-import { openSqliteStore } from '../../../demo/server/store/sqlite';
+import { openStore } from '../../../demo/server/store/open';
+import { MIGRATIONS } from '../../../demo/server/store/sqlite/migrations';
+import { openSqliteStore, type SqliteStore } from '../../../demo/server/store/sqlite/store';
 import { NotFoundError, type Store, StoreError } from '../../../demo/server/store/types';
 
 let dir: string;
@@ -39,7 +42,7 @@ afterEach(async () => {
 describe('sqlite store', () => {
   it('creates the directory, uses WAL with synchronous NORMAL by default and FULL on request', async () => {
     const store = openSqliteStore({ path: dbPath });
-    expect(store.settings()).toEqual({ journalMode: 'wal', synchronous: 'normal', busyTimeoutMs: 5000 });
+    expect(store.settings()).toEqual({ journalMode: 'wal', synchronous: 'normal', busyTimeoutMs: 1000 });
     await store.close();
     const full = openSqliteStore({ path: dbPath, sync: 'full', busyTimeoutMs: 100 });
     expect(full.settings()).toEqual({ journalMode: 'wal', synchronous: 'full', busyTimeoutMs: 100 });
@@ -47,6 +50,16 @@ describe('sqlite store', () => {
     const raw = new Database(dbPath, { readonly: true });
     expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     raw.close();
+  });
+
+  it('waits the documented 1,000 ms for a lock when no busy timeout is given, however it is opened', async () => {
+    // README: PARLEY_DB_BUSY_TIMEOUT_MS defaults to 1000; the store itself used to default to 5,000.
+    const busyTimeout = (store: Store) => (store as SqliteStore).settings().busyTimeoutMs;
+    expect(busyTimeout(open())).toBe(1000);
+    const opened = await openStore({ dbPath }, createLogger('error'));
+    stores.push(opened);
+    expect(busyTimeout(opened)).toBe(1000);
+    expect(readConfig({}).dbBusyTimeoutMs).toBe(1000);
   });
 
   it('keeps seq gap-free under many concurrent appends from two connections', async () => {

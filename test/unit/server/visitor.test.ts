@@ -3,7 +3,7 @@
 import type { Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LIMITS, type Message, PROTOCOL_VERSION, type SendResult } from '../../../src/protocol';
-import { call, collect, type Fixture, settle, startGateway } from './helpers';
+import { call, collect, type Fixture, settle, startGateway } from '../../support/in-process-gateway';
 
 let fx: Fixture;
 beforeEach(async () => {

@@ -1,94 +1,30 @@
 // @vitest-environment happy-dom
+// The widget's delivery and catch-up against the real gateway (in-process), with faults injected on the test side
+// (test/support/faults.ts): the gateway's own deduplication and history are what the widget relies on here.
 import 'fake-indexeddb/auto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { IDBFactory } from 'fake-indexeddb';
-import { Server } from 'socket.io';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Chat, createChat, DELIVERY } from '../../../src/app/chat';
 import { createOutbox } from '../../../src/app/outbox';
 import { createTabs } from '../../../src/app/tabs';
-import type { HistoryPayload, Message, SendPayload, VisitorWelcome } from '../../../src/protocol';
-
-/**
- * A fixture gateway speaking the visitor protocol with scenarios: it drops the first `dropAcks` sends on the floor
- * (never acks them) and stores by client id, as the real gateway does, so retries can be counted.
- */
-async function fixture(options: { dropAcks?: number; errorAcks?: string[]; port?: number } = {}) {
-  const http = createServer();
-  const io = new Server(http);
-  const stored: Message[] = [];
-  const attempts: string[] = [];
-  let dropped = 0;
-  const errors = [...(options.errorAcks ?? [])];
-  io.of('/visitor').on('connection', (socket) => {
-    const welcome: VisitorWelcome = {
-      session: 'token',
-      conversationId: 'c1',
-      status: 'open',
-      presence: 'online',
-      messages: stored,
-      more: false,
-    };
-    socket.emit('welcome', welcome);
-    socket.on('send', ({ clientId, text }: SendPayload, ack: (a: unknown) => void) => {
-      attempts.push(clientId);
-      if (dropped < (options.dropAcks ?? 0)) {
-        dropped++;
-        return;
-      }
-      const code = errors.shift();
-      if (code) return ack({ ok: false, code, message: code });
-      const existing = stored.find((m) => m.clientId === clientId);
-      const message = existing ?? {
-        id: `m${stored.length + 1}`,
-        conversationId: 'c1',
-        seq: stored.length + 1,
-        author: 'visitor' as const,
-        clientId,
-        text,
-        createdAt: Date.now(),
-      };
-      if (!existing) stored.push(message);
-      ack({ ok: true, message, duplicate: !!existing });
-    });
-    socket.on('history', ({ afterSeq }: HistoryPayload, ack: (a: unknown) => void) =>
-      ack({ ok: true, messages: stored.filter((m) => m.seq > afterSeq), more: false }),
-    );
-  });
-  await new Promise<void>((resolve) => http.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  /** Stores an agent reply without sending it, as when a broadcast between gateway processes was lost. */
-  const storeUnsent = (text: string) =>
-    stored.push({
-      id: `m${stored.length + 1}`,
-      conversationId: 'c1',
-      seq: stored.length + 1,
-      author: 'agent',
-      text,
-      createdAt: Date.now(),
-    });
-  const resync = () => io.of('/visitor').emit('resync');
-  return {
-    url,
-    stored,
-    attempts,
-    storeUnsent,
-    resync,
-    close: () => new Promise<void>((resolve) => io.close(() => resolve())),
-  };
-}
+import { faultSends, type SendFaults } from '../../support/faults';
+import { call, type Fixture, startGateway } from '../../support/in-process-gateway';
 
 let site = 0;
 let chat: Chat | undefined;
-let server: Awaited<ReturnType<typeof fixture>> | undefined;
+let fx: Fixture;
+let faults: SendFaults;
 const saved = { ...DELIVERY };
 
-function start(url: string): Chat {
+/** A widget that keeps its session token across reconnections, as the page's localStorage does. */
+function start(tabs = createTabs(`chat${site + 1}`)): Chat {
   const name = `chat${++site}`;
-  chat = createChat(url, createOutbox(name), createTabs(name), {
-    auth: () => ({ site: name }),
-    onWelcome: () => {},
+  let session: string | undefined;
+  chat = createChat(fx.url, createOutbox(name), tabs, {
+    auth: () => ({ site: name, ...(session ? { session } : {}) }),
+    onWelcome: (w) => {
+      session = w.session ?? session;
+    },
     onMessage: () => {},
     onStatus: () => {},
     onPending: () => {},
@@ -97,89 +33,144 @@ function start(url: string): Chat {
   return chat;
 }
 
-beforeEach(() => {
+/** The texts the gateway stored in the conversation of `c`, in seq order. */
+async function stored(c: Chat): Promise<string[]> {
+  const conversationId = c.getState().messages[0]?.conversationId;
+  if (!conversationId) return [];
+  return (await fx.gateway.store.messagesAfter(conversationId, 0)).messages.map((m) => m.text);
+}
+
+const texts = (c: Chat) => c.getState().messages.map((m) => m.text);
+
+beforeEach(async () => {
   globalThis.indexedDB = new IDBFactory();
-  Object.assign(DELIVERY, { ackTimeoutMs: 150, retryBaseMs: 10, retryMaxMs: 50 });
+  // Long enough that a loaded machine does not time out a real ack; short enough to retry dropped ones quickly.
+  Object.assign(DELIVERY, { ackTimeoutMs: 1000, retryBaseMs: 10, retryMaxMs: 50 });
+  fx = await startGateway();
+  faults = faultSends(fx.gateway.io);
 });
 afterEach(async () => {
   chat?.destroy();
-  await server?.close();
+  chat = undefined;
+  await fx.stop();
   Object.assign(DELIVERY, saved);
 });
 
 describe('delivery', () => {
-  it('retries a send the gateway never acknowledged, and the conversation holds it once', async () => {
-    server = await fixture({ dropAcks: 2 });
-    const c = start(server.url);
+  it('retries a send whose ack was lost, and the gateway stores it once', async () => {
+    faults.dropAcks(2);
+    const c = start();
     await c.send('hello');
-    await expect.poll(() => c.getState().messages.map((m) => m.text), { timeout: 5000 }).toEqual(['hello']);
-    expect(server.attempts).toHaveLength(3);
-    expect(new Set(server.attempts).size).toBe(1);
-    expect(server.stored.map((m) => m.text)).toEqual(['hello']);
+    await expect.poll(() => texts(c), { timeout: 10_000 }).toEqual(['hello']);
+    expect(faults.attempts).toHaveLength(3);
+    expect(new Set(faults.attempts).size).toBe(1);
+    expect(await stored(c)).toEqual(['hello']);
     expect(c.getState().pending).toEqual([]);
   });
 
+  it('retries a send whose ack came after the timeout, and shows it once', async () => {
+    faults.delayAcks(1, 1500);
+    const c = start();
+    await c.send('late');
+    await expect.poll(() => texts(c), { timeout: 10_000 }).toEqual(['late']);
+    expect(faults.attempts).toHaveLength(2);
+    // The late ack of the first attempt arrives after the second one's: nothing more to show.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(texts(c)).toEqual(['late']);
+    expect(await stored(c)).toEqual(['late']);
+  });
+
   it('delivers concurrent sends exactly once and in call order, one in flight at a time', async () => {
-    server = await fixture({ dropAcks: 1 });
-    const c = start(server.url);
-    const texts = Array.from({ length: 12 }, (_, i) => `m${i}`);
-    await Promise.all(texts.map((t) => c.send(t)));
-    await expect.poll(() => server!.stored.length, { timeout: 5000 }).toBe(12);
-    expect(server.stored.map((m) => m.text)).toEqual(texts);
-    expect(c.getState().messages.map((m) => m.seq)).toEqual(texts.map((_, i) => i + 1));
+    faults.dropAcks(1);
+    const c = start();
+    const sent = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    await Promise.all(sent.map((t) => c.send(t)));
+    await expect.poll(() => c.getState().messages.length, { timeout: 10_000 }).toBe(12);
+    expect(await stored(c)).toEqual(sent);
+    expect(c.getState().messages.map((m) => m.seq)).toEqual(sent.map((_, i) => i + 1));
   });
 
   it('keeps retrying after a storage error, and marks a permanent refusal as not sent without blocking the rest', async () => {
-    server = await fixture({ errorAcks: ['storage_error', 'invalid_payload'] });
-    const c = start(server.url);
+    faults.refuse('storage_error', 'invalid_payload');
+    const c = start();
     await c.send('first');
     await c.send('second');
-    await expect.poll(() => server!.stored.map((m) => m.text), { timeout: 5000 }).toEqual(['second']);
+    await expect.poll(() => texts(c), { timeout: 10_000 }).toEqual(['second']);
+    expect(await stored(c)).toEqual(['second']);
     const [pending] = c.getState().pending;
     expect(pending?.text).toBe('first');
     expect(pending?.failed).toBe('invalid_payload');
     c.retry(pending!.clientId);
-    await expect.poll(() => server!.stored.map((m) => m.text), { timeout: 5000 }).toEqual(['second', 'first']);
+    await expect.poll(() => stored(c), { timeout: 10_000 }).toEqual(['second', 'first']);
   });
 
   it('queues while the gateway is unreachable and flushes when it comes back', async () => {
-    server = await fixture();
-    const { url } = server;
-    await server.close();
-    const c = start(url);
+    const port = Number(new URL(fx.url).port);
+    await fx.gateway.close();
+    const c = start();
     await c.send('while down');
     expect(c.getState().pending.map((p) => p.text)).toEqual(['while down']);
     expect(c.getState().status).not.toBe('online');
-    server = await fixture({ port: Number(new URL(url).port) });
-    await expect.poll(() => server!.stored.map((m) => m.text), { timeout: 10_000 }).toEqual(['while down']);
+    await fx.restart({}, port);
+    await expect.poll(() => texts(c), { timeout: 15_000 }).toEqual(['while down']);
+    expect(await stored(c)).toEqual(['while down']);
   });
 });
 
-describe('resync', () => {
+describe('catch-up', () => {
   it('fetches the messages the gateway says may not have reached it, and shows each once', async () => {
-    server = await fixture();
-    const c = start(server.url);
+    const c = start();
     await c.send('hello');
-    await expect.poll(() => c.getState().messages.map((m) => m.text), { timeout: 5000 }).toEqual(['hello']);
-    server.storeUnsent('lost reply');
-    server.storeUnsent('another');
-    server.resync();
-    await expect
-      .poll(() => c.getState().messages.map((m) => m.text), { timeout: 5000 })
-      .toEqual(['hello', 'lost reply', 'another']);
-    server.resync();
+    await expect.poll(() => texts(c), { timeout: 10_000 }).toEqual(['hello']);
+    const conversationId = c.getState().messages[0]!.conversationId;
+    // Stored without a broadcast, as when one between gateway processes was lost.
+    for (const text of ['lost reply', 'another'])
+      await fx.gateway.store.appendMessage(conversationId, { author: 'agent', agentName: 'Ana', text });
+    fx.gateway.io.of('/visitor').emit('resync');
+    await expect.poll(() => texts(c), { timeout: 10_000 }).toEqual(['hello', 'lost reply', 'another']);
+    fx.gateway.io.of('/visitor').emit('resync');
     await c.send('after');
-    await expect.poll(() => c.getState().messages.map((m) => m.seq), { timeout: 5000 }).toEqual([1, 2, 3, 4]);
+    await expect.poll(() => c.getState().messages.map((m) => m.seq), { timeout: 10_000 }).toEqual([1, 2, 3, 4]);
+  });
+
+  it('after a reconnect, pages through the replies stored while disconnected, in seq order and once each', async () => {
+    const c = start();
+    await c.send('hello');
+    await expect.poll(() => texts(c), { timeout: 10_000 }).toEqual(['hello']);
+    const conversationId = c.getState().messages[0]!.conversationId;
+
+    // The gateway turns the widget away (a temporary refusal it retries) and cuts its connection.
+    let down = true;
+    fx.gateway.io
+      .of('/visitor')
+      .use((_socket, next) =>
+        next(down ? Object.assign(new Error('busy'), { data: { code: 'storage_error' } }) : undefined),
+      );
+    for (const socket of fx.gateway.io.of('/visitor').sockets.values()) socket.conn.close();
+    await expect.poll(() => c.getState().status, { timeout: 10_000 }).not.toBe('online');
+
+    // More replies than the welcome's first page holds (LIMITS.pageBytes, 256 KiB): 25 of ~12 KB of UTF-8 each.
+    const agent = await fx.agent();
+    const replies = Array.from({ length: 25 }, (_, i) => `${i} ${'€'.repeat(3990)}`);
+    for (const [i, text] of replies.entries()) {
+      const ack = await call(agent.socket, 'send', { conversationId, clientId: `agent-reply-${i}`, text });
+      expect(ack).toMatchObject({ ok: true });
+    }
+    expect((await fx.gateway.store.messagesAfter(conversationId, 1)).more).toBe(true);
+
+    down = false;
+    await expect.poll(() => c.getState().messages.length, { timeout: 15_000 }).toBe(26);
+    expect(texts(c)).toEqual(['hello', ...replies]);
+    expect(c.getState().messages.map((m) => m.seq)).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
   });
 });
 
 describe('destroy', () => {
   it('ends a flush that is waiting to retry, so the outbox lock is released', async () => {
-    server = await fixture({ dropAcks: 1000 });
+    faults.dropAcks(1000);
     Object.assign(DELIVERY, { ackTimeoutMs: 50, retryBaseMs: 60_000, retryMaxMs: 60_000 });
-    const name = `chat${++site}`;
     const order: string[] = [];
-    const tabs = createTabs(name);
+    const tabs = createTabs(`chat${site + 1}`);
     // Records when the flush (which runs inside tabs.exclusive) ends.
     const exclusive = tabs.exclusive.bind(tabs);
     tabs.exclusive = (lock, fn) =>
@@ -190,16 +181,9 @@ describe('destroy', () => {
           order.push(`released ${lock}`);
         }
       });
-    const c = createChat(server.url, createOutbox(name), tabs, {
-      auth: () => ({ site: name }),
-      onWelcome: () => {},
-      onMessage: () => {},
-      onStatus: () => {},
-      onPending: () => {},
-      notice: (kind) => kind,
-    });
+    const c = start(tabs);
     await c.send('never acked');
-    await expect.poll(() => server!.attempts.length, { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(() => faults.attempts.length, { timeout: 10_000 }).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 200));
     expect(order).toEqual([]);
     c.destroy();

@@ -9,7 +9,7 @@ import { type Chat, createChat, DELIVERY } from '../../../src/app/chat';
 import { createOutbox } from '../../../src/app/outbox';
 import { createTabs } from '../../../src/app/tabs';
 import type { VisitorWelcome } from '../../../src/protocol';
-import { type Fixture, signUserToken, startGateway } from '../server/helpers';
+import { type Fixture, signUserToken, startGateway } from '../../support/in-process-gateway';
 
 const SECRET = 'acme-identity-secret-0123456789-abcdef';
 const sign = (sub: string) => signUserToken(SECRET, sub);

@@ -1,9 +1,7 @@
-import type { DefaultEventsMap, ExtendedError, Namespace, Socket } from 'socket.io';
+import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
 import type {
   AgentClientEvents,
   AgentServerEvents,
-  ConversationSummary,
-  ErrorCode,
   VerifiedUser,
   VisitorClientEvents,
   VisitorServerEvents,
@@ -11,7 +9,9 @@ import type {
 } from '../../src/protocol';
 import type { Logger } from './log';
 import type { Presence } from './presence';
-import type { Store, StoredSummary } from './store/types';
+import type { Store } from './store/types';
+
+/** What the visitor and agent handlers are given: the sockets' data and namespaces, and the context they share. */
 
 export interface VisitorData {
   visitorId: string;
@@ -53,13 +53,6 @@ export type VisitorSocket = Socket<VisitorClientEvents, VisitorServerEvents, Def
 export type AgentNamespace = Namespace<AgentClientEvents, AgentServerEvents, DefaultEventsMap, AgentData>;
 export type AgentSocket = Socket<AgentClientEvents, AgentServerEvents, DefaultEventsMap, AgentData>;
 
-/** Room of every agent socket. */
-export const AGENTS_ROOM = 'agents';
-/** Room of every visitor socket (all tabs) of one conversation. */
-export const conversationRoom = (conversationId: string): string => `conv:${conversationId}`;
-/** Room of every visitor socket (all tabs) of one session, keyed by the token's hash: revocation disconnects it. */
-export const sessionRoom = (sessionKey: string): string => `session:${sessionKey}`;
-
 /** What the visitor and agent handlers share. */
 export interface GatewayContext {
   store: Store;
@@ -71,49 +64,4 @@ export interface GatewayContext {
   track<T>(work: Promise<T>): Promise<T>;
   /** Set by `close()`: every socket is going away, so per-disconnect updates for agents are pointless. */
   closing: boolean;
-}
-
-export function summarize(ctx: GatewayContext, stored: StoredSummary): ConversationSummary {
-  return { ...stored, visitor: { ...stored.visitor, online: ctx.presence.visitorOnline(stored.id) } };
-}
-
-/**
- * Sends the current summary of a conversation to every agent (of every gateway process; with `local`, to this
- * process's agents only). Never rejects: a failure is logged.
- */
-export function pushSummary(
-  ctx: GatewayContext,
-  conversationId: string,
-  options: { local?: boolean } = {},
-): Promise<void> {
-  if (ctx.closing) return Promise.resolve();
-  return ctx.track(
-    ctx.store.getConversation(conversationId).then(
-      (stored) => {
-        if (!stored) return;
-        const agents = options.local ? ctx.agents.local : ctx.agents;
-        agents.to(AGENTS_ROOM).emit('conversation', summarize(ctx, stored));
-      },
-      (err: unknown) => ctx.logger.error('summary push failed', { conversationId, err }),
-    ),
-  );
-}
-
-/**
- * Tells this process's agents who is connected, and its visitors the aggregate when it changed. Local only: with
- * several processes, each one announces the merged view to its own sockets when that view changes (see
- * cluster-presence.ts), so nobody gets the same news twice.
- */
-export function broadcastPresence(ctx: GatewayContext, except?: AgentSocket): void {
-  const agents = ctx.presence.agents();
-  (except ? except.local.to(AGENTS_ROOM) : ctx.agents.local.to(AGENTS_ROOM)).emit('agents', { agents });
-  const changed = ctx.presence.takeAggregateChange();
-  if (changed) ctx.visitors.local.emit('presence', changed);
-}
-
-/** A handshake refusal; the client's `connect_error` carries `data.code`. */
-export function refusal(code: ErrorCode, message: string): ExtendedError {
-  const err: ExtendedError = new Error(message);
-  err.data = { code, message };
-  return err;
 }

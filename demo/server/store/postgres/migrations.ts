@@ -1,10 +1,11 @@
 import type { ClientBase } from 'pg';
-import { StoreError } from './types';
+import { StoreError } from '../types';
 
 /**
  * Numbered schema migrations for PostgreSQL; entry `i` moves the schema from version `i` to `i + 1`, and version `n`
- * is the same schema as SQLite's `PRAGMA user_version = n` (see `migrations.ts`): same tables, columns, constraints and
- * indexes, with Postgres types (TEXT, BIGINT for millisecond timestamps, INTEGER for seqs, BOOLEAN for flags).
+ * is the same schema as SQLite's `PRAGMA user_version = n` (see `sqlite/migrations.ts`): same tables, columns,
+ * constraints and indexes, with Postgres types (TEXT, BIGINT for millisecond timestamps, INTEGER for seqs, BOOLEAN
+ * for flags).
  * Each applied version is recorded in `schema_migrations`.
  * Append only: a released migration is never edited, because databases in the field already ran it.
  */

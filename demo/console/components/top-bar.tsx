@@ -20,7 +20,7 @@ const CONNECTION_TEXT: Record<ConnectionStatus, string> = {
 const STATUS_TEXT = { online: 'Online', away: 'Away', offline: 'Offline' } as const;
 
 /** Top bar: who is signed in, their presence, the other agents, the connection, sign-out. */
-export function Header({ me, myStatus, agents, connection, connectionError, onPresence, onSignOut }: Props) {
+export function TopBar({ me, myStatus, agents, connection, connectionError, onPresence, onSignOut }: Props) {
   const others = agents.filter((a) => a.name !== me);
   return (
     <header class="topbar">

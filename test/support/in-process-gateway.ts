@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { createGateway, type Gateway, type GatewayOptions } from '../../../demo/server/gateway';
-import { silentLogger } from '../../../demo/server/log';
-import type { AgentWelcome, Message, VisitorAuth, VisitorWelcome } from '../../../src/protocol';
+import { createGateway, type Gateway, type GatewayOptions } from '../../demo/server/gateway';
+import { silentLogger } from '../../demo/server/log';
+import type { AgentWelcome, Message, VisitorAuth, VisitorWelcome } from '../../src/protocol';
 
 export const AGENTS = [
   { name: 'Ana', token: 'ana-secret-token-0123456789' },
@@ -20,8 +20,11 @@ export interface Fixture {
   dbPath: string;
   /** Closes every client socket opened through this fixture, then the gateway. */
   stop(): Promise<void>;
-  /** Closes the gateway only, keeping the temp dir, so a new gateway can reopen the same db. */
-  restart(overrides?: Partial<GatewayOptions>): Promise<void>;
+  /**
+   * Closes the gateway only, keeping the temp dir, so a new gateway can reopen the same db; on `port` when given (a
+   * client that keeps reconnecting to the old URL then finds it again), else on a new one.
+   */
+  restart(overrides?: Partial<GatewayOptions>, port?: number): Promise<void>;
   visitor(auth?: Partial<VisitorAuth>, options?: Partial<ManagerOptions & SocketOptions>): Promise<Visitor>;
   /** A visitor that sent `text` (default "hello") as its first message, so its conversation exists. */
   chatting(auth?: Partial<VisitorAuth>, text?: string): Promise<Chatting>;
@@ -75,12 +78,12 @@ export async function startGateway(overrides: Partial<GatewayOptions> = {}): Pro
       await fixture.gateway.close();
       await rm(dir, { recursive: true, force: true });
     },
-    async restart(extra = {}) {
+    async restart(extra = {}, port = 0) {
       for (const socket of sockets) socket.close();
       sockets.clear();
       await fixture.gateway.close();
       fixture.gateway = await createGateway(options(extra));
-      fixture.url = await fixture.gateway.listen(0, '127.0.0.1');
+      fixture.url = await fixture.gateway.listen(port, '127.0.0.1');
     },
     async visitor(auth = {}, opts = {}) {
       const socket = open(`${fixture.url}/visitor`, { auth: { v: 1, site: 'acme', ...auth }, ...opts });

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type * as v from 'valibot';
 import type { Ack, AckFn, ErrorAck, ErrorCode } from '../../src/protocol';
-import type { GatewayContext } from './context';
+import type { GatewayContext } from './handler-context';
 import { NotFoundError, StoreError } from './store/types';
 import { parse } from './validate';
 

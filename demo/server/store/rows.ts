@@ -1,0 +1,119 @@
+import type { Author, ConversationStatus, Message, VerifiedUser } from '../../../src/protocol';
+import { type SessionRecord, type StoredSummary, visitorLabel } from './types';
+
+// The rows both stores read, and how they become the objects of `Store`. SQLite returns booleans as 0/1 and
+// integers as numbers; pg returns booleans as booleans and BIGINT (our millisecond timestamps) as strings, since they
+// may exceed 2^53 (ours never do).
+
+/** A boolean column: `true`/`false` from PostgreSQL, 1/0 from SQLite. */
+type Flag = boolean | number;
+/** A millisecond timestamp: a number from SQLite, a string from PostgreSQL's BIGINT. */
+type Int8 = string | number;
+
+export interface MessageRow {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  author: Author;
+  agent_name: string | null;
+  client_id: string | null;
+  text: string;
+  created_at: Int8;
+}
+
+export interface SessionRow {
+  token_hash: string;
+  visitor_id: string;
+  conversation_id: string;
+  started: Flag;
+  site: string;
+  created_at: Int8;
+  last_seen_at: Int8;
+  user_id: string | null;
+  name: string | null;
+  email: string | null;
+}
+
+export interface UserVisitorRow {
+  visitor_id: string;
+  conversation_id: string;
+  started: Flag;
+}
+
+export interface SummaryRow {
+  id: string;
+  site: string;
+  status: ConversationStatus;
+  last_seq: number;
+  last_activity_at: Int8;
+  visitor_id: string;
+  page_url: string | null;
+  page_title: string | null;
+  locale: string | null;
+  user_agent: string | null;
+  name: string | null;
+  email: string | null;
+  verified: Flag;
+  last_author: Author | null;
+  last_text: string | null;
+  unread: number;
+}
+
+export function toMessage(row: MessageRow): Message {
+  const message: Message = {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    author: row.author,
+    text: row.text,
+    createdAt: Number(row.created_at),
+  };
+  if (row.agent_name !== null) message.agentName = row.agent_name;
+  if (row.client_id !== null) message.clientId = row.client_id;
+  return message;
+}
+
+export function toSession(row: SessionRow): SessionRecord {
+  const session: SessionRecord = {
+    tokenHash: row.token_hash,
+    visitorId: row.visitor_id,
+    conversationId: row.conversation_id,
+    started: Boolean(row.started),
+    site: row.site,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+  };
+  if (row.user_id !== null) {
+    const user: VerifiedUser = { id: row.user_id };
+    if (row.name !== null) user.name = row.name;
+    if (row.email !== null) user.email = row.email;
+    session.user = user;
+  }
+  return session;
+}
+
+export function toUserVisitor(row: UserVisitorRow): { visitorId: string; conversationId: string; started: boolean } {
+  return { visitorId: row.visitor_id, conversationId: row.conversation_id, started: Boolean(row.started) };
+}
+
+export function toSummary(row: SummaryRow): StoredSummary {
+  const summary: StoredSummary = {
+    id: row.id,
+    site: row.site,
+    status: row.status,
+    lastSeq: row.last_seq,
+    lastActivityAt: Number(row.last_activity_at),
+    unread: row.unread,
+    visitor: { id: row.visitor_id, label: visitorLabel(row.visitor_id), verified: Boolean(row.verified) },
+  };
+  if (row.last_author !== null && row.last_text !== null) {
+    summary.lastMessage = { author: row.last_author, text: row.last_text };
+  }
+  const { visitor } = summary;
+  if (row.page_url !== null) visitor.page = { url: row.page_url, title: row.page_title ?? '' };
+  if (row.locale !== null) visitor.locale = row.locale;
+  if (row.user_agent !== null) visitor.userAgent = row.user_agent;
+  if (row.name !== null) visitor.name = row.name;
+  if (row.email !== null) visitor.email = row.email;
+  return summary;
+}

@@ -1,0 +1,78 @@
+// SQL both stores run, written once. Where the two dialects differ only in how a parameter is written (`?`, `@name`
+// or `$1::bigint`), a fragment is a function of its parameters' placeholders; what really differs (PostgreSQL's
+// one-statement append, SQLite's `min`/`max` against PostgreSQL's `LEAST`/`GREATEST`) stays in each store.
+
+/** Characters of the last message a conversation summary carries. */
+export const PREVIEW_LENGTH = 200;
+
+export const MESSAGE_COLUMNS = 'id, conversation_id, seq, author, agent_name, client_id, text, created_at';
+
+export const VISITOR_COLUMNS =
+  'id, site, page_url, page_title, locale, user_agent, user_id, name, email, verified, created_at, conversation_id';
+
+/** Whether the visitor `v`'s reserved conversation exists, i.e. it stored a message. */
+const STARTED = 'EXISTS (SELECT 1 FROM conversations c WHERE c.id = v.conversation_id) AS started';
+
+/** A `SummaryRow` per conversation `c`; the caller adds WHERE, ORDER BY and LIMIT. */
+export const SUMMARY_SELECT = `
+  SELECT c.id, c.site, c.status, c.last_seq, c.last_activity_at,
+         v.id AS visitor_id, v.page_url, v.page_title, v.locale, v.user_agent, v.name, v.email, v.verified,
+         m.author AS last_author, substr(m.text, 1, ${PREVIEW_LENGTH}) AS last_text,
+         (SELECT CAST(count(*) AS INTEGER) FROM messages u
+           WHERE u.conversation_id = c.id AND u.seq > c.agent_read_seq AND u.author = 'visitor') AS unread
+    FROM conversations c
+    JOIN visitors v ON v.id = c.visitor_id
+    LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq`;
+
+/** A `SessionRow` per session `s`; the caller adds WHERE. */
+export const SESSION_SELECT = `
+  SELECT s.token_hash, s.visitor_id, v.conversation_id, ${STARTED}, v.site, s.created_at, s.last_seen_at,
+         v.user_id, v.name, v.email
+    FROM sessions s
+    JOIN visitors v ON v.id = s.visitor_id`;
+
+/** The `UserVisitorRow` of the visitor linked to (site, user id). */
+export function visitorByUserSql(site: string, userId: string): string {
+  return `
+    SELECT v.id AS visitor_id, v.conversation_id, ${STARTED}
+      FROM visitors v
+     WHERE v.site = ${site} AND v.user_id = ${userId}`;
+}
+
+/** Creates the conversation `id` a visitor reserved; nothing when it exists or no visitor reserved that id. */
+export function createConversationSql(id: string, now: string): string {
+  return `
+    INSERT INTO conversations (id, visitor_id, site, last_activity_at, created_at)
+    SELECT conversation_id, id, site, ${now}, ${now} FROM visitors WHERE conversation_id = ${id}
+    ON CONFLICT DO NOTHING`;
+}
+
+/** A visitor `v` that nothing needs any more: no session and no conversation. */
+export const VISITOR_IDLE = `
+  NOT EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.id)
+  AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = v.id)`;
+
+/** Deletes up to `batch` sessions unused since `emptyBefore` whose visitor has no conversation, or unused since `idleBefore`. */
+export function sweepSessionsSql(p: { idleBefore: string; emptyBefore: string; batch: string }): string {
+  return `
+    DELETE FROM sessions WHERE token_hash IN (
+      SELECT s.token_hash FROM sessions s
+       WHERE s.last_seen_at < ${p.emptyBefore}
+         AND (s.last_seen_at < ${p.idleBefore}
+              OR NOT EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = s.visitor_id))
+       LIMIT ${p.batch})
+    RETURNING visitor_id`;
+}
+
+/**
+ * Messages after `afterSeq` in seq order, at most `limit`, skipping those that start more than `textBytes` into the
+ * page's texts: see `PAGE_TEXT_BYTES` in page.ts, messages that start after a page's worth of text are not even read.
+ */
+export function messagesAfterSql(p: { conversationId: string; afterSeq: string; limit: string; textBytes: string }) {
+  return `
+    SELECT ${MESSAGE_COLUMNS} FROM (
+      SELECT *, SUM(octet_length(text)) OVER (ORDER BY seq) - octet_length(text) AS text_before
+        FROM (SELECT ${MESSAGE_COLUMNS} FROM messages
+               WHERE conversation_id = ${p.conversationId} AND seq > ${p.afterSeq} ORDER BY seq LIMIT ${p.limit}) AS head
+    ) AS page WHERE text_before <= ${p.textBytes} ORDER BY seq`;
+}

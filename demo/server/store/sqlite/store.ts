@@ -1,0 +1,441 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { type Author, type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
+import { guard } from '../errors';
+import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
+import {
+  type MessageRow,
+  type SessionRow,
+  type SummaryRow,
+  toMessage,
+  toSession,
+  toSummary,
+  toUserVisitor,
+  type UserVisitorRow,
+} from '../rows';
+import {
+  createConversationSql,
+  MESSAGE_COLUMNS,
+  messagesAfterSql,
+  SESSION_SELECT,
+  SUMMARY_SELECT,
+  sweepSessionsSql,
+  VISITOR_COLUMNS,
+  VISITOR_IDLE,
+  visitorByUserSql,
+} from '../sql';
+import {
+  type AppendResult,
+  type IdentifiedSession,
+  type ListOptions,
+  type MessagePage,
+  type NewMessage,
+  type NewSession,
+  NotFoundError,
+  type SessionRecord,
+  type Store,
+  type StoredSummary,
+  type SweepResult,
+  type VisitorMeta,
+} from '../types';
+import { migrate } from './migrations';
+
+/** How long a write waits for another connection's lock by default (`PARLEY_DB_BUSY_TIMEOUT_MS`). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 1000;
+
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:`. The parent directory is created. */
+  path: string;
+  /**
+   * `normal` (default): with WAL, a committed message survives a process crash or `kill -9`, but the last
+   * transactions may be lost on power failure or OS crash. `full`: fsync on every commit, survives those too.
+   */
+  sync?: 'normal' | 'full';
+  /** How long a write waits for another connection's lock before failing; default `DEFAULT_BUSY_TIMEOUT_MS`. */
+  busyTimeoutMs?: number;
+  /** Clock for message and conversation timestamps. */
+  now?: () => number;
+}
+
+/** The SQLite store, plus what it runs with (for tests and diagnostics). */
+export interface SqliteStore extends Store {
+  settings(): { journalMode: string; synchronous: 'normal' | 'full' | 'other'; busyTimeoutMs: number };
+}
+
+/** Opens (creating and migrating as needed) a SQLite store. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteDatabaseStore(openDatabase(options), options.now ?? Date.now);
+}
+
+function openDatabase(options: SqliteStoreOptions): Database.Database {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** Statements on visitors and sessions. */
+function sessionStatements(db: Database.Database) {
+  return {
+    insertVisitor: db.prepare(
+      `INSERT INTO visitors (${VISITOR_COLUMNS})
+       VALUES (@id, @site, @pageUrl, @pageTitle, @locale, @userAgent, @userId, @name, @email, @verified, @now,
+               @conversationId)`,
+    ),
+    insertSession: db.prepare(
+      'INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES (@tokenHash, @visitorId, @now, @now)',
+    ),
+    findSession: db.prepare<[string], SessionRow>(`${SESSION_SELECT} WHERE s.token_hash = ?`),
+    touchSession: db.prepare(
+      'UPDATE sessions SET last_seen_at = max(last_seen_at, @now) WHERE token_hash = @tokenHash',
+    ),
+    deleteSession: db.prepare<[string], { visitor_id: string }>(
+      'DELETE FROM sessions WHERE token_hash = ? RETURNING visitor_id',
+    ),
+    // A rotation: the old token stops working in the same statement that makes the new one lead to `visitorId`.
+    rekeySession: db.prepare(
+      `UPDATE sessions SET token_hash = @rotateTo, visitor_id = @visitorId, created_at = @now, last_seen_at = @now
+        WHERE token_hash = @tokenHash`,
+    ),
+    dropIdleVisitor: db.prepare(`DELETE FROM visitors AS v WHERE v.id = ? AND ${VISITOR_IDLE}`),
+    sweepSessions: db.prepare<{ idleBefore: number; emptyBefore: number; batch: number }, { visitor_id: string }>(
+      sweepSessionsSql({ idleBefore: '@idleBefore', emptyBefore: '@emptyBefore', batch: '@batch' }),
+    ),
+    visitorByUser: db.prepare<[string, string], UserVisitorRow>(visitorByUserSql('?', '?')),
+    linkVisitor: db.prepare(
+      `UPDATE visitors SET user_id = @userId, verified = 1, name = @name, email = @email
+        WHERE id = @id AND user_id IS NULL`,
+    ),
+    // Touches the row only when something changed, so `changes` says whether agents need a new summary.
+    updateUser: db.prepare(
+      `UPDATE visitors SET name = @name, email = @email, verified = 1
+        WHERE id = @id AND user_id = @userId AND (name IS NOT @name OR email IS NOT @email OR verified = 0)`,
+    ),
+    updateVisitor: db.prepare(
+      `UPDATE visitors SET
+         page_url = coalesce(@pageUrl, page_url),
+         page_title = coalesce(@pageTitle, page_title),
+         locale = coalesce(@locale, locale),
+         user_agent = coalesce(@userAgent, user_agent)
+       WHERE id = @id`,
+    ),
+  };
+}
+
+/** Statements on conversations and messages. */
+function conversationStatements(db: Database.Database) {
+  const readUpTo = (column: string) =>
+    db.prepare(
+      `UPDATE conversations SET ${column} = min(@seq, last_seq) WHERE id = @id AND ${column} < min(@seq, last_seq)`,
+    );
+  const list = 'ORDER BY c.last_activity_at DESC, c.id LIMIT';
+  return {
+    createConversation: db.prepare(createConversationSql('@id', '@now')),
+    conversationHead: db.prepare<[string], { status: ConversationStatus; last_seq: number }>(
+      'SELECT status, last_seq FROM conversations WHERE id = ?',
+    ),
+    messageByClientId: db.prepare<[string, Author, string], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND author = ? AND client_id = ?`,
+    ),
+    advance: db.prepare(
+      `UPDATE conversations SET
+         last_seq = last_seq + 1,
+         last_activity_at = max(last_activity_at, @now),
+         status = CASE WHEN @reopen THEN 'open' ELSE status END
+       WHERE id = @id`,
+    ),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (${MESSAGE_COLUMNS})
+       VALUES (@id, @conversationId, @seq, @author, @agentName, @clientId, @text, @createdAt)`,
+    ),
+    messagesAfter: db.prepare<[string, number, number, number], MessageRow>(
+      messagesAfterSql({ conversationId: '?', afterSeq: '?', limit: '?', textBytes: '?' }),
+    ),
+    summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE c.id = ?`),
+    listAll: db.prepare<[number], SummaryRow>(`${SUMMARY_SELECT} ${list} ?`),
+    listByStatus: db.prepare<[ConversationStatus, number], SummaryRow>(
+      `${SUMMARY_SELECT} WHERE c.status = ? ${list} ?`,
+    ),
+    setStatus: db.prepare('UPDATE conversations SET status = ? WHERE id = ?'),
+    agentRead: readUpTo('agent_read_seq'),
+    visitorRead: readUpTo('visitor_read_seq'),
+  };
+}
+
+type Statements = ReturnType<typeof sessionStatements> & ReturnType<typeof conversationStatements>;
+
+/**
+ * The store's transactions, run IMMEDIATE by the store. The identity ones thereby hold the write lock from the lookup
+ * of the user's visitor to the link, so two connections (or processes) identifying the same new user cannot both
+ * create a visitor; the unique index on (site, user_id) would refuse the second one anyway.
+ */
+function transactions(db: Database.Database, q: Statements, now: () => number) {
+  return {
+    createSession: db.transaction((input: NewSession) => createSession(q, input)),
+    createUserSession: db.transaction((input: NewSession & { user: VerifiedUser }) => createUserSession(q, input)),
+    identifySession: db.transaction((tokenHash: string, user: VerifiedUser, rotateTo: string, at: number) =>
+      identifySession(q, tokenHash, user, rotateTo, at),
+    ),
+    deleteSession: db.transaction((tokenHash: string) => {
+      const gone = q.deleteSession.get(tokenHash);
+      if (gone) q.dropIdleVisitor.run(gone.visitor_id);
+    }),
+    sweepBatch: db.transaction((input: { idleBefore: number; emptyBefore: number; batch: number }) =>
+      sweepBatch(q, input),
+    ),
+    append: db.transaction((conversationId: string, input: NewMessage) => append(q, now, conversationId, input)),
+  };
+}
+
+class SqliteDatabaseStore implements SqliteStore {
+  private readonly q: Statements;
+  private readonly tx: ReturnType<typeof transactions>;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    now: () => number,
+  ) {
+    this.q = { ...sessionStatements(db), ...conversationStatements(db) };
+    this.tx = transactions(db, this.q, now);
+  }
+
+  settings(): ReturnType<SqliteStore['settings']> {
+    const synchronous = this.db.pragma('synchronous', { simple: true });
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      // SQLite reports synchronous as a number: 1 NORMAL, 2 FULL.
+      synchronous: synchronous === 1 ? 'normal' : synchronous === 2 ? 'full' : 'other',
+      busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
+    };
+  }
+
+  createSession(input: NewSession): Promise<SessionRecord> {
+    return guard(() => this.tx.createSession.immediate(input));
+  }
+
+  createUserSession(input: NewSession & { user: VerifiedUser }): Promise<IdentifiedSession> {
+    return guard(() => this.tx.createUserSession.immediate(input));
+  }
+
+  identifySession(tokenHash: string, user: VerifiedUser, rotateTo: string, at: number): Promise<IdentifiedSession> {
+    return guard(() => this.tx.identifySession.immediate(tokenHash, user, rotateTo, at));
+  }
+
+  findVisitorByUser(site: string, userId: string) {
+    return guard(() => {
+      const row = this.q.visitorByUser.get(site, userId);
+      return row && toUserVisitor(row);
+    });
+  }
+
+  findSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    return guard(() => {
+      const row = this.q.findSession.get(tokenHash);
+      return row && toSession(row);
+    });
+  }
+
+  touchSession(tokenHash: string, at: number): Promise<void> {
+    return guard(() => void this.q.touchSession.run({ tokenHash, now: at }));
+  }
+
+  deleteSession(tokenHash: string): Promise<void> {
+    return guard(() => this.tx.deleteSession.immediate(tokenHash));
+  }
+
+  sweepSessions(input: { idleBefore: number; emptyBefore: number; batch?: number }): Promise<SweepResult> {
+    const { idleBefore, emptyBefore, batch = SWEEP_BATCH } = input;
+    return guard(() =>
+      sweepInBatches(batch, async () => this.tx.sweepBatch.immediate({ idleBefore, emptyBefore, batch })),
+    );
+  }
+
+  updateVisitorMeta(visitorId: string, meta: VisitorMeta): Promise<void> {
+    return guard(() => void this.q.updateVisitor.run({ id: visitorId, ...metaParams(meta) }));
+  }
+
+  appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult> {
+    return guard(() => this.tx.append.immediate(conversationId, input));
+  }
+
+  messagesAfter(conversationId: string, afterSeq: number, limit: number = LIMITS.historyPage): Promise<MessagePage> {
+    return guard(() => {
+      const rows = this.q.messagesAfter.all(conversationId, afterSeq, limit + 1, PAGE_TEXT_BYTES);
+      return messagePage(rows.map(toMessage), limit);
+    });
+  }
+
+  listConversations(options: ListOptions = {}): Promise<StoredSummary[]> {
+    return guard(() => {
+      const { status, limit } = listQuery(options);
+      const rows = status === 'all' ? this.q.listAll.all(limit) : this.q.listByStatus.all(status, limit);
+      return fitBytes(rows.map(toSummary));
+    });
+  }
+
+  getConversation(conversationId: string): Promise<StoredSummary | undefined> {
+    return guard(() => this.summary(conversationId));
+  }
+
+  hasConversation(conversationId: string): Promise<boolean> {
+    return guard(() => this.q.conversationHead.get(conversationId) !== undefined);
+  }
+
+  setStatus(conversationId: string, status: ConversationStatus): Promise<StoredSummary | undefined> {
+    return guard(() => {
+      this.q.setStatus.run(status, conversationId);
+      return this.summary(conversationId);
+    });
+  }
+
+  markAgentRead(conversationId: string, seq: number): Promise<boolean> {
+    return guard(() => this.q.agentRead.run({ id: conversationId, seq }).changes > 0);
+  }
+
+  markVisitorRead(conversationId: string, seq: number): Promise<boolean> {
+    return guard(() => this.q.visitorRead.run({ id: conversationId, seq }).changes > 0);
+  }
+
+  close(): Promise<void> {
+    return guard(() => {
+      if (this.closed) return;
+      this.closed = true;
+      this.db.close();
+    });
+  }
+
+  private summary(conversationId: string): StoredSummary | undefined {
+    const row = this.q.summary.get(conversationId);
+    return row && toSummary(row);
+  }
+}
+
+/** A visitor (anonymous, or linked to `user`) reserving a conversation id; `(site, user)` must not be linked yet. */
+function insertVisitor(q: Statements, site: string, meta: VisitorMeta, at: number, user?: VerifiedUser) {
+  const visitorId = randomUUID();
+  const conversationId = randomUUID();
+  q.insertVisitor.run({ id: visitorId, site, now: at, conversationId, ...metaParams(meta), ...userParams(user) });
+  return { visitorId, conversationId };
+}
+
+function sessionOrThrow(q: Statements, tokenHash: string): SessionRecord {
+  const row = q.findSession.get(tokenHash);
+  if (!row) throw new NotFoundError('session not found');
+  return toSession(row);
+}
+
+function createSession(q: Statements, input: NewSession): SessionRecord {
+  const { tokenHash, site, now: at } = input;
+  const { visitorId, conversationId } = insertVisitor(q, site, input.meta, at);
+  q.insertSession.run({ tokenHash, visitorId, now: at });
+  return { tokenHash, visitorId, conversationId, started: false, site, createdAt: at, lastSeenAt: at };
+}
+
+function createUserSession(q: Statements, input: NewSession & { user: VerifiedUser }): IdentifiedSession {
+  const { tokenHash, site, user, now: at } = input;
+  const owner = q.visitorByUser.get(site, user.id);
+  let updated = true;
+  if (owner) {
+    updated = q.updateUser.run({ id: owner.visitor_id, ...userParams(user) }).changes > 0;
+    q.updateVisitor.run({ id: owner.visitor_id, ...metaParams(input.meta) });
+    q.insertSession.run({ tokenHash, visitorId: owner.visitor_id, now: at });
+  } else {
+    const { visitorId } = insertVisitor(q, site, input.meta, at, user);
+    q.insertSession.run({ tokenHash, visitorId, now: at });
+  }
+  return { session: sessionOrThrow(q, tokenHash), updated, rotated: false };
+}
+
+function identifySession(
+  q: Statements,
+  tokenHash: string,
+  user: VerifiedUser,
+  rotateTo: string,
+  at: number,
+): IdentifiedSession {
+  const current = sessionOrThrow(q, tokenHash);
+  if (current.user !== undefined) {
+    // A session of another user is never handed over; the caller issues a new one.
+    if (current.user.id !== user.id) throw new NotFoundError('session belongs to another user');
+    const updated = q.updateUser.run({ id: current.visitorId, ...userParams(user) }).changes > 0;
+    return { session: current, updated, rotated: false };
+  }
+  const owner = q.visitorByUser.get(current.site, user.id);
+  const visitorId = owner?.visitor_id ?? current.visitorId;
+  if (owner) q.updateUser.run({ id: visitorId, ...userParams(user) });
+  else q.linkVisitor.run({ id: visitorId, ...userParams(user) });
+  q.rekeySession.run({ tokenHash, rotateTo, visitorId, now: at });
+  if (owner) q.dropIdleVisitor.run(current.visitorId);
+  return { session: sessionOrThrow(q, rotateTo), updated: true, rotated: true };
+}
+
+function sweepBatch(q: Statements, input: { idleBefore: number; emptyBefore: number; batch: number }): SweepResult {
+  const gone = q.sweepSessions.all(input);
+  let visitors = 0;
+  for (const visitorId of new Set(gone.map((row) => row.visitor_id))) {
+    visitors += q.dropIdleVisitor.run(visitorId).changes;
+  }
+  return { sessions: gone.length, visitors };
+}
+
+// Reading the head, bumping last_seq and inserting happen in one transaction: seq stays gap-free and a failed
+// insert rolls the counter back.
+function append(q: Statements, now: () => number, conversationId: string, input: NewMessage): AppendResult {
+  if (input.clientId !== undefined) {
+    const existing = q.messageByClientId.get(conversationId, input.author, input.clientId);
+    if (existing) return { message: toMessage(existing), duplicate: true, reopened: false, created: false };
+  }
+  let head = q.conversationHead.get(conversationId);
+  // A visitor's first message creates the conversation the visitor reserved.
+  const created =
+    !head && input.author === 'visitor' && q.createConversation.run({ id: conversationId, now: now() }).changes > 0;
+  if (created) head = q.conversationHead.get(conversationId);
+  if (!head) throw new NotFoundError('conversation not found');
+  const reopened = input.author === 'visitor' && head.status === 'resolved';
+  const createdAt = now();
+  q.advance.run({ id: conversationId, now: createdAt, reopen: reopened ? 1 : 0 });
+  const row: MessageRow = {
+    id: randomUUID(),
+    conversation_id: conversationId,
+    seq: head.last_seq + 1,
+    author: input.author,
+    agent_name: input.agentName ?? null,
+    client_id: input.clientId ?? null,
+    text: input.text,
+    created_at: createdAt,
+  };
+  const { id, seq, author, agent_name: agentName, client_id: clientId, text } = row;
+  q.insertMessage.run({ id, conversationId, seq, author, agentName, clientId, text, createdAt });
+  return { message: toMessage(row), duplicate: false, reopened, created };
+}
+
+function metaParams(meta: VisitorMeta) {
+  return {
+    pageUrl: meta.page?.url ?? null,
+    pageTitle: meta.page?.title ?? null,
+    locale: meta.locale ?? null,
+    userAgent: meta.userAgent ?? null,
+  };
+}
+
+/** Columns of a visitor's link to a user; an anonymous visitor has none. */
+function userParams(user: VerifiedUser | undefined) {
+  return {
+    userId: user?.id ?? null,
+    name: user?.name ?? null,
+    email: user?.email ?? null,
+    verified: user ? 1 : 0,
+  };
+}
