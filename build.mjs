@@ -1,6 +1,7 @@
 // Builds the widget, the gateway and the agent console with esbuild, reports sizes and enforces the size budgets.
-// Usage: node build.mjs [--watch | --if-stale]   (--watch rebuilds on change and restarts the gateway; --if-stale
-// builds only when a source changed since the last successful build, so `npm start` starts at once)
+// Usage: node build.mjs [--watch | --if-stale | --analyze]   (--watch rebuilds on change and restarts the gateway;
+// --if-stale builds only when a source changed since the last successful build, so `npm start` starts at once;
+// --analyze also prints which modules the widget's bytes come from, before compression)
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -106,24 +107,18 @@ const cssText = {
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 /**
  * The widget only ever uses Socket.IO's WebSocket transport (no long-polling: no sticky sessions behind a load
- * balancer, fewer round trips). engine.io-client's transport table references every transport, and the package does not
- * declare itself free of side effects, so bundlers keep the long-polling code (which also adds a `pagehide` listener to
- * the host page). This plugin replaces the table with the WebSocket entry alone and lets esbuild drop the modules
- * nothing uses. Together about 3 KB gzip.
+ * balancer, fewer round trips). engine.io-client carries long-polling, WebTransport, upgrades, binary encodings and
+ * Node options, and adds a `pagehide` listener to the host page; this plugin swaps in src/app/engine.ts, a
+ * WebSocket-only Engine.IO client with the same exports and events (about 3 KB gzip less), and trims socket.io-client.
  */
-const websocketOnly = {
+export const websocketOnly = {
   name: 'websocket-only',
   setup(build) {
-    build.onLoad({ filter: /engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/ }, (args) => ({
-      contents: 'import { WS } from "./websocket.node.js"; export const transports = { websocket: WS };',
-      resolveDir: path.dirname(args.path),
-      loader: 'js',
-    }));
-    // Methods of the two Socket classes the widget never calls (catch-all listeners, volatile and compressed emits,
-    // the retry queue, the `send` aliases of `emit` and `write`, and probing an upgrade: the widget starts on WebSocket
-    // with upgrade: false). A class cannot be tree-shaken, so they are cut from the source; a method that is not found
-    // fails the build, so an upgraded socket.io-client cannot be trimmed silently wrong. The end-to-end tests run this
-    // trimmed bundle.
+    build.onResolve({ filter: /^engine\.io-client$/ }, () => ({ path: path.join(root, 'src/app/engine.ts') }));
+    // Methods of the two Socket.IO classes the widget never calls (catch-all listeners, volatile and compressed emits,
+    // the retry queue, the `send` aliases of `emit`). A class cannot be tree-shaken, so they are cut from the source;
+    // a method that is not found fails the build, so an upgraded socket.io-client cannot be trimmed silently wrong.
+    // The end-to-end tests run this trimmed bundle.
     const unused = {
       'socket.io-client': [
         '_addToQueue',
@@ -144,20 +139,15 @@ const websocketOnly = {
       ],
       // Aliases of open() and _close().
       'socket.io-client/manager': ['connect', 'disconnect'],
-      // The alias of write(), and probing an upgrade.
-      'engine.io-client': ['_probe', 'send'],
     };
     // Methods that are called but have nothing to do here, replaced by a smaller body: the retry queue is never filled
-    // (no `retries` option), no outgoing catch-all listener can be added (onAnyOutgoing and the like are cut above),
-    // a payload is split by size only for long-polling, and the upgrades a server offers are only for _probe (cut).
+    // (no `retries` option), and no outgoing catch-all listener can be added (onAnyOutgoing and the like are cut above).
     const stubs = {
       'socket.io-client': { _drainQueue: '', notifyOutgoingListeners: '' },
-      'engine.io-client': { _getWritablePackets: 'return this.writeBuffer;', _filterUpgrades: 'return [];' },
       'socket.io-client/manager': {},
     };
-    build.onLoad({ filter: /(socket|engine)\.io-client[\\/]build[\\/]esm[\\/](socket|manager)\.js$/ }, async (args) => {
-      const name = args.path.includes('socket.io-client') ? 'socket.io-client' : 'engine.io-client';
-      const pkg = args.path.endsWith('manager.js') ? `${name}/manager` : name;
+    build.onLoad({ filter: /socket\.io-client[\\/]build[\\/]esm[\\/](socket|manager)\.js$/ }, async (args) => {
+      const pkg = args.path.endsWith('manager.js') ? 'socket.io-client/manager' : 'socket.io-client';
       let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path, stubs[pkg]);
       // A CONNECT without a session id comes only from a Socket.IO v2 server; its 250-character advice is for humans
       // reading a console, not for Parley's visitors.
@@ -173,32 +163,6 @@ const websocketOnly = {
     // Parley's protocol is JSON only: a parser without binary attachments to detect, split or reassemble (about 0.6 KB
     // gzip less; see src/app/socket-parser.ts).
     build.onResolve({ filter: /^socket\.io-parser$/ }, () => ({ path: path.join(root, 'src/app/socket-parser.ts') }));
-    // The gateway is always an origin (config.ts normalises it), which the platform's URL parses; engine.io-client's
-    // own parser is a 1 KB regular expression. Same fields, IPv6 brackets removed as engine.io expects.
-    build.onLoad({ filter: /engine\.io-client[\\/]build[\\/]esm[\\/]contrib[\\/]parseuri\.js$/ }, () => ({
-      contents: `export function parse(source) {
-        const u = new URL(/^[a-z][a-z0-9+.-]*:\\/\\//i.test(source) ? source : 'http://' + source);
-        return { source, protocol: u.protocol.slice(0, -1), host: u.hostname.replace(/^\\[|\\]$/g, ''), port: u.port,
-          path: u.pathname, query: u.search.slice(1) };
-      }`,
-      loader: 'js',
-    }));
-    // Base64-encoded binary packets only ever arrive over long-polling, which the widget never uses.
-    build.onLoad({ filter: /engine\.io-parser[\\/]build[\\/]esm[\\/]contrib[\\/]base64-arraybuffer\.js$/ }, () => ({
-      contents: 'export const encode = () => { throw new Error("no polling") }, decode = encode;',
-      loader: 'js',
-    }));
-    build.onResolve({ filter: /^(\.\.?\/|engine\.io-client$)/ }, async (args) => {
-      if (args.pluginData?.resolving) return undefined;
-      if (args.path !== 'engine.io-client' && !/engine\.io-client[\\/]/.test(args.importer)) return undefined;
-      const { path: resolved, errors } = await build.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: { resolving: true },
-      });
-      return errors.length ? { errors } : { path: resolved, sideEffects: false };
-    });
   },
 };
 
@@ -439,6 +403,7 @@ async function buildAll() {
   rmSync(dist, { recursive: true, force: true });
   const files = localeFiles((await esbuild.build(localeOptions(true))).metafile);
   const [app] = await Promise.all(widgetOptions(true, files).map((o) => esbuild.build(o)));
+  if (process.argv.includes('--analyze')) console.log(await esbuild.analyzeMetafile(app.metafile, { verbose: false }));
   await Promise.all([
     esbuild.build(loaderOptions(true, appChunkName(app.metafile))),
     esbuild.build(esmOptions),
