@@ -33,7 +33,9 @@ describe('size budgets', () => {
       encoding: 'utf8',
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/size budget exceeded: first load \(parley\.js\) is \d+ B gzip -9, over its budget of 100 B/);
+    expect(r.stderr).toMatch(
+      /size budget exceeded: first load \(parley\.js\) is \d+ B gzip -9, over its budget of 100 B/,
+    );
     expect(r.stdout).toMatch(/parley\.js\s+[\d.]+ KB\s+[\d.]+ KB\s+[\d.]+ KB/);
   }, 120_000);
 });
