@@ -30,3 +30,5 @@ export function createAgentTyping(set: SetState, later: Timers['later']) {
     },
   };
 }
+
+export type AgentTyping = ReturnType<typeof createAgentTyping>;

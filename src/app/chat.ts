@@ -1,11 +1,11 @@
 import { typingThrottle } from '../client/typing';
 import type { Status } from '../loader/types';
 import { type Message, type PageInfo, PROTOCOL_VERSION, type VisitorAuth, type VisitorWelcome } from '../protocol';
-import { createAgentTyping } from './agent-typing';
-import { createChatState } from './chat-state';
-import { openSocket, watchConnection } from './connection';
-import { createDelivery } from './delivery';
-import { createHistory } from './history';
+import { type AgentTyping, createAgentTyping } from './agent-typing';
+import { createChatState, type SetState } from './chat-state';
+import { openSocket, type VisitorSocket, watchConnection } from './connection';
+import { createDelivery, type Delivery } from './delivery';
+import { createHistory, type History } from './history';
 import type { Outbox } from './outbox';
 import type { Tabs } from './tabs';
 import { createTimers } from './timers';
@@ -41,29 +41,6 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
   const throttle = typingThrottle((typing) => socket.emit('typing', { typing }));
   const typing = (active: boolean) => socket.connected && throttle(active);
 
-  socket.on('welcome', (w) => {
-    hooks.onWelcome(w);
-    history.welcome(w);
-    delivery.online(true);
-    set({
-      status: 'online',
-      backOnline: connection.welcomed(),
-      presence: w.presence,
-      agent: w.agent,
-      avatars: w.avatars,
-      conversation: w.status,
-      notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
-    });
-    history.merge(w.messages, false);
-    if (w.more) void history.catchUp();
-    void delivery.flush();
-  });
-  socket.on('message', (m) => history.merge([m], true));
-  // Live messages may have been lost between the gateway's processes: fetch from the last seq held in a row.
-  socket.on('resync', () => void history.catchUp());
-  socket.on('presence', ({ agents, agent }) => set({ presence: agents, agent }));
-  socket.on('status', ({ status }) => set({ conversation: status }));
-  socket.on('typing', ({ name, typing }) => typers.event(name, typing));
   const connection = watchConnection(
     socket,
     get,
@@ -75,6 +52,7 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
       typers.clear();
     },
   );
+  listenToGateway(socket, set, history, delivery, typers, hooks, connection.welcomed);
   const unlisten = tabs.listen((m) => {
     if (m.type === 'outbox') void delivery.refreshPending();
   });
@@ -125,3 +103,38 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
 }
 
 export type Chat = ReturnType<typeof createChat>;
+
+/** What the gateway pushes: a welcome after every (re)connection, then live messages, resyncs, presence, typing. */
+function listenToGateway(
+  socket: VisitorSocket,
+  set: SetState,
+  history: History,
+  delivery: Delivery,
+  typers: AgentTyping,
+  hooks: ChatHooks,
+  welcomed: () => boolean,
+) {
+  socket.on('welcome', (w) => {
+    hooks.onWelcome(w);
+    history.welcome(w);
+    delivery.online(true);
+    set({
+      status: 'online',
+      backOnline: welcomed(),
+      presence: w.presence,
+      agent: w.agent,
+      avatars: w.avatars,
+      conversation: w.status,
+      notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
+    });
+    history.merge(w.messages, false);
+    if (w.more) void history.catchUp();
+    void delivery.flush();
+  });
+  socket.on('message', (m) => history.merge([m], true));
+  // Live messages may have been lost between the gateway's processes: fetch from the last seq held in a row.
+  socket.on('resync', () => void history.catchUp());
+  socket.on('presence', ({ agents, agent }) => set({ presence: agents, agent }));
+  socket.on('status', ({ status }) => set({ conversation: status }));
+  socket.on('typing', ({ name, typing }) => typers.event(name, typing));
+}

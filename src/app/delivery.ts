@@ -1,8 +1,9 @@
 import { backoff } from '../client/backoff';
-import { type ErrorCode, LIMITS, type Message, type SendResult } from '../protocol';
-import type { GetState, PendingMessage, SetState } from './chat-state';
+import type { ErrorCode, Message, SendResult } from '../protocol';
+import type { GetState, SetState } from './chat-state';
 import type { VisitorSocket } from './connection';
 import type { Outbox, OutboxEntry } from './outbox';
+import { createPending } from './pending';
 import type { Tabs } from './tabs';
 import type { Timers } from './timers';
 
@@ -39,18 +40,12 @@ export function createDelivery(
   merge: (incoming: Message[], live: boolean) => void,
   onPending: (count: number) => void,
 ) {
-  const failed = new Map<string, ErrorCode>();
+  const pending = createPending(outbox, tabs, get, set, onPending);
+  const { failed } = pending;
   let flushing = false;
   let stopped = false;
   /** True between the gateway's welcome and the next disconnect: only then is anything sent. */
   let welcomed = false;
-
-  /** Re-reads the outbox, which other tabs write too, so every tab shows every queued message. */
-  async function refreshPending(): Promise<void> {
-    const pending = pendingOf(await outbox.all(), get().messages, failed);
-    set({ pending });
-    onPending(pending.length);
-  }
 
   /**
    * Sends the outbox in order, one message in flight, until it is empty or the connection drops. Only one tab of the
@@ -72,76 +67,52 @@ export function createDelivery(
     while (!stopped && socket.connected && welcomed) {
       const next = (await outbox.all()).find((e) => !failed.has(e.clientId));
       if (!next) break;
-      let ack: SendAck;
-      try {
-        ack = await socket
-          .timeout(DELIVERY.ackTimeoutMs)
-          .emitWithAck('send', { clientId: next.clientId, text: next.text });
-      } catch {
-        await sleep(retryDelay(attempt++));
-        continue;
-      }
-      if (ack.ok) {
+      const ack = await sendOnce(socket, next);
+      if (ack?.ok) {
         attempt = 0;
         await outbox.remove(next.clientId);
         tabs.post({ type: 'outbox' });
         merge([ack.message], true);
-      } else if (PERMANENT.includes(ack.code)) {
+      } else if (ack && PERMANENT.includes(ack.code)) {
         failed.set(next.clientId, ack.code);
       } else {
         await sleep(retryDelay(attempt++));
+        // No ack: nothing changed that the panel shows.
+        if (!ack) continue;
       }
-      await refreshPending();
+      await pending.refresh();
     }
   }
 
   return {
-    refreshPending,
+    refreshPending: pending.refresh,
     flush,
     /** Called on the welcome (true) and on a disconnect (false). */
     online(up: boolean): void {
       welcomed = up;
     },
     /** Puts a message in the outbox (durably, before any send); true when there was something to send. */
-    send: (text: string) => enqueue(text, outbox, tabs, get, set, onPending),
+    send: pending.enqueue,
     retry(id: string): void {
       failed.delete(id);
-      void refreshPending().then(flush);
+      void pending.refresh().then(flush);
     },
-    /** Forgets every queued message, here and in the other tabs. */
-    async clear(): Promise<void> {
-      await outbox.clear();
-      tabs.post({ type: 'outbox' });
-      failed.clear();
-    },
+    clear: pending.clear,
     stop(): void {
       stopped = true;
     },
   };
 }
 
-/** The outbox entries not stored yet, each marked with the reason the gateway refused it for good, if it did. */
-function pendingOf(entries: OutboxEntry[], messages: Message[], failed: Map<string, ErrorCode>): PendingMessage[] {
-  const sent = new Set(messages.map((m) => m.clientId));
-  return entries
-    .filter((e) => !sent.has(e.clientId))
-    .map((e) => (failed.has(e.clientId) ? { ...e, failed: failed.get(e.clientId)! } : e));
+/** One attempt: the gateway's ack, or null when none came in time (or the socket closed meanwhile). */
+async function sendOnce(socket: VisitorSocket, entry: OutboxEntry): Promise<SendAck | null> {
+  try {
+    return await socket
+      .timeout(DELIVERY.ackTimeoutMs)
+      .emitWithAck('send', { clientId: entry.clientId, text: entry.text });
+  } catch {
+    return null;
+  }
 }
 
-async function enqueue(
-  text: string,
-  outbox: Outbox,
-  tabs: Tabs,
-  get: GetState,
-  set: SetState,
-  onPending: (count: number) => void,
-): Promise<boolean> {
-  const body = text.trim();
-  if (!body) return false;
-  if (body.length > LIMITS.messageLength) throw new RangeError(`message longer than ${LIMITS.messageLength}`);
-  const entry = await outbox.enqueue(body);
-  tabs.post({ type: 'outbox' });
-  set({ pending: [...get().pending, entry] });
-  onPending(get().pending.length);
-  return true;
-}
+export type Delivery = ReturnType<typeof createDelivery>;

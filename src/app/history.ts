@@ -1,6 +1,6 @@
 import { mergeBySeq } from '../client/merge';
 import type { Message, VisitorWelcome } from '../protocol';
-import type { createAgentTyping } from './agent-typing';
+import type { AgentTyping } from './agent-typing';
 import type { GetState, SetState } from './chat-state';
 import type { VisitorSocket } from './connection';
 import { DELIVERY } from './delivery';
@@ -13,7 +13,7 @@ export function createHistory(
   socket: VisitorSocket,
   get: GetState,
   set: SetState,
-  typers: ReturnType<typeof createAgentTyping>,
+  typers: AgentTyping,
   onMessage: (m: Message, live: boolean) => void,
 ) {
   // `null` until the session's first message: a welcome without a conversation.
@@ -68,3 +68,5 @@ export function createHistory(
     },
   };
 }
+
+export type History = ReturnType<typeof createHistory>;
