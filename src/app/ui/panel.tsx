@@ -135,7 +135,7 @@ export class Panel extends Component<Props, State> {
 
   override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
     const { config } = host;
-    const { refused, typing } = state;
+    const { typing } = state;
     const status = statusLines(state, s);
     // A polite live region announces agent messages and typing without reading the whole log again.
     const last = state.messages.at(-1);
