@@ -504,5 +504,5 @@ describe('protocol fuzzing', () => {
     } finally {
       db.close();
     }
-  });
+  }, 90_000); // thousands of round trips: 10-20 s on a quiet 2-core machine, more under a parallel test load
 });
