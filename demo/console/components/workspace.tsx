@@ -61,6 +61,7 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
         thread={thread}
         typists={s.typing[selected.id] ?? NO_TYPISTS}
         me={s.me}
+        agents={s.agents}
         now={now}
         draft={drafts.get(selected.id) ?? ''}
         focusToken={view.focusToken}
@@ -72,6 +73,8 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
         onTyping={(typing) => controller.typing(selected.id, typing)}
         onSend={(text, clientId) => controller.send(selected.id, text, clientId)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
+        onAssign={(agent) => controller.assign(selected.id, agent)}
+        onNote={(text, clientId) => controller.note(selected.id, text, clientId)}
         onEscape={view.onEscape}
       />
     );
@@ -107,7 +110,10 @@ export function Workspace({ token, onSignOut }: Props) {
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [focusToken, setFocusToken] = useState(0);
   const drafts = useRef(new Map<string, string>());
-  const list = useMemo(() => visibleConversations(s.conversations, s.filter), [s.conversations, s.filter]);
+  const list = useMemo(
+    () => visibleConversations(s.conversations, s.filter, s.view, s.me),
+    [s.conversations, s.filter, s.view, s.me],
+  );
   useUnreadTitle(s.conversations);
 
   const selectedId = s.selectedId;
@@ -141,11 +147,13 @@ export function Workspace({ token, onSignOut }: Props) {
           <ConversationList
             conversations={list}
             filter={s.filter}
+            view={s.view}
             selectedId={selectedId}
             loading={s.listLoading}
             error={s.listError}
             now={now}
             onFilter={controller.setFilter}
+            onView={controller.setView}
             onSelect={select}
           />
         </nav>
