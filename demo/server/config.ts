@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { SITE_KEY } from '../../src/protocol';
+import { type CannedReply, SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
+import { readCannedRepliesFile } from './console-tools/canned-file';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
@@ -12,6 +13,8 @@ export interface Config {
   dbPath: string;
   dbSync: 'normal' | 'full';
   agents: AgentConfig[];
+  /** `PARLEY_CANNED_REPLIES`: shared canned replies read from that JSON file (absent: none). */
+  cannedReplies?: CannedReply[];
   /** True when the single agent's token was generated and must be printed. */
   generatedToken: boolean;
   origins: string[];
@@ -100,6 +103,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     ...(redisUrl !== undefined ? { redisUrl } : {}),
     ...(redisPrefix !== undefined ? { redisPrefix } : {}),
     ...(memoryBudgetMb !== undefined ? { memoryBudgetBytes: memoryBudgetMb * 1024 * 1024 } : {}),
+    ...(env.PARLEY_CANNED_REPLIES?.trim()
+      ? { cannedReplies: readCannedRepliesFile(env.PARLEY_CANNED_REPLIES.trim()) }
+      : {}),
     maxSocketBufferBytes: maxSocketBufferKb * 1024,
     port,
     host: env.HOST?.trim() || '127.0.0.1',

@@ -71,6 +71,47 @@ export const MIGRATIONS: readonly string[] = [
   DELETE FROM conversations WHERE last_seq = 0;
   CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
   `,
+  // Agent console tools (issue 14). Search: an FTS5 index over messages.text (external content, so the text is stored
+  // once), kept in sync by triggers and built for the messages already there. It is keyed by the messages' implicit
+  // rowid, which VACUUM may renumber: after a VACUUM, run INSERT INTO messages_fts(messages_fts) VALUES ('rebuild').
+  // Canned replies shared by agents; the pages each visitor reported (the newest PAGE_HISTORY kept); and, for a
+  // visitor's earlier conversations, the visitor an anonymous visitor's session was moved to by an identification.
+  `
+  CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text, content = 'messages', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+  END;
+  INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+
+  CREATE TABLE canned_replies (
+    id          TEXT PRIMARY KEY,
+    shortcut    TEXT NOT NULL UNIQUE,
+    text        TEXT NOT NULL,
+    updated_by  TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE page_views (
+    id          INTEGER PRIMARY KEY,
+    visitor_id  TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    url         TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    at          INTEGER NOT NULL
+  );
+  CREATE INDEX page_views_visitor ON page_views(visitor_id, id);
+
+  ALTER TABLE visitors ADD COLUMN merged_into TEXT;
+  CREATE INDEX visitors_user ON visitors(user_id) WHERE user_id IS NOT NULL;
+  CREATE INDEX visitors_merged_into ON visitors(merged_into) WHERE merged_into IS NOT NULL;
+  `,
 ];
 
 /** Brings the schema up to date in one immediate transaction, so two processes starting together cannot both migrate. */
