@@ -372,7 +372,7 @@ export interface AgentClientEvents {
   cannedList: (p: Record<string, never>, ack: AckFn<{ replies: CannedReply[] }>) => void;
   /** Creates (no `id`) or edits a database reply; every agent gets `canned`. */
   cannedSave: (p: { id?: string; shortcut: string; text: string }, ack: AckFn<{ reply: CannedReply }>) => void;
-  cannedDelete: (p: { id: string }, ack?: AckFn) => void;
+  cannedDelete: (p: { id: string }, ack: AckFn) => void;
   /** Earlier conversations and visited pages of a conversation's visitor. */
   context: (p: { conversationId: string }, ack: AckFn<VisitorContext>) => void;
 }

@@ -1,6 +1,7 @@
 import type { ConversationStatus, Message } from '../../src/protocol.js';
 import { createAgentLink } from './agent-link.js';
 import { listenToConnection } from './connection-events.js';
+import { type ConsoleTools, createConsoleTools } from './console-tools.js';
 import { listenToConversations } from './conversation-events.js';
 import { createListLoader } from './conversation-list-loading.js';
 import { listenToPresence, type MyStatus, setPresence } from './presence.js';
@@ -32,6 +33,8 @@ export interface Controller {
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
+  /** Search, canned replies and visitor context (console-tools.ts). */
+  readonly tools: ConsoleTools;
   /** Closes the socket and removes every listener and timer. */
   destroy(): void;
 }
@@ -69,6 +72,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),
+    tools: createConsoleTools(link),
     destroy: link.tearDown,
   };
 }

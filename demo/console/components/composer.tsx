@@ -4,6 +4,7 @@ import { LIMITS } from '../../../src/protocol.js';
 import { newClientId } from '../client-id.js';
 import type { ActionResult } from '../controller.js';
 import { createTypingSender } from '../typing.js';
+import { useCannedPicker } from './canned-picker.js';
 
 interface Props {
   conversationId: string;
@@ -110,6 +111,10 @@ export function Composer({
     onDraft(value);
   };
   const { sending, error, send } = useReplySending({ text, field, typing, onSend, setDraft });
+  const picker = useCannedPicker(conversationId, text, (filled) => {
+    setDraft(filled);
+    typing.input(true);
+  });
 
   useEffect(() => {
     if (focusToken) field.current?.focus();
@@ -134,8 +139,10 @@ export function Composer({
       <label class="sr-only" for={`reply-${conversationId}`}>
         Reply
       </label>
+      {picker.list}
       <textarea
         ref={field}
+        {...picker.fieldProps}
         id={`reply-${conversationId}`}
         class="composer__field"
         rows={3}
@@ -146,6 +153,7 @@ export function Composer({
         onInput={(e) => change(e.currentTarget.value)}
         onBlur={() => typing.stop()}
         onKeyDown={(e) => {
+          if (picker.onKeyDown(e)) return;
           // isComposing: Enter also confirms an IME candidate (Japanese, Chinese…); that Enter must not send.
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();

@@ -3,12 +3,15 @@ import type { ConversationSummary } from '../../../src/protocol.js';
 import { titleFor } from '../attention.js';
 import type { Controller } from '../controller.js';
 import { useHeldState, useMedia, useNow } from '../hooks.js';
+import { useOpenAtMessage } from '../jump.js';
 import { type ConsoleState, emptyThread, totalUnread, visibleConversations } from '../state.js';
 import { useController } from '../use-controller.js';
+import { CannedContext, cannedValues } from './canned-picker.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
+import { DetailsPane } from './details-pane.js';
+import { SearchBox } from './search-box.js';
 import { TopBar } from './top-bar.js';
-import { VisitorDetails } from './visitor-details.js';
 
 interface Props {
   token: string;
@@ -117,6 +120,12 @@ export function Workspace({ token, onSignOut }: Props) {
     rememberConversation(id);
     if (id) setFocusToken((n) => n + 1);
   };
+  const canned = useHeldState(controller.tools.canned);
+  const cannedSource = useMemo(
+    () => ({ replies: canned, values: cannedValues(selected, s.me) }),
+    [canned, selected, s.me],
+  );
+  const openAt = useOpenAtMessage(selectedId, s.threads, select);
   const focusSelectedRow = () => {
     if (!twoColumns) return select(null);
     document.querySelector<HTMLElement>('.conv__button[aria-current="true"]')?.focus();
@@ -138,6 +147,7 @@ export function Workspace({ token, onSignOut }: Props) {
         aria-busy={s.connection === 'connecting'}
       >
         <nav class="pane pane--list" aria-labelledby="conversations-title">
+          <SearchBox tools={controller.tools} now={now} onOpen={openAt} />
           <ConversationList
             conversations={list}
             filter={s.filter}
@@ -150,21 +160,23 @@ export function Workspace({ token, onSignOut }: Props) {
           />
         </nav>
         <main class="pane pane--main">
-          <ConversationPane
-            s={s}
-            controller={controller}
-            now={now}
-            drafts={drafts.current}
-            focusToken={focusToken}
-            detailsOpen={wide || detailsOpen}
-            onToggleDetails={() => setDetailsOpen((o) => !o)}
-            select={select}
-            onEscape={focusSelectedRow}
-          />
+          <CannedContext.Provider value={cannedSource}>
+            <ConversationPane
+              s={s}
+              controller={controller}
+              now={now}
+              drafts={drafts.current}
+              focusToken={focusToken}
+              detailsOpen={wide || detailsOpen}
+              onToggleDetails={() => setDetailsOpen((o) => !o)}
+              select={select}
+              onEscape={focusSelectedRow}
+            />
+          </CannedContext.Provider>
         </main>
         {selected && (
           <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">
-            <VisitorDetails c={selected} />
+            <DetailsPane c={selected} tools={controller.tools} canned={canned} now={now} onOpen={select} />
           </aside>
         )}
       </div>
