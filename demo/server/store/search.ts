@@ -135,6 +135,8 @@ export function fold(text: string): string {
   return foldWithIndex(text).folded;
 }
 
+const MARKS = /\p{M}/gu;
+
 /**
  * `text` folded character by character, and for each position of the folded string the position in `text` it came
  * from (one more entry for the end), so offsets found in the folded text map back to the original.
@@ -145,7 +147,8 @@ function foldWithIndex(text: string): { folded: string; index: number[] } {
   for (let i = 0; i < text.length; ) {
     const code = text.codePointAt(i)!;
     const char = String.fromCodePoint(code);
-    const out = char.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+    // ASCII, nearly every character of a support chat, needs no Unicode normalization.
+    const out = code < 0x80 ? char.toLowerCase() : char.normalize('NFD').replace(MARKS, '').toLowerCase();
     for (let k = 0; k < out.length; k++) index.push(i);
     folded += out;
     i += char.length;

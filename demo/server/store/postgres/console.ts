@@ -27,13 +27,13 @@ import { ConflictError, NotFoundError, type StoredSearchHit, type StoredSummary 
 
 const MESSAGE_CANDIDATES = `
   SELECT conversation_id, seq, text, created_at AS at FROM messages
-   WHERE to_tsvector('simple', text) @@ to_tsquery('simple', $1)
+   WHERE text_tsv @@ to_tsquery('simple', $1)
    ORDER BY created_at DESC LIMIT $2`;
 
 // Words, or the query as a substring anywhere (pg_trgm's index answers ILIKE for needles of 3 characters or more).
 const MESSAGE_CANDIDATES_TRGM = `
   SELECT conversation_id, seq, text, created_at AS at FROM messages
-   WHERE to_tsvector('simple', text) @@ to_tsquery('simple', $1) OR text ILIKE $3
+   WHERE text_tsv @@ to_tsquery('simple', $1) OR text ILIKE $3
    ORDER BY created_at DESC LIMIT $2`;
 
 export const CONSOLE_SQL = {
@@ -60,8 +60,16 @@ export const CONSOLE_SQL = {
   earlier: earlierConversationsSql({ id: '$1', limit: '$2' }),
 } as const;
 
+/**
+ * Searches are planned for their own query every time: how many messages a word matches decides between walking the
+ * newest messages and reading the word's index, and a generic plan (what a named statement falls back to) cannot know.
+ */
+const PLANNED_PER_QUERY = new Set<string>([CONSOLE_SQL.messageCandidates, CONSOLE_SQL.messageCandidatesTrgm]);
+
 const STATEMENT_NAMES = new Map<string, string>(
-  Object.entries(CONSOLE_SQL).map(([key, text]) => [text, `parley_console_${key}`]),
+  Object.entries(CONSOLE_SQL)
+    .filter(([, text]) => !PLANNED_PER_QUERY.has(text))
+    .map(([key, text]) => [text, `parley_console_${key}`]),
 );
 
 /** The PostgreSQL store's console tools: search (tsvector + pg_trgm), canned replies, visitor context. */
@@ -77,8 +85,9 @@ export class PostgresConsoleTools {
 
   async search(terms: SearchTerms, limit: number): Promise<StoredSearchHit[]> {
     const rows = candidateLimit(limit);
-    // Below 3 characters a trigram index cannot help: words only, rather than reading every message.
-    const substring = terms.needle.length >= 3 && (await this.trigramReady());
+    // Substrings for one token (a code, part of an email or a word): several words are matched as words. Below 3
+    // characters a trigram index cannot help: words only, rather than reading every message.
+    const substring = !/\s/.test(terms.needle) && terms.needle.length >= 3 && (await this.trigramReady());
     const [messages, visitors] = await Promise.all([
       substring
         ? this.query<CandidateRow>(CONSOLE_SQL.messageCandidatesTrgm, [tsQuery(terms), rows, likePattern(terms)])

@@ -75,13 +75,16 @@ export const PG_MIGRATIONS: readonly string[] = [
   DELETE FROM conversations WHERE last_seq = 0;
   CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
   `,
-  // See SQLite's migration for the console tools. Search: a GIN index over to_tsvector('simple', text) (an expression
-  // index, so appends write no extra column) for words, and a pg_trgm GIN index for substrings. pg_trgm is a trusted
+  // See SQLite's migration for the console tools. Search: a stored tsvector column (generated, so appends do not
+  // change; rechecking a match reads it instead of parsing the text again) with a GIN index for words, a pg_trgm GIN
+  // index for substrings, and an index on created_at for newest-first walks when a word is common. pg_trgm is a trusted
   // extension (PostgreSQL 13+): the database's owner may create it. It is created once per database, in `public`,
   // under an advisory lock (schemas migrating together); where it cannot be (no contrib package, not the owner, an
   // older server) the trigram indexes are left out and search matches words only (see `trigramReady` in the store).
   `
-  CREATE INDEX messages_fts ON messages USING gin (to_tsvector('simple', text));
+  ALTER TABLE messages ADD COLUMN text_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED;
+  CREATE INDEX messages_fts ON messages USING gin (text_tsv);
+  CREATE INDEX messages_created ON messages (created_at);
   DO $$
   DECLARE ns text;
   BEGIN
