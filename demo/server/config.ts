@@ -103,9 +103,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     ...(redisUrl !== undefined ? { redisUrl } : {}),
     ...(redisPrefix !== undefined ? { redisPrefix } : {}),
     ...(memoryBudgetMb !== undefined ? { memoryBudgetBytes: memoryBudgetMb * 1024 * 1024 } : {}),
-    ...(env.PARLEY_CANNED_REPLIES?.trim()
-      ? { cannedReplies: readCannedRepliesFile(env.PARLEY_CANNED_REPLIES.trim()) }
-      : {}),
+    ...cannedReplies(env),
     maxSocketBufferBytes: maxSocketBufferKb * 1024,
     port,
     host: env.HOST?.trim() || '127.0.0.1',
@@ -134,6 +132,12 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),
     },
   };
+}
+
+/** `PARLEY_CANNED_REPLIES`: the file's replies, when set. */
+function cannedReplies(env: NodeJS.ProcessEnv): { cannedReplies?: CannedReply[] } {
+  const path = env.PARLEY_CANNED_REPLIES?.trim();
+  return path ? { cannedReplies: readCannedRepliesFile(path) } : {};
 }
 
 /** 24 random base64url characters; drawn again in the (about 1 in 10^10) case it has too few different ones. */

@@ -1,7 +1,9 @@
 import { createContext } from 'preact';
-import { useContext, useState } from 'preact/hooks';
+import { useContext, useMemo, useState } from 'preact/hooks';
 import { type CannedValues, fillCannedReply } from '../../../src/canned-fields.js';
 import type { CannedReply, ConversationSummary } from '../../../src/protocol.js';
+import type { ConsoleTools } from '../console-tools.js';
+import { useHeldState } from '../hooks.js';
 
 /** The shared canned replies, and the values their fields take in the open conversation. */
 export interface CannedSource {
@@ -19,6 +21,13 @@ export function cannedValues(c: ConversationSummary | undefined, me: string | nu
     'agent.name': me ?? undefined,
     site: c?.site,
   };
+}
+
+/** The shared replies (live) and what the reply box's `/` list fills them with in the open conversation. */
+export function useCannedSource(tools: ConsoleTools, selected: ConversationSummary | undefined, me: string | null) {
+  const canned = useHeldState(tools.canned);
+  const cannedSource = useMemo(() => ({ replies: canned, values: cannedValues(selected, me) }), [canned, selected, me]);
+  return { canned, cannedSource };
 }
 
 /** Options shown at most. */

@@ -6,7 +6,7 @@ import { useHeldState, useMedia, useNow } from '../hooks.js';
 import { useOpenAtMessage } from '../jump.js';
 import { type ConsoleState, emptyThread, totalUnread, visibleConversations } from '../state.js';
 import { useController } from '../use-controller.js';
-import { CannedContext, cannedValues } from './canned-picker.js';
+import { CannedContext, useCannedSource } from './canned-picker.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
 import { DetailsPane } from './details-pane.js';
@@ -120,11 +120,7 @@ export function Workspace({ token, onSignOut }: Props) {
     rememberConversation(id);
     if (id) setFocusToken((n) => n + 1);
   };
-  const canned = useHeldState(controller.tools.canned);
-  const cannedSource = useMemo(
-    () => ({ replies: canned, values: cannedValues(selected, s.me) }),
-    [canned, selected, s.me],
-  );
+  const { canned, cannedSource } = useCannedSource(controller.tools, selected, s.me);
   const openAt = useOpenAtMessage(selectedId, s.threads, select);
   const focusSelectedRow = () => {
     if (!twoColumns) return select(null);
