@@ -19,7 +19,20 @@ import { AGENTS, call, collect, type Fixture, nextEvent, settle, startGateway } 
 
 const EXPECTED_REFUSALS: ErrorCode[] = ['invalid_payload', 'unknown_event', 'message_too_long', 'not_found'];
 const VISITOR_EVENTS = ['send', 'history', 'typing', 'read', 'page'];
-const AGENT_EVENTS = ['list', 'open', 'send', 'typing', 'read', 'setStatus', 'presence'];
+const AGENT_EVENTS = [
+  'list',
+  'open',
+  'send',
+  'typing',
+  'read',
+  'setStatus',
+  'presence',
+  'search',
+  'cannedList',
+  'cannedSave',
+  'cannedDelete',
+  'context',
+];
 const FIELDS = ['conversationId', 'clientId', 'text', 'seq', 'afterSeq', 'typing', 'status', 'url', 'title', 'limit'];
 const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'then', 'toJSON'];
 /** socket.io-client refuses to emit these; the raw-packet phase sends them. */
@@ -164,6 +177,15 @@ function arbitraries(conversations: string[]) {
     read: nearMiss({ conversationId, seq }),
     setStatus: nearMiss({ conversationId, status: fc.constantFrom('open', 'resolved') }),
     presence: nearMiss({ status: fc.constantFrom('online', 'away') }),
+    // Full-text syntax must never reach SQLite's MATCH (or PostgreSQL's to_tsquery) as a storage_error.
+    search: nearMiss({ query: fc.oneof(text, fc.constantFrom('"', '*', 'NEAR(', 'a OR b', '-x', ':*', '^', '"a"*')) }),
+    cannedList: nearMiss({}),
+    cannedSave: nearMiss({
+      shortcut: fc.constantFrom('hi', 'Hi There', ''),
+      text: fc.oneof(text, fc.constant('{{x}}')),
+    }),
+    cannedDelete: nearMiss({ id: conversationId }),
+    context: nearMiss({ conversationId }),
   };
   const event = (names: string[], payloads: Record<string, fc.Arbitrary<unknown>>) =>
     fc.oneof(
