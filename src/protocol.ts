@@ -331,9 +331,12 @@ export interface SearchHit {
 export const CANNED = {
   /** `/shortcut`: 1 to 32 lower-case letters, digits, `_` or `-`. */
   shortcut: /^[a-z0-9][a-z0-9_-]{0,31}$/,
-  /** Bytes (UTF-8) of one reply's text. */
-  maxTextBytes: 2000,
-  /** Replies stored in the database (file replies count apart, with the same per-reply limits). */
+  /**
+   * Bytes (UTF-8) of one reply's text. With at most `maxReplies` from the database and as many from the file, the
+   * whole list (`cannedList`, `canned`) stays under `LIMITS.pageBytes`.
+   */
+  maxTextBytes: 1000,
+  /** Replies stored in the database; the file may hold as many more, with the same per-reply limits. */
   maxReplies: 100,
   /** The fields a reply may contain as `{{field}}` or `{{field|fallback}}`. */
   fields: ['visitor.name', 'visitor.email', 'agent.name', 'site'],

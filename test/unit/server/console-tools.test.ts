@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readCannedRepliesFile } from '../../../demo/server/console-tools/canned-file';
-import { type CannedReply, SEARCH, type SearchHit, type VisitorContext } from '../../../src/protocol';
+import { CANNED, type CannedReply, SEARCH, type SearchHit, type VisitorContext } from '../../../src/protocol';
 import { AGENTS, call, type Fixture, nextEvent, settle, startGateway } from '../../support/in-process-gateway';
 
 let fx: Fixture | undefined;
@@ -72,7 +72,7 @@ describe('canned replies', () => {
       { shortcut: 'refund', text: 'taken in the database' },
       { shortcut: 'Bad Shortcut', text: 'x' },
       { shortcut: 'fields', text: 'Hi {{visitor.password}}' },
-      { shortcut: 'long', text: 'é'.repeat(1001) },
+      { shortcut: 'long', text: 'é'.repeat(CANNED.maxTextBytes / 2 + 1) },
       { shortcut: 'empty', text: '   ' },
       { id: 'file-hello', shortcut: 'hello', text: 'edit the file reply' },
     ];
