@@ -81,17 +81,13 @@ describe('agent console tools', () => {
     expect(itemBox!.y + itemBox!.height).toBeLessThanOrEqual(logBox!.y + logBox!.height + 1);
     expect(await found.evaluate((el) => el === document.activeElement)).toBe(true);
 
-    // Full-text syntax is just text: an error ack would show as "Search failed".
-    await box.fill('"zebra47 OR (');
-    await expect
-      .poll(() =>
-        agent.page
-          .getByRole('status')
-          .filter({ hasText: /result/ })
-          .first()
-          .textContent(),
-      )
-      .toMatch(/^1 result$/);
+    // Full-text syntax is just text: an error ack would show as "Search failed: …". Each answer differs from the
+    // one before, so the poll cannot read a stale status.
+    const status = agent.page.locator('.search__status');
+    await box.fill('NEAR("zebra47" AND');
+    await expect.poll(() => status.textContent()).toBe('No results');
+    await box.fill('zebra47*"');
+    await expect.poll(() => status.textContent()).toBe('1 result');
   });
 
   it('a / canned reply is inserted with the visitor’s name; the details pane shows earlier conversations and pages', async () => {
