@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { GENEROUS_LIMITS } from './gateway.mjs';
+import { renderSearch } from './search.mjs';
 
 export function machineFacts() {
   const cpus = os.cpus();
@@ -116,6 +117,7 @@ export function renderReport({ machine, plan, results }) {
   section(ctx, '### Reconnection storm', renderStorm);
   renderCluster(ctx);
   section(ctx, '### What limits it', renderLimits);
+  section(ctx, '### Search', ({ out, results: r }) => renderSearch(out, r.search));
   renderHostPage(ctx);
   return ctx.out.join('\n');
 }

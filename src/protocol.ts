@@ -341,3 +341,93 @@ export interface Note {
   /** Milliseconds since the epoch, server clock. */
   createdAt: number;
 }
+
+// ---------------------------------------------------------------------------
+// Agent console tools (issue 14): search, canned replies, visitor context. Agent namespace only. Declared as
+// additions to the event maps above (TypeScript merges interface declarations), so this block stays in one place.
+// ---------------------------------------------------------------------------
+
+export const SEARCH = {
+  /** Characters of a search query; a longer one is refused with `invalid_payload`. */
+  maxQueryLength: 200,
+  /** Words of a query that are matched; the rest are ignored. */
+  maxWords: 8,
+  /** Hits returned by default and at most. */
+  defaultLimit: 20,
+  maxLimit: 50,
+  /** Characters of a hit's snippet (plus `…` at a cut end). */
+  snippetLength: 160,
+} as const;
+
+/** Where a search hit matched: a message's text, an internal note's (its `seq`: the message it follows), or the visitor's name or email. */
+export type SearchField = 'message' | 'visitor' | 'note';
+
+export interface SearchHit {
+  conversation: ConversationSummary;
+  field: SearchField;
+  /** The matching message, for `field: 'message'`: the console opens the conversation at it. */
+  seq?: number;
+  /** Plain text around the match; never HTML. */
+  snippet: string;
+  /** [start, end) offsets (UTF-16) of the matches in `snippet`, in order, not overlapping. */
+  matches: [number, number][];
+  /** When the matching message was sent (or the conversation's last activity, for a visitor match). */
+  at: number;
+}
+
+export const CANNED = {
+  /** `/shortcut`: 1 to 32 lower-case letters, digits, `_` or `-`. */
+  shortcut: /^[a-z0-9][a-z0-9_-]{0,31}$/,
+  /**
+   * Bytes (UTF-8) of one reply's text. With at most `maxReplies` from the database and as many from the file, the
+   * whole list (`cannedList`, `canned`) stays under `LIMITS.pageBytes`.
+   */
+  maxTextBytes: 1000,
+  /** Replies stored in the database; the file may hold as many more, with the same per-reply limits. */
+  maxReplies: 100,
+  /** The fields a reply may contain as `{{field}}` or `{{field|fallback}}`. */
+  fields: ['visitor.name', 'visitor.email', 'agent.name', 'site'],
+} as const;
+
+export interface CannedReply {
+  id: string;
+  shortcut: string;
+  text: string;
+  /** `file`: from `PARLEY_CANNED_REPLIES`, read-only in the console; `db`: editable by agents. */
+  source: 'file' | 'db';
+  updatedBy?: string;
+  updatedAt?: number;
+}
+
+/** Pages of one conversation's visitor the gateway keeps, newest first. */
+export const PAGE_HISTORY = 50;
+
+export interface PageView {
+  url: string;
+  title: string;
+  at: number;
+}
+
+export interface VisitorContext {
+  /** The visitor's other conversations: same verified user (any site) or an anonymous visitor its session left. */
+  earlier: ConversationSummary[];
+  /** Pages the visitor reported, newest first, at most `PAGE_HISTORY`. */
+  pages: PageView[];
+}
+
+export interface AgentClientEvents {
+  /** Conversations whose messages, visitor name or email match `query`; one hit per conversation, newest first. */
+  search: (p: { query: string; limit?: number }, ack: AckFn<{ results: SearchHit[] }>) => void;
+  /** Shared canned replies: the file's, then the database's, by shortcut. */
+  cannedList: (p: Record<string, never>, ack: AckFn<{ replies: CannedReply[] }>) => void;
+  /** Creates (no `id`) or edits a database reply; every agent gets `canned`. */
+  cannedSave: (p: { id?: string; shortcut: string; text: string }, ack: AckFn<{ reply: CannedReply }>) => void;
+  cannedDelete: (p: { id: string }, ack: AckFn) => void;
+  /** Earlier conversations and visited pages of a conversation's visitor. */
+  context: (p: { conversationId: string }, ack: AckFn<VisitorContext>) => void;
+}
+
+export interface AgentServerEvents {
+  /** The shared canned replies changed: the full list, as `cannedList` returns it. */
+  canned: (c: { replies: CannedReply[] }) => void;
+}

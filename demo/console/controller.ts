@@ -1,6 +1,7 @@
 import type { ConversationStatus, ListView, Message } from '../../src/protocol.js';
 import { createAgentLink } from './agent-link.js';
 import { listenToConnection } from './connection-events.js';
+import { type ConsoleTools, createConsoleTools } from './console-tools.js';
 import { listenToConversations } from './conversation-events.js';
 import { createListLoader } from './conversation-list-loading.js';
 import { assignConversation, listenToNotes, sendNote, setView } from './ownership.js';
@@ -39,6 +40,8 @@ export interface Controller {
   assign(conversationId: string, agent: string | null): Promise<ActionResult>;
   /** Adds an internal note (agents only). */
   note(conversationId: string, text: string, clientId: string): Promise<ActionResult>;
+  /** Search, canned replies and visitor context (console-tools.ts). */
+  readonly tools: ConsoleTools;
   /** Closes the socket and removes every listener and timer. */
   destroy(): void;
 }
@@ -80,6 +83,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     setView: (view) => setView(link, list, view),
     assign: (conversationId, agent) => assignConversation(link, conversationId, agent),
     note: (conversationId, text, clientId) => sendNote(link, { conversationId, text, clientId }),
+    tools: createConsoleTools(link),
     destroy: link.tearDown,
   };
 }

@@ -1,3 +1,4 @@
+import type { CannedReply } from '../../src/protocol';
 import { type AgentConfig, checkAgentToken } from './agents';
 import type { AssignOptions } from './assignment';
 import type { HttpTimeouts } from './http-guards';
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   /** Presence heartbeat with Redis (default 2000 ms); a process that stops beating is dropped after 3 beats. */
   presenceHeartbeatMs?: number;
   agents: AgentConfig[];
+  /** Shared canned replies from `PARLEY_CANNED_REPLIES` (see console-tools/canned-file.ts); read-only for agents. */
+  cannedReplies?: CannedReply[];
   /**
    * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any; `site=origin` binds a site
    * to origins (see `createOriginPolicy`). Absent or empty: only pages served by the gateway itself. Requests without

@@ -167,7 +167,7 @@ function setupNamespaces(
     now,
     ...(Object.keys(avatars).length ? { avatars } : {}),
   });
-  setupAgents(ctx, options.agents, guards);
+  setupAgents(ctx, options.agents, { ...guards, cannedReplies: options.cannedReplies ?? [] });
   return startSessionSweeper({
     store: ctx.store,
     policy: sessionPolicy,

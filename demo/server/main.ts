@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       ...(config.redisPrefix ? { redisPrefix: config.redisPrefix } : {}),
       dbSync: config.dbSync,
       agents: config.agents,
+      ...(config.cannedReplies ? { cannedReplies: config.cannedReplies } : {}),
       origins: config.origins,
       consoleOrigins: config.consoleOrigins,
       siteSecrets: config.siteSecrets,

@@ -1,5 +1,6 @@
 import type { AgentClientEvents, ConversationSummary, ListView, Note } from '../../src/protocol';
 import { summarize } from './broadcasts';
+import type { consoleToolEvents } from './console-tools/schemas';
 import type { GatewayContext } from './handler-context';
 import { AGENTS_ROOM } from './rooms';
 import { type After, HandlerError, type Handlers } from './router';
@@ -87,7 +88,10 @@ export function notesForPage(
 /** Attempts of `assign` against concurrent changes of the same conversation before it answers with the current owner. */
 const ASSIGN_ATTEMPTS = 3;
 
-type OwnershipHandlers = Pick<Handlers<AgentClientEvents, typeof agentEvents>, 'assign' | 'note'>;
+type OwnershipHandlers = Pick<
+  Handlers<Omit<AgentClientEvents, keyof typeof consoleToolEvents>, typeof agentEvents>,
+  'assign' | 'note'
+>;
 
 /** The agent events `assign` and `note` for the agent `name`. */
 export function ownershipHandlers(ctx: GatewayContext, name: string): OwnershipHandlers {

@@ -4,6 +4,7 @@ import { LIMITS } from '../../../src/protocol.js';
 import { newClientId } from '../client-id.js';
 import type { ActionResult } from '../controller.js';
 import { createTypingSender } from '../typing.js';
+import { useCannedPicker } from './canned-picker.js';
 
 interface Props {
   conversationId: string;
@@ -177,6 +178,10 @@ export function Composer({
     setDraft,
   });
   const { error, send } = sending;
+  const picker = useCannedPicker(conversationId, text, (filled) => {
+    setDraft(filled);
+    if (!note) typing.input(true);
+  });
 
   useEffect(() => {
     if (focusToken) field.current?.focus();
@@ -201,8 +206,10 @@ export function Composer({
       <label class="sr-only" for={`reply-${conversationId}`}>
         {note ? 'Internal note' : 'Reply'}
       </label>
+      {picker.list}
       <textarea
         ref={field}
+        {...picker.fieldProps}
         id={`reply-${conversationId}`}
         class="composer__field"
         rows={3}
@@ -212,7 +219,7 @@ export function Composer({
         aria-describedby={`reply-hint-${conversationId}${error ? ` reply-error-${conversationId}` : ''}`}
         onInput={(e) => change(e.currentTarget.value)}
         onBlur={() => typing.stop()}
-        onKeyDown={(e) => onComposerKey(e, send, onEscape)}
+        onKeyDown={(e) => picker.onKeyDown(e) || onComposerKey(e, send, onEscape)}
       />
       <ComposerBar
         conversationId={conversationId}

@@ -3,12 +3,15 @@ import type { ConversationSummary } from '../../../src/protocol.js';
 import { titleFor } from '../attention.js';
 import type { Controller } from '../controller.js';
 import { useHeldState, useMedia, useNow } from '../hooks.js';
+import { useOpenAtMessage } from '../jump.js';
 import { type ConsoleState, emptyThread, totalUnread, visibleConversations } from '../state.js';
 import { useController } from '../use-controller.js';
+import { CannedContext, useCannedSource } from './canned-picker.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
+import { DetailsPane } from './details-pane.js';
+import { SearchBox } from './search-box.js';
 import { TopBar } from './top-bar.js';
-import { VisitorDetails } from './visitor-details.js';
 
 interface Props {
   token: string;
@@ -123,6 +126,8 @@ export function Workspace({ token, onSignOut }: Props) {
     rememberConversation(id);
     if (id) setFocusToken((n) => n + 1);
   };
+  const { canned, cannedSource } = useCannedSource(controller.tools, selected, s.me);
+  const openAt = useOpenAtMessage(selectedId, s.threads, select);
   const focusSelectedRow = () => {
     if (!twoColumns) return select(null);
     document.querySelector<HTMLElement>('.conv__button[aria-current="true"]')?.focus();
@@ -144,6 +149,7 @@ export function Workspace({ token, onSignOut }: Props) {
         aria-busy={s.connection === 'connecting'}
       >
         <nav class="pane pane--list" aria-labelledby="conversations-title">
+          <SearchBox tools={controller.tools} now={now} onOpen={openAt} />
           <ConversationList
             conversations={list}
             filter={s.filter}
@@ -158,21 +164,23 @@ export function Workspace({ token, onSignOut }: Props) {
           />
         </nav>
         <main class="pane pane--main">
-          <ConversationPane
-            s={s}
-            controller={controller}
-            now={now}
-            drafts={drafts.current}
-            focusToken={focusToken}
-            detailsOpen={wide || detailsOpen}
-            onToggleDetails={() => setDetailsOpen((o) => !o)}
-            select={select}
-            onEscape={focusSelectedRow}
-          />
+          <CannedContext.Provider value={cannedSource}>
+            <ConversationPane
+              s={s}
+              controller={controller}
+              now={now}
+              drafts={drafts.current}
+              focusToken={focusToken}
+              detailsOpen={wide || detailsOpen}
+              onToggleDetails={() => setDetailsOpen((o) => !o)}
+              select={select}
+              onEscape={focusSelectedRow}
+            />
+          </CannedContext.Provider>
         </main>
         {selected && (
           <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">
-            <VisitorDetails c={selected} />
+            <DetailsPane c={selected} tools={controller.tools} canned={canned} now={now} onOpen={select} />
           </aside>
         )}
       </div>

@@ -1,14 +1,18 @@
 import type {
   Author,
+  CannedReply,
   ConversationStatus,
   ConversationSummary,
   Message,
   Note,
   PageInfo,
+  PageView,
+  SearchHit,
   SendResult,
   VerifiedUser,
   VisitorInfo,
 } from '../../../src/protocol';
+import type { SearchTerms } from './search';
 
 /**
  * Persistence used by the gateway, implemented by `sqlite/store.ts` (one process, synchronous underneath) and
@@ -123,7 +127,41 @@ export interface Store {
 
   /** Idempotent. */
   close(): Promise<void>;
+
+  // Agent console tools (search.ts, console-tools/): search, canned replies, visitor context.
+  /**
+   * Conversations matching `terms` (see `searchTerms`): message texts by word prefix, the visitor's name or email by
+   * substring; one hit per conversation, newest match first, at most `limit`.
+   */
+  search(terms: SearchTerms, limit: number): Promise<StoredSearchHit[]>;
+  /** The database's canned replies, by shortcut. */
+  cannedReplies(): Promise<CannedReply[]>;
+  /**
+   * Creates (no `id`) or overwrites a database reply. Rejects with `ConflictError` when another reply has the
+   * shortcut or `CANNED.maxReplies` are stored, `NotFoundError` when `id` does not exist.
+   */
+  saveCannedReply(input: {
+    id?: string;
+    shortcut: string;
+    text: string;
+    agentName: string;
+    now: number;
+  }): Promise<CannedReply>;
+  /** Whether a reply was deleted. */
+  deleteCannedReply(id: string): Promise<boolean>;
+  /** Records that the visitor is on `page`, unless it is already the latest; keeps the newest `PAGE_HISTORY`. */
+  recordPageView(visitorId: string, page: PageInfo, now: number): Promise<void>;
+  /** The pages of a conversation's visitor, newest first. */
+  pageViews(conversationId: string): Promise<PageView[]>;
+  /**
+   * The conversation's visitor's other conversations, most recently active first, at most `limit`: those of visitors
+   * linked to the same verified user (any site), and those of anonymous visitors its sessions were moved from.
+   */
+  earlierConversations(conversationId: string, limit: number): Promise<StoredSummary[]>;
 }
+
+/** A search hit as stored (see `StoredSummary`). */
+export type StoredSearchHit = Omit<SearchHit, 'conversation'> & { conversation: StoredSummary };
 
 export interface VisitorMeta {
   page?: PageInfo;
@@ -220,6 +258,11 @@ export type StoredSummary = Omit<ConversationSummary, 'visitor'> & { visitor: Om
 /** Any failure of the storage layer, so handlers can answer `storage_error` instead of `internal`. */
 export class StoreError extends Error {
   override name = 'StoreError';
+}
+
+/** A write refused by a uniqueness rule or a count limit (e.g. a canned reply's shortcut); handlers answer `invalid_payload`. */
+export class ConflictError extends StoreError {
+  override name = 'ConflictError';
 }
 
 /** The conversation or session does not exist; handlers answer `not_found`. */

@@ -25,7 +25,22 @@ const EXPECTED_REFUSALS: ErrorCode[] = [
   'unknown_agent',
 ];
 const VISITOR_EVENTS = ['send', 'history', 'typing', 'read', 'page'];
-const AGENT_EVENTS = ['list', 'open', 'send', 'typing', 'read', 'setStatus', 'presence', 'assign', 'note'];
+const AGENT_EVENTS = [
+  'list',
+  'open',
+  'send',
+  'typing',
+  'read',
+  'setStatus',
+  'presence',
+  'assign',
+  'note',
+  'search',
+  'cannedList',
+  'cannedSave',
+  'cannedDelete',
+  'context',
+];
 const FIELDS = [
   'conversationId',
   'clientId',
@@ -189,6 +204,15 @@ function arbitraries(conversations: string[]) {
     presence: nearMiss({ status: fc.constantFrom('online', 'away') }),
     assign: nearMiss({ conversationId, agent: fc.constantFrom('Ana', 'Ben', 'Zoe', null) }),
     note: nearMiss({ conversationId, clientId, text }),
+    // Full-text syntax must never reach SQLite's MATCH (or PostgreSQL's to_tsquery) as a storage_error.
+    search: nearMiss({ query: fc.oneof(text, fc.constantFrom('"', '*', 'NEAR(', 'a OR b', '-x', ':*', '^', '"a"*')) }),
+    cannedList: nearMiss({}),
+    cannedSave: nearMiss({
+      shortcut: fc.constantFrom('hi', 'Hi There', ''),
+      text: fc.oneof(text, fc.constant('{{x}}')),
+    }),
+    cannedDelete: nearMiss({ id: conversationId }),
+    context: nearMiss({ conversationId }),
   };
   const event = (names: string[], payloads: Record<string, fc.Arbitrary<unknown>>) =>
     fc.oneof(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
-import { type ConversationStatus, LIMITS, type Note, type VerifiedUser } from '../../../../src/protocol';
+import { type ConversationStatus, LIMITS, type Note, type PageInfo, type VerifiedUser } from '../../../../src/protocol';
 import { guard, toStoreError } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
@@ -14,6 +14,7 @@ import {
   toUserVisitor,
   type UserVisitorRow,
 } from '../rows';
+import type { SearchTerms } from '../search';
 import {
   createConversationSql,
   MESSAGE_COLUMNS,
@@ -41,6 +42,7 @@ import {
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import { PostgresConsoleTools } from './console';
 import { migratePostgres, quoteIdent } from './migrations';
 import * as ownership from './ownership';
 
@@ -116,6 +118,8 @@ const SQL = {
     UPDATE sessions SET token_hash = $2, visitor_id = $3, created_at = $4, last_seen_at = $4
      WHERE token_hash = $1`,
   dropIdleVisitors: `DELETE FROM visitors v WHERE v.id = ANY($1::text[]) AND ${VISITOR_IDLE}`,
+  // The visitor a session left for its user's visitor ($2): its conversation is one of that person's earlier ones.
+  markMerged: 'UPDATE visitors SET merged_into = $2 WHERE id = $1',
   // $1 idle before, $2 empty before, $3 batch.
   sweepSessions: sweepSessionsSql({ idleBefore: '$1::bigint', emptyBefore: '$2::bigint', batch: '$3' }),
   visitorByUser: visitorByUserSql('$1', '$2'),
@@ -264,12 +268,15 @@ async function withRetries<T>(retries: number, fn: () => Promise<T>): Promise<T>
 
 class PostgresPoolStore implements PostgresStore {
   private closing: Promise<void> | undefined;
+  private readonly tools: PostgresConsoleTools;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly now: () => number,
     private readonly runsWith: ReturnType<PostgresStore['settings']>,
-  ) {}
+  ) {
+    this.tools = new PostgresConsoleTools(pool);
+  }
 
   settings(): ReturnType<PostgresStore['settings']> {
     return this.runsWith;
@@ -418,6 +425,34 @@ class PostgresPoolStore implements PostgresStore {
     return guard(() => ownership.notesBetween(this.query, conversationId, range));
   }
 
+  search(terms: SearchTerms, limit: number) {
+    return guard(() => this.tools.search(terms, limit));
+  }
+
+  cannedReplies() {
+    return guard(() => this.tools.cannedReplies());
+  }
+
+  saveCannedReply(input: Parameters<Store['saveCannedReply']>[0]) {
+    return guard(() => this.tools.saveCannedReply(input));
+  }
+
+  deleteCannedReply(id: string) {
+    return guard(() => this.tools.deleteCannedReply(id));
+  }
+
+  recordPageView(visitorId: string, page: PageInfo, at: number) {
+    return guard(() => this.tools.recordPageView(visitorId, page, at));
+  }
+
+  pageViews(conversationId: string) {
+    return guard(() => this.tools.pageViews(conversationId));
+  }
+
+  earlierConversations(conversationId: string, limit: number) {
+    return guard(() => this.tools.earlierConversations(conversationId, limit));
+  }
+
   close(): Promise<void> {
     this.closing ??= guard(() => this.pool.end());
     return this.closing;
@@ -531,7 +566,10 @@ async function identifySession(
   if (owner) await updateUser(client, visitorId, user);
   else await client.query(SQL.linkVisitor, [visitorId, user.id, user.name ?? null, user.email ?? null]);
   await client.query(SQL.rekeySession, [tokenHash, rotateTo, visitorId, at]);
-  if (owner) await client.query(SQL.dropIdleVisitors, [[current.visitorId]]);
+  if (owner) {
+    await client.query(SQL.markMerged, [current.visitorId, visitorId]);
+    await client.query(SQL.dropIdleVisitors, [[current.visitorId]]);
+  }
   return { session: await sessionOrThrow(client, rotateTo), updated: true, rotated: true };
 }
 

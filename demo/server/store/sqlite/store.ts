@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Author, type ConversationStatus, LIMITS, type Note, type VerifiedUser } from '../../../../src/protocol';
+import {
+  type Author,
+  type ConversationStatus,
+  LIMITS,
+  type Note,
+  type PageInfo,
+  type VerifiedUser,
+} from '../../../../src/protocol';
 import { guard } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
@@ -15,6 +22,7 @@ import {
   toUserVisitor,
   type UserVisitorRow,
 } from '../rows';
+import type { SearchTerms } from '../search';
 import {
   createConversationSql,
   MESSAGE_COLUMNS,
@@ -42,6 +50,7 @@ import {
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import { SqliteConsoleTools } from './console';
 import { migrate } from './migrations';
 import * as ownership from './ownership';
 
@@ -112,6 +121,8 @@ function sessionStatements(db: Database.Database) {
         WHERE token_hash = @tokenHash`,
     ),
     dropIdleVisitor: db.prepare(`DELETE FROM visitors AS v WHERE v.id = ? AND ${VISITOR_IDLE}`),
+    // The visitor a session left for its user's visitor: its conversation is one of that person's earlier ones.
+    markMerged: db.prepare('UPDATE visitors SET merged_into = @into WHERE id = @id'),
     sweepSessions: db.prepare<{ idleBefore: number; emptyBefore: number; batch: number }, { visitor_id: string }>(
       sweepSessionsSql({ idleBefore: '@idleBefore', emptyBefore: '@emptyBefore', batch: '@batch' }),
     ),
@@ -202,6 +213,7 @@ function transactions(db: Database.Database, q: Statements, now: () => number) {
 class SqliteDatabaseStore implements SqliteStore {
   private readonly q: Statements;
   private readonly tx: ReturnType<typeof transactions>;
+  private readonly tools: SqliteConsoleTools;
   private closed = false;
 
   constructor(
@@ -210,6 +222,7 @@ class SqliteDatabaseStore implements SqliteStore {
   ) {
     this.q = { ...sessionStatements(db), ...conversationStatements(db), ...ownership.ownershipStatements(db) };
     this.tx = transactions(db, this.q, now);
+    this.tools = new SqliteConsoleTools(db);
   }
 
   settings(): ReturnType<SqliteStore['settings']> {
@@ -336,6 +349,34 @@ class SqliteDatabaseStore implements SqliteStore {
     return guard(() => ownership.notesBetween(this.q, conversationId, range));
   }
 
+  search(terms: SearchTerms, limit: number) {
+    return guard(() => this.tools.search(terms, limit));
+  }
+
+  cannedReplies() {
+    return guard(() => this.tools.cannedReplies());
+  }
+
+  saveCannedReply(input: Parameters<Store['saveCannedReply']>[0]) {
+    return guard(() => this.tools.saveCannedReply(input));
+  }
+
+  deleteCannedReply(id: string) {
+    return guard(() => this.tools.deleteCannedReply(id));
+  }
+
+  recordPageView(visitorId: string, page: PageInfo, at: number) {
+    return guard(() => this.tools.recordPageView(visitorId, page, at));
+  }
+
+  pageViews(conversationId: string) {
+    return guard(() => this.tools.pageViews(conversationId));
+  }
+
+  earlierConversations(conversationId: string, limit: number) {
+    return guard(() => this.tools.earlierConversations(conversationId, limit));
+  }
+
   close(): Promise<void> {
     return guard(() => {
       if (this.closed) return;
@@ -405,7 +446,10 @@ function identifySession(
   if (owner) q.updateUser.run({ id: visitorId, ...userParams(user) });
   else q.linkVisitor.run({ id: visitorId, ...userParams(user) });
   q.rekeySession.run({ tokenHash, rotateTo, visitorId, now: at });
-  if (owner) q.dropIdleVisitor.run(current.visitorId);
+  if (owner) {
+    q.markMerged.run({ id: current.visitorId, into: visitorId });
+    q.dropIdleVisitor.run(current.visitorId);
+  }
   return { session: sessionOrThrow(q, rotateTo), updated: true, rotated: true };
 }
 
