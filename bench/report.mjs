@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { GENEROUS_LIMITS } from './gateway.mjs';
+import { renderLighthouse } from './lighthouse-report.mjs';
 
 export function machineFacts() {
   const cpus = os.cpus();
@@ -117,6 +118,7 @@ export function renderReport({ machine, plan, results }) {
   renderCluster(ctx);
   section(ctx, '### What limits it', renderLimits);
   renderHostPage(ctx);
+  ctx.out.push(renderLighthouse(ctx.results.lighthouse));
   return ctx.out.join('\n');
 }
 
