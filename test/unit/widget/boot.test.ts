@@ -10,11 +10,12 @@ import { IDLE_TIMEOUT_MS } from '../../../src/loader/schedule';
 // The script tag's start-up (src/loader/boot.ts): the API at once, the launcher only after `load` and an idle period,
 // built over several tasks. Fake timers and a fake requestIdleCallback make every step explicit; no wall-clock timing.
 
-type IdleWindow = Window & {
+/** The two functions, optional: happy-dom has neither, like WebKit. */
+type IdleWindow = {
   requestIdleCallback?: (fn: () => void, o?: { timeout: number }) => number;
   cancelIdleCallback?: (id: number) => void;
 };
-const w = window as IdleWindow;
+const w = window as unknown as IdleWindow;
 
 function fakeApp() {
   const app: App = {
