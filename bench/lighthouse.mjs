@@ -68,6 +68,9 @@ async function audit(url) {
       lcp: lhr.audits['largest-contentful-paint'].numericValue,
       tbt: lhr.audits['total-blocking-time'].numericValue,
       fcp: lhr.audits['first-contentful-paint'].numericValue,
+      // What the simulation starts from: the unthrottled load's own LCP and load event.
+      observedLcp: lhr.audits.metrics?.details?.items?.[0]?.observedLargestContentfulPaint ?? null,
+      observedLoad: lhr.audits.metrics?.details?.items?.[0]?.observedLoad ?? null,
       score: lhr.categories.performance.score,
       lighthouse: lhr.lighthouseVersion,
       chromium: lhr.environment?.hostUserAgent?.match(/Chrome\/([\d.]+)/)?.[1] ?? 'unknown',
