@@ -24,14 +24,20 @@ const CHROME_FLAGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-const PAGES = { with: '/with-widget.html', without: '/without-widget.html' };
+const PAGES = { with: '/with-widget.html', without: '/without-widget.html', control: '/with-empty-script.html' };
+/** The control: an async script that does nothing, in place of parley.js, for what any script tag costs. */
+const EMPTY_SCRIPT = '/empty.js';
 
-/** The demo page, with its script tag or without it: otherwise the same bytes. */
+/** The demo page with its script tag, without it, and with an empty script instead: otherwise the same bytes. */
 function pages() {
   const html = readFileSync(path.join(root, 'demo/pages/index.html'), 'utf8');
   const tag = /\s*<script async src="\/parley\.js"[^>]*><\/script>/;
   if (!tag.test(html)) throw new Error('demo/pages/index.html has no parley.js script tag to remove');
-  return { [PAGES.with]: html, [PAGES.without]: html.replace(tag, '') };
+  return {
+    [PAGES.with]: html,
+    [PAGES.without]: html.replace(tag, ''),
+    [PAGES.control]: html.replace(tag, `\n    <script async src="${EMPTY_SCRIPT}"></script>`),
+  };
 }
 
 /** The two pages, demo.css and the built widget (precompressed, as the gateway serves it), on 127.0.0.1. */
@@ -40,6 +46,7 @@ export async function startSite() {
   const server = createServer((req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://x');
     if (html[pathname]) return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html[pathname]);
+    if (pathname === EMPTY_SCRIPT) return res.writeHead(200, { 'content-type': 'text/javascript' }).end('/* empty */');
     if (pathname === '/demo.css')
       return res
         .writeHead(200, { 'content-type': 'text/css' })
@@ -84,10 +91,10 @@ async function audit(url) {
 export async function runLighthouse({ runs = RUNS, log = () => {} } = {}) {
   process.env.CHROME_PATH ??= findChromium();
   const site = await startSite();
-  const result = { runs, with: [], without: [] };
+  const result = { runs, with: [], without: [], control: [] };
   try {
     for (let i = 0; i < runs; i++) {
-      for (const which of ['with', 'without']) {
+      for (const which of ['with', 'without', 'control']) {
         const r = await audit(`${site.url}${PAGES[which]}`);
         result[which].push(r);
         result.lighthouse = r.lighthouse;
