@@ -155,6 +155,8 @@ function lazyApp(loadApp: () => Promise<AppModule>, host: Host, destroyed: () =>
     ensure(): Promise<App | undefined> {
       appPromise ??= loadApp()
         .then(async (mod) => {
+          // The chunk's evaluation and the app's start in separate tasks: together they are long on a slow phone.
+          await new Promise((resolve) => setTimeout(resolve, 0));
           const started = destroyed() ? undefined : await mod.start(host);
           // destroy() may have run while the panel's strings loaded.
           if (destroyed()) started?.destroy();
