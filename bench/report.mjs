@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { GENEROUS_LIMITS } from './gateway.mjs';
 import { renderSearch } from './search.mjs';
+import { renderLighthouse } from './lighthouse-report.mjs';
 
 export function machineFacts() {
   const cpus = os.cpus();
@@ -119,6 +120,7 @@ export function renderReport({ machine, plan, results }) {
   section(ctx, '### What limits it', renderLimits);
   section(ctx, '### Search', ({ out, results: r }) => renderSearch(out, r.search));
   renderHostPage(ctx);
+  ctx.out.push(renderLighthouse(ctx.results.lighthouse));
   return ctx.out.join('\n');
 }
 

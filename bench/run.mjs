@@ -1,5 +1,5 @@
 // `npm run bench` (after `node build.mjs`): the gateway benchmarks, then the host-page benchmark (bench/host-page.mjs,
-// when present), then BENCHMARKS.md.
+// when present) and Lighthouse with and without the widget (bench/lighthouse.mjs), then BENCHMARKS.md.
 //
 //   node bench/run.mjs           full run (about 7 min): writes BENCHMARKS.md
 //   node bench/run.mjs --quick   small and short, for development: prints the report, writes nothing
@@ -141,6 +141,9 @@ async function main() {
   );
 
   results.hostPage = await hostPage();
+  results.lighthouse = await attempt('lighthouse', async () =>
+    (await import('./lighthouse.mjs')).runLighthouse({ runs: quick ? 2 : 5, log }),
+  );
   results.totalMs = Date.now() - startedAt.getTime();
 
   const report = renderReport({ machine: machineFacts(), plan: PLAN, results });
