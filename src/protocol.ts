@@ -156,6 +156,8 @@ export interface VisitorWelcome {
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
   more: boolean;
+  /** Read receipts: the highest seq any agent has read (absent: none yet). Later changes come as `read`. */
+  agentReadSeq?: number;
 }
 
 export interface SendPayload {
@@ -205,6 +207,8 @@ export interface VisitorServerEvents {
    * what is missing with `history { afterSeq }` from the last seq held in a row.
    */
   resync: () => void;
+  /** Read receipts: an agent has read the conversation up to `seq` (never decreases; see `welcome.agentReadSeq`). */
+  read: (r: { seq: number }) => void;
 }
 
 // ---------------------------------------------------------------------------
@@ -240,6 +244,11 @@ export interface ConversationSummary {
   /** Visitor messages no agent has read yet. */
   unread: number;
   visitor: VisitorInfo;
+  // --- Read receipts (agent console): set by the gateway on every summary.
+  /** The highest seq any agent has read. */
+  agentReadSeq?: number;
+  /** The highest seq the visitor has read: agent messages up to it were seen. */
+  visitorReadSeq?: number;
 }
 
 export interface AgentPresence {

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AgentClientEvents } from '../../src/protocol';
-import { broadcastPresence, pushSummary, summarize } from './broadcasts';
+import { broadcastPresence, summarize } from './broadcasts';
 import type { AgentSocket, GatewayContext } from './handler-context';
 import type { OriginPolicy } from './origins';
+import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom } from './rooms';
 import { HandlerError, type Handlers, register } from './router';
@@ -177,7 +178,7 @@ function agentHandlers(
     },
     read: async ({ conversationId, seq }, after) => {
       await conversation(conversationId);
-      if (await ctx.store.markAgentRead(conversationId, seq)) after(() => pushSummary(ctx, conversationId));
+      if (await ctx.store.markAgentRead(conversationId, seq)) after(() => pushReads(ctx, conversationId, 'agent'));
       return {};
     },
     setStatus: async ({ conversationId, status }, after) => {

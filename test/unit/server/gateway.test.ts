@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -246,6 +246,39 @@ describe('main.ts, bundled as the build ships it', () => {
     agent.close();
     gw.child.kill('SIGTERM');
     expect(await exitCode(gw)).toBe(0);
+  });
+
+  it('keeps the generated token beside the database (mode 0600), so a restart signs no one out', async () => {
+    const env = { PARLEY_DB: join(dir, 'kept', 'p.db') };
+    const first = run(env);
+    const [, token] = await first.waitFor(/\/agent \(sign in with the token (\S+) /);
+    first.child.kill('SIGTERM');
+    expect(await exitCode(first)).toBe(0);
+    const file = join(dir, 'kept', 'agent-token');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await readFile(file, 'utf8')).trim()).toBe(token);
+
+    const second = run(env);
+    const [, url] = await second.waitFor(/listening on (http:\S+)/);
+    const [, again] = await second.waitFor(/\/agent \(sign in with the token (\S+) /);
+    expect(again).toBe(token);
+    const agent = io(`${url}/agent`, {
+      auth: { token },
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
+    expect(await nextEvent(agent, 'welcome')).toMatchObject({ name: 'Agent' });
+    agent.close();
+    second.child.kill('SIGTERM');
+    await second.exited;
+
+    // A token file others may read is refused, naming the file and not its content.
+    await chmod(file, 0o644);
+    const third = run(env);
+    expect(await exitCode(third)).toBe(1);
+    expect(third.output()).toContain('readable by other users');
+    expect(third.output()).not.toContain(token);
   });
 
   it('keeps every acknowledged message through kill -9', async () => {
