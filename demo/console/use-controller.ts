@@ -11,9 +11,14 @@ function conversationFromHash(): string | null {
  * One controller for the component's life: started on mount (reopening the conversation in the URL fragment),
  * destroyed on unmount. A visitor message chimes while the tab is hidden.
  */
-export function useController(token: string, signOut: { current: (reason?: string) => void }): Controller {
+export function useController(
+  token: string,
+  signOut: { current: (reason?: string) => void },
+  tokenAccepted = false,
+): Controller {
   const [controller] = useState(() =>
     createController(token, {
+      tokenAccepted,
       onUnauthorized: (message) => signOut.current(message),
       onVisitorMessage: () => {
         if (document.hidden) beep();

@@ -1,19 +1,20 @@
 import type { RefObject } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { LIMITS } from '../../../src/protocol.js';
-import { newClientId } from '../client-id.js';
-import type { ActionResult } from '../controller.js';
 import { createTypingSender } from '../typing.js';
 
 interface Props {
   conversationId: string;
   placeholder: string;
   initialDraft: string;
+  /** Drafts were read from storage: an empty box takes `initialDraft` then. */
+  draftsLoaded: boolean;
   /** Changes each time the agent picks a conversation: the reply box takes focus then (0: never). */
   focusToken: number;
   onDraft(text: string): void;
   onTyping(typing: boolean): void;
-  onSend(text: string, clientId: string): Promise<ActionResult>;
+  /** Stores the reply in the console's outbox (it is sent from there); refused only when it cannot be stored. */
+  onSend(text: string): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Escape: leave the reply box (back to the conversation's row in the list). */
   onEscape(): void;
 }
@@ -39,28 +40,28 @@ interface Sending {
   setDraft(text: string): void;
 }
 
-/** Sends the trimmed text once at a time; a retry of the same text reuses its clientId. */
+/** Hands the trimmed text to the outbox, one at a time; the outbox sends it now or after a reconnect. */
 function useReplySending({ text, field, typing, onSend, setDraft }: Sending) {
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const attempt = useRef<{ text: string; clientId: string } | null>(null);
 
   const send = async () => {
     const body = text.trim();
     if (!body || sending) return;
-    typing.stop();
-    if (attempt.current?.text !== body) attempt.current = { text: body, clientId: newClientId() };
-    const { clientId } = attempt.current;
-    setSending(true);
-    setError(null);
-    const result = await onSend(body, clientId);
-    setSending(false);
-    if (!result.ok) {
-      setError(`${result.code}: ${result.message}`);
+    if (body.length > LIMITS.messageLength) {
+      setError(`message_too_long: at most ${LIMITS.messageLength} characters`);
       return;
     }
-    attempt.current = null;
-    // Only clear what was sent: the agent may have typed on while the ack was on its way.
+    typing.stop();
+    setSending(true);
+    setError(null);
+    const result = await onSend(body);
+    setSending(false);
+    if (!result.ok) {
+      setError(result.message);
+      return;
+    }
+    // Only clear what was queued: the agent may have typed on while it was being stored.
     const current = field.current?.value ?? '';
     setDraft(current.trim() === body ? '' : current);
   };
@@ -89,13 +90,14 @@ function ComposerBar({ conversationId, text, sending }: { conversationId: string
 }
 
 /**
- * The reply box. Enter sends, Shift+Enter adds a line. A failed send keeps the text, and sending the same text
- * again reuses its clientId, so a reply whose ack was lost (timeout) is stored once, not twice.
+ * The reply box. Enter sends, Shift+Enter adds a line. A reply goes to the console's durable outbox first (shown
+ * queued in the log until the gateway acknowledges it), so it is never lost to a disconnection or a reload.
  */
 export function Composer({
   conversationId,
   placeholder,
   initialDraft,
+  draftsLoaded,
   focusToken,
   onDraft,
   onTyping,
@@ -114,6 +116,12 @@ export function Composer({
   useEffect(() => {
     if (focusToken) field.current?.focus();
   }, [focusToken]);
+
+  // The box opened before the drafts were read (a reload straight into a conversation): take the kept draft.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only when the drafts arrive, never on later edits
+  useEffect(() => {
+    if (draftsLoaded && initialDraft && !field.current?.value) setText(initialDraft);
+  }, [draftsLoaded]);
 
   const change = (value: string) => {
     setDraft(value);
@@ -159,7 +167,7 @@ export function Composer({
       <ComposerBar conversationId={conversationId} text={text} sending={sending} />
       {error && (
         <p class="alert composer__error" role="alert" id={`reply-error-${conversationId}`}>
-          Not sent ({error}). Your reply is kept; press Send to try again.
+          Not sent ({error}). Your reply is kept in the box.
         </p>
       )}
     </form>

@@ -12,11 +12,14 @@ import { VisitorDetails } from './visitor-details.js';
 
 interface Props {
   token: string;
+  /** The token was accepted in an earlier page load. */
+  tokenAccepted?: boolean;
   /** Back to the sign-in form, with a reason when the gateway refused the token. */
   onSignOut(reason?: string): void;
 }
 
 const NO_TYPISTS: never[] = [];
+const NO_QUEUED: never[] = [];
 
 /** Keeps the open conversation in the URL fragment so a reload reopens it (a conversation id, never the token). */
 function rememberConversation(id: string | null): void {
@@ -41,7 +44,6 @@ interface PaneProps {
   s: ConsoleState;
   controller: Controller;
   now: number;
-  drafts: Map<string, string>;
   focusToken: number;
   detailsOpen: boolean;
   onToggleDetails(): void;
@@ -50,7 +52,7 @@ interface PaneProps {
 }
 
 /** The middle pane: the open conversation, why it could not open, or a hint to pick one. */
-function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneProps) {
+function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
   const selectedId = s.selectedId;
   const selected = selectedId ? s.conversations[selectedId] : undefined;
   const thread = (selectedId && s.threads[selectedId]) || emptyThread();
@@ -62,15 +64,18 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
         typists={s.typing[selected.id] ?? NO_TYPISTS}
         me={s.me}
         now={now}
-        draft={drafts.get(selected.id) ?? ''}
+        draft={controller.draft(selected.id)}
+        draftsLoaded={s.draftsLoaded}
+        queued={s.queued[selected.id] ?? NO_QUEUED}
+        onDiscard={controller.discard}
         focusToken={view.focusToken}
         detailsOpen={view.detailsOpen}
         onToggleDetails={view.onToggleDetails}
         onBack={() => select(null)}
         onRetry={() => void controller.load(selected.id)}
-        onDraft={(text) => drafts.set(selected.id, text)}
+        onDraft={(text) => controller.setDraft(selected.id, text)}
         onTyping={(typing) => controller.typing(selected.id, typing)}
-        onSend={(text, clientId) => controller.send(selected.id, text, clientId)}
+        onSend={(text) => controller.send(selected.id, text)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
         onEscape={view.onEscape}
       />
@@ -96,17 +101,16 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
 }
 
 /** The signed-in console: top bar, conversation list, conversation, visitor details. */
-export function Workspace({ token, onSignOut }: Props) {
+export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
   const signOut = useRef(onSignOut);
   signOut.current = onSignOut;
-  const controller = useController(token, signOut);
+  const controller = useController(token, signOut, tokenAccepted);
   const s = useHeldState(controller.state);
   const now = useNow();
   const wide = useMedia('(min-width: 1200px)');
   const twoColumns = useMedia('(min-width: 800px)');
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [focusToken, setFocusToken] = useState(0);
-  const drafts = useRef(new Map<string, string>());
   const list = useMemo(() => visibleConversations(s.conversations, s.filter), [s.conversations, s.filter]);
   useUnreadTitle(s.conversations);
 
@@ -154,7 +158,6 @@ export function Workspace({ token, onSignOut }: Props) {
             s={s}
             controller={controller}
             now={now}
-            drafts={drafts.current}
             focusToken={focusToken}
             detailsOpen={wide || detailsOpen}
             onToggleDetails={() => setDetailsOpen((o) => !o)}

@@ -1,0 +1,124 @@
+import type { Page } from 'playwright';
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../../src/protocol';
+import { AGENTS, connectAgent, startGateway } from '../support/gateway';
+import { openAgent, openVisitor } from '../support/pages';
+import { e2e } from '../support/suite';
+
+const t = e2e({ gatewayPerTest: true });
+const context = () => t.context();
+
+/** Every message of the gateway's only conversation, read over a fresh agent socket. */
+async function stored(url: string): Promise<string[]> {
+  const agent = await connectAgent(url);
+  try {
+    const list = await agent.timeout(5000).emitWithAck('list', { status: 'all' });
+    const id = list.conversations[0].id;
+    const opened = await agent.timeout(5000).emitWithAck('open', { conversationId: id });
+    return opened.messages.map((m: Message) => m.text);
+  } finally {
+    agent.close();
+  }
+}
+
+/** The keys of the console's IndexedDB outbox (replies and drafts). */
+function outboxKeys(page: Page): Promise<string[]> {
+  return page.evaluate(
+    () =>
+      new Promise<string[]>(async (resolve, reject) => {
+        // Opening a database that does not exist would create it empty, without the console's store.
+        if (!(await indexedDB.databases()).some((d) => d.name === 'parley-console')) return resolve([]);
+        const open = indexedDB.open('parley-console');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('replies')) return resolve([]);
+          const req = db.transaction('replies').objectStore('replies').getAllKeys();
+          req.onsuccess = () => resolve(req.result.map(String));
+          req.onerror = () => reject(req.error);
+        };
+      }),
+  );
+}
+
+describe('console: durable agent replies', () => {
+  it('a reply sent while the gateway is down is shown queued, survives a reload and is delivered once, in order', async () => {
+    const visitor = await openVisitor(await context(), t.gateway.url);
+    await visitor.send('Need help');
+    await visitor.waitSent(1);
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
+    await agent.open('Need help');
+
+    await t.gateway.stop();
+    await agent.send('Queued while down');
+    await agent.send('Second queued');
+    const queued = agent.log.locator('.msg--queued');
+    await expect.poll(() => queued.count()).toBe(2);
+    expect(await queued.first().textContent()).toContain('Queued: sent when the gateway is reachable');
+    await expect.poll(() => agent.reply.inputValue()).toBe('');
+    expect((await outboxKeys(agent.page)).filter((k) => k.startsWith('reply:'))).toHaveLength(2);
+
+    // A reload before the console can reach the gateway again: the replies are in IndexedDB, not in the page. The
+    // page itself comes from the gateway, so the gateway is back but the page's WebSockets are refused until later.
+    let refuse = true;
+    await agent.page.routeWebSocket(/\/socket\.io\//, (ws) => (refuse ? ws.close() : ws.connectToServer()));
+    t.gateway = await t.gateway.restart();
+    await agent.page.reload();
+    await agent.page.getByRole('list', { name: 'Conversations' }).waitFor();
+    await agent.page.getByText('Connecting…').waitFor();
+    expect(await stored(t.gateway.url)).toEqual(['Need help']);
+    refuse = false;
+
+    await visitor.log.getByText('Second queued').waitFor({ timeout: 30_000 });
+    expect(await visitor.bubbles()).toEqual(['Need help', 'Queued while down', 'Second queued']);
+    await agent.log.getByText('Second queued').waitFor();
+    await expect.poll(() => queued.count()).toBe(0);
+    await expect.poll(() => outboxKeys(agent.page)).toEqual([]);
+    // A reconnect more does not send them again.
+    await agent.page.reload();
+    await agent.log.getByText('Second queued').waitFor();
+    expect(await stored(t.gateway.url)).toEqual(['Need help', 'Queued while down', 'Second queued']);
+  });
+});
+
+describe('console: sign-in', () => {
+  it('says the agents changed when a working token is refused after a restart, and keeps the half-typed reply', async () => {
+    const visitor = await openVisitor(await context(), t.gateway.url);
+    await visitor.send('Hello there');
+    await visitor.waitSent(1);
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
+    await agent.open('Hello there');
+    await agent.reply.fill('Half-typed answer');
+    await expect.poll(() => outboxKeys(agent.page)).toEqual([expect.stringMatching(/^draft:Ana\n/)]);
+
+    const fresh = 'ana-new-token-9876543210-zyxw';
+    await t.gateway.stop();
+    t.gateway = await startGateway({
+      port: t.gateway.port,
+      dbPath: t.gateway.dbPath,
+      env: { PARLEY_AGENTS: `Ana:${fresh}` },
+    });
+    const alert = agent.page.getByRole('alert');
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.textContent()).toBe("This gateway's agents changed; sign in again with a current token.");
+
+    await agent.page.getByLabel('Agent token').fill(fresh);
+    await agent.page.getByRole('button', { name: 'Sign in' }).click();
+    await agent.log.getByText('Hello there').waitFor();
+    await expect.poll(() => agent.reply.inputValue()).toBe('Half-typed answer');
+  });
+
+  it('a first sign-in with a wrong token says so, and the form has a username field for password managers', async () => {
+    const page = await (await context()).newPage();
+    const warnings: string[] = [];
+    page.on('console', (m) => warnings.push(m.text()));
+    await page.goto(`${t.gateway.url}/agent`);
+    await page.getByLabel('Agent token').fill(`${AGENTS.Ana}-wrong`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('That agent token was not accepted. Check it and sign in again.');
+    expect(await page.locator('input[autocomplete="username"]').count()).toBe(1);
+    expect(warnings.filter((w) => w.includes('Password forms should have'))).toEqual([]);
+  });
+});
