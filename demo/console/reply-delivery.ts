@@ -22,7 +22,7 @@ export interface ReplyDelivery {
 /** Queued replies by conversation, for the message log. */
 function byConversation(replies: QueuedReply[]): ConsoleState['queued'] {
   const out: ConsoleState['queued'] = {};
-  for (const r of replies) (out[r.conversationId] ??= []).push(r);
+  for (const r of replies) out[r.conversationId] = [...(out[r.conversationId] ?? []), r];
   return out;
 }
 

@@ -25,11 +25,12 @@ async function stored(url: string): Promise<string[]> {
 function outboxKeys(page: Page): Promise<string[]> {
   return page.evaluate(
     () =>
-      new Promise<string[]>(async (resolve, reject) => {
-        // Opening a database that does not exist would create it empty, without the console's store.
-        if (!(await indexedDB.databases()).some((d) => d.name === 'parley-console')) return resolve([]);
+      new Promise<string[]>((resolve, reject) => {
         const open = indexedDB.open('parley-console');
-        open.onerror = () => reject(open.error);
+        // Opening a database that does not exist would create it empty, without the console's store: undo that.
+        open.onupgradeneeded = () => open.transaction?.abort();
+        open.onblocked = () => resolve([]);
+        open.onerror = () => (open.error?.name === 'AbortError' ? resolve([]) : reject(open.error));
         open.onsuccess = () => {
           const db = open.result;
           if (!db.objectStoreNames.contains('replies')) return resolve([]);

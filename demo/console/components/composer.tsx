@@ -117,8 +117,8 @@ export function Composer({
     if (focusToken) field.current?.focus();
   }, [focusToken]);
 
-  // The box opened before the drafts were read (a reload straight into a conversation): take the kept draft.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: only when the drafts arrive, never on later edits
+  // The box opened before the drafts were read (a reload straight into a conversation): take the kept draft, once
+  // they arrive, never on later edits.
   useEffect(() => {
     if (draftsLoaded && initialDraft && !field.current?.value) setText(initialDraft);
   }, [draftsLoaded]);
