@@ -123,3 +123,112 @@ describe('console: sign-in', () => {
     expect(warnings.filter((w) => w.includes('Password forms should have'))).toEqual([]);
   });
 });
+
+/**
+ * Records every `new Notification(…)` and `Notification.requestPermission()` in `window.__alerts`, and lets the test
+ * put the page in the background: headless Chromium reports every page as visible, whichever is in front, so
+ * `document.visibilityState`/`hidden` are overridden and `visibilitychange` fired as a real tab switch would.
+ */
+function spyOnAlerts() {
+  const w = window as unknown as {
+    __alerts: { title: string; tag?: string; body?: string }[];
+    __asked: number;
+    __setHidden(h: boolean): void;
+  };
+  w.__alerts = [];
+  w.__asked = 0;
+  // The chime is two tones from one oscillator: counting oscillators counts chimes.
+  const chimes = { count: 0 };
+  (w as unknown as { __chimes: typeof chimes }).__chimes = chimes;
+  const createOscillator = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function (this: AudioContext) {
+    chimes.count++;
+    return createOscillator.call(this);
+  };
+  const Real = window.Notification;
+  class Spy extends Real {
+    constructor(title: string, options?: NotificationOptions) {
+      w.__alerts.push({ title, tag: options?.tag, body: options?.body });
+      super(title, options);
+    }
+    static override requestPermission(): Promise<NotificationPermission> {
+      w.__asked++;
+      return Real.requestPermission();
+    }
+  }
+  window.Notification = Spy;
+  let hidden = false;
+  Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') });
+  Object.defineProperty(Document.prototype, 'hidden', { get: () => hidden });
+  w.__setHidden = (h) => {
+    hidden = h;
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+}
+
+const alertsOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __alerts: { title: string; tag?: string }[] }).__alerts);
+const chimesOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __chimes: { count: number } }).__chimes.count);
+const setHidden = (page: Page, hidden: boolean) =>
+  page.evaluate((h) => (window as unknown as { __setHidden(h: boolean): void }).__setHidden(h), hidden);
+
+describe('console: notifications', () => {
+  it('notifies once across background tabs, one tag per conversation, and not while the agent reads it', async () => {
+    const agentCtx = await context();
+    await agentCtx.grantPermissions(['notifications'], { origin: t.gateway.url });
+    await agentCtx.addInitScript(spyOnAlerts);
+    const a = await openAgent(agentCtx, t.gateway.url, 'Ana');
+    const b = await openAgent(agentCtx, t.gateway.url, 'Ana');
+    // Browsers let a page play sound only after a gesture in it: a click in each tab.
+    for (const tab of [a, b]) await tab.page.locator('.topbar').click({ position: { x: 5, y: 5 } });
+    await Promise.all([setHidden(a.page, true), setHidden(b.page, true)]);
+    const all = async () => [...(await alertsOf(a.page)), ...(await alertsOf(b.page))];
+    const chimes = async () => (await chimesOf(a.page)) + (await chimesOf(b.page));
+
+    const visitor = await openVisitor(await context(), t.gateway.url);
+    await visitor.send('First question');
+    await expect.poll(all).toHaveLength(1);
+    const [first] = await all();
+    expect(first!.title).toMatch(/^New conversation: Visitor /);
+    const row = a.conversations.filter({ hasText: 'First question' });
+    const id = await row.getAttribute('data-conversation-id');
+    expect(first!.tag).toBe(id);
+    // One chime for the event, in one of the two tabs.
+    expect(await chimes()).toBe(1);
+
+    await visitor.send('Second question');
+    await expect.poll(all).toHaveLength(2);
+    expect((await all()).map((n) => n.tag)).toEqual([id, id]);
+    // The title and the favicon count the unread messages.
+    await expect.poll(() => a.page.title()).toBe('(2) Parley — agent console');
+    expect(decodeURIComponent((await a.page.locator('link[rel="icon"]').getAttribute('href')) ?? '')).toContain(
+      '>2</text>',
+    );
+
+    // Tab a comes to the front with the conversation open: tab b, still behind, stays quiet.
+    await setHidden(a.page, false);
+    await a.open('Second question');
+    await visitor.send('Third question');
+    await a.log.getByText('Third question').waitFor();
+    await b.conversations.filter({ hasText: 'Third question' }).waitFor();
+    const chimed = await chimes();
+    await a.page.waitForTimeout(500);
+    expect(await all()).toHaveLength(2);
+    // Tab b heard the message too, but the agent is reading it in tab a: no chime either.
+    expect(await chimes()).toBe(chimed);
+  });
+
+  it('asks for the permission only from its button, never on load', async () => {
+    const ctx = await context();
+    await ctx.addInitScript(spyOnAlerts);
+    const agent = await openAgent(ctx, t.gateway.url, 'Ana');
+    await agent.page.getByText('Notifications', { exact: true }).click();
+    const allow = agent.page.getByRole('button', { name: 'Allow desktop notifications' });
+    await allow.waitFor();
+    const asked = () => agent.page.evaluate(() => (window as unknown as { __asked: number }).__asked);
+    expect(await asked()).toBe(0);
+    await allow.click();
+    await expect.poll(asked).toBe(1);
+  });
+});

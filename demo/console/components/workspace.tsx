@@ -1,10 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ConversationSummary } from '../../../src/protocol.js';
+import { setFavicon } from '../alerts/alerts.js';
+import { faviconFor } from '../alerts/decide.js';
 import { titleFor } from '../attention.js';
 import type { Controller } from '../controller.js';
 import { useHeldState, useMedia, useNow } from '../hooks.js';
 import { type ConsoleState, emptyThread, totalUnread, visibleConversations } from '../state.js';
 import { useController } from '../use-controller.js';
+import { AlertSettings } from './alert-settings.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
 import { TopBar } from './top-bar.js';
@@ -26,15 +29,17 @@ function rememberConversation(id: string | null): void {
   history.replaceState(history.state, '', id ? `#${encodeURIComponent(id)}` : location.pathname + location.search);
 }
 
-/** The tab title counts unread visitor messages; it goes back to plain when the workspace closes. */
+/** The tab title and the favicon's badge count unread visitor messages; both go back to plain when the workspace closes. */
 function useUnreadTitle(conversations: Record<string, ConversationSummary>): void {
   const unread = useMemo(() => totalUnread(conversations), [conversations]);
   useEffect(() => {
     document.title = titleFor(unread);
+    setFavicon(faviconFor(unread));
   }, [unread]);
   useEffect(
     () => () => {
       document.title = titleFor(0);
+      setFavicon(faviconFor(0));
     },
     [],
   );
@@ -104,7 +109,7 @@ function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
 export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
   const signOut = useRef(onSignOut);
   signOut.current = onSignOut;
-  const controller = useController(token, signOut, tokenAccepted);
+  const { controller, alerts } = useController(token, signOut, tokenAccepted);
   const s = useHeldState(controller.state);
   const now = useNow();
   const wide = useMedia('(min-width: 1200px)');
@@ -136,7 +141,9 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
         connectionError={s.connectionError}
         onPresence={controller.setPresence}
         onSignOut={() => signOut.current()}
-      />
+      >
+        {s.me && <AlertSettings key={s.me} alerts={alerts} />}
+      </TopBar>
       <div
         class={`workspace${selectedId ? ' has-selection' : ''}${detailsOpen ? ' details-open' : ''}`}
         aria-busy={s.connection === 'connecting'}
