@@ -6,7 +6,7 @@ import { openAgent, openVisitor } from '../support/pages';
 import { e2e } from '../support/suite';
 
 const t = e2e({ gatewayPerTest: true });
-const context = () => t.context();
+const context = (options?: Parameters<typeof t.context>[0]) => t.context(options);
 
 /** Every message of the gateway's only conversation, read over a fresh agent socket. */
 async function stored(url: string): Promise<string[]> {
@@ -230,5 +230,40 @@ describe('console: notifications', () => {
     expect(await asked()).toBe(0);
     await allow.click();
     await expect.poll(asked).toBe(1);
+  });
+});
+
+describe('console: phone width', () => {
+  it('at 390 px: list, conversation and details are separate views with a way back, and the name stays', async () => {
+    const visitor = await openVisitor(await context(), t.gateway.url);
+    await visitor.send('Order 1234 never arrived');
+    await visitor.waitSent(1);
+    const ctx = await context({ viewport: { width: 390, height: 844 } });
+    const agent = await openAgent(ctx, t.gateway.url, 'Ana');
+    const { page } = agent;
+    const list = page.getByRole('list', { name: 'Conversations' });
+    const noSideScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= innerWidth);
+    expect(await noSideScroll()).toBe(true);
+
+    await agent.open('Order 1234');
+    await list.waitFor({ state: 'hidden' });
+    const title = page.locator('#conversation-title');
+    expect(await title.textContent()).toMatch(/^Visitor [0-9a-f]{4}$/);
+    // The whole name is shown, not an ellipsis: nothing of it is cut off.
+    expect(await title.evaluate((el) => el.scrollWidth <= el.clientWidth && el.clientWidth > 60)).toBe(true);
+    expect(await agent.reply.isVisible()).toBe(true);
+    expect(await noSideScroll()).toBe(true);
+
+    await page.getByRole('button', { name: 'Details' }).click();
+    const details = page.getByRole('complementary', { name: 'Visitor details' });
+    await details.waitFor();
+    expect(await details.evaluate((el) => el.getBoundingClientRect().width)).toBe(390);
+    await page.getByRole('button', { name: 'Back to the conversation' }).click();
+    await details.waitFor({ state: 'hidden' });
+    expect(await agent.reply.isVisible()).toBe(true);
+
+    await page.getByRole('button', { name: 'Conversations' }).click();
+    await list.waitFor();
+    expect(await agent.reply.count()).toBe(0);
   });
 });

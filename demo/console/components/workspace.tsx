@@ -174,6 +174,10 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
         </main>
         {selected && (
           <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">
+            {/* Below 1200 px the details cover the conversation (a view of their own on a phone): the way back. */}
+            <button type="button" class="button button--quiet details-back" onClick={() => setDetailsOpen(false)}>
+              <span aria-hidden="true">← </span>Back to the conversation
+            </button>
             <VisitorDetails c={selected} />
           </aside>
         )}
