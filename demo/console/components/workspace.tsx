@@ -175,9 +175,11 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
         {selected && (
           <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">
             {/* Below 1200 px the details cover the conversation (a view of their own on a phone): the way back. */}
-            <button type="button" class="button button--quiet details-back" onClick={() => setDetailsOpen(false)}>
-              <span aria-hidden="true">← </span>Back to the conversation
-            </button>
+            {!wide && (
+              <button type="button" class="button button--quiet details-back" onClick={() => setDetailsOpen(false)}>
+                <span aria-hidden="true">← </span>Back to the conversation
+              </button>
+            )}
             <VisitorDetails c={selected} />
           </aside>
         )}
