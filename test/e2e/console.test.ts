@@ -137,7 +137,7 @@ function spyOnAlerts() {
   };
   w.__alerts = [];
   w.__asked = 0;
-  // The chime is two tones from one oscillator: counting oscillators counts chimes.
+  // The chime (src/client/chime.ts) is two notes, an oscillator each: two oscillators make one chime.
   const chimes = { count: 0 };
   (w as unknown as { __chimes: typeof chimes }).__chimes = chimes;
   const createOscillator = AudioContext.prototype.createOscillator;
@@ -169,7 +169,7 @@ function spyOnAlerts() {
 const alertsOf = (page: Page) =>
   page.evaluate(() => (window as unknown as { __alerts: { title: string; tag?: string }[] }).__alerts);
 const chimesOf = (page: Page) =>
-  page.evaluate(() => (window as unknown as { __chimes: { count: number } }).__chimes.count);
+  page.evaluate(() => (window as unknown as { __chimes: { count: number } }).__chimes.count / 2);
 const setHidden = (page: Page, hidden: boolean) =>
   page.evaluate((h) => (window as unknown as { __setHidden(h: boolean): void }).__setHidden(h), hidden);
 
@@ -265,5 +265,28 @@ describe('console: phone width', () => {
     await page.getByRole('button', { name: 'Conversations' }).click();
     await list.waitFor();
     expect(await agent.reply.count()).toBe(0);
+  });
+});
+
+describe('read receipts', () => {
+  it('"Seen" appears in the widget once the agent opens the conversation, not before', async () => {
+    const visitor = await openVisitor(await context(), t.gateway.url);
+    await visitor.send('Is anyone reading this?');
+    await visitor.waitSent(1);
+    const agent = await openAgent(await context(), t.gateway.url, 'Ana');
+    await agent.conversations.filter({ hasText: 'Is anyone reading this?' }).waitFor();
+    const seen = visitor.log.locator('li.visitor .meta', { hasText: 'Seen' });
+    // Listed is not read: only opening the conversation (in a visible tab) reads it.
+    await visitor.page.waitForTimeout(300);
+    expect(await seen.count()).toBe(0);
+
+    await agent.open('Is anyone reading this?');
+    await seen.waitFor();
+    // Announced politely to screen readers.
+    await expect.poll(() => visitor.panel.locator('[aria-live="polite"]').textContent()).toBe('Seen');
+
+    // And the agent sees that the visitor read the reply.
+    await agent.send('Yes, Ana here.');
+    await agent.log.getByText('Seen by the visitor').waitFor();
   });
 });
