@@ -26,30 +26,26 @@ function byConversation(replies: QueuedReply[]): ConsoleState['queued'] {
   return out;
 }
 
+interface Flusher {
+  flush(): Promise<void>;
+  stop(): void;
+}
+
 /**
- * Sends the console's outbox (see reply-store.ts) exactly once and in order: one reply in flight, in `order`, on every
- * (re)connection once the gateway welcomed the agent, and after every enqueue. Only one console tab of the browser
- * flushes at a time (Web Locks); a tab without them may flush alongside another, which stays correct because the
- * gateway stores a repeated client id once.
+ * Sends the console's outbox (see reply-store.ts) exactly once and in order: one reply in flight, in `order`; a
+ * reply that cannot go now stops the walk (a later one sent first would break the order) and is retried after
+ * `RETRY_MS` or the next welcome. Only one console tab of the browser flushes at a time (Web Locks); a tab without
+ * them may flush alongside another, which stays correct because the gateway stores a repeated client id once.
  */
-export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead: () => void): ReplyDelivery {
-  const drafts = new Map<string, string>();
-  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
+function createFlusher(
+  link: AgentLink,
+  store: ReplyStore,
+  markRead: () => void,
+  changed: () => Promise<void>,
+): Flusher {
   let flushing = false;
   let again = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
-  const me = () => link.state.get().me;
-
-  const refresh = async () => {
-    const agent = me();
-    if (!agent) return;
-    const replies = await store.replies(agent);
-    link.update((s) => ({ ...s, queued: byConversation(replies) }));
-  };
-  const changed = async () => {
-    await refresh();
-    channel?.postMessage('changed');
-  };
 
   async function drain(agent: string): Promise<void> {
     for (const reply of await store.replies(agent)) {
@@ -61,7 +57,6 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
       else if (!TRANSIENT.has(result.code)) await store.fail(reply, `${result.code}: ${result.message}`);
       await changed();
       if (!result.ok && TRANSIENT.has(result.code)) {
-        // Stop at the first reply that could not go: sending a later one first would break the order.
         if (link.socket.connected) retry = setTimeout(() => void flush(), RETRY_MS);
         return;
       }
@@ -69,7 +64,7 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
   }
 
   async function flush(): Promise<void> {
-    const agent = me();
+    const agent = link.state.get().me;
     if (!agent || link.isTornDown()) return;
     if (flushing) {
       again = true;
@@ -88,17 +83,54 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
     }
   }
 
+  return { flush, stop: () => clearTimeout(retry) };
+}
+
+/** The agent's drafts: read from the store on welcome, written through on every change. */
+function createDrafts(link: AgentLink, store: ReplyStore): Pick<ReplyDelivery, 'draft' | 'setDraft'> {
+  const drafts = new Map<string, string>();
   link.listen('welcome', (w) => {
     void store.drafts(w.name).then((held) => {
       for (const [id, text] of Object.entries(held)) if (!drafts.has(id)) drafts.set(id, text);
       link.update((s) => ({ ...s, draftsLoaded: true }));
     });
-    void refresh().then(flush);
   });
-  const onMessage = () => void refresh();
-  channel?.addEventListener('message', onMessage);
+  return {
+    draft: (conversationId) => drafts.get(conversationId) ?? '',
+    setDraft(conversationId, text) {
+      if ((drafts.get(conversationId) ?? '') === text) return;
+      if (text) drafts.set(conversationId, text);
+      else drafts.delete(conversationId);
+      const agent = link.state.get().me;
+      if (agent) void store.setDraft(agent, conversationId, text);
+    },
+  };
+}
+
+/**
+ * The console's durable replies: queued in the store before any attempt, shown as queued (the other console tabs
+ * hear of every change over BroadcastChannel), and sent on every (re)connection once the gateway welcomed the agent
+ * and after every enqueue.
+ */
+export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead: () => void): ReplyDelivery {
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
+  const me = () => link.state.get().me;
+  const refresh = async () => {
+    const agent = me();
+    if (!agent) return;
+    const replies = await store.replies(agent);
+    link.update((s) => ({ ...s, queued: byConversation(replies) }));
+  };
+  const changed = async () => {
+    await refresh();
+    channel?.postMessage('changed');
+  };
+  const flusher = createFlusher(link, store, markRead, changed);
+
+  link.listen('welcome', () => void refresh().then(flusher.flush));
+  channel?.addEventListener('message', () => void refresh());
   link.onTeardown(() => {
-    clearTimeout(retry);
+    flusher.stop();
     channel?.close();
   });
 
@@ -112,20 +144,13 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
         return { ok: false, message: (err as Error).message };
       }
       await changed();
-      void flush();
+      void flusher.flush();
       return { ok: true };
     },
     async discard(clientId) {
       await store.remove(clientId);
       await changed();
     },
-    draft: (conversationId) => drafts.get(conversationId) ?? '',
-    setDraft(conversationId, text) {
-      if ((drafts.get(conversationId) ?? '') === text) return;
-      if (text) drafts.set(conversationId, text);
-      else drafts.delete(conversationId);
-      const agent = me();
-      if (agent) void store.setDraft(agent, conversationId, text);
-    },
+    ...createDrafts(link, store),
   };
 }

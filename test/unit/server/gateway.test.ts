@@ -21,6 +21,7 @@ describe('configuration', () => {
       dbPath: './data/parley.db',
       dbSync: 'normal',
       generatedToken: true,
+      agentTokenFile: 'data/agent-token',
       origins: [],
       consoleOrigins: [],
       siteSecrets: new Map(),
@@ -70,11 +71,13 @@ describe('configuration', () => {
       PARLEY_RATE_IP: '5000/0.5',
       PARLEY_MAX_SOCKET_BUFFER_KB: '2048',
       PARLEY_MEMORY_BUDGET_MB: '768',
+      PARLEY_AGENT_TOKEN_FILE: ' /etc/parley/agent-token ',
     });
     expect(config).toEqual({
       port: 0,
       host: '0.0.0.0',
       dbPath: '/tmp/x.db',
+      agentTokenFile: '/etc/parley/agent-token',
       dbSync: 'full',
       agents: [
         { name: 'Ana', token: 'ana-token-0123456789-abcd' },
