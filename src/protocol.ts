@@ -52,7 +52,9 @@ export type ErrorCode =
   | 'identity_invalid'
   | 'version_unsupported'
   | 'storage_error'
-  | 'internal';
+  | 'internal'
+  /** `assign` named an agent that is not configured (ownership, issue 14). */
+  | 'unknown_agent';
 
 export interface ErrorAck {
   ok: false;
@@ -249,6 +251,8 @@ export interface ConversationSummary {
   agentReadSeq?: number;
   /** The highest seq the visitor has read: agent messages up to it were seen. */
   visitorReadSeq?: number;
+  /** The agent who owns the conversation; absent: nobody (see `assign`). */
+  assignee?: string;
 }
 
 export interface AgentPresence {
@@ -267,13 +271,13 @@ export interface AgentClientEvents {
    * console's list when they change (`conversation`, or `open` for a `message` of one it does not hold).
    */
   list: (
-    p: { status?: ConversationStatus | 'all'; limit?: number },
+    p: { status?: ConversationStatus | 'all'; limit?: number; view?: ListView },
     ack: AckFn<{ conversations: ConversationSummary[] }>,
   ) => void;
   /** Full history (paged by `afterSeq`) and details of one conversation. */
   open: (
     p: { conversationId: string; afterSeq?: number },
-    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean }>,
+    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean; notes: Note[] }>,
   ) => void;
   send: (p: SendPayload & { conversationId: string }, ack: AckFn<SendResult>) => void;
   typing: (p: TypingPayload & { conversationId: string }, ack?: AckFn) => void;
@@ -283,6 +287,16 @@ export interface AgentClientEvents {
     ack: AckFn<{ conversation: ConversationSummary }>,
   ) => void;
   presence: (p: { status: 'online' | 'away' }, ack?: AckFn) => void;
+  /** Gives the conversation to `agent` (a configured agent's name, oneself included), or to nobody with `null`. */
+  assign: (
+    p: { conversationId: string; agent: string | null },
+    ack: AckFn<{ conversation: ConversationSummary }>,
+  ) => void;
+  /** An internal note: stored with the conversation, shown to agents only. Idempotent on (agent, clientId). */
+  note: (
+    p: { conversationId: string; clientId: string; text: string },
+    ack: AckFn<{ note: Note; duplicate: boolean }>,
+  ) => void;
 }
 
 export interface AgentServerEvents {
@@ -297,9 +311,42 @@ export interface AgentServerEvents {
   /** Visitor typing, or another agent typing, in a conversation. */
   typing: (t: { conversationId: string; who: string; author: 'visitor' | 'agent'; typing: boolean }) => void;
   agents: (a: { agents: AgentPresence[] }) => void;
+  /** A new entry of a conversation's agent-only timeline: an internal note or a system line (e.g. an assignment). */
+  note: (n: Note) => void;
   /**
    * Live events may have been lost (see the visitor's `resync`): `list` again, and `open` each conversation shown from
    * the last seq held in a row.
    */
   resync: () => void;
+}
+
+// ---------------------------------------------------------------------------
+// Ownership and the agent-only timeline (issue 14, helper `own`)
+// ---------------------------------------------------------------------------
+
+/**
+ * Which conversations `list` returns by owner: `mine` (assigned to the caller), `unassigned`, or `all` (default).
+ * Combined with `status`.
+ */
+export type ListView = 'mine' | 'unassigned' | 'all';
+
+/**
+ * An entry of a conversation's agent-only timeline: an internal note written by an agent (`note`), or a system line
+ * recorded by the gateway (`event`, e.g. "Ana assigned this conversation to Ben"). Never a `Message`: it takes no
+ * `seq` (the visitor's gap-free catch-up is untouched) and is sent on the agent namespace only, never to a visitor,
+ * into unread counts or previews.
+ */
+export interface Note {
+  id: string;
+  conversationId: string;
+  kind: 'note' | 'event';
+  /** The note's author; for an event, the agent who made the change (absent: the gateway, e.g. auto-assignment). */
+  agentName?: string;
+  text: string;
+  /** The author's idempotency key (notes only). */
+  clientId?: string;
+  /** The conversation's `lastSeq` when it was written: it is shown after that message. */
+  afterSeq: number;
+  /** Milliseconds since the epoch, server clock. */
+  createdAt: number;
 }

@@ -1,8 +1,9 @@
-import type { ConversationStatus, Message } from '../../src/protocol.js';
+import type { ConversationStatus, ListView, Message } from '../../src/protocol.js';
 import { createAgentLink } from './agent-link.js';
 import { listenToConnection } from './connection-events.js';
 import { listenToConversations } from './conversation-events.js';
 import { createListLoader } from './conversation-list-loading.js';
+import { assignConversation, listenToNotes, sendNote, setView } from './ownership.js';
 import { listenToPresence, type MyStatus, setPresence } from './presence.js';
 import { createReadReceipts } from './read-receipts.js';
 import { createReconnector } from './reconnect.js';
@@ -42,6 +43,12 @@ export interface Controller {
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
+  /** Shows mine, unassigned or all conversations. */
+  setView(view: ListView): void;
+  /** Gives the conversation to an agent, or to nobody (`null`). */
+  assign(conversationId: string, agent: string | null): Promise<ActionResult>;
+  /** Adds an internal note (agents only). */
+  note(conversationId: string, text: string, clientId: string): Promise<ActionResult>;
   /** Closes the socket and removes every listener and timer. */
   destroy(): void;
 }
@@ -66,6 +73,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     onUnauthorized: (message) => hooks.onUnauthorized(message),
   });
   listenToPresence(link);
+  listenToNotes(link);
   const replies = createReplyDelivery(link, createReplyStore(), markRead);
   listenToConversations(link, { list, typists, markRead, onVisitorMessage: (m) => hooks.onVisitorMessage?.(m) });
 
@@ -84,6 +92,9 @@ export function createController(token: string, hooks: ControllerHooks): Control
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),
+    setView: (view) => setView(link, list, view),
+    assign: (conversationId, agent) => assignConversation(link, conversationId, agent),
+    note: (conversationId, text, clientId) => sendNote(link, { conversationId, text, clientId }),
     destroy: link.tearDown,
   };
 }

@@ -3,6 +3,7 @@ import type { AgentClientEvents } from '../../src/protocol';
 import { broadcastPresence, summarize } from './broadcasts';
 import type { AgentSocket, GatewayContext } from './handler-context';
 import type { OriginPolicy } from './origins';
+import { notesForPage, ownerFilter, ownershipHandlers } from './ownership';
 import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom } from './rooms';
@@ -141,14 +142,14 @@ function agentHandlers(
     return summarize(ctx, stored);
   };
   return {
-    list: async ({ status, limit }) => {
-      const stored = await ctx.store.listConversations({ status, limit });
+    list: async ({ status, limit, view }) => {
+      const stored = await ctx.store.listConversations({ status, limit, ...ownerFilter(view, name) });
       return { conversations: stored.map((s) => summarize(ctx, s)) };
     },
     open: async ({ conversationId, afterSeq }) => {
       const summary = await conversation(conversationId);
       const page = await ctx.store.messagesAfter(conversationId, afterSeq ?? 0);
-      return { conversation: summary, ...page };
+      return { conversation: summary, ...page, notes: await notesForPage(ctx, conversationId, afterSeq ?? 0, page) };
     },
     send: async ({ conversationId, clientId, text }, after) => {
       const { message, duplicate } = await ctx.store.appendMessage(conversationId, {
@@ -188,6 +189,8 @@ function agentHandlers(
       after(() => {
         ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status });
         ctx.agents.to(AGENTS_ROOM).emit('conversation', summary);
+        // A resolve frees a place for a waiting conversation.
+        ctx.autoAssign.nudge();
       });
       return { conversation: summary };
     },
@@ -195,5 +198,6 @@ function agentHandlers(
       if (ctx.presence.setAgentStatus(name, status)) broadcastPresence(ctx);
       return {};
     },
+    ...ownershipHandlers(ctx, name),
   };
 }

@@ -1,4 +1,5 @@
 import { type AgentConfig, checkAgentToken } from './agents';
+import type { AssignOptions } from './assignment';
 import type { HttpTimeouts } from './http-guards';
 import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import type { Logger } from './log';
@@ -78,6 +79,8 @@ export interface GatewayOptions {
   sessionSweepMs?: number;
   /** Wall clock for session expiry and sweeps (tests move it by hand); default `Date.now`. */
   sessionClock?: () => number;
+  /** Auto-assignment (`PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`); default manual. */
+  assignment?: AssignOptions;
 }
 
 /** Checks the options a gateway cannot start with; returns the abuse limits in force. Throws on the first mistake. */

@@ -159,13 +159,14 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     visitorEvents,
     {
       send: async ({ clientId, text }, after) => {
-        const { message, duplicate, reopened } = await storeVisitorMessage(ctx, socket, { clientId, text });
+        const { message, duplicate, reopened, created } = await storeVisitorMessage(ctx, socket, { clientId, text });
         if (!duplicate) {
           // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
           ctx.presence.setVisitorTyping(conversationId, false);
           after(() => {
             socket.to(room).emit('message', message);
             toAgents().emit('message', message);
+            if (created || reopened) ctx.autoAssign.nudge();
             // Consoles derive a summary's preview, seq and unread count from `message` itself; only a change of
             // status needs the summary (one query and one more frame per console per message, saved otherwise).
             if (!reopened) return;

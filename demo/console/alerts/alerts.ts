@@ -99,8 +99,7 @@ export function createAlerts(state: StateHolder<ConsoleState>): Alerts {
       const s = getState();
       const current = agentPrefs();
       if (!current) return;
-      // `assignee` comes with conversation ownership (issue 14); until then every conversation counts as unassigned.
-      const c = found as (ConversationSummary & { assignee?: string }) | undefined;
+      const c = found;
       const isNew = m.seq === 1;
       const decision = decideAlert(
         { kind: isNew ? 'new' : 'message', ...(c?.assignee ? { assignee: c.assignee } : {}) },

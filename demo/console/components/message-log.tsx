@@ -4,6 +4,8 @@ import type { Message } from '../../../src/protocol.js';
 import { fullTime, messageTime } from '../format.js';
 import type { QueuedReply } from '../reply-store.js';
 import type { Thread } from '../state.js';
+import { interleave } from '../timeline.js';
+import { NoteItem } from './note-item.js';
 
 interface Props {
   thread: Thread;
@@ -27,6 +29,7 @@ export function MessageLog(p: Props) {
   const box = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const last = thread.messages.at(-1);
+  const lastNote = thread.notes.at(-1);
   const lastQueued = p.queued.at(-1);
   // Only the replies the gateway does not have yet: an acked one can be in the thread a moment before it leaves the outbox.
   const held = new Set(thread.messages.map((m) => m.clientId));
@@ -36,9 +39,9 @@ export function MessageLog(p: Props) {
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
-    const mine = (last?.author === 'agent' && last.agentName === me) || lastQueued;
+    const mine = (last?.author === 'agent' && last.agentName === me) || lastNote?.agentName === me || lastQueued;
     if (stick.current || mine) el.scrollTop = el.scrollHeight;
-  }, [last, lastQueued, me]);
+  }, [last, lastNote, lastQueued, me]);
 
   return (
     <div
@@ -65,9 +68,20 @@ export function MessageLog(p: Props) {
         <p class="empty">{thread.loading ? 'Loading messages…' : 'No messages yet.'}</p>
       )}
       <ol class="messages">
-        {thread.messages.map((m) => (
-          <MessageItem key={m.id} m={m} visitorName={visitorName} me={me} now={now} seen={m.seq === seenSeq} />
-        ))}
+        {interleave(thread.messages, thread.notes).map((entry) =>
+          entry.kind === 'message' ? (
+            <MessageItem
+              key={entry.message.id}
+              m={entry.message}
+              visitorName={visitorName}
+              me={me}
+              now={now}
+              seen={entry.message.seq === seenSeq}
+            />
+          ) : (
+            <NoteItem key={entry.note.id} note={entry.note} me={me} now={now} />
+          ),
+        )}
         {queued.map((r) => (
           <QueuedItem key={r.clientId} r={r} onDiscard={p.onDiscard} />
         ))}

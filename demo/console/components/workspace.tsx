@@ -68,6 +68,7 @@ function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
         thread={thread}
         typists={s.typing[selected.id] ?? NO_TYPISTS}
         me={s.me}
+        agents={s.agents}
         now={now}
         draft={controller.draft(selected.id)}
         draftsLoaded={s.draftsLoaded}
@@ -82,6 +83,8 @@ function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
         onTyping={(typing) => controller.typing(selected.id, typing)}
         onSend={(text) => controller.send(selected.id, text)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
+        onAssign={(agent) => controller.assign(selected.id, agent)}
+        onNote={(text, clientId) => controller.note(selected.id, text, clientId)}
         onEscape={view.onEscape}
       />
     );
@@ -116,7 +119,10 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
   const twoColumns = useMedia('(min-width: 800px)');
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [focusToken, setFocusToken] = useState(0);
-  const list = useMemo(() => visibleConversations(s.conversations, s.filter), [s.conversations, s.filter]);
+  const list = useMemo(
+    () => visibleConversations(s.conversations, s.filter, s.view, s.me),
+    [s.conversations, s.filter, s.view, s.me],
+  );
   useUnreadTitle(s.conversations);
 
   const selectedId = s.selectedId;
@@ -152,11 +158,13 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
           <ConversationList
             conversations={list}
             filter={s.filter}
+            view={s.view}
             selectedId={selectedId}
             loading={s.listLoading}
             error={s.listError}
             now={now}
             onFilter={controller.setFilter}
+            onView={controller.setView}
             onSelect={select}
           />
         </nav>

@@ -3,6 +3,7 @@ import type {
   ConversationStatus,
   ConversationSummary,
   Message,
+  Note,
   PageInfo,
   SendResult,
   VerifiedUser,
@@ -88,6 +89,38 @@ export interface Store {
   markAgentRead(conversationId: string, seq: number): Promise<boolean>;
   /** The visitor has read up to `seq`; never moves backwards and never past the last message. */
   markVisitorRead(conversationId: string, seq: number): Promise<boolean>;
+
+  // Ownership and the agent-only timeline (issue 14).
+  /**
+   * Sets the assignee (`to`, null: nobody) at `at`. With `from` (null: nobody), only while the current assignee is
+   * `from`: of two writers racing from the same state, one wins. Returns whether the row changed (false as well when
+   * the conversation does not exist, or already has that assignee).
+   */
+  assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean>;
+  /**
+   * Auto-assignment: gives an open conversation nobody owns to `agent`, only while the agent owns fewer than
+   * `capacity` open ones, in one conditional write (PostgreSQL also serialises claims for one agent with an advisory
+   * lock, so two processes cannot both take the last free place). Returns whether it did.
+   */
+  claim(conversationId: string, agent: string, capacity: number, at: number): Promise<boolean>;
+  /** Per agent that owns or owned a conversation: open conversations owned, and when one was last assigned. */
+  assignmentLoad(): Promise<AssigneeLoad[]>;
+  /** Ids of open conversations nobody owns, oldest first, at most `limit`. */
+  waitingConversations(limit: number): Promise<string[]>;
+  /** Ids of `agent`'s open conversations with no agent message since they were assigned, oldest first. */
+  unansweredAssigned(agent: string, limit: number): Promise<string[]>;
+  /**
+   * Stores a note or system line after the conversation's current last message. Idempotent on (conversation, agent,
+   * clientId): a repeat returns the original with `duplicate: true`. Rejects with `NotFoundError` when the conversation
+   * does not exist.
+   */
+  addNote(input: NewNote): Promise<{ note: Note; duplicate: boolean }>;
+  /**
+   * Notes placed after seqs `from` up to `to - 1` (default: all after `from`), in thread order, at most `limit`
+   * (default `NOTES_PAGE`) and `LIMITS.pageBytes` of JSON.
+   */
+  notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]>;
+
   /** Idempotent. */
   close(): Promise<void>;
 }
@@ -154,9 +187,32 @@ export interface MessagePage {
 export interface ListOptions {
   /** Default `all`. */
   status?: ConversationStatus | 'all';
+  /** Only the conversations of this agent; `null`: only those nobody owns; absent: any. */
+  assignee?: string | null;
   /** Default 100; at most `MAX_LIST` (500, page.ts) whatever is asked. */
   limit?: number;
 }
+
+export interface NewNote {
+  conversationId: string;
+  kind: Note['kind'];
+  agentName?: string;
+  text: string;
+  clientId?: string;
+  /** Server clock, milliseconds. */
+  at: number;
+}
+
+export interface AssigneeLoad {
+  agent: string;
+  /** Open conversations the agent owns. */
+  open: number;
+  /** When a conversation was last assigned to the agent (0: never). */
+  lastAssignedAt: number;
+}
+
+/** Notes one `open` page carries at most (and `LIMITS.pageBytes` of them). */
+export const NOTES_PAGE = 500;
 
 /** A conversation summary as stored; whether the visitor is online is known only to the running gateway. */
 export type StoredSummary = Omit<ConversationSummary, 'visitor'> & { visitor: Omit<VisitorInfo, 'online'> };

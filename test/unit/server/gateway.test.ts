@@ -72,6 +72,9 @@ describe('configuration', () => {
       PARLEY_MAX_SOCKET_BUFFER_KB: '2048',
       PARLEY_MEMORY_BUDGET_MB: '768',
       PARLEY_AGENT_TOKEN_FILE: ' /etc/parley/agent-token ',
+      PARLEY_ASSIGN: 'round-robin',
+      PARLEY_AGENT_CAPACITY: '3',
+      PARLEY_ASSIGN_GRACE_S: '30',
     });
     expect(config).toEqual({
       port: 0,
@@ -107,6 +110,7 @@ describe('configuration', () => {
       },
       maxSocketBufferBytes: 2048 * 1024,
       memoryBudgetBytes: 768 * 1024 * 1024,
+      assignment: { mode: 'round-robin', capacity: 3, graceMs: 30_000 },
     });
   });
 

@@ -75,6 +75,24 @@ export const PG_MIGRATIONS: readonly string[] = [
   DELETE FROM conversations WHERE last_seq = 0;
   CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
   `,
+  // See SQLite's migration for ownership and the agent-only timeline (issue 14).
+  `
+  ALTER TABLE conversations ADD COLUMN assignee TEXT;
+  ALTER TABLE conversations ADD COLUMN assigned_at BIGINT;
+  CREATE INDEX conversations_assignee ON conversations(assignee, status);
+  CREATE TABLE notes (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    kind             TEXT NOT NULL CHECK (kind IN ('note', 'event')),
+    agent_name       TEXT,
+    text             TEXT NOT NULL,
+    client_id        TEXT,
+    after_seq        INTEGER NOT NULL,
+    created_at       BIGINT NOT NULL,
+    UNIQUE (conversation_id, agent_name, client_id)
+  );
+  CREATE INDEX notes_conversation ON notes(conversation_id, after_seq);
+  `,
 ];
 
 /** First key of the advisory lock taken while migrating ('PRLY'); the second is a hash of the schema's name. */

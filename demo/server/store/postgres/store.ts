@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
-import { type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
+import { type ConversationStatus, LIMITS, type Note, type VerifiedUser } from '../../../../src/protocol';
 import { guard, toStoreError } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
@@ -27,10 +27,12 @@ import {
 } from '../sql';
 import {
   type AppendResult,
+  type AssigneeLoad,
   type IdentifiedSession,
   type ListOptions,
   type MessagePage,
   type NewMessage,
+  type NewNote,
   type NewSession,
   NotFoundError,
   type SessionRecord,
@@ -40,6 +42,7 @@ import {
   type VisitorMeta,
 } from '../types';
 import { migratePostgres, quoteIdent } from './migrations';
+import * as ownership from './ownership';
 
 export interface PostgresStoreOptions {
   /** Connection string, e.g. `postgres://parley:secret@db.internal:5432/parley`. */
@@ -83,9 +86,6 @@ interface AppendRow extends MessageRow {
   duplicate: boolean;
   reopened: boolean;
 }
-
-// Ties on activity are broken by id in byte order, as SQLite does, whatever the database's collation.
-const SUMMARY_ORDER = 'ORDER BY c.last_activity_at DESC, c.id COLLATE "C"';
 
 const SESSION_BY_TOKEN = `${SESSION_SELECT} WHERE s.token_hash = $1`;
 
@@ -170,8 +170,6 @@ const SQL = {
     SELECT dup.*, true, false FROM dup`,
   messagesAfter: messagesAfterSql({ conversationId: '$1', afterSeq: '$2::bigint', limit: '$3', textBytes: '$4' }),
   summary: `${SUMMARY_SELECT} WHERE c.id = $1`,
-  listAll: `${SUMMARY_SELECT} ${SUMMARY_ORDER} LIMIT $1`,
-  listByStatus: `${SUMMARY_SELECT} WHERE c.status = $1 ${SUMMARY_ORDER} LIMIT $2`,
   setStatus: 'UPDATE conversations SET status = $2 WHERE id = $1',
   // Seqs are safe integers (up to 2^53), wider than the INTEGER columns: compare as BIGINT, store at most last_seq.
   agentRead: `
@@ -182,7 +180,10 @@ const SQL = {
      WHERE id = $1 AND visitor_read_seq < LEAST($2::bigint, last_seq)`,
 } as const;
 
-const STATEMENT_NAMES = new Map<string, string>(Object.entries(SQL).map(([key, text]) => [text, `parley_${key}`]));
+const STATEMENT_NAMES = new Map<string, string>([
+  ...Object.entries(SQL).map(([key, text]): [string, string] => [text, `parley_${key}`]),
+  ...Object.entries(ownership.OWNERSHIP_SQL).map(([key, text]): [string, string] => [text, `parley_own_${key}`]),
+]);
 
 /**
  * Opens a PostgreSQL store: a connection pool, with the schema created and migrated (under an advisory lock, so
@@ -360,10 +361,7 @@ class PostgresPoolStore implements PostgresStore {
   listConversations(options: ListOptions = {}): Promise<StoredSummary[]> {
     return guard(async () => {
       const { status, limit } = listQuery(options);
-      const { rows } =
-        status === 'all'
-          ? await this.query<SummaryRow>(SQL.listAll, [limit])
-          : await this.query<SummaryRow>(SQL.listByStatus, [status, limit]);
+      const rows = await ownership.listConversations(this.query, { status, assignee: options.assignee, limit });
       return fitBytes(rows.map(toSummary));
     });
   }
@@ -391,6 +389,35 @@ class PostgresPoolStore implements PostgresStore {
     return guard(async () => ((await this.query(SQL.visitorRead, [conversationId, seq])).rowCount ?? 0) > 0);
   }
 
+  assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean> {
+    return guard(() => ownership.assign(this.query, conversationId, change));
+  }
+
+  claim(conversationId: string, agent: string, capacity: number, at: number): Promise<boolean> {
+    const transaction = <T>(fn: (client: PoolClient) => Promise<T>) => this.transaction(0, fn);
+    return guard(() => ownership.claim(transaction, { id: conversationId, agent, capacity, at }));
+  }
+
+  assignmentLoad(): Promise<AssigneeLoad[]> {
+    return guard(() => ownership.assignmentLoad(this.query));
+  }
+
+  waitingConversations(limit: number): Promise<string[]> {
+    return guard(() => ownership.ids(this.query, ownership.OWNERSHIP_SQL.waiting, [limit]));
+  }
+
+  unansweredAssigned(agent: string, limit: number): Promise<string[]> {
+    return guard(() => ownership.ids(this.query, ownership.OWNERSHIP_SQL.unanswered, [agent, limit]));
+  }
+
+  addNote(input: NewNote): Promise<{ note: Note; duplicate: boolean }> {
+    return guard(() => ownership.addNote(this.query, input));
+  }
+
+  notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]> {
+    return guard(() => ownership.notesBetween(this.query, conversationId, range));
+  }
+
   close(): Promise<void> {
     this.closing ??= guard(() => this.pool.end());
     return this.closing;
@@ -403,9 +430,8 @@ class PostgresPoolStore implements PostgresStore {
 
   // Named after their key in SQL, so each pooled connection parses and plans a statement once rather than on every
   // call: in the two-process benchmark this halved PostgreSQL's CPU per message.
-  private query<R extends QueryResultRow>(text: string, values: unknown[] = []) {
-    return this.pool.query<R>({ name: STATEMENT_NAMES.get(text), text, values });
-  }
+  private readonly query = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
+    this.pool.query<R>({ name: STATEMENT_NAMES.get(text), text, values });
 
   private async summary(conversationId: string): Promise<StoredSummary | undefined> {
     const row = (await this.query<SummaryRow>(SQL.summary, [conversationId])).rows[0];

@@ -71,6 +71,26 @@ export const MIGRATIONS: readonly string[] = [
   DELETE FROM conversations WHERE last_seq = 0;
   CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
   `,
+  // Ownership and the agent-only timeline (issue 14): a conversation's assignee, and notes and system lines that are
+  // not messages (they take no seq; `after_seq` places them in the thread). Events have no client id, so the unique
+  // key (NULLs distinct) only makes agents' notes idempotent.
+  `
+  ALTER TABLE conversations ADD COLUMN assignee TEXT;
+  ALTER TABLE conversations ADD COLUMN assigned_at INTEGER;
+  CREATE INDEX conversations_assignee ON conversations(assignee, status);
+  CREATE TABLE notes (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    kind             TEXT NOT NULL CHECK (kind IN ('note', 'event')),
+    agent_name       TEXT,
+    text             TEXT NOT NULL,
+    client_id        TEXT,
+    after_seq        INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    UNIQUE (conversation_id, agent_name, client_id)
+  );
+  CREATE INDEX notes_conversation ON notes(conversation_id, after_seq);
+  `,
 ];
 
 /** Brings the schema up to date in one immediate transaction, so two processes starting together cannot both migrate. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Author, type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
+import { type Author, type ConversationStatus, LIMITS, type Note, type VerifiedUser } from '../../../../src/protocol';
 import { guard } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
@@ -28,10 +28,12 @@ import {
 } from '../sql';
 import {
   type AppendResult,
+  type AssigneeLoad,
   type IdentifiedSession,
   type ListOptions,
   type MessagePage,
   type NewMessage,
+  type NewNote,
   type NewSession,
   NotFoundError,
   type SessionRecord,
@@ -41,6 +43,7 @@ import {
   type VisitorMeta,
 } from '../types';
 import { migrate } from './migrations';
+import * as ownership from './ownership';
 
 /** How long a write waits for another connection's lock by default (`PARLEY_DB_BUSY_TIMEOUT_MS`). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 1000;
@@ -139,7 +142,6 @@ function conversationStatements(db: Database.Database) {
     db.prepare(
       `UPDATE conversations SET ${column} = min(@seq, last_seq) WHERE id = @id AND ${column} < min(@seq, last_seq)`,
     );
-  const list = 'ORDER BY c.last_activity_at DESC, c.id LIMIT';
   return {
     createConversation: db.prepare(createConversationSql('@id', '@now')),
     conversationHead: db.prepare<[string], { status: ConversationStatus; last_seq: number }>(
@@ -163,17 +165,16 @@ function conversationStatements(db: Database.Database) {
       messagesAfterSql({ conversationId: '?', afterSeq: '?', limit: '?', textBytes: '?' }),
     ),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE c.id = ?`),
-    listAll: db.prepare<[number], SummaryRow>(`${SUMMARY_SELECT} ${list} ?`),
-    listByStatus: db.prepare<[ConversationStatus, number], SummaryRow>(
-      `${SUMMARY_SELECT} WHERE c.status = ? ${list} ?`,
-    ),
+    list: ownership.listStatements(db, 'ORDER BY c.last_activity_at DESC, c.id'),
     setStatus: db.prepare('UPDATE conversations SET status = ? WHERE id = ?'),
     agentRead: readUpTo('agent_read_seq'),
     visitorRead: readUpTo('visitor_read_seq'),
   };
 }
 
-type Statements = ReturnType<typeof sessionStatements> & ReturnType<typeof conversationStatements>;
+type Statements = ReturnType<typeof sessionStatements> &
+  ReturnType<typeof conversationStatements> &
+  ReturnType<typeof ownership.ownershipStatements>;
 
 /**
  * The store's transactions, run IMMEDIATE by the store. The identity ones thereby hold the write lock from the lookup
@@ -207,7 +208,7 @@ class SqliteDatabaseStore implements SqliteStore {
     private readonly db: Database.Database,
     now: () => number,
   ) {
-    this.q = { ...sessionStatements(db), ...conversationStatements(db) };
+    this.q = { ...sessionStatements(db), ...conversationStatements(db), ...ownership.ownershipStatements(db) };
     this.tx = transactions(db, this.q, now);
   }
 
@@ -280,8 +281,7 @@ class SqliteDatabaseStore implements SqliteStore {
   listConversations(options: ListOptions = {}): Promise<StoredSummary[]> {
     return guard(() => {
       const { status, limit } = listQuery(options);
-      const rows = status === 'all' ? this.q.listAll.all(limit) : this.q.listByStatus.all(status, limit);
-      return fitBytes(rows.map(toSummary));
+      return fitBytes(this.q.list(status, options.assignee, limit).map(toSummary));
     });
   }
 
@@ -306,6 +306,34 @@ class SqliteDatabaseStore implements SqliteStore {
 
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {
     return guard(() => this.q.visitorRead.run({ id: conversationId, seq }).changes > 0);
+  }
+
+  assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean> {
+    return guard(() => ownership.assign(this.q, conversationId, change));
+  }
+
+  claim(conversationId: string, agent: string, capacity: number, at: number): Promise<boolean> {
+    return guard(() => ownership.claim(this.q, conversationId, agent, capacity, at));
+  }
+
+  assignmentLoad(): Promise<AssigneeLoad[]> {
+    return guard(() => ownership.assignmentLoad(this.q));
+  }
+
+  waitingConversations(limit: number): Promise<string[]> {
+    return guard(() => this.q.waiting.all(limit).map((row) => row.id));
+  }
+
+  unansweredAssigned(agent: string, limit: number): Promise<string[]> {
+    return guard(() => this.q.unanswered.all(agent, limit).map((row) => row.id));
+  }
+
+  addNote(input: NewNote): Promise<{ note: Note; duplicate: boolean }> {
+    return guard(() => ownership.addNote(this.q, input));
+  }
+
+  notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]> {
+    return guard(() => ownership.notesBetween(this.q, conversationId, range));
   }
 
   close(): Promise<void> {
