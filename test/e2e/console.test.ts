@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/protocol';
@@ -288,5 +290,46 @@ describe('read receipts', () => {
     // And the agent sees that the visitor read the reply.
     await agent.send('Yes, Ana here.');
     await agent.log.getByText('Seen by the visitor').waitFor();
+  });
+});
+
+describe('console: accessibility of the additions', () => {
+  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  async function axe(page: Page) {
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() =>
+      (
+        window as unknown as {
+          axe: { run(ctx: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> };
+        }
+      ).axe.run(document),
+    );
+    return result.violations.map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target) }));
+  }
+
+  it('has no axe-core violations with a receipt, a queued reply, the notification settings and the phone views', async () => {
+    const visitor = await openVisitor(await context(), t.gateway.url);
+    await visitor.send('Checking the colours');
+    await visitor.waitSent(1);
+    // The console's own CSP forbids the inline axe script; the console's code runs the same either way.
+    const ctx = await context({ bypassCSP: true, viewport: { width: 390, height: 844 } });
+    const agent = await openAgent(ctx, t.gateway.url, 'Ana');
+    await agent.open('Checking the colours');
+    await agent.send('Read me');
+    await agent.log.getByText('Seen by the visitor').waitFor();
+    await t.gateway.stop();
+    await agent.send('Queued for later');
+    await agent.log.locator('.msg--queued').waitFor();
+    await agent.page.getByText('Notifications', { exact: true }).click();
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await agent.page.emulateMedia({ colorScheme });
+      expect(await axe(agent.page)).toEqual([]);
+    }
+    // Escape closes the settings, as a menu.
+    await agent.page.keyboard.press('Escape');
+    await agent.page.getByText('Sound', { exact: true }).waitFor({ state: 'hidden' });
+    await agent.page.getByRole('button', { name: 'Details' }).click();
+    await agent.page.getByRole('button', { name: 'Back to the conversation' }).waitFor();
+    expect(await axe(agent.page)).toEqual([]);
   });
 });

@@ -1,8 +1,26 @@
-import { useState } from 'preact/hooks';
+import type { RefObject } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Alerts } from '../alerts/alerts.js';
 
 function currentPermission(): NotificationPermission | 'unsupported' {
   return typeof Notification === 'function' ? Notification.permission : 'unsupported';
+}
+
+/** A disclosure used as a pop-over: a click elsewhere or Escape closes it, as menus do. */
+function useDismiss(box: RefObject<HTMLDetailsElement>): void {
+  useEffect(() => {
+    const close = (e: Event) => {
+      const el = box.current;
+      if (!el?.open) return;
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !el.contains(e.target as Node)) el.open = false;
+    };
+    document.addEventListener('pointerdown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('pointerdown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [box]);
 }
 
 /**
@@ -12,6 +30,8 @@ function currentPermission(): NotificationPermission | 'unsupported' {
 export function AlertSettings({ alerts }: { alerts: Alerts }) {
   const [prefs, setPrefs] = useState(alerts.prefs);
   const [permission, setPermission] = useState(currentPermission);
+  const box = useRef<HTMLDetailsElement>(null);
+  useDismiss(box);
   const update = (next: typeof prefs) => {
     alerts.setPrefs(next);
     setPrefs(next);
@@ -24,7 +44,7 @@ export function AlertSettings({ alerts }: { alerts: Alerts }) {
     }
   };
   return (
-    <details class="alert-settings">
+    <details class="alert-settings" ref={box}>
       <summary class="button button--quiet">Notifications</summary>
       <div class="alert-settings__panel">
         {permission === 'default' && (
