@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { GENEROUS_LIMITS } from './gateway.mjs';
-import { renderSearch } from './search.mjs';
 import { renderLighthouse } from './lighthouse-report.mjs';
+import { renderSearch } from './search.mjs';
 
 export function machineFacts() {
   const cpus = os.cpus();

@@ -158,6 +158,8 @@ export interface VisitorWelcome {
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
   more: boolean;
+  /** Read receipts: the highest seq any agent has read (absent: none yet). Later changes come as `read`. */
+  agentReadSeq?: number;
 }
 
 export interface SendPayload {
@@ -207,6 +209,8 @@ export interface VisitorServerEvents {
    * what is missing with `history { afterSeq }` from the last seq held in a row.
    */
   resync: () => void;
+  /** Read receipts: an agent has read the conversation up to `seq` (never decreases; see `welcome.agentReadSeq`). */
+  read: (r: { seq: number }) => void;
 }
 
 // ---------------------------------------------------------------------------
@@ -242,6 +246,11 @@ export interface ConversationSummary {
   /** Visitor messages no agent has read yet. */
   unread: number;
   visitor: VisitorInfo;
+  // --- Read receipts (agent console): set by the gateway on every summary.
+  /** The highest seq any agent has read. */
+  agentReadSeq?: number;
+  /** The highest seq the visitor has read: agent messages up to it were seen. */
+  visitorReadSeq?: number;
   /** The agent who owns the conversation; absent: nobody (see `assign`). */
   assignee?: string;
 }

@@ -8,7 +8,9 @@ import { assignConversation, listenToNotes, sendNote, setView } from './ownershi
 import { listenToPresence, type MyStatus, setPresence } from './presence.js';
 import { createReadReceipts } from './read-receipts.js';
 import { createReconnector } from './reconnect.js';
-import { type ActionResult, sendReply, sendTyping, setConversationStatus } from './sending.js';
+import { createReplyDelivery } from './reply-delivery.js';
+import { createReplyStore } from './reply-store.js';
+import { type ActionResult, sendTyping, setConversationStatus } from './sending.js';
 import type { ConsoleState, Filter, StateHolder } from './state.js';
 import { createThreadLoader } from './thread-loading.js';
 import { createTypists } from './typists.js';
@@ -20,6 +22,8 @@ export interface ControllerHooks {
   onUnauthorized(message: string): void;
   /** A live visitor message arrived (not history replayed by `open`). */
   onVisitorMessage?(m: Message): void;
+  /** The token was accepted before (kept from an earlier page load): a refusal means the gateway's agents changed. */
+  tokenAccepted?: boolean;
 }
 
 export interface Controller {
@@ -30,7 +34,13 @@ export interface Controller {
   setFilter(filter: Filter): void;
   /** Fetches what is missing of a conversation's history (again, after an error). */
   load(id: string): Promise<void>;
-  send(conversationId: string, text: string, clientId: string): Promise<ActionResult>;
+  /** Queues a reply in the console's durable outbox and sends it (now, or after the next reconnect). */
+  send(conversationId: string, text: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Drops a queued reply the gateway refused for good. */
+  discard(clientId: string): Promise<void>;
+  /** The half-typed reply of a conversation, kept across reloads and sign-ins. */
+  draft(conversationId: string): string;
+  setDraft(conversationId: string, text: string): void;
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
@@ -62,10 +72,12 @@ export function createController(token: string, hooks: ControllerHooks): Control
     reconnector: createReconnector(link),
     typists,
     catchUp,
+    tokenAccepted: hooks.tokenAccepted ?? false,
     onUnauthorized: (message) => hooks.onUnauthorized(message),
   });
   listenToPresence(link);
   listenToNotes(link);
+  const replies = createReplyDelivery(link, createReplyStore(), markRead);
   listenToConversations(link, { list, typists, markRead, onVisitorMessage: (m) => hooks.onVisitorMessage?.(m) });
 
   return {
@@ -76,7 +88,10 @@ export function createController(token: string, hooks: ControllerHooks): Control
     select: threads.select,
     setFilter: list.setFilter,
     load: threads.load,
-    send: (conversationId, text, clientId) => sendReply(link, markRead, { conversationId, text, clientId }),
+    send: replies.enqueue,
+    discard: replies.discard,
+    draft: replies.draft,
+    setDraft: replies.setDraft,
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),

@@ -7,6 +7,7 @@ import type {
   Message,
   Note,
 } from '../../src/protocol.js';
+import type { QueuedReply } from './reply-store.js';
 
 export type Filter = ConversationStatus | 'all';
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
@@ -48,6 +49,10 @@ export interface ConsoleState {
   threads: Record<string, Thread>;
   /** Who is typing, per conversation. */
   typing: Record<string, Typist[]>;
+  /** Replies in the console's outbox (not acknowledged yet, or refused for good), per conversation, in send order. */
+  queued: Record<string, QueuedReply[]>;
+  /** The agent's drafts were read from storage: a composer that opened before may take its draft now. */
+  draftsLoaded: boolean;
 }
 
 export function initialState(): ConsoleState {
@@ -65,6 +70,8 @@ export function initialState(): ConsoleState {
     selectedId: null,
     threads: {},
     typing: {},
+    queued: {},
+    draftsLoaded: false,
   };
 }
 

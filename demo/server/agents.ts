@@ -6,6 +6,7 @@ import { consoleToolEvents } from './console-tools/schemas';
 import type { AgentSocket, GatewayContext } from './handler-context';
 import type { OriginPolicy } from './origins';
 import { notesForPage, ownerFilter, ownershipHandlers } from './ownership';
+import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom } from './rooms';
 import { HandlerError, type Handlers, register } from './router';
@@ -190,7 +191,7 @@ function agentHandlers(
     },
     read: async ({ conversationId, seq }, after) => {
       await conversation(conversationId);
-      if (await ctx.store.markAgentRead(conversationId, seq)) after(() => pushSummary(ctx, conversationId));
+      if (await ctx.store.markAgentRead(conversationId, seq)) after(() => pushReads(ctx, conversationId, 'agent'));
       return {};
     },
     setStatus: async ({ conversationId, status }, after) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { type CannedReply, SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
 import { readAssignConfig } from './assign-config';
@@ -19,6 +20,8 @@ export interface Config {
   cannedReplies?: CannedReply[];
   /** True when the single agent's token was generated and must be printed. */
   generatedToken: boolean;
+  /** `PARLEY_AGENT_TOKEN_FILE`: where the generated token is kept across restarts (default: `agent-token` beside `PARLEY_DB`). */
+  agentTokenFile: string;
   origins: string[];
   /** `PARLEY_CONSOLE_ORIGINS`: origins besides the gateway's own that may open the agent namespace. */
   consoleOrigins: string[];
@@ -101,6 +104,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       `PARLEY_REDIS_PREFIX must be 1 to 64 characters of A-Z a-z 0-9 _ . : -, got "${redisPrefix.slice(0, 40)}"`,
     );
   }
+  const dbPath = env.PARLEY_DB?.trim() || './data/parley.db';
   return {
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(dbSchema !== undefined ? { dbSchema } : {}),
@@ -111,10 +115,11 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     maxSocketBufferBytes: maxSocketBufferKb * 1024,
     port,
     host: env.HOST?.trim() || '127.0.0.1',
-    dbPath: env.PARLEY_DB?.trim() || './data/parley.db',
+    dbPath,
     dbSync,
     agents: agents ?? [{ name: 'Agent', token: generateToken() }],
     generatedToken: agents === undefined,
+    agentTokenFile: env.PARLEY_AGENT_TOKEN_FILE?.trim() || join(dirname(dbPath), 'agent-token'),
     origins: list(env.PARLEY_ORIGINS),
     consoleOrigins: list(env.PARLEY_CONSOLE_ORIGINS),
     siteSecrets,
@@ -146,7 +151,7 @@ function cannedReplies(env: NodeJS.ProcessEnv): { cannedReplies?: CannedReply[] 
 }
 
 /** 24 random base64url characters; drawn again in the (about 1 in 10^10) case it has too few different ones. */
-function generateToken(): string {
+export function generateToken(): string {
   for (;;) {
     const token = randomBytes(18).toString('base64url');
     if (new Set(token).size >= AGENT_TOKEN_RULE.minDistinct) return token;

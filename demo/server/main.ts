@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { readConfig } from './config';
+import { persistedAgentToken } from './agent-token';
+import { generateToken, readConfig } from './config';
 import { createGateway, type Gateway } from './gateway';
 import { installProcessGuards } from './guards';
 import { createLogger, type Logger } from './log';
@@ -27,6 +28,13 @@ async function main(): Promise<void> {
     fail((err as Error).message);
   }
   logger = createLogger(config.logLevel);
+  if (config.generatedToken) {
+    try {
+      config.agents = [{ name: 'Agent', token: persistedAgentToken(config.agentTokenFile, generateToken) }];
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
 
   let gateway: Gateway;
   try {
@@ -84,7 +92,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 
   const signIn = config.generatedToken
-    ? `sign in with the token ${config.agents[0]!.token} (set PARLEY_AGENTS=name:token,... to choose your own)`
+    ? `sign in with the token ${config.agents[0]!.token} (kept in ${config.agentTokenFile}; set PARLEY_AGENTS=name:token,... to choose your own)`
     : 'sign in with a token from PARLEY_AGENTS';
   console.log(
     `Storage: ${

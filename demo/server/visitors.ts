@@ -10,6 +10,7 @@ import { pushSummary } from './broadcasts';
 import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
 import type { IdentityVerifier } from './identity';
 import type { OriginPolicy } from './origins';
+import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom, sessionRoom } from './rooms';
 import { register } from './router';
@@ -202,8 +203,9 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
         toAgents().emit('typing', { conversationId, who: label, author: 'visitor', typing });
         return {};
       },
-      read: async ({ seq }) => {
-        await ctx.store.markVisitorRead(conversationId, seq);
+      read: async ({ seq }, after) => {
+        if (await ctx.store.markVisitorRead(conversationId, seq))
+          after(() => pushReads(ctx, conversationId, 'visitor'));
         return {};
       },
       page: async (page, after) => {
@@ -293,6 +295,7 @@ async function welcome(
     messages: page.messages,
     more: page.more,
   };
+  if (conversation?.agentReadSeq) w.agentReadSeq = conversation.agentReadSeq;
   if (renewed) w.renewed = renewed;
   if (user) w.user = user;
   if (userTokenRefused) w.userTokenRefused = userTokenRefused;

@@ -29,6 +29,8 @@ export interface ChatState {
   refused: boolean;
   /** False once the outbox fell back to memory: unsent messages will not survive a reload. */
   durable: boolean;
+  /** Read receipts: agents have read up to this seq ("Seen" under the visitor's last message up to it). */
+  agentReadSeq: number;
 }
 
 /** The chat's state store: `set` merges a patch, reports a status change and tells every subscriber. */
@@ -44,6 +46,7 @@ export function createChatState(durable: () => boolean, onStatus: (s: Status) =>
     notice: null,
     refused: false,
     durable: durable(),
+    agentReadSeq: 0,
   };
   const subscribers = new Set<() => void>();
   return {

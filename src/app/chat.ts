@@ -125,6 +125,7 @@ function listenToGateway(
       agent: w.agent,
       avatars: w.avatars,
       conversation: w.status,
+      agentReadSeq: w.agentReadSeq ?? 0,
       notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
     });
     history.merge(w.messages, false);
@@ -137,4 +138,5 @@ function listenToGateway(
   socket.on('presence', ({ agents, agent }) => set({ presence: agents, agent }));
   socket.on('status', ({ status }) => set({ conversation: status }));
   socket.on('typing', ({ name, typing }) => typers.event(name, typing));
+  socket.on('read', ({ seq }) => set({ agentReadSeq: seq }));
 }

@@ -29,6 +29,8 @@ export interface Strings {
   queued: string;
   sending: string;
   sent: string;
+  /** Under the visitor's last message an agent has read. */
+  seen: string;
   failed: string;
   retry: string;
   tooLong: (max: number) => string;

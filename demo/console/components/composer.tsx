@@ -10,11 +10,14 @@ interface Props {
   conversationId: string;
   placeholder: string;
   initialDraft: string;
+  /** Drafts were read from storage: an empty box takes `initialDraft` then. */
+  draftsLoaded: boolean;
   /** Changes each time the agent picks a conversation: the reply box takes focus then (0: never). */
   focusToken: number;
   onDraft(text: string): void;
   onTyping(typing: boolean): void;
-  onSend(text: string, clientId: string): Promise<ActionResult>;
+  /** Stores the reply in the console's durable outbox (it is sent from there); refused only when it cannot be stored. */
+  onSend(text: string): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Adds the text as an internal note instead (note mode): agents only, never sent to the visitor. */
   onNote(text: string, clientId: string): Promise<ActionResult>;
   /** Escape: leave the reply box (back to the conversation's row in the list). */
@@ -39,7 +42,7 @@ interface Sending {
   typing: TypingSender;
   /** Reply or note: a retry reuses the clientId only for the same text in the same mode. */
   mode: 'reply' | 'note';
-  onSend: Props['onSend'];
+  onSend(text: string, clientId: string): Promise<{ ok: true } | { ok: false; code?: string; message: string }>;
   /** After a successful send: what is left in the box. */
   setDraft(text: string): void;
 }
@@ -53,6 +56,10 @@ function useReplySending({ text, field, typing, mode, onSend, setDraft }: Sendin
   const send = async () => {
     const body = text.trim();
     if (!body || sending) return;
+    if (body.length > LIMITS.messageLength) {
+      setError(`message_too_long: at most ${LIMITS.messageLength} characters`);
+      return;
+    }
     typing.stop();
     if (attempt.current?.text !== body || attempt.current.mode !== mode) {
       attempt.current = { text: body, mode, clientId: newClientId() };
@@ -63,7 +70,7 @@ function useReplySending({ text, field, typing, mode, onSend, setDraft }: Sendin
     const result = await onSend(body, clientId);
     setSending(false);
     if (!result.ok) {
-      setError(`${result.code}: ${result.message}`);
+      setError(result.code ? `${result.code}: ${result.message}` : result.message);
       return;
     }
     attempt.current = null;
@@ -112,6 +119,21 @@ function ComposerBar({ conversationId, text, sending, note, onToggleNote }: BarP
   );
 }
 
+/**
+ * The box opened before the drafts were read (a reload straight into a conversation): it takes the kept draft once
+ * they arrive, if the agent has not typed meanwhile, and never on later edits.
+ */
+function useLateDraft(
+  loaded: boolean,
+  draft: string,
+  field: RefObject<HTMLTextAreaElement>,
+  setText: (text: string) => void,
+): void {
+  useEffect(() => {
+    if (loaded && draft && !field.current?.value) setText(draft);
+  }, [loaded]);
+}
+
 /** Enter sends, Shift+Enter adds a line, Escape leaves the box. */
 function onComposerKey(e: KeyboardEvent, send: () => Promise<void>, onEscape: () => void): void {
   // isComposing: Enter also confirms an IME candidate (Japanese, Chinese…); that Enter must not send.
@@ -146,13 +168,15 @@ function SendError({ id, error, note }: { id: string; error: string; note: boole
 }
 
 /**
- * The reply box. Enter sends, Shift+Enter adds a line. A failed send keeps the text, and sending the same text
- * again reuses its clientId, so a reply whose ack was lost (timeout) is stored once, not twice.
+ * The reply box. Enter sends, Shift+Enter adds a line. A reply goes to the console's durable outbox first (shown
+ * queued in the log until the gateway acknowledges it), so it is never lost to a disconnection or a reload. A note
+ * is saved directly; a failed one keeps its text, and saving the same text again reuses its clientId.
  */
 export function Composer({
   conversationId,
   placeholder,
   initialDraft,
+  draftsLoaded,
   focusToken,
   onDraft,
   onTyping,
@@ -168,7 +192,7 @@ export function Composer({
     setText(value);
     onDraft(value);
   };
-  const onSubmitText = note ? onNote : onSend;
+  const onSubmitText: Sending['onSend'] = note ? onNote : (body) => onSend(body);
   const sending = useReplySending({
     text,
     field,
@@ -186,6 +210,7 @@ export function Composer({
   useEffect(() => {
     if (focusToken) field.current?.focus();
   }, [focusToken]);
+  useLateDraft(draftsLoaded, initialDraft, field, setText);
 
   const change = (value: string) => {
     setDraft(value);

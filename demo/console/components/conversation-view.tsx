@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AgentPresence, ConversationSummary } from '../../../src/protocol.js';
 import type { ActionResult } from '../controller.js';
 import { visitorName } from '../format.js';
+import type { QueuedReply } from '../reply-store.js';
 import type { Thread, Typist } from '../state.js';
 import { AssignControl } from './assign-control.js';
 import { Composer } from './composer.js';
@@ -15,6 +16,9 @@ interface Props {
   agents: AgentPresence[];
   now: number;
   draft: string;
+  draftsLoaded: boolean;
+  queued: QueuedReply[];
+  onDiscard(clientId: string): void;
   focusToken: number;
   detailsOpen: boolean;
   onToggleDetails(): void;
@@ -22,7 +26,7 @@ interface Props {
   onRetry(): void;
   onDraft(text: string): void;
   onTyping(typing: boolean): void;
-  onSend(text: string, clientId: string): Promise<ActionResult>;
+  onSend(text: string): Promise<{ ok: true } | { ok: false; message: string }>;
   onSetStatus(status: 'open' | 'resolved'): Promise<ActionResult>;
   onAssign(agent: string | null): Promise<ActionResult>;
   onNote(text: string, clientId: string): Promise<ActionResult>;
@@ -89,7 +93,17 @@ export function ConversationView(p: Props) {
           Could not change the status ({statusError}).
         </p>
       )}
-      <MessageLog key={c.id} thread={p.thread} visitorName={name} me={p.me} now={p.now} onRetry={p.onRetry} />
+      <MessageLog
+        key={c.id}
+        thread={p.thread}
+        queued={p.queued}
+        visitorReadSeq={c.visitorReadSeq ?? 0}
+        visitorName={name}
+        me={p.me}
+        now={p.now}
+        onRetry={p.onRetry}
+        onDiscard={p.onDiscard}
+      />
       <p class="typing" role="status">
         {typingText(p.typists)}
       </p>
@@ -98,6 +112,7 @@ export function ConversationView(p: Props) {
         conversationId={c.id}
         placeholder={`Reply to ${name}…`}
         initialDraft={p.draft}
+        draftsLoaded={p.draftsLoaded}
         focusToken={p.focusToken}
         onDraft={p.onDraft}
         onTyping={p.onTyping}

@@ -100,7 +100,13 @@ function SearchResults({
               <button type="button" class="search__hit" onClick={() => onOpen(hit.conversation.id, hit.seq)}>
                 <span class="search__who">
                   {visitorName(hit.conversation.visitor)}
-                  <span class="muted"> · {hit.field === 'visitor' ? 'visitor' : `${hit.field === 'note' ? 'note, ' : ''}${relativeTime(hit.at, now)}`}</span>
+                  <span class="muted">
+                    {' '}
+                    ·{' '}
+                    {hit.field === 'visitor'
+                      ? 'visitor'
+                      : `${hit.field === 'note' ? 'note, ' : ''}${relativeTime(hit.at, now)}`}
+                  </span>
                 </span>
                 <span class="search__snippet">
                   <Highlighted text={hit.snippet} matches={hit.matches} />

@@ -1,11 +1,14 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ConversationSummary } from '../../../src/protocol.js';
+import { setFavicon } from '../alerts/alerts.js';
+import { faviconFor } from '../alerts/decide.js';
 import { titleFor } from '../attention.js';
 import type { Controller } from '../controller.js';
 import { useHeldState, useMedia, useNow } from '../hooks.js';
 import { useOpenAtMessage } from '../jump.js';
 import { type ConsoleState, emptyThread, totalUnread, visibleConversations } from '../state.js';
 import { useController } from '../use-controller.js';
+import { AlertSettings } from './alert-settings.js';
 import { CannedContext, useCannedSource } from './canned-picker.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
@@ -15,26 +18,31 @@ import { TopBar } from './top-bar.js';
 
 interface Props {
   token: string;
+  /** The token was accepted in an earlier page load. */
+  tokenAccepted?: boolean;
   /** Back to the sign-in form, with a reason when the gateway refused the token. */
   onSignOut(reason?: string): void;
 }
 
 const NO_TYPISTS: never[] = [];
+const NO_QUEUED: never[] = [];
 
 /** Keeps the open conversation in the URL fragment so a reload reopens it (a conversation id, never the token). */
 function rememberConversation(id: string | null): void {
   history.replaceState(history.state, '', id ? `#${encodeURIComponent(id)}` : location.pathname + location.search);
 }
 
-/** The tab title counts unread visitor messages; it goes back to plain when the workspace closes. */
+/** The tab title and the favicon's badge count unread visitor messages; both go back to plain when the workspace closes. */
 function useUnreadTitle(conversations: Record<string, ConversationSummary>): void {
   const unread = useMemo(() => totalUnread(conversations), [conversations]);
   useEffect(() => {
     document.title = titleFor(unread);
+    setFavicon(faviconFor(unread));
   }, [unread]);
   useEffect(
     () => () => {
       document.title = titleFor(0);
+      setFavicon(faviconFor(0));
     },
     [],
   );
@@ -44,7 +52,6 @@ interface PaneProps {
   s: ConsoleState;
   controller: Controller;
   now: number;
-  drafts: Map<string, string>;
   focusToken: number;
   detailsOpen: boolean;
   onToggleDetails(): void;
@@ -53,7 +60,7 @@ interface PaneProps {
 }
 
 /** The middle pane: the open conversation, why it could not open, or a hint to pick one. */
-function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneProps) {
+function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
   const selectedId = s.selectedId;
   const selected = selectedId ? s.conversations[selectedId] : undefined;
   const thread = (selectedId && s.threads[selectedId]) || emptyThread();
@@ -66,15 +73,18 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
         me={s.me}
         agents={s.agents}
         now={now}
-        draft={drafts.get(selected.id) ?? ''}
+        draft={controller.draft(selected.id)}
+        draftsLoaded={s.draftsLoaded}
+        queued={s.queued[selected.id] ?? NO_QUEUED}
+        onDiscard={controller.discard}
         focusToken={view.focusToken}
         detailsOpen={view.detailsOpen}
         onToggleDetails={view.onToggleDetails}
         onBack={() => select(null)}
         onRetry={() => void controller.load(selected.id)}
-        onDraft={(text) => drafts.set(selected.id, text)}
+        onDraft={(text) => controller.setDraft(selected.id, text)}
         onTyping={(typing) => controller.typing(selected.id, typing)}
-        onSend={(text, clientId) => controller.send(selected.id, text, clientId)}
+        onSend={(text) => controller.send(selected.id, text)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
         onAssign={(agent) => controller.assign(selected.id, agent)}
         onNote={(text, clientId) => controller.note(selected.id, text, clientId)}
@@ -102,17 +112,16 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
 }
 
 /** The signed-in console: top bar, conversation list, conversation, visitor details. */
-export function Workspace({ token, onSignOut }: Props) {
+export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
   const signOut = useRef(onSignOut);
   signOut.current = onSignOut;
-  const controller = useController(token, signOut);
+  const { controller, alerts } = useController(token, signOut, tokenAccepted);
   const s = useHeldState(controller.state);
   const now = useNow();
   const wide = useMedia('(min-width: 1200px)');
   const twoColumns = useMedia('(min-width: 800px)');
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [focusToken, setFocusToken] = useState(0);
-  const drafts = useRef(new Map<string, string>());
   const list = useMemo(
     () => visibleConversations(s.conversations, s.filter, s.view, s.me),
     [s.conversations, s.filter, s.view, s.me],
@@ -143,7 +152,9 @@ export function Workspace({ token, onSignOut }: Props) {
         connectionError={s.connectionError}
         onPresence={controller.setPresence}
         onSignOut={() => signOut.current()}
-      />
+      >
+        {s.me && <AlertSettings key={s.me} alerts={alerts} />}
+      </TopBar>
       <div
         class={`workspace${selectedId ? ' has-selection' : ''}${detailsOpen ? ' details-open' : ''}`}
         aria-busy={s.connection === 'connecting'}
@@ -169,7 +180,6 @@ export function Workspace({ token, onSignOut }: Props) {
               s={s}
               controller={controller}
               now={now}
-              drafts={drafts.current}
               focusToken={focusToken}
               detailsOpen={wide || detailsOpen}
               onToggleDetails={() => setDetailsOpen((o) => !o)}
@@ -180,6 +190,12 @@ export function Workspace({ token, onSignOut }: Props) {
         </main>
         {selected && (
           <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">
+            {/* Below 1200 px the details cover the conversation (a view of their own on a phone): the way back. */}
+            {!wide && (
+              <button type="button" class="button button--quiet details-back" onClick={() => setDetailsOpen(false)}>
+                <span aria-hidden="true">← </span>Back to the conversation
+              </button>
+            )}
             <DetailsPane c={selected} tools={controller.tools} canned={canned} now={now} onOpen={select} />
           </aside>
         )}

@@ -47,6 +47,8 @@ export interface SummaryRow {
   status: ConversationStatus;
   last_seq: number;
   last_activity_at: Int8;
+  agent_read_seq: number;
+  visitor_read_seq: number;
   visitor_id: string;
   page_url: string | null;
   page_title: string | null;
@@ -106,6 +108,8 @@ export function toSummary(row: SummaryRow): StoredSummary {
     lastSeq: row.last_seq,
     lastActivityAt: Number(row.last_activity_at),
     unread: row.unread,
+    agentReadSeq: Number(row.agent_read_seq),
+    visitorReadSeq: Number(row.visitor_read_seq),
     visitor: { id: row.visitor_id, label: visitorLabel(row.visitor_id), verified: Boolean(row.verified) },
   };
   if (row.assignee !== null) summary.assignee = row.assignee;

@@ -15,7 +15,7 @@ const STARTED = 'EXISTS (SELECT 1 FROM conversations c WHERE c.id = v.conversati
 
 /** A `SummaryRow` per conversation `c`; the caller adds WHERE, ORDER BY and LIMIT. */
 export const SUMMARY_SELECT = `
-  SELECT c.id, c.site, c.status, c.last_seq, c.last_activity_at,
+  SELECT c.id, c.site, c.status, c.last_seq, c.last_activity_at, c.agent_read_seq, c.visitor_read_seq,
          v.id AS visitor_id, v.page_url, v.page_title, v.locale, v.user_agent, v.name, v.email, v.verified,
          m.author AS last_author, substr(m.text, 1, ${PREVIEW_LENGTH}) AS last_text,
          (SELECT CAST(count(*) AS INTEGER) FROM messages u

@@ -20,13 +20,15 @@ export function Bubble(props: {
   /** The last message of the conversation: the only one that says "Sent" (queued and failed ones always say so). */
   tail?: boolean;
   delivery?: Delivery | undefined;
+  /** The visitor's last message an agent has read: it says "Seen" (stays `sent` for styles and tests). */
+  seen?: boolean;
   strings: Strings;
   /** Without it, a failed message offers no retry (nothing can be sent from this page). */
   onRetry?: (() => void) | undefined;
 }) {
   const { strings: s, delivery, author, name, last } = props;
   const time = last && props.time;
-  const state = delivery && (delivery !== 'sent' || props.tail) && s[delivery];
+  const state = props.seen ? s.seen : delivery && (delivery !== 'sent' || props.tail) && s[delivery];
   return (
     <li part="message" class={`${author} ${delivery ?? ''} ${last ? 'last' : ''}`}>
       {props.first && author !== 'visitor' ? (

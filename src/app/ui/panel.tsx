@@ -137,10 +137,17 @@ export class Panel extends Component<Props, State> {
     const { config } = host;
     const { typing } = state;
     const status = statusLines(state, s);
-    // A polite live region announces agent messages and typing without reading the whole log again.
+    // A polite live region announces agent messages, typing, and "Seen" on the visitor's last message, without reading
+    // the whole log again.
     const last = state.messages.at(-1);
     const typists = typing[0] && s.typing(new Intl.ListFormat(host.lang).format(typing), !!typing[1]);
-    const announce = typists ? typists : last?.author === 'agent' ? `${last.agentName ?? s.team}: ${last.text}` : '';
+    const announce =
+      typists ||
+      (last?.author === 'agent'
+        ? `${last.agentName ?? s.team}: ${last.text}`
+        : last && last.seq <= state.agentReadSeq && !state.pending[0]
+          ? s.seen
+          : '');
     const close = () => host.setOpen(false);
     const title = config.title || s.defaultTitle;
 

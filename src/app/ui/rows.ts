@@ -14,6 +14,9 @@ export function messageRows(
   greeting: string,
   retry: (id: string) => void,
 ) {
+  // "Seen" goes under the visitor's last message an agent has read.
+  let seen: unknown;
+  for (const m of state.messages) if (m.author === 'visitor' && m.seq <= state.agentReadSeq) seen = m;
   const rows = [
     { key: '', author: 'system' as const, name: title, text: greeting, createdAt: 0 },
     ...state.messages.map((m) => ({
@@ -24,6 +27,7 @@ export function messageRows(
       text: m.text,
       createdAt: m.createdAt,
       delivery: m.author === 'visitor' ? ('sent' as Delivery) : undefined,
+      seen: m === seen,
     })),
     ...state.pending.map((p) => ({
       key: p.clientId,

@@ -20,6 +20,7 @@ export const strings: Strings = {
   queued: 'في الانتظار',
   sending: 'جارٍ الإرسال…',
   sent: 'تم الإرسال',
+  seen: 'تمت القراءة',
   failed: 'لم تُرسل',
   retry: 'إعادة المحاولة',
   tooLong: (max) => `يمكن أن تحتوي الرسالة على ${max} حرف كحد أقصى.`,

@@ -20,6 +20,7 @@ export const strings: Strings = {
   queued: 'In Warteschlange',
   sending: 'Wird gesendet…',
   sent: 'Gesendet',
+  seen: 'Gesehen',
   failed: 'Nicht gesendet',
   retry: 'Erneut versuchen',
   tooLong: (max) => `Nachrichten dürfen höchstens ${max} Zeichen lang sein.`,

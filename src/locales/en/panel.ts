@@ -20,6 +20,7 @@ export const strings: Strings = {
   queued: 'Queued',
   sending: 'Sending…',
   sent: 'Sent',
+  seen: 'Seen',
   failed: 'Not sent',
   retry: 'Retry',
   tooLong: (max) => `Messages can be at most ${max} characters.`,

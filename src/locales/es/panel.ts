@@ -20,6 +20,7 @@ export const strings: Strings = {
   queued: 'En cola',
   sending: 'Enviando…',
   sent: 'Enviado',
+  seen: 'Visto',
   failed: 'No enviado',
   retry: 'Reintentar',
   tooLong: (max) => `Los mensajes pueden tener como máximo ${max} caracteres.`,

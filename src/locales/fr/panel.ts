@@ -20,6 +20,7 @@ export const strings: Strings = {
   queued: 'En attente',
   sending: 'Envoi…',
   sent: 'Envoyé',
+  seen: 'Vu',
   failed: 'Non envoyé',
   retry: 'Réessayer',
   tooLong: (max) => `Les messages peuvent contenir au plus ${max} caractères.`,

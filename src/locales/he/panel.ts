@@ -20,6 +20,7 @@ export const strings: Strings = {
   queued: 'בתור',
   sending: 'נשלחת…',
   sent: 'נשלחה',
+  seen: 'נקרא',
   failed: 'לא נשלחה',
   retry: 'לנסות שוב',
   tooLong: (max) => `הודעה יכולה להכיל עד ${max} תווים.`,

@@ -20,6 +20,7 @@ export const strings: Strings = {
   queued: '送信待ち',
   sending: '送信中…',
   sent: '送信済み',
+  seen: '既読',
   failed: '未送信',
   retry: '再試行',
   tooLong: (max) => `メッセージは${max}文字以内にしてください。`,

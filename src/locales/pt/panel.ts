@@ -20,6 +20,7 @@ export const strings: Strings = {
   queued: 'Na fila',
   sending: 'Enviando…',
   sent: 'Enviada',
+  seen: 'Visto',
   failed: 'Não enviada',
   retry: 'Tentar de novo',
   tooLong: (max) => `As mensagens podem ter no máximo ${max} caracteres.`,

@@ -540,6 +540,8 @@ describe.each([
         lastSeq: 2,
         lastActivityAt: 6_000,
         unread: 2,
+        agentReadSeq: 0,
+        visitorReadSeq: 0,
         lastMessage: { author: 'visitor', text: Array.from(long).slice(0, 200).join('') },
         visitor: {
           id: session.visitorId,
@@ -587,6 +589,9 @@ describe.each([
       await store.appendMessage(id, { author: 'agent', text: 'reply' });
       expect(await store.markVisitorRead(id, 5)).toBe(true);
       expect(await store.markVisitorRead(id, Number.MAX_SAFE_INTEGER)).toBe(false);
+      // Summaries carry both marks: the visitor's receipts for agents, and the agents' for the widget.
+      expect(await store.getConversation(id)).toMatchObject({ agentReadSeq: 4, visitorReadSeq: 5 });
+      expect((await store.listConversations())[0]).toMatchObject({ agentReadSeq: 4, visitorReadSeq: 5 });
 
       expect(await store.markAgentRead('nope', 1)).toBe(false);
       expect(await store.markVisitorRead('nope', 1)).toBe(false);

@@ -29,6 +29,7 @@ const state: ChatState = {
   notice: null,
   refused: false,
   durable: true,
+  agentReadSeq: 0,
 };
 
 let container: HTMLElement | undefined;
