@@ -52,7 +52,11 @@ export type ErrorCode =
   | 'identity_invalid'
   | 'version_unsupported'
   | 'storage_error'
-  | 'internal';
+  | 'internal'
+  // Attachments (issue 16): see the attachments block below.
+  | 'attachment_invalid'
+  | 'file_too_large'
+  | 'file_type_refused';
 
 export interface ErrorAck {
   ok: false;
@@ -80,6 +84,8 @@ export interface Message {
   text: string;
   /** Milliseconds since the epoch, server clock. */
   createdAt: number;
+  /** Files sent with the message, with download URLs signed for whoever receives this copy (see `Attachment`). */
+  attachments?: Attachment[];
 }
 
 export interface PageInfo {
@@ -160,7 +166,10 @@ export interface VisitorWelcome {
 
 export interface SendPayload {
   clientId: string;
+  /** May be empty when `attachments` is not. */
   text: string;
+  /** Ids of files this sender uploaded (`UploadResult`) and no message references yet; at most `ATTACHMENTS.perMessage`. */
+  attachments?: string[];
 }
 export interface SendResult {
   message: Message;
@@ -293,4 +302,48 @@ export interface AgentServerEvents {
    * the last seq held in a row.
    */
   resync: () => void;
+}
+
+// ---------------------------------------------------------------------------
+// Attachments (issue 16). Files go up over HTTP, never over the socket: `POST {gateway}/uploads` with a multipart body
+// of one file, the visitor's session token in the `Parley-Session` header (or an agent's token in `Parley-Agent`,
+// plus `Parley-Conversation`). The answer is an `UploadResult` (or an `ErrorAck` with an HTTP error status); the id
+// then goes into `SendPayload.attachments`. Downloads use the signed, short-lived URLs of `Attachment`.
+// ---------------------------------------------------------------------------
+
+/** Kept apart from `LIMITS` so the widget's core bundle does not carry it. */
+export const ATTACHMENTS = {
+  /** Files one message may carry. */
+  perMessage: 10,
+  /** The upload path on the gateway. */
+  uploadPath: '/uploads',
+  sessionHeader: 'Parley-Session',
+  agentHeader: 'Parley-Agent',
+  conversationHeader: 'Parley-Conversation',
+} as const;
+
+/** A stored file as the sender's upload answer describes it. */
+export interface UploadedFile {
+  id: string;
+  /** The file name as stored: a plain name with control, bidi-override and path characters replaced. */
+  name: string;
+  /** Bytes as stored (after re-encoding, for images). */
+  size: number;
+  /** `image/png`, `image/jpeg`, `image/gif`, `image/webp`, `application/pdf`, `text/plain`, or as configured. */
+  type: string;
+  /** Pixel size of a (re-encoded) image, so the message list reserves its room before it loads. */
+  width?: number;
+  height?: number;
+}
+
+export interface UploadResult {
+  ok: true;
+  attachment: UploadedFile;
+}
+
+/** A file of a message, with URLs minted when the message is sent or listed; they expire (`exp` in the query). */
+export interface Attachment extends UploadedFile {
+  url: string;
+  /** A thumbnail of at most 320 px for images. */
+  thumbUrl?: string;
 }

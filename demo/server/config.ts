@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
+import type { AttachmentOptions } from './attachments';
+import { readAttachmentConfig } from './attachments/config';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
@@ -46,6 +48,8 @@ export interface Config {
   emptySessionTtlMs: number;
   /** `PARLEY_SESSION_SWEEP_MINUTES` (default 10): how often expired sessions are deleted. */
   sessionSweepMs: number;
+  /** Uploads and downloads (`PARLEY_MAX_UPLOAD_MB`, `PARLEY_UPLOADS_DIR`, …; see attachments/config.ts). */
+  attachments: AttachmentOptions;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -115,6 +119,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0),
     emptySessionTtlMs: positive(env, 'PARLEY_EMPTY_SESSION_TTL_HOURS', 24) * 60 * 60 * 1000,
     sessionSweepMs: positive(env, 'PARLEY_SESSION_SWEEP_MINUTES', 10) * 60 * 1000,
+    attachments: readAttachmentConfig(env),
     limits: {
       ...DEFAULT_LIMITS,
       connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),

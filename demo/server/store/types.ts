@@ -88,8 +88,49 @@ export interface Store {
   markAgentRead(conversationId: string, seq: number): Promise<boolean>;
   /** The visitor has read up to `seq`; never moves backwards and never past the last message. */
   markVisitorRead(conversationId: string, seq: number): Promise<boolean>;
+  // Attachments (issue 16); see attachments/ for the files themselves.
+  /** Records an uploaded file, pending until a message claims it (`NewMessage.attachments`). */
+  createAttachment(attachment: NewAttachment): Promise<void>;
+  /** The claimed attachments of these messages, by message id, in upload order. */
+  attachmentsOf(messageIds: readonly string[]): Promise<Map<string, StoredAttachment[]>>;
+  /** A claimed attachment whose message still exists; undefined otherwise (pending, unknown, or deleted). */
+  findServableAttachment(id: string): Promise<StoredAttachment | undefined>;
+  /**
+   * Deletes at most `batch` attachment rows that must go (pending since before `pendingBefore`, or whose message is
+   * gone) and returns them, so the caller deletes their bytes.
+   */
+  sweepAttachments(input: { pendingBefore: number; batch: number }): Promise<{ id: string; thumb: boolean }[]>;
   /** Idempotent. */
   close(): Promise<void>;
+}
+
+export interface NewAttachment {
+  id: string;
+  /** The uploader's conversation (a visitor's may be only reserved yet). */
+  conversationId: string;
+  /** `visitor:<visitorId>` or `agent:<name>`: only this sender's message may claim it. */
+  owner: string;
+  name: string;
+  type: string;
+  size: number;
+  width?: number;
+  height?: number;
+  /** A thumbnail was stored beside the file. */
+  thumb: boolean;
+  createdAt: number;
+}
+
+export interface StoredAttachment extends Omit<NewAttachment, 'thumb'> {
+  thumb: boolean;
+  messageId: string | null;
+}
+
+/** Pending attachments a message claims, in the same transaction as the message. */
+export interface AttachmentClaim {
+  ids: readonly string[];
+  owner: string;
+  /** Only attachments uploaded since then may be claimed (older ones are expiring). */
+  uploadedAfter: number;
 }
 
 export interface VisitorMeta {
@@ -137,6 +178,8 @@ export interface NewMessage {
   agentName?: string;
   clientId?: string;
   text: string;
+  /** Claimed with the message; a duplicate send claims nothing again. */
+  attachments?: AttachmentClaim;
 }
 
 export interface AppendResult extends SendResult {
@@ -164,6 +207,11 @@ export type StoredSummary = Omit<ConversationSummary, 'visitor'> & { visitor: Om
 /** Any failure of the storage layer, so handlers can answer `storage_error` instead of `internal`. */
 export class StoreError extends Error {
   override name = 'StoreError';
+}
+
+/** One of the claimed attachments is not a pending upload of this sender and conversation: nothing was stored. */
+export class AttachmentClaimError extends StoreError {
+  override name = 'AttachmentClaimError';
 }
 
 /** The conversation or session does not exist; handlers answer `not_found`. */

@@ -70,6 +70,12 @@ describe('configuration', () => {
       PARLEY_RATE_IP: '5000/0.5',
       PARLEY_MAX_SOCKET_BUFFER_KB: '2048',
       PARLEY_MEMORY_BUDGET_MB: '768',
+      PARLEY_MAX_UPLOAD_MB: '2.5',
+      PARLEY_UPLOADS_DIR: '/tmp/up',
+      PARLEY_UPLOAD_STORAGE: 'Postgres',
+      PARLEY_UPLOAD_TYPES: 'image/png, application/pdf',
+      PARLEY_FILE_URL_SECRET: 's'.repeat(32),
+      PARLEY_FILE_URL_TTL_MINUTES: '15',
     });
     expect(config).toEqual({
       port: 0,
@@ -104,7 +110,23 @@ describe('configuration', () => {
       },
       maxSocketBufferBytes: 2048 * 1024,
       memoryBudgetBytes: 768 * 1024 * 1024,
+      attachments: {
+        maxUploadBytes: 2.5 * 1024 * 1024,
+        uploadsDir: '/tmp/up',
+        uploadStorage: 'postgres',
+        uploadTypes: ['image/png', 'application/pdf'],
+        fileUrlSecret: 's'.repeat(32),
+        fileUrlTtlMs: 15 * 60 * 1000,
+      },
     });
+  });
+
+  it('refuses attachment settings that would weaken the allowlist, the secret or the limit', () => {
+    expect(() => readConfig({ PARLEY_UPLOAD_TYPES: 'image/svg+xml' })).toThrow(/PARLEY_UPLOAD_TYPES/);
+    expect(() => readConfig({ PARLEY_UPLOAD_TYPES: 'text/html' })).toThrow(/PARLEY_UPLOAD_TYPES/);
+    expect(() => readConfig({ PARLEY_FILE_URL_SECRET: 'short' })).toThrow(/PARLEY_FILE_URL_SECRET/);
+    expect(() => readConfig({ PARLEY_MAX_UPLOAD_MB: '-1' })).toThrow(/PARLEY_MAX_UPLOAD_MB/);
+    expect(() => readConfig({ PARLEY_UPLOAD_STORAGE: 's3' })).toThrow(/PARLEY_UPLOAD_STORAGE/);
   });
 
   it('rejects malformed values with a message that names the variable and never echoes a token', () => {

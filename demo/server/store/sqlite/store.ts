@@ -31,15 +31,25 @@ import {
   type IdentifiedSession,
   type ListOptions,
   type MessagePage,
+  type NewAttachment,
   type NewMessage,
   type NewSession,
   NotFoundError,
   type SessionRecord,
   type Store,
+  type StoredAttachment,
   type StoredSummary,
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import {
+  attachmentStatements,
+  attachmentsOf,
+  claimAttachments,
+  insertAttachment,
+  servableAttachment,
+  sweepAttachments,
+} from './attachments';
 import { migrate } from './migrations';
 
 /** How long a write waits for another connection's lock by default (`PARLEY_DB_BUSY_TIMEOUT_MS`). */
@@ -173,7 +183,9 @@ function conversationStatements(db: Database.Database) {
   };
 }
 
-type Statements = ReturnType<typeof sessionStatements> & ReturnType<typeof conversationStatements>;
+type Statements = ReturnType<typeof sessionStatements> &
+  ReturnType<typeof conversationStatements> &
+  ReturnType<typeof attachmentStatements>;
 
 /**
  * The store's transactions, run IMMEDIATE by the store. The identity ones thereby hold the write lock from the lookup
@@ -207,7 +219,7 @@ class SqliteDatabaseStore implements SqliteStore {
     private readonly db: Database.Database,
     now: () => number,
   ) {
-    this.q = { ...sessionStatements(db), ...conversationStatements(db) };
+    this.q = { ...sessionStatements(db), ...conversationStatements(db), ...attachmentStatements(db) };
     this.tx = transactions(db, this.q, now);
   }
 
@@ -306,6 +318,22 @@ class SqliteDatabaseStore implements SqliteStore {
 
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {
     return guard(() => this.q.visitorRead.run({ id: conversationId, seq }).changes > 0);
+  }
+
+  createAttachment(attachment: NewAttachment): Promise<void> {
+    return guard(() => insertAttachment(this.q, attachment));
+  }
+
+  attachmentsOf(messageIds: readonly string[]): Promise<Map<string, StoredAttachment[]>> {
+    return guard(() => attachmentsOf(this.q, messageIds));
+  }
+
+  findServableAttachment(id: string): Promise<StoredAttachment | undefined> {
+    return guard(() => servableAttachment(this.q, id));
+  }
+
+  sweepAttachments(input: { pendingBefore: number; batch: number }) {
+    return guard(() => sweepAttachments(this.q, input));
   }
 
   close(): Promise<void> {
@@ -418,6 +446,7 @@ function append(q: Statements, now: () => number, conversationId: string, input:
   };
   const { id, seq, author, agent_name: agentName, client_id: clientId, text } = row;
   q.insertMessage.run({ id, conversationId, seq, author, agentName, clientId, text, createdAt });
+  if (input.attachments) claimAttachments(q, conversationId, id, input.attachments);
   return { message: toMessage(row), duplicate: false, reopened, created };
 }
 
