@@ -22,14 +22,14 @@ afterEach(async () => {
 
 type Answer = { status: number; body: { ok: boolean; code?: string; attachment?: UploadedFile } };
 
-async function upload(headers: Record<string, string>, bytes: Uint8Array | string, name: string, type = 'x/y') {
+async function upload(headers: Record<string, string>, bytes: Buffer | string, name: string, type = 'x/y') {
   const form = new FormData();
-  form.append('file', new Blob([bytes], { type }), name);
+  form.append('file', new Blob([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)], { type }), name);
   const res = await fetch(`${fx.url}/uploads`, { method: 'POST', headers, body: form });
   return { status: res.status, body: await res.json() } as Answer;
 }
 
-async function visitorUpload(session: string, bytes: Uint8Array | string, name: string) {
+async function visitorUpload(session: string, bytes: Buffer | string, name: string) {
   return upload({ 'Parley-Session': session }, bytes, name);
 }
 
