@@ -28,7 +28,7 @@ export interface Controller {
   setFilter(filter: Filter): void;
   /** Fetches what is missing of a conversation's history (again, after an error). */
   load(id: string): Promise<void>;
-  send(conversationId: string, text: string, clientId: string): Promise<ActionResult>;
+  send(conversationId: string, text: string, clientId: string, attachments?: string[]): Promise<ActionResult>;
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
@@ -65,7 +65,8 @@ export function createController(token: string, hooks: ControllerHooks): Control
     select: threads.select,
     setFilter: list.setFilter,
     load: threads.load,
-    send: (conversationId, text, clientId) => sendReply(link, markRead, { conversationId, text, clientId }),
+    send: (conversationId, text, clientId, attachments) =>
+      sendReply(link, markRead, { conversationId, text, clientId, ...(attachments ? { attachments } : {}) }),
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),

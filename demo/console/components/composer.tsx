@@ -4,6 +4,7 @@ import { LIMITS } from '../../../src/protocol.js';
 import { newClientId } from '../client-id.js';
 import type { ActionResult } from '../controller.js';
 import { createTypingSender } from '../typing.js';
+import { AttachmentPicker, usePendingFiles } from './attachments.js';
 
 interface Props {
   conversationId: string;
@@ -13,7 +14,7 @@ interface Props {
   focusToken: number;
   onDraft(text: string): void;
   onTyping(typing: boolean): void;
-  onSend(text: string, clientId: string): Promise<ActionResult>;
+  onSend(text: string, clientId: string, attachments?: string[]): Promise<ActionResult>;
   /** Escape: leave the reply box (back to the conversation's row in the list). */
   onEscape(): void;
 }
@@ -37,29 +38,33 @@ interface Sending {
   onSend: Props['onSend'];
   /** After a successful send: what is left in the box. */
   setDraft(text: string): void;
+  files: ReturnType<typeof usePendingFiles>;
 }
 
 /** Sends the trimmed text once at a time; a retry of the same text reuses its clientId. */
-function useReplySending({ text, field, typing, onSend, setDraft }: Sending) {
+function useReplySending({ text, field, typing, onSend, setDraft, files }: Sending) {
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const attempt = useRef<{ text: string; clientId: string } | null>(null);
 
   const send = async () => {
     const body = text.trim();
-    if (!body || sending) return;
+    if ((!body && files.ids.length === 0) || sending || files.busy) return;
     typing.stop();
-    if (attempt.current?.text !== body) attempt.current = { text: body, clientId: newClientId() };
+    // A retry is the same text with the same files: the same clientId.
+    const key = `${body}\n${files.ids.join()}`;
+    if (attempt.current?.text !== key) attempt.current = { text: key, clientId: newClientId() };
     const { clientId } = attempt.current;
     setSending(true);
     setError(null);
-    const result = await onSend(body, clientId);
+    const result = await onSend(body, clientId, files.ids.length > 0 ? files.ids : undefined);
     setSending(false);
     if (!result.ok) {
       setError(`${result.code}: ${result.message}`);
       return;
     }
     attempt.current = null;
+    files.clear();
     // Only clear what was sent: the agent may have typed on while the ack was on its way.
     const current = field.current?.value ?? '';
     setDraft(current.trim() === body ? '' : current);
@@ -68,7 +73,17 @@ function useReplySending({ text, field, typing, onSend, setDraft }: Sending) {
 }
 
 /** Under the box: the keyboard hint, the length counter near the limit, and Send. */
-function ComposerBar({ conversationId, text, sending }: { conversationId: string; text: string; sending: boolean }) {
+function ComposerBar({
+  conversationId,
+  text,
+  sending,
+  canSend,
+}: {
+  conversationId: string;
+  text: string;
+  sending: boolean;
+  canSend: boolean;
+}) {
   const over = text.length > LIMITS.messageLength;
   const near = text.length > LIMITS.messageLength * 0.9;
   return (
@@ -81,7 +96,7 @@ function ComposerBar({ conversationId, text, sending }: { conversationId: string
           {text.length} / {LIMITS.messageLength}
         </span>
       )}
-      <button class="button button--primary" type="submit" disabled={sending || text.trim() === ''}>
+      <button class="button button--primary" type="submit" disabled={sending || !canSend}>
         Send
       </button>
     </div>
@@ -109,7 +124,8 @@ export function Composer({
     setText(value);
     onDraft(value);
   };
-  const { sending, error, send } = useReplySending({ text, field, typing, onSend, setDraft });
+  const files = usePendingFiles(conversationId);
+  const { sending, error, send } = useReplySending({ text, field, typing, onSend, setDraft, files });
 
   useEffect(() => {
     if (focusToken) field.current?.focus();
@@ -130,6 +146,11 @@ export function Composer({
         e.preventDefault();
         void send();
       }}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        files.add(Array.from(e.dataTransfer?.files ?? []));
+      }}
     >
       <label class="sr-only" for={`reply-${conversationId}`}>
         Reply
@@ -145,6 +166,12 @@ export function Composer({
         aria-describedby={`reply-hint-${conversationId}${error ? ` reply-error-${conversationId}` : ''}`}
         onInput={(e) => change(e.currentTarget.value)}
         onBlur={() => typing.stop()}
+        onPaste={(e) => {
+          const pasted = Array.from(e.clipboardData?.files ?? []);
+          if (pasted.length === 0) return;
+          e.preventDefault();
+          files.add(pasted);
+        }}
         onKeyDown={(e) => {
           // isComposing: Enter also confirms an IME candidate (Japanese, Chinese…); that Enter must not send.
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -156,7 +183,13 @@ export function Composer({
           }
         }}
       />
-      <ComposerBar conversationId={conversationId} text={text} sending={sending} />
+      <AttachmentPicker pending={files} />
+      <ComposerBar
+        conversationId={conversationId}
+        text={text}
+        sending={sending}
+        canSend={!files.busy && (text.trim() !== '' || files.ids.length > 0)}
+      />
       {error && (
         <p class="alert composer__error" role="alert" id={`reply-error-${conversationId}`}>
           Not sent ({error}). Your reply is kept; press Send to try again.

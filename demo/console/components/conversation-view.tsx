@@ -20,7 +20,7 @@ interface Props {
   onRetry(): void;
   onDraft(text: string): void;
   onTyping(typing: boolean): void;
-  onSend(text: string, clientId: string): Promise<ActionResult>;
+  onSend(text: string, clientId: string, attachments?: string[]): Promise<ActionResult>;
   onSetStatus(status: 'open' | 'resolved'): Promise<ActionResult>;
   onEscape(): void;
 }

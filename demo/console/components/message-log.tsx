@@ -3,6 +3,7 @@ import { Text } from '../../../src/app/ui/text.js';
 import type { Message } from '../../../src/protocol.js';
 import { fullTime, messageTime } from '../format.js';
 import type { Thread } from '../state.js';
+import { AttachmentList } from './attachments.js';
 
 interface Props {
   thread: Thread;
@@ -78,9 +79,12 @@ function MessageItem({ m, visitorName, me, now }: { m: Message; visitorName: str
             {messageTime(m.createdAt, now)}
           </time>
         </p>
-        <p class="msg__text">
-          <Text text={m.text} />
-        </p>
+        {m.text && (
+          <p class="msg__text">
+            <Text text={m.text} />
+          </p>
+        )}
+        {m.attachments && <AttachmentList files={m.attachments} />}
       </div>
     </li>
   );

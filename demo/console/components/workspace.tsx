@@ -70,7 +70,7 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
         onRetry={() => void controller.load(selected.id)}
         onDraft={(text) => drafts.set(selected.id, text)}
         onTyping={(typing) => controller.typing(selected.id, typing)}
-        onSend={(text, clientId) => controller.send(selected.id, text, clientId)}
+        onSend={(text, clientId, attachments) => controller.send(selected.id, text, clientId, attachments)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
         onEscape={view.onEscape}
       />
