@@ -191,6 +191,35 @@ describe('uploads', () => {
   });
 });
 
+describe('upload guards', () => {
+  it('answers the CORS preflight for allowed origins only', async () => {
+    await fx.restart({ origins: ['https://shop.example'] });
+    const preflight = (origin: string) =>
+      fetch(`${fx.url}/uploads`, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+      });
+    const allowed = await preflight('https://shop.example');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(allowed.headers.get('access-control-allow-headers')).toContain('parley-session');
+    const refused = await preflight('https://evil.example');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('limits uploads per session: a burst of 20, then rate_limited', async () => {
+    const { welcome } = await fx.visitor();
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await visitorUpload(welcome.session!, 'x', 'a.txt')).status);
+    expect(statuses.slice(0, 20).every((s) => s === 201)).toBe(true);
+    expect(statuses[20]).toBe(429);
+    // Another session is not held back by this one.
+    const other = await fx.visitor();
+    expect((await visitorUpload(other.welcome.session!, 'x', 'a.txt')).status).toBe(201);
+  });
+});
+
 describe('claims', () => {
   it('accepts only pending uploads of the sender: not another visitor’s, not twice; a refused send stores nothing', async () => {
     const a = await fx.chatting();
