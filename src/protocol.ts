@@ -311,16 +311,9 @@ export interface AgentServerEvents {
 // then goes into `SendPayload.attachments`. Downloads use the signed, short-lived URLs of `Attachment`.
 // ---------------------------------------------------------------------------
 
-/** Kept apart from `LIMITS` so the widget's core bundle does not carry it. */
-export const ATTACHMENTS = {
-  /** Files one message may carry. */
-  perMessage: 10,
-  /** The upload path on the gateway. */
-  uploadPath: '/uploads',
-  sessionHeader: 'Parley-Session',
-  agentHeader: 'Parley-Agent',
-  conversationHeader: 'Parley-Conversation',
-} as const;
+// In a module of its own so the widget's lazy attachment chunk can import it without splitting this module (which the
+// widget's core imports) into a shared chunk of its own.
+export { ATTACHMENTS } from './attachments/wire';
 
 /** A stored file as the sender's upload answer describes it. */
 export interface UploadedFile {

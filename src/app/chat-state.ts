@@ -29,6 +29,8 @@ export interface ChatState {
   refused: boolean;
   /** False once the outbox fell back to memory: unsent messages will not survive a reload. */
   durable: boolean;
+  /** The files of the message being sent, uploading: its client id and the fraction done. */
+  upload?: { id: string; done: number } | undefined;
 }
 
 /** The chat's state store: `set` merges a patch, reports a status change and tells every subscriber. */

@@ -1,4 +1,5 @@
-import { ATTACHMENTS, type ErrorAck, type UploadResult } from '../protocol';
+import type { ErrorAck, UploadResult } from '../protocol';
+import { ATTACHMENTS } from './wire';
 
 /** Who uploads: a visitor's session token, or an agent's token and the conversation it uploads to. */
 export type UploadAuth = { session: string } | { agentToken: string; conversationId: string };

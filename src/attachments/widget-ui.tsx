@@ -11,7 +11,7 @@ const CSS = `
 .files img{display:block;max-width:100%;height:auto;border-radius:.5rem}
 .chip{display:inline-flex;align-items:center;gap:.25rem;max-width:100%;padding:.125rem .5rem;border:1px solid currentColor;border-radius:1rem;color:inherit;font-size:.8125rem;overflow-wrap:anywhere}
 .chip button{font:inherit;border:0;background:none;color:inherit;cursor:pointer;padding:0 .125rem}
-.staged{padding:.25rem .5rem}
+.staged{flex-basis:100%}
 `;
 
 let sheet: CSSStyleSheet | undefined;
