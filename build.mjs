@@ -190,12 +190,12 @@ function stripMethods(source, names, file, stubs = {}) {
 /**
  * The widget's JSX compiles to classic `h()` calls, which are smaller than the automatic runtime's `jsx()` (no
  * `children` keys, no runtime module), and `h` is in Preact's core, which the widget ships anyway. Only the panel's
- * components get the import, so the language chunks do not depend on Preact.
+ * components (and the lazy attachment chunk's) get the import, so the language chunks do not depend on Preact.
  */
 const classicJsx = {
   name: 'classic-jsx',
   setup(build) {
-    build.onLoad({ filter: /src[\\/]app[\\/]ui[\\/][^\\/]+\.tsx$/ }, (args) => ({
+    build.onLoad({ filter: /src[\\/](app[\\/]ui|attachments)[\\/][^\\/]+\.tsx$/ }, (args) => ({
       contents: `import { h, Fragment } from 'preact';\n${readFileSync(args.path, 'utf8')}`,
       loader: 'tsx',
     }));
