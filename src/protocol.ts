@@ -311,9 +311,8 @@ export interface AgentServerEvents {
 // then goes into `SendPayload.attachments`. Downloads use the signed, short-lived URLs of `Attachment`.
 // ---------------------------------------------------------------------------
 
-// In a module of its own so the widget's lazy attachment chunk can import it without splitting this module (which the
-// widget's core imports) into a shared chunk of its own.
-export { ATTACHMENTS } from './attachments/wire';
+// The wire names (`ATTACHMENTS`: upload path, header names, files per message) live in src/attachments/wire.ts: a
+// constant here, even re-exported, would put a shared chunk in front of the widget's core, which never uses it.
 
 /** A stored file as the sender's upload answer describes it. */
 export interface UploadedFile {

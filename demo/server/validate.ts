@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { ATTACHMENTS, type ErrorAck, LIMITS, SITE_KEY } from '../../src/protocol';
+import { ATTACHMENTS } from '../../src/attachments/wire';
+import { type ErrorAck, LIMITS, SITE_KEY } from '../../src/protocol';
 
 /**
  * Schemas for everything a client sends: handshake `auth` objects and every client→server payload of

@@ -3,6 +3,7 @@ import type { OutboxFile } from './deliver';
 import { type AttachmentStrings, attachmentStrings, refusalText } from './strings';
 import { formatBytes } from './upload';
 
+export { useJsx } from './jsx';
 // The widget's lazily loaded attachment chunk (`import()` from the panel): fetched the first time the visitor picks a
 // file or a message with files is shown, never for a chat without files.
 export { MessageFiles, StagedFiles } from './widget-ui';

@@ -1,10 +1,10 @@
-import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { Attachment } from '../protocol';
 import type { AttachmentStrings } from './strings';
 import { formatBytes } from './upload';
 
 // The widget's attachment UI, in a lazily loaded chunk: nothing here is fetched until the visitor presses "Attach a
-// file" or a message with files is shown. Names are only ever text; URLs are the gateway's signed paths.
+// file" or a message with files is shown. Names are only ever text; URLs are the gateway's signed paths. No hooks and
+// no Preact import: the build gives these files the panel's `h` (see jsx.ts), so Preact stays in the core's chunk.
 
 const CSS = `
 .files{list-style:none;margin:.25rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.375rem}
@@ -16,17 +16,27 @@ const CSS = `
 
 let sheet: CSSStyleSheet | undefined;
 
-/** Adds the chunk's stylesheet to the shadow root it renders in, once (constructable: allowed by `style-src 'self'`). */
-function useStyles(ref: { current: Element | null }): void {
-  useEffect(() => {
-    const root = ref.current?.getRootNode();
-    if (!(root instanceof ShadowRoot) || typeof CSSStyleSheet === 'undefined') return;
-    if (!sheet) {
-      sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
-    }
-    if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-  }, [ref]);
+/** A ref callback: adds the chunk's stylesheet to the shadow root `el` renders in (constructable: `style-src 'self'`). */
+function adopt(el: Element | null): void {
+  const root = el?.getRootNode();
+  if (!(root instanceof ShadowRoot) || typeof CSSStyleSheet === 'undefined') return;
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+  }
+  if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+}
+
+/** One object URL per chosen image, for its preview; released when the page goes (a few per message at most). */
+const previews = new WeakMap<File, string>();
+function preview(file: File): string {
+  if (!file.type.startsWith('image/')) return '';
+  let url = previews.get(file);
+  if (!url) {
+    url = URL.createObjectURL(file);
+    previews.set(file, url);
+  }
+  return url;
 }
 
 /** The box of a thumbnail (at most 320 px, as the gateway makes it), reserved before it loads: no layout shift. */
@@ -39,10 +49,8 @@ function thumbBox(f: Attachment): { width: number; height: number } {
 
 /** A message's files: image thumbnails opening the full image in a new tab, other files as download chips. */
 export function MessageFiles({ files, gateway }: { files: Attachment[]; gateway: string }) {
-  const ref = useRef<HTMLUListElement>(null);
-  useStyles(ref);
   return (
-    <ul class="files" ref={ref}>
+    <ul class="files" ref={adopt}>
       {files.map((f) => (
         <li key={f.id}>
           {f.thumbUrl ? (
@@ -67,25 +75,13 @@ export function StagedFiles(props: {
   strings: AttachmentStrings;
   onRemove: (index: number) => void;
 }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useStyles(ref);
-  const previews = useMemo(
-    () => props.files.map((f) => (f.type.startsWith('image/') ? URL.createObjectURL(f) : '')),
-    [props.files],
-  );
-  useEffect(
-    () => () => {
-      for (const url of previews) if (url) URL.revokeObjectURL(url);
-    },
-    [previews],
-  );
   return (
-    <div class="staged" ref={ref}>
+    <div class="staged" ref={adopt}>
       {props.error && <p role="alert">{props.error}</p>}
       <ul class="files">
         {props.files.map((f, i) => (
           <li key={`${f.name}-${i}`} class="chip">
-            {previews[i] && <img src={previews[i]} alt="" width={32} height={32} />}
+            {preview(f) && <img src={preview(f)} alt="" width={32} height={32} />}
             {f.name} · {formatBytes(f.size)}
             <button type="button" aria-label={`${props.strings.remove} ${f.name}`} onClick={() => props.onRemove(i)}>
               ×

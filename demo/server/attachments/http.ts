@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ATTACHMENTS, type ErrorAck } from '../../../src/protocol';
+import { ATTACHMENTS } from '../../../src/attachments/wire';
+import type { ErrorAck } from '../../../src/protocol';
 import { clientAddress } from '../address';
 import { authenticate, digest } from '../agents';
 import { Buckets, type Budget } from '../limits';

@@ -1,4 +1,4 @@
-import { Component, createRef } from 'preact';
+import { Component, h as createElement, createRef, Fragment as Frag } from 'preact';
 import type { Host } from '../../loader/host';
 import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
@@ -78,7 +78,10 @@ export class Panel extends Component<Props, State> {
   private loading?: Promise<unknown>;
   /** Loads the attachment UI once: on the first file chosen, or the first message with files shown. */
   private loadFiles = () => {
-    this.loading ??= import('../../attachments/widget-chunk').then((ui) => this.setState({ ui }));
+    this.loading ??= import('../../attachments/widget-chunk').then((ui) => {
+      ui.useJsx(createElement, Frag);
+      this.setState({ ui });
+    });
   };
   private list = createRef<HTMLDivElement>();
   private input = createRef<HTMLTextAreaElement>();
