@@ -1,3 +1,5 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../log';
 import type { OriginPolicy } from '../origins';
@@ -101,6 +103,8 @@ async function openStorage(
     const { openPostgresStorage } = await import('./pg-storage');
     return openPostgresStorage({ url: options.databaseUrl, ...(options.dbSchema ? { schema: options.dbSchema } : {}) });
   }
-  const beside = dirname(options.dbPath);
+  // An in-memory database (tests) has no directory: its files go to a fresh temporary one, never the working dir.
+  const beside =
+    options.dbPath === ':memory:' ? await mkdtemp(join(tmpdir(), 'parley-files-')) : dirname(options.dbPath);
   return openLocalStorage(options.uploadsDir ?? join(beside, 'uploads'), join(beside, 'file-url.secret'));
 }
