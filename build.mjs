@@ -71,8 +71,13 @@ export function checkBudgets(widgetFiles, budgets = BUDGETS) {
   return errors;
 }
 
-/** What one visitor downloads: every file, and of the alternatives only the largest. */
+/**
+ * What one visitor downloads: every file, and of the alternatives only the largest. Files marked `lazy` (rarely used UI
+ * such as attachments, loaded with `import()` when used: PRODUCT.md does not count them in the chat's budget) are left
+ * out.
+ */
 function widgetTotal(files, key) {
+  files = files.filter((f) => !f.lazy);
   const always = files.filter((f) => !f.alternative).reduce((sum, f) => sum + f[key], 0);
   return always + Math.max(0, ...files.filter((f) => f.alternative).map((f) => f[key]));
 }
@@ -197,6 +202,11 @@ const classicJsx = {
   setup(build) {
     build.onLoad({ filter: /src[\\/]app[\\/]ui[\\/][^\\/]+\.tsx$/ }, (args) => ({
       contents: `import { h, Fragment } from 'preact';\n${readFileSync(args.path, 'utf8')}`,
+      loader: 'tsx',
+    }));
+    // The lazy attachment chunk gets the panel's h at run time (src/attachments/jsx.ts), not a Preact import.
+    build.onLoad({ filter: /src[\\/]attachments[\\/][^\\/]+\.tsx$/ }, (args) => ({
+      contents: `import { h, Fragment } from './jsx';\n${readFileSync(args.path, 'utf8')}`,
       loader: 'tsx',
     }));
   },
@@ -378,17 +388,40 @@ async function precompress(files) {
   );
 }
 
+/** Entry points of rarely used UI, and the chunks only they import (statically): loaded on use, outside the budget. */
+const RARE = /^chunks\/(widget-chunk|deliver)-[A-Z0-9]+\.js$/;
+
+function rareChunks(names) {
+  const imports = (name) =>
+    [...readFileSync(path.join(dist, name), 'utf8').matchAll(/from"\.\/([\w-]+\.js)"/g)].map((m) => `chunks/${m[1]}`);
+  const reach = (roots) => {
+    const seen = new Set();
+    const walk = (n) => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      for (const next of imports(n)) walk(next);
+    };
+    roots.forEach(walk);
+    return seen;
+  };
+  const js = names.filter((n) => n.endsWith('.js'));
+  // The core: the app chunk (which parley.js loads) and everything it imports statically.
+  const core = reach(js.filter((n) => n.startsWith('chunks/app-')));
+  return new Set([...reach(js.filter((n) => RARE.test(n)))].filter((n) => !core.has(n)));
+}
+
 function report(sizes, alternatives) {
+  const rare = rareChunks(sizes.filter((r) => r.name.startsWith('chunks')).map((r) => r.name));
   const widget = sizes
     .filter((r) => r.name === 'parley.js' || r.name.startsWith('chunks'))
-    .map((r) => (alternatives.has(r.name) ? { ...r, alternative: true } : r));
+    .map((r) => (alternatives.has(r.name) ? { ...r, alternative: true } : rare.has(r.name) ? { ...r, lazy: true } : r));
   const rows = widget.concat(sizes.filter((r) => !widget.some((w) => w.name === r.name)));
   const width = Math.max(...rows.map((r) => r.name.length), 20);
   const heads = ['raw', 'gzip -9', 'brotli', 'served .gz'].map((h) => h.padStart(10)).join(' ');
   console.log(`\n${'output'.padEnd(width)} ${heads}`);
   const line = (name, r, note = '') =>
     console.log(`${name.padEnd(width)} ${kb(r.raw)} ${kb(r.gzip)} ${kb(r.brotli)} ${kb(r.served)}${note}`);
-  for (const r of rows) line(r.name, r, r.alternative ? '  (one language)' : '');
+  for (const r of rows) line(r.name, r, r.alternative ? '  (one language)' : r.lazy ? '  (lazy, used rarely)' : '');
   const total = Object.fromEntries(['raw', 'gzip', 'brotli', 'served'].map((k) => [k, widgetTotal(widget, k)]));
   line('widget total', total, '  (largest language)');
   console.log(

@@ -54,7 +54,11 @@ export type ErrorCode =
   | 'storage_error'
   | 'internal'
   /** `assign` named an agent that is not configured (ownership, issue 14). */
-  | 'unknown_agent';
+  | 'unknown_agent'
+  // Attachments (issue 16): see the attachments block below.
+  | 'attachment_invalid'
+  | 'file_too_large'
+  | 'file_type_refused';
 
 export interface ErrorAck {
   ok: false;
@@ -82,6 +86,8 @@ export interface Message {
   text: string;
   /** Milliseconds since the epoch, server clock. */
   createdAt: number;
+  /** Files sent with the message, with download URLs signed for whoever receives this copy (see `Attachment`). */
+  attachments?: Attachment[];
 }
 
 export interface PageInfo {
@@ -164,7 +170,10 @@ export interface VisitorWelcome {
 
 export interface SendPayload {
   clientId: string;
+  /** May be empty when `attachments` is not. */
   text: string;
+  /** Ids of files this sender uploaded (`UploadResult`) and no message references yet; at most `ATTACHMENTS.perMessage`. */
+  attachments?: string[];
 }
 export interface SendResult {
   message: Message;
@@ -439,4 +448,40 @@ export interface AgentClientEvents {
 export interface AgentServerEvents {
   /** The shared canned replies changed: the full list, as `cannedList` returns it. */
   canned: (c: { replies: CannedReply[] }) => void;
+}
+
+// ---------------------------------------------------------------------------
+// Attachments (issue 16). Files go up over HTTP, never over the socket: `POST {gateway}/uploads` with a multipart body
+// of one file, the visitor's session token in the `Parley-Session` header (or an agent's token in `Parley-Agent`,
+// plus `Parley-Conversation`). The answer is an `UploadResult` (or an `ErrorAck` with an HTTP error status); the id
+// then goes into `SendPayload.attachments`. Downloads use the signed, short-lived URLs of `Attachment`.
+// ---------------------------------------------------------------------------
+
+// The wire names (`ATTACHMENTS`: upload path, header names, files per message) live in src/attachments/wire.ts: a
+// constant here, even re-exported, would put a shared chunk in front of the widget's core, which never uses it.
+
+/** A stored file as the sender's upload answer describes it. */
+export interface UploadedFile {
+  id: string;
+  /** The file name as stored: a plain name with control, bidi-override and path characters replaced. */
+  name: string;
+  /** Bytes as stored (after re-encoding, for images). */
+  size: number;
+  /** `image/png`, `image/jpeg`, `image/gif`, `image/webp`, `application/pdf`, `text/plain`, or as configured. */
+  type: string;
+  /** Pixel size of a (re-encoded) image, so the message list reserves its room before it loads. */
+  width?: number;
+  height?: number;
+}
+
+export interface UploadResult {
+  ok: true;
+  attachment: UploadedFile;
+}
+
+/** A file of a message, with URLs minted when the message is sent or listed; they expire (`exp` in the query). */
+export interface Attachment extends UploadedFile {
+  url: string;
+  /** A thumbnail of at most 320 px for images. */
+  thumbUrl?: string;
 }

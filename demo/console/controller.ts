@@ -34,8 +34,12 @@ export interface Controller {
   setFilter(filter: Filter): void;
   /** Fetches what is missing of a conversation's history (again, after an error). */
   load(id: string): Promise<void>;
-  /** Queues a reply in the console's durable outbox and sends it (now, or after the next reconnect). */
-  send(conversationId: string, text: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Queues a reply (with the ids of files already uploaded) in the console's durable outbox and sends it (now, or after the next reconnect). */
+  send(
+    conversationId: string,
+    text: string,
+    attachments?: string[],
+  ): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Drops a queued reply the gateway refused for good. */
   discard(clientId: string): Promise<void>;
   /** The half-typed reply of a conversation, kept across reloads and sign-ins. */

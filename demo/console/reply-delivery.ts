@@ -12,7 +12,11 @@ const CHANNEL = 'parley-console-outbox';
 
 export interface ReplyDelivery {
   /** Stores the reply, shows it queued, then sends everything queued in order. */
-  enqueue(conversationId: string, text: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  enqueue(
+    conversationId: string,
+    text: string,
+    attachments?: string[],
+  ): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Drops a reply the gateway refused for good. */
   discard(clientId: string): Promise<void>;
   draft(conversationId: string): string;
@@ -51,8 +55,13 @@ function createFlusher(
     for (const reply of await store.replies(agent)) {
       if (reply.error) continue;
       if (link.isTornDown() || !link.socket.connected) return;
-      const { conversationId, text, clientId } = reply;
-      const result = await sendReply(link, markRead, { conversationId, text, clientId });
+      const { conversationId, text, clientId, attachments } = reply;
+      const result = await sendReply(link, markRead, {
+        conversationId,
+        text,
+        clientId,
+        ...(attachments ? { attachments } : {}),
+      });
       if (result.ok) await store.remove(clientId);
       else if (!TRANSIENT.has(result.code)) await store.fail(reply, `${result.code}: ${result.message}`);
       await changed();
@@ -135,11 +144,11 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
   });
 
   return {
-    async enqueue(conversationId, text) {
+    async enqueue(conversationId, text, attachments) {
       const agent = me();
       if (!agent) return { ok: false, message: 'Not signed in yet.' };
       try {
-        await store.enqueue(agent, conversationId, text);
+        await store.enqueue(agent, conversationId, text, attachments);
       } catch (err) {
         return { ok: false, message: (err as Error).message };
       }

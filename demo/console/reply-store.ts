@@ -15,6 +15,11 @@ export interface QueuedReply {
   agent: string;
   conversationId: string;
   text: string;
+  /**
+   * Ids of files uploaded for this reply (pending on the gateway until the reply claims them). A reply queued for
+   * longer than pending uploads live is refused with `attachment_invalid` and kept, with its text, for the agent.
+   */
+  attachments?: string[];
   createdAt: number;
   /** Strictly increasing within a browser: the send order. */
   order: number;
@@ -24,7 +29,7 @@ export interface QueuedReply {
 
 export interface ReplyStore {
   readonly durable: boolean;
-  enqueue(agent: string, conversationId: string, text: string): Promise<QueuedReply>;
+  enqueue(agent: string, conversationId: string, text: string, attachments?: string[]): Promise<QueuedReply>;
   /** The agent's replies in send order, re-read so that other tabs' entries are included. */
   replies(agent: string): Promise<QueuedReply[]>;
   remove(clientId: string): Promise<void>;
@@ -94,13 +99,14 @@ export function createReplyStore(onDegrade: (err: unknown) => void = () => {}): 
     get durable() {
       return durable;
     },
-    enqueue: (agent, conversationId, text) =>
+    enqueue: (agent, conversationId, text, attachments) =>
       serial(async () => {
         const all = await repliesOf();
         if (all.length >= REPLY_CAP) throw new Error(`${REPLY_CAP} replies are waiting to be sent; wait for them.`);
         const now = Date.now();
         const order = Math.max(now, (all.at(-1)?.order ?? 0) + 1);
         const reply: QueuedReply = { clientId: newClientId(), agent, conversationId, text, createdAt: now, order };
+        if (attachments?.length) reply.attachments = attachments;
         await put(replyKey(reply.clientId), reply);
         return reply;
       }),

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AgentClientEvents, CannedReply } from '../../src/protocol';
+import { claimBy } from './attachments/sweep';
 import { broadcastPresence, pushSummary, summarize } from './broadcasts';
 import { consoleToolHandlers } from './console-tools/handlers';
 import { consoleToolEvents } from './console-tools/schemas';
@@ -84,12 +85,12 @@ export function setupAgents(ctx: GatewayContext, agents: readonly AgentConfig[],
   ctx.agents.on('connection', (socket) => onConnection(ctx, socket, shield, options.cannedReplies ?? []));
 }
 
-function digest(token: string): Buffer {
+export function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
 /** Compares against every agent without stopping early, in constant time per comparison. */
-function authenticate(known: readonly { name: string; digest: Buffer }[], token: string): string | undefined {
+export function authenticate(known: readonly { name: string; digest: Buffer }[], token: string): string | undefined {
   const presented = digest(token);
   let match: string | undefined;
   for (const agent of known) {
@@ -163,12 +164,13 @@ function agentHandlers(
       const page = await ctx.store.messagesAfter(conversationId, afterSeq ?? 0);
       return { conversation: summary, ...page, notes: await notesForPage(ctx, conversationId, afterSeq ?? 0, page) };
     },
-    send: async ({ conversationId, clientId, text }, after) => {
+    send: async ({ conversationId, clientId, text, attachments }, after) => {
       const { message, duplicate } = await ctx.store.appendMessage(conversationId, {
         author: 'agent',
         agentName: name,
         clientId,
         text,
+        ...(attachments ? { attachments: claimBy(`agent:${name}`, attachments) } : {}),
       });
       if (!duplicate) {
         // Receivers hide the typing bubble on a message themselves.

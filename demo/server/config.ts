@@ -4,6 +4,8 @@ import { type CannedReply, SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
 import { readAssignConfig } from './assign-config';
 import type { AssignOptions } from './assignment';
+import type { AttachmentOptions } from './attachments';
+import { readAttachmentConfig } from './attachments/config';
 import { readCannedRepliesFile } from './console-tools/canned-file';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
@@ -56,6 +58,8 @@ export interface Config {
   sessionSweepMs: number;
   /** `PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`. */
   assignment: AssignOptions;
+  /** Uploads and downloads (`PARLEY_MAX_UPLOAD_MB`, `PARLEY_UPLOADS_DIR`, …; see attachments/config.ts). */
+  attachments: AttachmentOptions;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -129,6 +133,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     emptySessionTtlMs: positive(env, 'PARLEY_EMPTY_SESSION_TTL_HOURS', 24) * 60 * 60 * 1000,
     sessionSweepMs: positive(env, 'PARLEY_SESSION_SWEEP_MINUTES', 10) * 60 * 1000,
     assignment: readAssignConfig(env),
+    attachments: readAttachmentConfig(env),
     limits: {
       ...DEFAULT_LIMITS,
       connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),

@@ -1,12 +1,13 @@
 import type { CannedReply } from '../../src/protocol';
 import { type AgentConfig, checkAgentToken } from './agents';
 import type { AssignOptions } from './assignment';
+import type { AttachmentOptions } from './attachments';
 import type { HttpTimeouts } from './http-guards';
 import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import type { Logger } from './log';
 import { MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
 
-export interface GatewayOptions {
+export interface GatewayOptions extends AttachmentOptions {
   /** SQLite file; its directory is created. Ignored when `databaseUrl` is set. */
   dbPath: string;
   /** PostgreSQL connection URL: the store is PostgreSQL instead of SQLite (`DATABASE_URL`). */

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'socket.io';
 import { setupAgents } from './agents';
+import { type AttachmentSetup, setupAttachments } from './attachments';
 import { MANUAL, startAutoAssign } from './auto-assign';
 import { broadcastPresence, pushSummary } from './broadcasts';
 import type { Cluster } from './cluster';
@@ -36,6 +37,8 @@ export interface Gateway {
   shield: Shield;
   /** TCP connections open per client address (`stats()` for diagnostics). */
   connectionCap: ConnectionCap;
+  /** Uploads, downloads and the storage of attachments (tests, diagnostics). */
+  attachments: AttachmentSetup;
   /** Deletes the sessions that expired by now, as the periodic sweep does (tests, diagnostics). */
   sweepSessions: SessionSweeper['sweep'];
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
@@ -52,7 +55,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? createLogger();
   const limits = checkOptions(options);
   const origins = createOriginPolicy({ origins: options.origins, consoleOrigins: options.consoleOrigins });
-  const store = await openStore(options, logger);
+  const rawStore = await openStore(options, logger);
+  const inflight = createInflight();
+  const attachments = await setupAttachments({
+    ...options,
+    store: rawStore,
+    origins,
+    trustProxy: options.trustProxy ?? 0,
+    logger,
+    track: inflight.track,
+  }).catch(async (err: unknown) => {
+    await rawStore.close();
+    throw err;
+  });
+  // Handlers see the store whose messages carry their files' signed URLs.
+  const store = attachments.store;
   // Before the Socket.IO server: its adapter carries broadcasts to the other processes.
   const cluster = await joinClusterIfAsked(options, logger, () => ctx).catch(async (err: unknown) => {
     await store.close();
@@ -64,7 +81,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     ...options.memoryProbe,
   });
-  const inflight = createInflight();
   const startedAt = Date.now();
   const { server, connectionCap } = createHttpServer({
     distDir: options.distDir,
@@ -72,6 +88,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     limits,
     trustProxy: options.trustProxy ?? 0,
     httpTimeouts: options.httpTimeouts,
+    routes: attachments.handle,
     health: () => ({
       uptime: Math.round((Date.now() - startedAt) / 1000),
       visitors: ctx.visitors.sockets.size,
@@ -112,11 +129,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     io,
     store,
     shield,
+    attachments,
     sweepSessions: sweeper.sweep,
     connectionCap,
     listen: (port, host) => listen(server, port, host, logger),
     close: () => {
-      shutdown ??= closeGateway({ ctx, io, server, inflight, sweeper, cluster, shield, connectionCap });
+      shutdown ??= closeGateway({ ctx, io, server, inflight, sweeper, cluster, shield, connectionCap, attachments });
       return shutdown;
     },
   };
@@ -187,6 +205,7 @@ interface GatewayParts {
   cluster: Cluster | undefined;
   shield: Shield;
   connectionCap: ConnectionCap;
+  attachments: AttachmentSetup;
 }
 
 /** Stops accepting, disconnects every socket, waits for pending writes, then closes Redis, the limits and the store. */
@@ -204,6 +223,7 @@ async function closeGateway(parts: GatewayParts): Promise<void> {
   await parts.cluster?.close();
   parts.shield.close();
   parts.connectionCap.close();
+  await parts.attachments.close();
   await ctx.store.close();
   ctx.logger.info('closed');
 }

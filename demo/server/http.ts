@@ -10,6 +10,8 @@ export interface HttpOptions {
   /** Extra fields for `/healthz`. */
   health: () => Record<string, unknown>;
   logger: Logger;
+  /** Routes served before the static files (attachments); returns true when it answered the request. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const CSP_BASE =
@@ -73,6 +75,7 @@ export function createHttpHandler(options: HttpOptions): (req: IncomingMessage, 
 
   return (req, res) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (options.routes?.(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'method not allowed');

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
       emptySessionTtlMs: config.emptySessionTtlMs,
       sessionSweepMs: config.sessionSweepMs,
       assignment: config.assignment,
+      ...config.attachments,
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { ATTACHMENTS } from '../../src/attachments/wire';
 import { type ErrorAck, LIMITS, SITE_KEY } from '../../src/protocol';
 
 /**
@@ -31,6 +32,25 @@ export const text = v.pipe(
   v.minLength(1, 'must not be empty'),
   v.maxLength(LIMITS.messageLength, `at most ${LIMITS.messageLength} characters`),
 );
+/** Attachment ids (issue 16): distinct, at most `ATTACHMENTS.perMessage`; a message with files may have no text. */
+const attachmentIds = v.optional(
+  v.pipe(
+    v.array(v.pipe(v.string('must be a string'), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an attachment id'))),
+    v.maxLength(ATTACHMENTS.perMessage, `at most ${ATTACHMENTS.perMessage} files`),
+    v.check((ids) => new Set(ids).size === ids.length, 'must not repeat an id'),
+  ),
+);
+const sendText = v.pipe(
+  v.string('must be a string'),
+  v.transform(wellFormed),
+  v.trim(),
+  v.maxLength(LIMITS.messageLength, `at most ${LIMITS.messageLength} characters`),
+);
+const withFiles = <T extends v.ObjectEntries>(entries: T) =>
+  v.pipe(
+    v.object({ ...entries, text: sendText, attachments: attachmentIds }),
+    v.check((p) => (p.text?.length ?? 0) > 0 || (p.attachments?.length ?? 0) > 0, 'text: must not be empty'),
+  );
 const page = v.object({
   url: v.pipe(
     v.string('must be a string'),
@@ -67,7 +87,7 @@ export const AgentAuthSchema = v.object({
 });
 
 export const visitorEvents = {
-  send: v.object({ clientId, text }),
+  send: withFiles({ clientId }),
   history: v.object({ afterSeq: seq }),
   typing: v.object({ typing }),
   read: v.object({ seq }),
@@ -89,7 +109,7 @@ export const agentEvents = {
     {},
   ),
   open: v.object({ conversationId, afterSeq: v.optional(seq) }),
-  send: v.object({ conversationId, clientId, text }),
+  send: withFiles({ conversationId, clientId }),
   typing: v.object({ conversationId, typing }),
   read: v.object({ conversationId, seq }),
   setStatus: v.object({ conversationId, status }),

@@ -6,6 +6,7 @@ import {
   type VisitorClientEvents,
   type VisitorWelcome,
 } from '../../src/protocol';
+import { claimBy } from './attachments/sweep';
 import { pushSummary } from './broadcasts';
 import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
 import type { IdentityVerifier } from './identity';
@@ -17,7 +18,7 @@ import { register } from './router';
 import { replyRoom } from './send-buffer';
 import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
-import { NotFoundError, visitorLabel } from './store/types';
+import { type NewMessage, NotFoundError, visitorLabel } from './store/types';
 import { parse, VisitorAuthSchema, visitorEvents } from './validate';
 
 export interface VisitorOptions {
@@ -177,8 +178,13 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     socket,
     visitorEvents,
     {
-      send: async ({ clientId, text }, after) => {
-        const { message, duplicate, reopened, created } = await storeVisitorMessage(ctx, socket, { clientId, text });
+      send: async ({ clientId, text, attachments }, after) => {
+        const claim = attachments && claimBy(`visitor:${socket.data.visitorId}`, attachments);
+        const { message, duplicate, reopened, created } = await storeVisitorMessage(ctx, socket, {
+          clientId,
+          text,
+          ...(claim ? { attachments: claim } : {}),
+        });
         if (!duplicate) {
           // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
           ctx.presence.setVisitorTyping(conversationId, false);
@@ -240,11 +246,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
  * socket stayed open has no visitor left: the socket is closed after the refusal, so the widget reconnects into a new
  * session and resends from its outbox.
  */
-async function storeVisitorMessage(
-  ctx: GatewayContext,
-  socket: VisitorSocket,
-  input: { clientId: string; text: string },
-) {
+async function storeVisitorMessage(ctx: GatewayContext, socket: VisitorSocket, input: Omit<NewMessage, 'author'>) {
   try {
     const result = await ctx.store.appendMessage(socket.data.conversationId, { author: 'visitor', ...input });
     socket.data.started = true;

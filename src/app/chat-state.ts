@@ -31,6 +31,8 @@ export interface ChatState {
   durable: boolean;
   /** Read receipts: agents have read up to this seq ("Seen" under the visitor's last message up to it). */
   agentReadSeq: number;
+  /** The files of the message being sent, uploading: its client id and the fraction done. */
+  upload?: { id: string; done: number } | undefined;
 }
 
 /** The chat's state store: `set` merges a patch, reports a status change and tells every subscriber. */

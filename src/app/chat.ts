@@ -36,7 +36,10 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     lastSeq: get().messages.at(-1)?.seq ?? 0,
   }));
   const history = createHistory(socket, get, set, typers, hooks.onMessage);
-  const delivery = createDelivery(socket, get, set, outbox, tabs, sleep, history.merge, hooks.onPending);
+  const delivery = createDelivery(socket, get, set, outbox, tabs, sleep, history.merge, hooks.onPending, {
+    gateway,
+    session: () => hooks.auth().session ?? '',
+  });
   // Throttled at the sender: at most one `typing: true` per throttle window, and `false` once when it stops.
   const throttle = typingThrottle((typing) => socket.emit('typing', { typing }));
   const typing = (active: boolean) => socket.connected && throttle(active);
@@ -62,8 +65,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     getState: get,
     subscribe,
     /** Puts a message in the outbox (durably, before any send) and starts delivery. */
-    async send(text: string): Promise<void> {
-      if (!(await delivery.send(text))) return;
+    async send(text: string, files?: File[]): Promise<void> {
+      if (!(await delivery.send(text, files))) return;
       typing(false);
       void delivery.flush();
     },

@@ -19,6 +19,8 @@ export interface Strings {
   messageLabel: string;
   placeholder: string;
   send: string;
+  /** The button that opens the file chooser (issue 16); the rest of the attachment UI is a lazy chunk. */
+  attach: string;
   you: string;
   team: string;
   /** `names` is a list already joined for the language ("Ana and Ben"); `many` when it has more than one name. */

@@ -4,6 +4,7 @@ import { LIMITS } from '../../../src/protocol.js';
 import { newClientId } from '../client-id.js';
 import type { ActionResult } from '../controller.js';
 import { createTypingSender } from '../typing.js';
+import { AttachmentPicker, usePendingFiles } from './attachments.js';
 import { useCannedPicker } from './canned-picker.js';
 
 interface Props {
@@ -17,7 +18,7 @@ interface Props {
   onDraft(text: string): void;
   onTyping(typing: boolean): void;
   /** Stores the reply in the console's durable outbox (it is sent from there); refused only when it cannot be stored. */
-  onSend(text: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  onSend(text: string, attachments?: string[]): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Adds the text as an internal note instead (note mode): agents only, never sent to the visitor. */
   onNote(text: string, clientId: string): Promise<ActionResult>;
   /** Escape: leave the reply box (back to the conversation's row in the list). */
@@ -42,38 +43,48 @@ interface Sending {
   typing: TypingSender;
   /** Reply or note: a retry reuses the clientId only for the same text in the same mode. */
   mode: 'reply' | 'note';
-  onSend(text: string, clientId: string): Promise<{ ok: true } | { ok: false; code?: string; message: string }>;
+  onSend(
+    text: string,
+    clientId: string,
+    attachments?: string[],
+  ): Promise<{ ok: true } | { ok: false; code?: string; message: string }>;
   /** After a successful send: what is left in the box. */
   setDraft(text: string): void;
+  /** Files uploaded for this reply (replies only: a note carries none). */
+  files: ReturnType<typeof usePendingFiles>;
 }
 
 /** Sends the trimmed text once at a time; a retry of the same text reuses its clientId. */
-function useReplySending({ text, field, typing, mode, onSend, setDraft }: Sending) {
+function useReplySending({ text, field, typing, mode, onSend, setDraft, files }: Sending) {
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const attempt = useRef<{ text: string; mode: Sending['mode']; clientId: string } | null>(null);
 
   const send = async () => {
     const body = text.trim();
-    if (!body || sending) return;
+    const ids = mode === 'reply' ? files.ids : [];
+    if ((!body && ids.length === 0) || sending || files.busy) return;
     if (body.length > LIMITS.messageLength) {
       setError(`message_too_long: at most ${LIMITS.messageLength} characters`);
       return;
     }
     typing.stop();
-    if (attempt.current?.text !== body || attempt.current.mode !== mode) {
-      attempt.current = { text: body, mode, clientId: newClientId() };
+    // A retry is the same text with the same files in the same mode: the same clientId.
+    const key = `${body}\n${ids.join()}`;
+    if (attempt.current?.text !== key || attempt.current.mode !== mode) {
+      attempt.current = { text: key, mode, clientId: newClientId() };
     }
     const { clientId } = attempt.current;
     setSending(true);
     setError(null);
-    const result = await onSend(body, clientId);
+    const result = await onSend(body, clientId, ids.length > 0 ? ids : undefined);
     setSending(false);
     if (!result.ok) {
       setError(result.code ? `${result.code}: ${result.message}` : result.message);
       return;
     }
     attempt.current = null;
+    if (ids.length > 0) files.clear();
     // Only clear what was sent: the agent may have typed on while the ack was on its way.
     const current = field.current?.value ?? '';
     setDraft(current.trim() === body ? '' : current);
@@ -85,12 +96,13 @@ interface BarProps {
   conversationId: string;
   text: string;
   sending: boolean;
+  canSend: boolean;
   note: boolean;
   onToggleNote(): void;
 }
 
 /** Under the box: the note toggle, the keyboard hint, the length counter near the limit, and Send. */
-function ComposerBar({ conversationId, text, sending, note, onToggleNote }: BarProps) {
+function ComposerBar({ conversationId, text, sending, canSend, note, onToggleNote }: BarProps) {
   const over = text.length > LIMITS.messageLength;
   const near = text.length > LIMITS.messageLength * 0.9;
   return (
@@ -112,7 +124,7 @@ function ComposerBar({ conversationId, text, sending, note, onToggleNote }: BarP
           {text.length} / {LIMITS.messageLength}
         </span>
       )}
-      <button class="button button--primary" type="submit" disabled={sending || text.trim() === ''}>
+      <button class="button button--primary" type="submit" disabled={sending || !canSend}>
         {note ? 'Save' : 'Send'}
       </button>
     </div>
@@ -192,7 +204,8 @@ export function Composer({
     setText(value);
     onDraft(value);
   };
-  const onSubmitText: Sending['onSend'] = note ? onNote : (body) => onSend(body);
+  const onSubmitText: Sending['onSend'] = note ? onNote : (body, _clientId, ids) => onSend(body, ids);
+  const files = usePendingFiles(conversationId);
   const sending = useReplySending({
     text,
     field,
@@ -200,6 +213,7 @@ export function Composer({
     mode: note ? 'note' : 'reply',
     onSend: onSubmitText,
     setDraft,
+    files,
   });
   const { error, send } = sending;
   const picker = useCannedPicker(conversationId, text, (filled) => {
@@ -227,6 +241,11 @@ export function Composer({
         e.preventDefault();
         void send();
       }}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        files.add(Array.from(e.dataTransfer?.files ?? []));
+      }}
     >
       <label class="sr-only" for={`reply-${conversationId}`}>
         {note ? 'Internal note' : 'Reply'}
@@ -244,12 +263,20 @@ export function Composer({
         aria-describedby={`reply-hint-${conversationId}${error ? ` reply-error-${conversationId}` : ''}`}
         onInput={(e) => change(e.currentTarget.value)}
         onBlur={() => typing.stop()}
+        onPaste={(e) => {
+          const pasted = Array.from(e.clipboardData?.files ?? []);
+          if (pasted.length === 0) return;
+          e.preventDefault();
+          files.add(pasted);
+        }}
         onKeyDown={(e) => picker.onKeyDown(e) || onComposerKey(e, send, onEscape)}
       />
+      {!note && <AttachmentPicker pending={files} />}
       <ComposerBar
         conversationId={conversationId}
         text={text}
         sending={sending.sending}
+        canSend={!files.busy && (text.trim() !== '' || (!note && files.ids.length > 0))}
         note={note}
         onToggleNote={toggleNote}
       />

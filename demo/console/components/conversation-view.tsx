@@ -26,7 +26,7 @@ interface Props {
   onRetry(): void;
   onDraft(text: string): void;
   onTyping(typing: boolean): void;
-  onSend(text: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  onSend(text: string, attachments?: string[]): Promise<{ ok: true } | { ok: false; message: string }>;
   onSetStatus(status: 'open' | 'resolved'): Promise<ActionResult>;
   onAssign(agent: string | null): Promise<ActionResult>;
   onNote(text: string, clientId: string): Promise<ActionResult>;

@@ -5,6 +5,7 @@ import { fullTime, messageTime } from '../format.js';
 import type { QueuedReply } from '../reply-store.js';
 import type { Thread } from '../state.js';
 import { interleave } from '../timeline.js';
+import { AttachmentList } from './attachments.js';
 import { NoteItem } from './note-item.js';
 
 interface Props {
@@ -125,9 +126,12 @@ function MessageItem({ m, visitorName, me, now, seen }: ItemProps) {
             {messageTime(m.createdAt, now)}
           </time>
         </p>
-        <p class="msg__text">
-          <Text text={m.text} />
-        </p>
+        {m.text && (
+          <p class="msg__text">
+            <Text text={m.text} />
+          </p>
+        )}
+        {m.attachments && <AttachmentList files={m.attachments} />}
       </div>
       {seen && <p class="msg__receipt">Seen by the visitor</p>}
     </li>

@@ -84,7 +84,7 @@ function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
         onRetry={() => void controller.load(selected.id)}
         onDraft={(text) => controller.setDraft(selected.id, text)}
         onTyping={(typing) => controller.typing(selected.id, typing)}
-        onSend={(text) => controller.send(selected.id, text)}
+        onSend={(text, attachments) => controller.send(selected.id, text, attachments)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
         onAssign={(agent) => controller.assign(selected.id, agent)}
         onNote={(text, clientId) => controller.note(selected.id, text, clientId)}

@@ -125,6 +125,18 @@ export interface Store {
    */
   notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]>;
 
+  // Attachments (issue 16); see attachments/ for the files themselves.
+  /** Records an uploaded file, pending until a message claims it (`NewMessage.attachments`). */
+  createAttachment(attachment: NewAttachment): Promise<void>;
+  /** The claimed attachments of these messages, by message id, in upload order. */
+  attachmentsOf(messageIds: readonly string[]): Promise<Map<string, StoredAttachment[]>>;
+  /** A claimed attachment whose message still exists; undefined otherwise (pending, unknown, or deleted). */
+  findServableAttachment(id: string): Promise<StoredAttachment | undefined>;
+  /**
+   * Deletes at most `batch` attachment rows that must go (pending since before `pendingBefore`, or whose message is
+   * gone) and returns them, so the caller deletes their bytes.
+   */
+  sweepAttachments(input: { pendingBefore: number; batch: number }): Promise<{ id: string; thumb: boolean }[]>;
   /** Idempotent. */
   close(): Promise<void>;
 
@@ -162,6 +174,34 @@ export interface Store {
 
 /** A search hit as stored (see `StoredSummary`). */
 export type StoredSearchHit = Omit<SearchHit, 'conversation'> & { conversation: StoredSummary };
+export interface NewAttachment {
+  id: string;
+  /** The uploader's conversation (a visitor's may be only reserved yet). */
+  conversationId: string;
+  /** `visitor:<visitorId>` or `agent:<name>`: only this sender's message may claim it. */
+  owner: string;
+  name: string;
+  type: string;
+  size: number;
+  width?: number;
+  height?: number;
+  /** A thumbnail was stored beside the file. */
+  thumb: boolean;
+  createdAt: number;
+}
+
+export interface StoredAttachment extends Omit<NewAttachment, 'thumb'> {
+  thumb: boolean;
+  messageId: string | null;
+}
+
+/** Pending attachments a message claims, in the same transaction as the message. */
+export interface AttachmentClaim {
+  ids: readonly string[];
+  owner: string;
+  /** Only attachments uploaded since then may be claimed (older ones are expiring). */
+  uploadedAfter: number;
+}
 
 export interface VisitorMeta {
   page?: PageInfo;
@@ -208,6 +248,8 @@ export interface NewMessage {
   agentName?: string;
   clientId?: string;
   text: string;
+  /** Claimed with the message; a duplicate send claims nothing again. */
+  attachments?: AttachmentClaim;
 }
 
 export interface AppendResult extends SendResult {
@@ -263,6 +305,11 @@ export class StoreError extends Error {
 /** A write refused by a uniqueness rule or a count limit (e.g. a canned reply's shortcut); handlers answer `invalid_payload`. */
 export class ConflictError extends StoreError {
   override name = 'ConflictError';
+}
+
+/** One of the claimed attachments is not a pending upload of this sender and conversation: nothing was stored. */
+export class AttachmentClaimError extends StoreError {
+  override name = 'AttachmentClaimError';
 }
 
 /** The conversation or session does not exist; handlers answer `not_found`. */

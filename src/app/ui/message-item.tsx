@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { Strings } from '../../locales/types';
 import type { Author } from '../../protocol';
 import { Avatar } from './avatar';
@@ -25,6 +26,8 @@ export function Bubble(props: {
   strings: Strings;
   /** Without it, a failed message offers no retry (nothing can be sent from this page). */
   onRetry?: (() => void) | undefined;
+  /** The message's files (rendered by the lazy attachment chunk). */
+  children?: ComponentChildren;
 }) {
   const { strings: s, delivery, author, name, last } = props;
   const time = last && props.time;
@@ -43,6 +46,7 @@ export function Bubble(props: {
       <p class="bubble" dir="auto">
         <Text text={props.text} />
       </p>
+      {props.children}
       {(time || state) && (
         <span class="meta">
           {time}

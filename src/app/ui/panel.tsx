@@ -1,4 +1,4 @@
-import { Component, createRef } from 'preact';
+import { Component, h as createElement, createRef, Fragment as Frag } from 'preact';
 import type { Host } from '../../loader/host';
 import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
@@ -24,6 +24,10 @@ interface State {
   error: string;
   /** New messages arrived below while the visitor was reading older ones. */
   below: boolean;
+  /** Files chosen for the next message. */
+  files: File[];
+  /** The attachment chunk, once loaded (see `loadFiles`). */
+  ui?: typeof import('../../attachments/widget-chunk');
 }
 
 /** The status bar's colour: trouble is a warning, the connection coming back a success, anything else information. */
@@ -69,6 +73,15 @@ export class Panel extends Component<Props, State> {
     text: '',
     error: '',
     below: false,
+    files: [],
+  };
+  private loading?: Promise<unknown>;
+  /** Loads the attachment UI once: on the first file chosen, or the first message with files shown. */
+  private loadFiles = () => {
+    this.loading ??= import('../../attachments/widget-chunk').then((ui) => {
+      ui.useJsx(createElement, Frag);
+      this.setState({ ui });
+    });
   };
   private list = createRef<HTMLDivElement>();
   private input = createRef<HTMLTextAreaElement>();
@@ -95,6 +108,7 @@ export class Panel extends Component<Props, State> {
   override componentDidUpdate(_: Props, prev: State) {
     const { chat } = this.state;
     if (this.state.text !== prev.text) growComposer(this.input.current!);
+    if (chat.messages.some((m) => m.attachments) || chat.pending.some((p) => p.files)) this.loadFiles();
     if (this.state.open && !prev.open) this.opened();
     else if (itemCount(chat) !== itemCount(prev.chat))
       this.follow.added(chat.pending.length > prev.chat.pending.length);
@@ -120,20 +134,22 @@ export class Panel extends Component<Props, State> {
   private submit = async () => {
     const { strings: s, chat } = this.props;
     const text = this.state.text.trim();
-    if (!text) return;
+    const { files } = this.state;
+    if (!text && !files.length) return;
     if (text.length > LIMITS.messageLength) return this.setState({ error: s.tooLong(LIMITS.messageLength) });
-    this.setState({ text: '', error: '' });
+    this.setState({ text: '', error: '', files: [] });
     try {
-      await chat.send(text);
+      await chat.send(text, files);
     } catch (err) {
       this.setState((now) => ({
+        files,
         text: now.text ? `${text}\n${now.text}` : text,
         error: err instanceof OutboxFullError ? s.outboxFull : String((err as Error)?.message ?? err),
       }));
     }
   };
 
-  override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
+  override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below, files, ui }: State) {
     const { config } = host;
     const { typing } = state;
     const status = statusLines(state, s);
@@ -183,7 +199,17 @@ export class Panel extends Component<Props, State> {
                   tail={i === all.length - 1}
                   time={r.createdAt ? this.time.format(r.createdAt) : ''}
                   strings={s}
-                />
+                >
+                  {ui && r.files && <ui.MessageFiles files={r.files} gateway={config.gateway} />}
+                  {ui && r.queuedFiles && (
+                    <ui.QueuedFiles
+                      files={r.queuedFiles}
+                      refusal={r.refusal}
+                      done={state.upload?.id === r.key ? state.upload.done : undefined}
+                      strings={ui.attachmentStrings(host.lang)}
+                    />
+                  )}
+                </Bubble>
               ))}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
@@ -212,6 +238,22 @@ export class Panel extends Component<Props, State> {
           onInput={this.onInput}
           onSubmit={() => void this.submit()}
           onBlur={() => chat.typing(false)}
+          hasFiles={files.length > 0}
+          onFiles={(chosen) => {
+            this.setState({ files: [...files, ...chosen] });
+            this.loadFiles();
+          }}
+          staged={
+            ui &&
+            files.length > 0 && (
+              <ui.StagedFiles
+                files={files}
+                error=""
+                strings={ui.attachmentStrings(host.lang)}
+                onRemove={(i) => this.setState({ files: files.filter((_, j) => j !== i) })}
+              />
+            )
+          }
         />
         <div class="sr" aria-live="polite">
           {announce}

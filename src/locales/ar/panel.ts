@@ -11,6 +11,7 @@ export const strings: Strings = {
   messageLabel: 'رسالة',
   placeholder: 'اكتب رسالة…',
   send: 'إرسال',
+  attach: 'إرفاق ملف',
   you: 'أنت',
   team: 'الفريق',
   typing: (names, many) => `${names} ${many ? 'يكتبون' : 'يكتب'}…`,

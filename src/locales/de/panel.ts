@@ -11,6 +11,7 @@ export const strings: Strings = {
   messageLabel: 'Nachricht',
   placeholder: 'Nachricht schreiben…',
   send: 'Senden',
+  attach: 'Datei anhängen',
   you: 'Sie',
   team: 'Team',
   typing: (names, many) => `${names} ${many ? 'schreiben' : 'schreibt'}…`,

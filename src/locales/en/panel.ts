@@ -11,6 +11,7 @@ export const strings: Strings = {
   messageLabel: 'Message',
   placeholder: 'Write a message…',
   send: 'Send',
+  attach: 'Attach a file',
   you: 'You',
   team: 'Team',
   typing: (names, many) => `${names} ${many ? 'are' : 'is'} typing…`,

@@ -11,6 +11,7 @@ export const strings: Strings = {
   messageLabel: 'Mensaje',
   placeholder: 'Escribe un mensaje…',
   send: 'Enviar',
+  attach: 'Adjuntar un archivo',
   you: 'Tú',
   team: 'Equipo',
   typing: (names, many) => `${names} ${many ? 'están' : 'está'} escribiendo…`,

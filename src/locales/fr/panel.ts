@@ -11,6 +11,7 @@ export const strings: Strings = {
   messageLabel: 'Message',
   placeholder: 'Écrivez un message…',
   send: 'Envoyer',
+  attach: 'Joindre un fichier',
   you: 'Vous',
   team: 'Équipe',
   typing: (names, many) => `${names} ${many ? 'sont' : 'est'} en train d’écrire…`,

@@ -11,6 +11,7 @@ export const strings: Strings = {
   messageLabel: 'הודעה',
   placeholder: 'כתבו הודעה…',
   send: 'שליחה',
+  attach: 'צירוף קובץ',
   you: 'אני',
   team: 'צוות',
   typing: (names) => `${names} מקלידים…`,

@@ -11,6 +11,7 @@ export const strings: Strings = {
   messageLabel: 'メッセージ',
   placeholder: 'メッセージを入力…',
   send: '送信',
+  attach: 'ファイルを添付',
   you: 'あなた',
   team: 'チーム',
   typing: (names) => `${names}が入力中…`,

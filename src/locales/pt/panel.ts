@@ -11,6 +11,7 @@ export const strings: Strings = {
   messageLabel: 'Mensagem',
   placeholder: 'Escreva uma mensagem…',
   send: 'Enviar',
+  attach: 'Anexar um arquivo',
   you: 'Você',
   team: 'Equipe',
   typing: (names, many) => `${names} ${many ? 'estão' : 'está'} digitando…`,

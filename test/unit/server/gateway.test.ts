@@ -75,6 +75,12 @@ describe('configuration', () => {
       PARLEY_ASSIGN: 'round-robin',
       PARLEY_AGENT_CAPACITY: '3',
       PARLEY_ASSIGN_GRACE_S: '30',
+      PARLEY_MAX_UPLOAD_MB: '2.5',
+      PARLEY_UPLOADS_DIR: '/tmp/up',
+      PARLEY_UPLOAD_STORAGE: 'Postgres',
+      PARLEY_UPLOAD_TYPES: 'image/png, application/pdf',
+      PARLEY_FILE_URL_SECRET: 's'.repeat(32),
+      PARLEY_FILE_URL_TTL_MINUTES: '15',
     });
     expect(config).toEqual({
       port: 0,
@@ -111,7 +117,23 @@ describe('configuration', () => {
       maxSocketBufferBytes: 2048 * 1024,
       memoryBudgetBytes: 768 * 1024 * 1024,
       assignment: { mode: 'round-robin', capacity: 3, graceMs: 30_000 },
+      attachments: {
+        maxUploadBytes: 2.5 * 1024 * 1024,
+        uploadsDir: '/tmp/up',
+        uploadStorage: 'postgres',
+        uploadTypes: ['image/png', 'application/pdf'],
+        fileUrlSecret: 's'.repeat(32),
+        fileUrlTtlMs: 15 * 60 * 1000,
+      },
     });
+  });
+
+  it('refuses attachment settings that would weaken the allowlist, the secret or the limit', () => {
+    expect(() => readConfig({ PARLEY_UPLOAD_TYPES: 'image/svg+xml' })).toThrow(/PARLEY_UPLOAD_TYPES/);
+    expect(() => readConfig({ PARLEY_UPLOAD_TYPES: 'text/html' })).toThrow(/PARLEY_UPLOAD_TYPES/);
+    expect(() => readConfig({ PARLEY_FILE_URL_SECRET: 'short' })).toThrow(/PARLEY_FILE_URL_SECRET/);
+    expect(() => readConfig({ PARLEY_MAX_UPLOAD_MB: '-1' })).toThrow(/PARLEY_MAX_UPLOAD_MB/);
+    expect(() => readConfig({ PARLEY_UPLOAD_STORAGE: 's3' })).toThrow(/PARLEY_UPLOAD_STORAGE/);
   });
 
   it('rejects malformed values with a message that names the variable and never echoes a token', () => {

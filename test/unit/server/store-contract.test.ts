@@ -13,7 +13,13 @@ import { PG_MIGRATIONS } from '../../../demo/server/store/postgres/migrations';
 import { openPostgresStore } from '../../../demo/server/store/postgres/store';
 import { MIGRATIONS } from '../../../demo/server/store/sqlite/migrations';
 import { openSqliteStore } from '../../../demo/server/store/sqlite/store';
-import { NotFoundError, type Store, StoreError, visitorLabel } from '../../../demo/server/store/types';
+import {
+  AttachmentClaimError,
+  NotFoundError,
+  type Store,
+  StoreError,
+  visitorLabel,
+} from '../../../demo/server/store/types';
 import { LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 import { databaseUnavailable, DATABASE_URL as PG_URL } from '../../support/cluster';
 
@@ -223,6 +229,72 @@ describe.each([
       expect(expired.renewed).toBe('session_expired');
       expect(expired.session.conversationId).not.toBe(first.session.conversationId);
       expect(await store.findSession(first.session.tokenHash)).toBeUndefined();
+    });
+
+    // Attachments (issue 16): the claim is part of the append's transaction.
+    it('claims pending attachments with their message, all or nothing, once, and sweeps what must go', async () => {
+      const store = await open();
+      const a = await store.createSession({ tokenHash: 'ha', site: 'acme', meta: {}, now: 1_000 });
+      const owner = `visitor:${a.visitorId}`;
+      const file = (id: string, createdAt = 5_000) => ({
+        id,
+        conversationId: a.conversationId,
+        owner,
+        name: `${id}.png`,
+        type: 'image/png',
+        size: 10,
+        width: 4,
+        height: 3,
+        thumb: true,
+        createdAt,
+      });
+      await store.createAttachment(file('f1'));
+      await store.createAttachment(file('f2'));
+      await store.createAttachment({ ...file('f3'), owner: 'visitor:someone-else' });
+      const claim = (ids: string[]) => ({ ids, owner, uploadedAfter: 4_000 });
+      // One file that is not the sender's: the whole send fails, not even the conversation is created.
+      await expect(
+        store.appendMessage(a.conversationId, {
+          author: 'visitor',
+          clientId: 'c1',
+          text: '',
+          attachments: claim(['f1', 'f3']),
+        }),
+      ).rejects.toBeInstanceOf(AttachmentClaimError);
+      expect(await store.hasConversation(a.conversationId)).toBe(false);
+      expect(await store.findServableAttachment('f1')).toBeUndefined();
+      const sent = await store.appendMessage(a.conversationId, {
+        author: 'visitor',
+        clientId: 'c1',
+        text: '',
+        attachments: claim(['f1', 'f2']),
+      });
+      expect(sent.message.seq).toBe(1);
+      const repeat = await store.appendMessage(a.conversationId, {
+        author: 'visitor',
+        clientId: 'c1',
+        text: '',
+        attachments: claim(['f1', 'f2']),
+      });
+      expect(repeat.duplicate).toBe(true);
+      const byMessage = await store.attachmentsOf([sent.message.id, 'other']);
+      expect(byMessage.get(sent.message.id)?.map((f) => f.id)).toEqual(['f1', 'f2']);
+      expect(byMessage.get(sent.message.id)?.[0]).toMatchObject({ width: 4, height: 3, thumb: true, size: 10 });
+      expect(await store.findServableAttachment('f1')).toMatchObject({ messageId: sent.message.id });
+      // Too old to claim.
+      await store.createAttachment(file('old', 3_000));
+      await expect(
+        store.appendMessage(a.conversationId, {
+          author: 'visitor',
+          clientId: 'c2',
+          text: 'x',
+          attachments: claim(['old']),
+        }),
+      ).rejects.toBeInstanceOf(AttachmentClaimError);
+      expect((await store.messagesAfter(a.conversationId, 0)).messages).toHaveLength(1);
+      const swept = await store.sweepAttachments({ pendingBefore: 3_500, batch: 10 });
+      expect(swept).toEqual([{ id: 'old', thumb: true }]);
+      expect(await store.sweepAttachments({ pendingBefore: 3_500, batch: 10 })).toEqual([]);
     });
 
     it('updates only the given visitor details', async () => {

@@ -144,6 +144,36 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE notes ADD COLUMN text_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED;
   CREATE INDEX notes_fts ON notes USING gin (text_tsv);
   `,
+  // Attachments (issue 16): see SQLite's migration 4. Plus the shared storage of several gateway processes: file
+  // bytes in 256 KiB BYTEA chunks (`attachment_chunks`, see attachments/pg-storage.ts) and the URL-signing secret
+  // every process must agree on (`parley_settings`).
+  `
+  CREATE TABLE attachments (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL,
+    owner            TEXT NOT NULL,
+    message_id       TEXT,
+    name             TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    size             BIGINT NOT NULL,
+    width            INTEGER,
+    height           INTEGER,
+    thumb            BOOLEAN NOT NULL DEFAULT false,
+    created_at       BIGINT NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id) WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_pending ON attachments(created_at) WHERE message_id IS NULL;
+  CREATE TABLE attachment_chunks (
+    key   TEXT NOT NULL,
+    n     INTEGER NOT NULL,
+    data  BYTEA NOT NULL,
+    PRIMARY KEY (key, n)
+  );
+  CREATE TABLE parley_settings (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  );
+  `,
 ];
 
 /** First key of the advisory lock taken while migrating ('PRLY'); the second is a hash of the schema's name. */

@@ -32,16 +32,19 @@ import {
   type IdentifiedSession,
   type ListOptions,
   type MessagePage,
+  type NewAttachment,
   type NewMessage,
   type NewNote,
   type NewSession,
   NotFoundError,
   type SessionRecord,
   type Store,
+  type StoredAttachment,
   type StoredSummary,
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import { attachmentsOf, claimAttachments, insertAttachment, servableAttachment, sweepAttachments } from './attachments';
 import { PostgresConsoleTools } from './console';
 import { migratePostgres, quoteIdent } from './migrations';
 import * as ownership from './ownership';
@@ -347,6 +350,8 @@ class PostgresPoolStore implements PostgresStore {
 
   appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult> {
     return guard(async () => {
+      // Claiming attachments needs the message and the claims in one transaction.
+      if (input.attachments) return this.start(conversationId, input);
       try {
         return await this.append(conversationId, input);
       } catch (err) {
@@ -453,6 +458,22 @@ class PostgresPoolStore implements PostgresStore {
     return guard(() => this.tools.earlierConversations(conversationId, limit));
   }
 
+  createAttachment(attachment: NewAttachment): Promise<void> {
+    return guard(() => insertAttachment((text, values) => this.query(text, values), attachment));
+  }
+
+  attachmentsOf(messageIds: readonly string[]): Promise<Map<string, StoredAttachment[]>> {
+    return guard(() => attachmentsOf((text, values) => this.query(text, values), messageIds));
+  }
+
+  findServableAttachment(id: string): Promise<StoredAttachment | undefined> {
+    return guard(() => servableAttachment((text, values) => this.query(text, values), id));
+  }
+
+  sweepAttachments(input: { pendingBefore: number; batch: number }) {
+    return guard(() => sweepAttachments((text, values) => this.query(text, values), input));
+  }
+
   close(): Promise<void> {
     this.closing ??= guard(() => this.pool.end());
     return this.closing;
@@ -489,9 +510,13 @@ class PostgresPoolStore implements PostgresStore {
   private start(conversationId: string, input: NewMessage): Promise<AppendResult> {
     return this.transaction(APPEND_RETRIES, async (client) => {
       const at = this.now();
-      const created = ((await client.query(SQL.createConversation, [conversationId, at])).rowCount ?? 0) > 0;
+      const created =
+        input.author === 'visitor' &&
+        ((await client.query(SQL.createConversation, [conversationId, at])).rowCount ?? 0) > 0;
       const row = (await client.query<AppendRow>(SQL.append, appendValues(conversationId, input, at))).rows[0];
       if (!row) throw new NotFoundError('conversation not found');
+      if (input.attachments && !row.duplicate)
+        await claimAttachments(client, conversationId, row.id, input.attachments);
       return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened, created };
     });
   }

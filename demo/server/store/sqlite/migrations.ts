@@ -149,6 +149,27 @@ export const MIGRATIONS: readonly string[] = [
   END;
   INSERT INTO notes_fts (notes_fts) VALUES ('rebuild');
   `,
+  // Attachments (issue 16): one row per uploaded file, pending (message_id NULL) until a message of its uploader
+  // claims it. No foreign key to conversations (a visitor uploads before its first message creates the conversation)
+  // nor a cascade from messages: the attachment sweep deletes the stored bytes, then the row, of a file whose message
+  // or conversation is gone, so no file outlives its row unseen.
+  `
+  CREATE TABLE attachments (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL,
+    owner            TEXT NOT NULL,
+    message_id       TEXT,
+    name             TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    width            INTEGER,
+    height           INTEGER,
+    thumb            INTEGER NOT NULL DEFAULT 0,
+    created_at       INTEGER NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id) WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_pending ON attachments(created_at) WHERE message_id IS NULL;
+  `,
 ];
 
 /** Brings the schema up to date in one immediate transaction, so two processes starting together cannot both migrate. */

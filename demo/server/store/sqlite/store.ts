@@ -40,16 +40,26 @@ import {
   type IdentifiedSession,
   type ListOptions,
   type MessagePage,
+  type NewAttachment,
   type NewMessage,
   type NewNote,
   type NewSession,
   NotFoundError,
   type SessionRecord,
   type Store,
+  type StoredAttachment,
   type StoredSummary,
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import {
+  attachmentStatements,
+  attachmentsOf,
+  claimAttachments,
+  insertAttachment,
+  servableAttachment,
+  sweepAttachments,
+} from './attachments';
 import { SqliteConsoleTools } from './console';
 import { migrate } from './migrations';
 import * as ownership from './ownership';
@@ -185,7 +195,8 @@ function conversationStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof sessionStatements> &
   ReturnType<typeof conversationStatements> &
-  ReturnType<typeof ownership.ownershipStatements>;
+  ReturnType<typeof ownership.ownershipStatements> &
+  ReturnType<typeof attachmentStatements>;
 
 /**
  * The store's transactions, run IMMEDIATE by the store. The identity ones thereby hold the write lock from the lookup
@@ -220,7 +231,12 @@ class SqliteDatabaseStore implements SqliteStore {
     private readonly db: Database.Database,
     now: () => number,
   ) {
-    this.q = { ...sessionStatements(db), ...conversationStatements(db), ...ownership.ownershipStatements(db) };
+    this.q = {
+      ...sessionStatements(db),
+      ...conversationStatements(db),
+      ...ownership.ownershipStatements(db),
+      ...attachmentStatements(db),
+    };
     this.tx = transactions(db, this.q, now);
     this.tools = new SqliteConsoleTools(db);
   }
@@ -377,6 +393,22 @@ class SqliteDatabaseStore implements SqliteStore {
     return guard(() => this.tools.earlierConversations(conversationId, limit));
   }
 
+  createAttachment(attachment: NewAttachment): Promise<void> {
+    return guard(() => insertAttachment(this.q, attachment));
+  }
+
+  attachmentsOf(messageIds: readonly string[]): Promise<Map<string, StoredAttachment[]>> {
+    return guard(() => attachmentsOf(this.q, messageIds));
+  }
+
+  findServableAttachment(id: string): Promise<StoredAttachment | undefined> {
+    return guard(() => servableAttachment(this.q, id));
+  }
+
+  sweepAttachments(input: { pendingBefore: number; batch: number }) {
+    return guard(() => sweepAttachments(this.q, input));
+  }
+
   close(): Promise<void> {
     return guard(() => {
       if (this.closed) return;
@@ -490,6 +522,7 @@ function append(q: Statements, now: () => number, conversationId: string, input:
   };
   const { id, seq, author, agent_name: agentName, client_id: clientId, text } = row;
   q.insertMessage.run({ id, conversationId, seq, author, agentName, clientId, text, createdAt });
+  if (input.attachments) claimAttachments(q, conversationId, id, input.attachments);
   return { message: toMessage(row), duplicate: false, reopened, created };
 }
 
