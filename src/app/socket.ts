@@ -58,60 +58,65 @@ export class Socket<Listen extends Events<Listen>, Emit extends Events<Emit>> {
    * gateway's disconnect: socket.io-client does not retry those by itself either.
    */
   active = false;
-  private ws: WebSocket | undefined;
-  private listeners: { [event: string]: Listener[] } = {};
-  private acks = new Map<number, (err: Error | null, value?: unknown) => void>();
-  private nextAck = 0;
-  private attempt = 0;
+  #ws: WebSocket | undefined;
+  #listeners: { [event: string]: Listener[] } = {};
+  #acks = new Map<number, (err: Error | null, value?: unknown) => void>();
+  #nextAck = 0;
+  #attempt = 0;
   /** The open timeout while connecting, the reconnect delay while waiting. */
-  private timer?: ReturnType<typeof setTimeout>;
-  private pingTimer?: ReturnType<typeof setTimeout>;
+  #timer?: ReturnType<typeof setTimeout>;
+  #pingTimer?: ReturnType<typeof setTimeout>;
   /** The gateway's ping interval plus its ping timeout: how long it may stay silent. */
-  private pingWindow = 0;
+  #pingWindow = 0;
   /** When the gateway's next ping is due at the latest. */
-  private pingDeadline = Number.POSITIVE_INFINITY;
+  #pingDeadline = Number.POSITIVE_INFINITY;
 
-  constructor(
-    private readonly url: string,
-    private readonly nsp: string,
-    /** Re-evaluated on every attempt, so a reconnect presents the newest session. */
-    private readonly auth: () => object,
-    private readonly options: SocketOptions,
-  ) {}
+  readonly #url: string;
+  readonly #nsp: string;
+  /** Re-evaluated on every attempt, so a reconnect presents the newest session. */
+  readonly #auth: () => object;
+  readonly #options: SocketOptions;
+
+  constructor(url: string, nsp: string, auth: () => object, options: SocketOptions) {
+    this.#url = url;
+    this.#nsp = nsp;
+    this.#auth = auth;
+    this.#options = options;
+  }
 
   on<K extends keyof Listen | keyof ReservedEvents>(
     event: K,
     fn: K extends keyof ReservedEvents ? ReservedEvents[K] : K extends keyof Listen ? Listen[K] : never,
   ): this {
     const name = event as string;
-    this.listeners[name] = [...(this.listeners[name] ?? []), fn];
+    this.#listeners[name] = [...(this.#listeners[name] ?? []), fn];
     return this;
   }
 
   removeAllListeners(): this {
-    this.listeners = {};
+    this.#listeners = {};
     return this;
   }
 
   connect(): this {
     this.active = true;
-    if (!this.ws) {
-      clearTimeout(this.timer);
-      this.open();
+    if (!this.#ws) {
+      clearTimeout(this.#timer);
+      this.#open();
     }
     return this;
   }
 
   disconnect(): this {
-    if (this.connected) this.write(`1${this.nsp},`);
+    if (this.connected) this.#write(`1${this.#nsp},`);
     this.active = false;
-    this.close('io client disconnect');
+    this.#close('io client disconnect');
     return this;
   }
 
   /** Sends an event; while disconnected nothing is sent (nor buffered). */
   emit<K extends keyof Emit & string>(event: K, payload: Parameters<Emit[K]>[0]): this {
-    if (this.connected) this.write(`2${this.nsp},${JSON.stringify([event, payload])}`);
+    if (this.connected) this.#write(`2${this.#nsp},${JSON.stringify([event, payload])}`);
     return this;
   }
 
@@ -124,36 +129,36 @@ export class Socket<Listen extends Events<Listen>, Emit extends Events<Emit>> {
       emitWithAck: <K extends keyof Emit & string>(event: K, payload: Parameters<Emit[K]>[0]) =>
         new Promise<AckOf<Emit[K]>>((resolve, reject) => {
           if (!this.connected) return reject(new Error('socket is not connected'));
-          const id = this.nextAck++;
+          const id = this.#nextAck++;
           const timer = setTimeout(() => {
-            this.acks.delete(id);
+            this.#acks.delete(id);
             reject(new Error('operation has timed out'));
           }, ms);
-          this.acks.set(id, (err, value) => {
+          this.#acks.set(id, (err, value) => {
             clearTimeout(timer);
             if (err) reject(err);
             else resolve(value as AckOf<Emit[K]>);
           });
-          this.write(`2${this.nsp},${id}${JSON.stringify([event, payload])}`);
+          this.#write(`2${this.#nsp},${id}${JSON.stringify([event, payload])}`);
         }),
     };
   }
 
-  private fire(event: string, ...args: unknown[]): void {
+  #fire(event: string, ...args: unknown[]): void {
     // A copy-on-write list: a listener added or removed meanwhile does not change this round.
-    for (const fn of this.listeners[event] ?? []) fn(...args);
+    for (const fn of this.#listeners[event] ?? []) fn(...args);
   }
 
-  private open(): void {
-    const ws = new WebSocket(`${this.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
-    this.ws = ws;
-    this.timer = setTimeout(() => this.lost('transport error', new Error('timeout')), OPEN_TIMEOUT_MS);
-    ws.onmessage = (e) => this.onFrame(e.data);
-    ws.onerror = () => this.lost('transport error', new Error('websocket error'));
-    ws.onclose = () => this.lost('transport close');
+  #open(): void {
+    const ws = new WebSocket(`${this.#url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    this.#ws = ws;
+    this.#timer = setTimeout(() => this.#lost('transport error', new Error('timeout')), OPEN_TIMEOUT_MS);
+    ws.onmessage = (e) => this.#onFrame(e.data);
+    ws.onerror = () => this.#lost('transport error', new Error('websocket error'));
+    ws.onclose = () => this.#lost('transport close');
   }
 
-  private onFrame(frame: unknown): void {
+  #onFrame(frame: unknown): void {
     // Parley's protocol is JSON only: a binary frame is not for this client.
     if (typeof frame !== 'string') return;
     const type = frame[0];
@@ -163,27 +168,27 @@ export class Socket<Listen extends Events<Listen>, Emit extends Events<Emit>> {
         const handshake = JSON.parse(frame.slice(1)) as { pingInterval: number; pingTimeout: number };
         window = handshake.pingInterval + handshake.pingTimeout;
       } catch {
-        this.lost('parse error');
+        this.#lost('parse error');
         return;
       }
-      clearTimeout(this.timer);
-      this.attempt = 0;
-      this.heartbeat(window);
-      this.write(`0${this.nsp},${JSON.stringify(this.auth())}`);
+      clearTimeout(this.#timer);
+      this.#attempt = 0;
+      this.#heartbeat(window);
+      this.#write(`0${this.#nsp},${JSON.stringify(this.#auth())}`);
     } else if (type === '2') {
-      this.send('3');
-      this.heartbeat(this.pingWindow);
-    } else if (type === '4') this.onPacket(frame.slice(1));
+      this.#send('3');
+      this.#heartbeat(this.#pingWindow);
+    } else if (type === '4') this.#onPacket(frame.slice(1));
   }
 
-  private heartbeat(window: number): void {
-    this.pingWindow = window;
-    clearTimeout(this.pingTimer);
-    this.pingDeadline = Date.now() + window;
-    this.pingTimer = setTimeout(() => this.lost('ping timeout'), window);
+  #heartbeat(window: number): void {
+    this.#pingWindow = window;
+    clearTimeout(this.#pingTimer);
+    this.#pingDeadline = Date.now() + window;
+    this.#pingTimer = setTimeout(() => this.#lost('ping timeout'), window);
   }
 
-  private onPacket(packet: string): void {
+  #onPacket(packet: string): void {
     const m = PACKET.exec(packet);
     const type = m ? +m[1]! : -1;
     let data: unknown;
@@ -193,62 +198,62 @@ export class Socket<Listen extends Events<Listen>, Emit extends Events<Emit>> {
       if (!m || ((type === 2 || type === 3) && !Array.isArray(data))) throw new Error('invalid packet');
     } catch {
       // socket.io-client closes a connection that sent what it cannot read, and reconnects.
-      this.lost('parse error');
+      this.#lost('parse error');
       return;
     }
-    if ((m[2]?.replace(',', '') || '/') !== this.nsp) return;
+    if ((m[2]?.replace(',', '') || '/') !== this.#nsp) return;
     const args = data as unknown[];
     if (type === 0) {
       this.connected = true;
-      this.fire('connect');
+      this.#fire('connect');
     } else if (type === 1) {
       this.active = false;
-      this.close('io server disconnect');
+      this.#close('io server disconnect');
     } else if (type === 2) {
-      if (this.connected) this.fire(...(args as [string, ...unknown[]]));
+      if (this.connected) this.#fire(...(args as [string, ...unknown[]]));
     } else if (type === 3) {
-      const ack = this.acks.get(+m[3]!);
-      this.acks.delete(+m[3]!);
+      const ack = this.#acks.get(+m[3]!);
+      this.#acks.delete(+m[3]!);
       ack?.(null, args[0]);
     } else {
       const { message, data: detail } = (data ?? {}) as { message?: string; data?: ConnectError['data'] };
       this.active = false;
-      this.close('transport close');
-      this.fire('connect_error', Object.assign(new Error(message), { data: detail }));
+      this.#close('transport close');
+      this.#fire('connect_error', Object.assign(new Error(message), { data: detail }));
     }
   }
 
-  private send(frame: string): void {
+  #send(frame: string): void {
     try {
-      this.ws?.send(frame);
+      this.#ws?.send(frame);
     } catch {
       // Closed a moment ago and the browser has not said so yet: its close event follows.
     }
   }
 
-  private write(packet: string): void {
+  #write(packet: string): void {
     // A timer can fire late (a suspended laptop, a locked phone): past the heartbeat's deadline the connection is
     // gone, whatever the WebSocket says. Checked at the next microtask, so no listener runs inside the caller's emit.
-    if (Date.now() > this.pingDeadline) {
-      const { ws } = this;
-      queueMicrotask(() => ws === this.ws && this.lost('ping timeout'));
-    } else this.send(`4${packet}`);
+    if (Date.now() > this.#pingDeadline) {
+      const ws = this.#ws;
+      queueMicrotask(() => ws === this.#ws && this.#lost('ping timeout'));
+    } else this.#send(`4${packet}`);
   }
 
   /** The connection was lost or never made: a connect_error unless connected, then a reconnect if still wanted. */
-  private lost(reason: DisconnectReason, err?: Error): void {
-    if (!this.connected) this.fire('connect_error', err ?? new Error(reason));
-    this.close(reason);
+  #lost(reason: DisconnectReason, err?: Error): void {
+    if (!this.connected) this.#fire('connect_error', err ?? new Error(reason));
+    this.#close(reason);
   }
 
   /** Closes the WebSocket; a connected socket says `disconnect` and fails the acks still awaited. */
-  private close(reason: DisconnectReason): void {
-    clearTimeout(this.timer);
-    clearTimeout(this.pingTimer);
-    this.pingDeadline = Number.POSITIVE_INFINITY;
-    const { ws } = this;
+  #close(reason: DisconnectReason): void {
+    clearTimeout(this.#timer);
+    clearTimeout(this.#pingTimer);
+    this.#pingDeadline = Number.POSITIVE_INFINITY;
+    const ws = this.#ws;
     if (ws) {
-      this.ws = undefined;
+      this.#ws = undefined;
       ws.onmessage = ws.onclose = null;
       // Closing a WebSocket that is still connecting reports an error (which `ws` in Node throws if unheard).
       ws.onerror = () => {};
@@ -257,15 +262,15 @@ export class Socket<Listen extends Events<Listen>, Emit extends Events<Emit>> {
     }
     if (this.connected) {
       this.connected = false;
-      this.fire('disconnect', reason);
-      const acks = [...this.acks.values()];
-      this.acks.clear();
+      this.#fire('disconnect', reason);
+      const acks = [...this.#acks.values()];
+      this.#acks.clear();
       for (const ack of acks) ack(new Error('socket has been disconnected'));
     }
     if (this.active)
-      this.timer = setTimeout(
-        () => this.open(),
-        backoff(this.attempt++, this.options.reconnectBaseMs, this.options.reconnectMaxMs),
+      this.#timer = setTimeout(
+        () => this.#open(),
+        backoff(this.#attempt++, this.#options.reconnectBaseMs, this.#options.reconnectMaxMs),
       );
   }
 }
