@@ -76,6 +76,8 @@ export class Panel extends Component<Props, State> {
   private follow!: ReturnType<typeof follow>;
   /** Built once: a panel's locale never changes, and a formatter is costly to build on every render. */
   private time = new Intl.DateTimeFormat(this.props.host.config.locale, { hour: 'numeric', minute: '2-digit' });
+  /** Likewise: "Ana and Ben" for the typing line. */
+  private typists = new Intl.ListFormat(this.props.host.lang);
 
   override componentDidMount() {
     const { chat, host } = this.props;
@@ -139,7 +141,7 @@ export class Panel extends Component<Props, State> {
     const status = statusLines(state, s);
     // A polite live region announces agent messages and typing without reading the whole log again.
     const last = state.messages.at(-1);
-    const typists = typing[0] && s.typing(new Intl.ListFormat(host.lang).format(typing), !!typing[1]);
+    const typists = typing[0] && s.typing(this.typists.format(typing), !!typing[1]);
     const announce = typists ? typists : last?.author === 'agent' ? `${last.agentName ?? s.team}: ${last.text}` : '';
     const close = () => host.setOpen(false);
     const title = config.title || s.defaultTitle;
