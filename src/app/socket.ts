@@ -150,7 +150,15 @@ export class Socket<Listen extends Events<Listen>, Emit extends Events<Emit>> {
   }
 
   #open(): void {
-    const ws = new WebSocket(`${this.#url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(`${this.#url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    } catch (err) {
+      // Some engines throw here (e.g. a URL the page's policy forbids) rather than fail the connection: a failed
+      // attempt like any other, told to the listeners after the caller's turn and retried; never thrown into the page.
+      this.#timer = setTimeout(() => this.#lost('transport error', err as Error));
+      return;
+    }
     this.#ws = ws;
     this.#timer = setTimeout(() => this.#lost('transport error', new Error('timeout')), OPEN_TIMEOUT_MS);
     ws.onmessage = (e) => this.#onFrame(e.data);

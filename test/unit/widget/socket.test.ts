@@ -90,6 +90,31 @@ describe('against the real gateway', () => {
   });
 });
 
+describe('a WebSocket that cannot even be created', () => {
+  it('is a failed attempt: connect_error after the caller’s turn, then a retry that connects', async () => {
+    const Real = globalThis.WebSocket;
+    let tries = 0;
+    globalThis.WebSocket = new Proxy(Real, {
+      construct(target, args) {
+        if (++tries === 1) throw new DOMException('blocked', 'SecurityError');
+        return new target(...(args as [string]));
+      },
+    });
+    const fx = await startGateway();
+    try {
+      const s = socket(fx.url);
+      const err = await next<ConnectError>(s, 'connect_error');
+      expect(err.message).toBe('blocked');
+      await next(s, 'welcome');
+      expect(tries).toBe(2);
+    } finally {
+      globalThis.WebSocket = Real;
+      for (const s of open.splice(0)) s.disconnect();
+      await fx.stop();
+    }
+  });
+});
+
 describe('against a scripted server', () => {
   let server: WebSocketServer;
   let url: string;
