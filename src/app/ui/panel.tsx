@@ -89,6 +89,8 @@ export class Panel extends Component<Props, State> {
   private follow!: ReturnType<typeof follow>;
   /** Built once: a panel's locale never changes, and a formatter is costly to build on every render. */
   private time = new Intl.DateTimeFormat(this.props.host.config.locale, { hour: 'numeric', minute: '2-digit' });
+  /** Likewise: "Ana and Ben" for the typing line. */
+  private typists = new Intl.ListFormat(this.props.host.lang);
 
   override componentDidMount() {
     const { chat, host } = this.props;
@@ -156,7 +158,7 @@ export class Panel extends Component<Props, State> {
     // A polite live region announces agent messages, typing, and "Seen" on the visitor's last message, without reading
     // the whole log again.
     const last = state.messages.at(-1);
-    const typists = typing[0] && s.typing(new Intl.ListFormat(host.lang).format(typing), !!typing[1]);
+    const typists = typing[0] && s.typing(this.typists.format(typing), !!typing[1]);
     const announce =
       typists ||
       (last?.author === 'agent'
