@@ -11,6 +11,7 @@ import type { ConnectionCap } from './http-guards';
 import { createHttpServer, listen } from './http-server';
 import { createIdentityVerifier } from './identity';
 import { createInflight, type Inflight } from './inflight';
+import type { Limits } from './limits';
 import { createLogger, type Logger } from './log';
 import { createMemoryBudget, defaultMemoryBudgetBytes } from './memory-budget';
 import { createOriginPolicy, type OriginPolicy } from './origins';
@@ -55,58 +56,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? createLogger();
   const limits = checkOptions(options);
   const origins = createOriginPolicy({ origins: options.origins, consoleOrigins: options.consoleOrigins });
-  const rawStore = await openStore(options, logger);
   const inflight = createInflight();
-  const attachments = await setupAttachments({
-    ...options,
-    store: rawStore,
-    origins,
-    trustProxy: options.trustProxy ?? 0,
-    logger,
-    track: inflight.track,
-  }).catch(async (err: unknown) => {
-    await rawStore.close();
-    throw err;
-  });
+  const attachments = await openStorage(options, { origins, logger, inflight });
   // Handlers see the store whose messages carry their files' signed URLs.
   const store = attachments.store;
   // Before the Socket.IO server: its adapter carries broadcasts to the other processes.
-  const cluster = await joinClusterIfAsked(options, logger, () => ctx).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
-  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger, now: options.now });
-  const memory = createMemoryBudget({
-    limitBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
-    logger,
-    ...options.memoryProbe,
-  });
-  const startedAt = Date.now();
-  const { server, connectionCap } = createHttpServer({
-    distDir: options.distDir,
-    logger,
+  const cluster = await closeOnFailure(
+    store,
+    joinClusterIfAsked(options, logger, () => ctx),
+  );
+  const { server, connectionCap, shield, io, visitors, agents } = createServers(options, {
     limits,
-    trustProxy: options.trustProxy ?? 0,
-    httpTimeouts: options.httpTimeouts,
-    routes: attachments.handle,
-    health: () => ({
-      uptime: Math.round((Date.now() - startedAt) / 1000),
-      visitors: ctx.visitors.sockets.size,
-      agents: ctx.agents.sockets.size,
-    }),
-  });
-  const { io, visitors, agents } = createSocketServer(server, {
     origins,
-    shield,
-    memory,
-    socketBufferBytes: options.maxSocketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
     logger,
+    routes: attachments.handle,
     adapter: cluster?.adapter,
+    ctx: () => ctx,
   });
-  const presence = cluster?.presence ?? createPresence(options.agents.map((agent) => agent.name));
   const ctx: GatewayContext = {
     store,
-    presence,
+    presence: cluster?.presence ?? createPresence(options.agents.map((agent) => agent.name)),
     logger,
     visitors,
     agents,
@@ -115,10 +84,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     agentNames: options.agents.map((agent) => agent.name),
     autoAssign: MANUAL,
   };
-  await cluster?.start().catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
+  if (cluster) await closeOnFailure(store, cluster.start());
   const sweeper = setupNamespaces(ctx, options, { origins, shield });
   if (options.assignment?.mode === 'round-robin') ctx.autoAssign = startAutoAssign(ctx, options.assignment);
 
@@ -138,6 +104,80 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return shutdown;
     },
   };
+}
+
+/** A step that fails once the store is open closes it before the gateway's start fails. */
+async function closeOnFailure<T>(store: Store, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** Opens the store and wraps it with attachments (uploads, downloads, signed file URLs). */
+async function openStorage(
+  options: GatewayOptions,
+  { origins, logger, inflight }: { origins: OriginPolicy; logger: Logger; inflight: Inflight },
+): Promise<AttachmentSetup> {
+  const rawStore = await openStore(options, logger);
+  return closeOnFailure(
+    rawStore,
+    setupAttachments({
+      ...options,
+      store: rawStore,
+      origins,
+      trustProxy: options.trustProxy ?? 0,
+      logger,
+      track: inflight.track,
+    }),
+  );
+}
+
+interface ServerParts {
+  limits: Limits;
+  origins: OriginPolicy;
+  logger: Logger;
+  /** The attachment routes. */
+  routes: AttachmentSetup['handle'];
+  /** The cluster's Socket.IO adapter, when there is one. */
+  adapter: Cluster['adapter'] | undefined;
+  /** Read by the health route only, once requests arrive. */
+  ctx: () => GatewayContext;
+}
+
+/** The abuse limits and the memory budget, the HTTP server (static files, health, attachments) and Socket.IO on it. */
+function createServers(options: GatewayOptions, { limits, origins, logger, routes, adapter, ctx }: ServerParts) {
+  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger, now: options.now });
+  const memory = createMemoryBudget({
+    limitBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
+    logger,
+    ...options.memoryProbe,
+  });
+  const startedAt = Date.now();
+  const { server, connectionCap } = createHttpServer({
+    distDir: options.distDir,
+    logger,
+    limits,
+    trustProxy: options.trustProxy ?? 0,
+    httpTimeouts: options.httpTimeouts,
+    routes,
+    health: () => ({
+      uptime: Math.round((Date.now() - startedAt) / 1000),
+      visitors: ctx().visitors.sockets.size,
+      agents: ctx().agents.sockets.size,
+    }),
+  });
+  const sockets = createSocketServer(server, {
+    origins,
+    shield,
+    memory,
+    socketBufferBytes: options.maxSocketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
+    logger,
+    adapter,
+  });
+  return { shield, server, connectionCap, ...sockets };
 }
 
 /**

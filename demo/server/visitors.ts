@@ -14,7 +14,7 @@ import type { OriginPolicy } from './origins';
 import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom, sessionRoom } from './rooms';
-import { register } from './router';
+import { type Handlers, register } from './router';
 import { replyRoom } from './send-buffer';
 import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
@@ -158,6 +158,7 @@ function recordLandingPage(ctx: GatewayContext, visitorId: string, page: PageInf
   );
 }
 
+/** A visitor's socket, once admitted: presence, its events, and the welcome with the catch-up. */
 function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: VisitorOptions): void {
   const { conversationId, label } = socket.data;
   const room = conversationRoom(conversationId);
@@ -177,58 +178,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     ctx,
     socket,
     visitorEvents,
-    {
-      send: async ({ clientId, text, attachments }, after) => {
-        const claim = attachments && claimBy(`visitor:${socket.data.visitorId}`, attachments);
-        const { message, duplicate, reopened, created } = await storeVisitorMessage(ctx, socket, {
-          clientId,
-          text,
-          ...(claim ? { attachments: claim } : {}),
-        });
-        if (!duplicate) {
-          // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
-          ctx.presence.setVisitorTyping(conversationId, false);
-          after(() => {
-            socket.to(room).emit('message', message);
-            toAgents().emit('message', message);
-            if (created || reopened) ctx.autoAssign.nudge();
-            // Consoles derive a summary's preview, seq and unread count from `message` itself; only a change of
-            // status needs the summary (one query and one more frame per console per message, saved otherwise).
-            if (!reopened) return;
-            ctx.visitors.to(room).emit('status', { status: 'open' });
-            return pushSummary(ctx, conversationId);
-          });
-        }
-        return { message, duplicate };
-      },
-      history: ({ afterSeq }) => ctx.store.messagesAfter(conversationId, afterSeq),
-      typing: async ({ typing }) => {
-        // Before the first message there is no conversation to type into, and nobody to tell: dropped quietly.
-        if (!(await started(ctx, socket))) return {};
-        ctx.presence.setVisitorTyping(conversationId, typing);
-        toAgents().emit('typing', { conversationId, who: label, author: 'visitor', typing });
-        return {};
-      },
-      read: async ({ seq }, after) => {
-        if (await ctx.store.markVisitorRead(conversationId, seq))
-          after(() => pushReads(ctx, conversationId, 'visitor'));
-        return {};
-      },
-      page: async (page, after) => {
-        await ctx.store.updateVisitorMeta(socket.data.visitorId, { page });
-        await ctx.store.recordPageView(socket.data.visitorId, page, (options.now ?? Date.now)());
-        after(() => pushSummary(ctx, conversationId));
-        return {};
-      },
-      end: async (_payload, after) => {
-        const { sessionKey } = socket.data;
-        await ctx.store.deleteSession(sessionKey);
-        ctx.logger.debug('visitor session ended', { visitor: socket.data.visitorId });
-        // Every tab of the session, on every gateway process, this socket included, once it heard back.
-        after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
-        return {};
-      },
-    },
+    visitorHandlers(ctx, socket, options),
     {
       limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address),
       room: replyRoom(socket.conn, ['history']),
@@ -239,6 +189,68 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     ctx.logger.error('welcome failed', { socket: socket.id, err });
     socket.disconnect(true);
   });
+}
+
+/** The visitor's events: send, history, typing, read, page and end, each on the socket's own conversation. */
+function visitorHandlers(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  options: VisitorOptions,
+): Handlers<VisitorClientEvents, typeof visitorEvents> {
+  const { conversationId, label } = socket.data;
+  const room = conversationRoom(conversationId);
+  const toAgents = () => ctx.agents.to(AGENTS_ROOM);
+  return {
+    send: async ({ clientId, text, attachments }, after) => {
+      const claim = attachments && claimBy(`visitor:${socket.data.visitorId}`, attachments);
+      const { message, duplicate, reopened, created } = await storeVisitorMessage(ctx, socket, {
+        clientId,
+        text,
+        ...(claim ? { attachments: claim } : {}),
+      });
+      if (!duplicate) {
+        // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
+        ctx.presence.setVisitorTyping(conversationId, false);
+        after(() => {
+          socket.to(room).emit('message', message);
+          toAgents().emit('message', message);
+          if (created || reopened) ctx.autoAssign.nudge();
+          // Consoles derive a summary's preview, seq and unread count from `message` itself; only a change of
+          // status needs the summary (one query and one more frame per console per message, saved otherwise).
+          if (!reopened) return;
+          ctx.visitors.to(room).emit('status', { status: 'open' });
+          return pushSummary(ctx, conversationId);
+        });
+      }
+      return { message, duplicate };
+    },
+    history: ({ afterSeq }) => ctx.store.messagesAfter(conversationId, afterSeq),
+    typing: async ({ typing }) => {
+      // Before the first message there is no conversation to type into, and nobody to tell: dropped quietly.
+      if (!(await started(ctx, socket))) return {};
+      ctx.presence.setVisitorTyping(conversationId, typing);
+      toAgents().emit('typing', { conversationId, who: label, author: 'visitor', typing });
+      return {};
+    },
+    read: async ({ seq }, after) => {
+      if (await ctx.store.markVisitorRead(conversationId, seq)) after(() => pushReads(ctx, conversationId, 'visitor'));
+      return {};
+    },
+    page: async (page, after) => {
+      await ctx.store.updateVisitorMeta(socket.data.visitorId, { page });
+      await ctx.store.recordPageView(socket.data.visitorId, page, (options.now ?? Date.now)());
+      after(() => pushSummary(ctx, conversationId));
+      return {};
+    },
+    end: async (_payload, after) => {
+      const { sessionKey } = socket.data;
+      await ctx.store.deleteSession(sessionKey);
+      ctx.logger.debug('visitor session ended', { visitor: socket.data.visitorId });
+      // Every tab of the session, on every gateway process, this socket included, once it heard back.
+      after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
+      return {};
+    },
+  };
 }
 
 /**

@@ -180,13 +180,11 @@ function SendError({ id, error, note }: { id: string; error: string; note: boole
 }
 
 /**
- * The reply box. Enter sends, Shift+Enter adds a line. A reply goes to the console's durable outbox first (shown
- * queued in the log until the gateway acknowledges it), so it is never lost to a disconnection or a reload. A note
- * is saved directly; a failed one keeps its text, and saving the same text again reuses its clientId.
+ * The composer's state and actions: the text (kept as the conversation's draft), note mode, the files for the reply,
+ * sending, the canned-reply picker, and focus when the agent picks the conversation.
  */
-export function Composer({
+function useComposer({
   conversationId,
-  placeholder,
   initialDraft,
   draftsLoaded,
   focusToken,
@@ -194,7 +192,6 @@ export function Composer({
   onTyping,
   onSend,
   onNote,
-  onEscape,
 }: Props) {
   const [text, setText] = useState(initialDraft);
   const field = useRef<HTMLTextAreaElement>(null);
@@ -215,7 +212,6 @@ export function Composer({
     setDraft,
     files,
   });
-  const { error, send } = sending;
   const picker = useCannedPicker(conversationId, text, (filled) => {
     setDraft(filled);
     if (!note) typing.input(true);
@@ -230,7 +226,18 @@ export function Composer({
     setDraft(value);
     if (!note) typing.input(value.trim().length > 0);
   };
+  return { text, field, typing, note, toggleNote, files, sending, picker, change };
+}
 
+/**
+ * The reply box. Enter sends, Shift+Enter adds a line. A reply goes to the console's durable outbox first (shown
+ * queued in the log until the gateway acknowledges it), so it is never lost to a disconnection or a reload. A note
+ * is saved directly; a failed one keeps its text, and saving the same text again reuses its clientId.
+ */
+export function Composer(props: Props) {
+  const { conversationId, placeholder, onEscape } = props;
+  const { text, field, typing, note, toggleNote, files, sending, picker, change } = useComposer(props);
+  const { error, send } = sending;
   const over = text.length > LIMITS.messageLength;
 
   return (

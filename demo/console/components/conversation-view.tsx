@@ -37,21 +37,46 @@ function typingText(typists: Typist[]): string {
   return typists.map((t) => (t.author === 'visitor' ? 'Visitor is typing…' : `${t.who} is typing…`)).join(' ');
 }
 
+/** The heading: who the visitor is (and whether verified), whether they are online, and the conversation's status. */
+function VisitorHeading({ c, name }: { c: ConversationSummary; name: string }) {
+  return (
+    <div class="conversation__who">
+      <h2 class="conversation__title" id="conversation-title">
+        {name}
+        {c.visitor.verified && (
+          <span class="verified" title="Identity verified">
+            <span aria-hidden="true"> ✓</span>
+            <span class="sr-only"> (verified)</span>
+          </span>
+        )}
+      </h2>
+      <p class="conversation__sub muted">
+        <span class={`presence presence--${c.visitor.online ? 'online' : 'offline'}`} aria-hidden="true" />{' '}
+        {c.visitor.online ? 'Online' : 'Offline'} · {c.status === 'open' ? 'Open' : 'Resolved'}
+      </p>
+    </div>
+  );
+}
+
+/** Resolve or reopen: one change at a time, and the reason shown when the gateway refuses it. */
+function useStatusToggle(c: ConversationSummary, onSetStatus: Props['onSetStatus']) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const toggle = async () => {
+    setBusy(true);
+    setError(null);
+    const r = await onSetStatus(c.status === 'open' ? 'resolved' : 'open');
+    setBusy(false);
+    if (!r.ok) setError(`${r.code}: ${r.message}`);
+  };
+  return { busy, error, toggle };
+}
+
 /** The centre column: the conversation's header, messages, typing line and reply box. */
 export function ConversationView(p: Props) {
   const { c } = p;
   const name = visitorName(c.visitor);
-  const [statusError, setStatusError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const next = c.status === 'open' ? 'resolved' : 'open';
-
-  const toggleStatus = async () => {
-    setBusy(true);
-    setStatusError(null);
-    const r = await p.onSetStatus(next);
-    setBusy(false);
-    if (!r.ok) setStatusError(`${r.code}: ${r.message}`);
-  };
+  const { busy, error: statusError, toggle: toggleStatus } = useStatusToggle(c, p.onSetStatus);
 
   return (
     <section class="conversation" aria-labelledby="conversation-title">
@@ -59,21 +84,7 @@ export function ConversationView(p: Props) {
         <button type="button" class="button button--quiet back" onClick={p.onBack}>
           <span aria-hidden="true">← </span>Conversations
         </button>
-        <div class="conversation__who">
-          <h2 class="conversation__title" id="conversation-title">
-            {name}
-            {c.visitor.verified && (
-              <span class="verified" title="Identity verified">
-                <span aria-hidden="true"> ✓</span>
-                <span class="sr-only"> (verified)</span>
-              </span>
-            )}
-          </h2>
-          <p class="conversation__sub muted">
-            <span class={`presence presence--${c.visitor.online ? 'online' : 'offline'}`} aria-hidden="true" />{' '}
-            {c.visitor.online ? 'Online' : 'Offline'} · {c.status === 'open' ? 'Open' : 'Resolved'}
-          </p>
-        </div>
+        <VisitorHeading c={c} name={name} />
         <AssignControl c={c} agents={p.agents} me={p.me} onAssign={p.onAssign} />
         <button
           type="button"

@@ -1,3 +1,4 @@
+import type { ComponentProps } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ConversationSummary } from '../../../src/protocol.js';
 import { setFavicon } from '../alerts/alerts.js';
@@ -111,6 +112,59 @@ function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
   );
 }
 
+interface ListPaneProps {
+  s: ConsoleState;
+  controller: Controller;
+  now: number;
+  select(id: string | null): void;
+  /** Opens a search result at its message. */
+  openAt: ReturnType<typeof useOpenAtMessage>;
+}
+
+/** The left pane: search, then the conversations the filter and view show. */
+function ListPane({ s, controller, now, select, openAt }: ListPaneProps) {
+  const list = useMemo(
+    () => visibleConversations(s.conversations, s.filter, s.view, s.me),
+    [s.conversations, s.filter, s.view, s.me],
+  );
+  return (
+    <nav class="pane pane--list" aria-labelledby="conversations-title">
+      <SearchBox tools={controller.tools} now={now} onOpen={openAt} />
+      <ConversationList
+        conversations={list}
+        filter={s.filter}
+        view={s.view}
+        selectedId={s.selectedId}
+        loading={s.listLoading}
+        error={s.listError}
+        now={now}
+        onFilter={controller.setFilter}
+        onView={controller.setView}
+        onSelect={select}
+      />
+    </nav>
+  );
+}
+
+/** The right pane: the visitor's details, with a way back when they cover the conversation (below 1200 px). */
+function DetailsAside({
+  wide,
+  onBack,
+  ...details
+}: ComponentProps<typeof DetailsPane> & { wide: boolean; onBack(): void }) {
+  return (
+    <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">
+      {/* Below 1200 px the details cover the conversation (a view of their own on a phone): the way back. */}
+      {!wide && (
+        <button type="button" class="button button--quiet details-back" onClick={onBack}>
+          <span aria-hidden="true">← </span>Back to the conversation
+        </button>
+      )}
+      <DetailsPane {...details} />
+    </aside>
+  );
+}
+
 /** The signed-in console: top bar, conversation list, conversation, visitor details. */
 export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
   const signOut = useRef(onSignOut);
@@ -122,10 +176,6 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
   const twoColumns = useMedia('(min-width: 800px)');
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [focusToken, setFocusToken] = useState(0);
-  const list = useMemo(
-    () => visibleConversations(s.conversations, s.filter, s.view, s.me),
-    [s.conversations, s.filter, s.view, s.me],
-  );
   useUnreadTitle(s.conversations);
 
   const selectedId = s.selectedId;
@@ -159,21 +209,7 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
         class={`workspace${selectedId ? ' has-selection' : ''}${detailsOpen ? ' details-open' : ''}`}
         aria-busy={s.connection === 'connecting'}
       >
-        <nav class="pane pane--list" aria-labelledby="conversations-title">
-          <SearchBox tools={controller.tools} now={now} onOpen={openAt} />
-          <ConversationList
-            conversations={list}
-            filter={s.filter}
-            view={s.view}
-            selectedId={selectedId}
-            loading={s.listLoading}
-            error={s.listError}
-            now={now}
-            onFilter={controller.setFilter}
-            onView={controller.setView}
-            onSelect={select}
-          />
-        </nav>
+        <ListPane s={s} controller={controller} now={now} select={select} openAt={openAt} />
         <main class="pane pane--main">
           <CannedContext.Provider value={cannedSource}>
             <ConversationPane
@@ -189,15 +225,15 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
           </CannedContext.Provider>
         </main>
         {selected && (
-          <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">
-            {/* Below 1200 px the details cover the conversation (a view of their own on a phone): the way back. */}
-            {!wide && (
-              <button type="button" class="button button--quiet details-back" onClick={() => setDetailsOpen(false)}>
-                <span aria-hidden="true">← </span>Back to the conversation
-              </button>
-            )}
-            <DetailsPane c={selected} tools={controller.tools} canned={canned} now={now} onOpen={select} />
-          </aside>
+          <DetailsAside
+            c={selected}
+            tools={controller.tools}
+            canned={canned}
+            now={now}
+            onOpen={select}
+            wide={wide}
+            onBack={() => setDetailsOpen(false)}
+          />
         )}
       </div>
     </div>

@@ -63,6 +63,61 @@ const growComposer = CSS.supports('field-sizing:content')
     };
 
 /**
+ * What the polite live region says when nobody is typing: the agent's last message, or "Seen" on the visitor's last
+ * one, so a screen reader hears news without reading the whole log again.
+ */
+const announcement = (state: ChatState, s: Strings) => {
+  const last = state.messages.at(-1);
+  return last?.author === 'agent'
+    ? `${last.agentName ?? s.team}: ${last.text}`
+    : last && last.seq <= state.agentReadSeq && !state.pending[0]
+      ? s.seen
+      : '';
+};
+
+/** The log's bubbles; once the attachment chunk is loaded, each also shows its files. */
+const bubbles = (
+  rows: ReturnType<typeof messageRows>,
+  state: ChatState,
+  s: Strings,
+  host: Host,
+  time: Intl.DateTimeFormat,
+  ui: State['ui'],
+) =>
+  rows.map((r, i) => (
+    <Bubble {...r} tail={i === rows.length - 1} time={r.createdAt ? time.format(r.createdAt) : ''} strings={s}>
+      {ui && r.files && <ui.MessageFiles files={r.files} gateway={host.config.gateway} />}
+      {ui && r.queuedFiles && (
+        <ui.QueuedFiles
+          files={r.queuedFiles}
+          refusal={r.refusal}
+          done={state.upload?.id === r.key ? state.upload.done : undefined}
+          strings={ui.attachmentStrings(host.lang)}
+        />
+      )}
+    </Bubble>
+  ));
+
+/** The files chosen for the next message, shown above the composer once the attachment chunk is loaded. */
+const stagedFiles = (ui: State['ui'], files: File[], lang: Host['lang'], onRemove: (i: number) => void) =>
+  ui &&
+  files.length > 0 && (
+    <ui.StagedFiles files={files} error="" strings={ui.attachmentStrings(lang)} onRemove={onRemove} />
+  );
+
+/** "Ana is typing", after three animated dots. */
+const typingLine = (typists: string) => (
+  <div part="typing" class="typing">
+    <span class="dots" aria-hidden="true">
+      <i />
+      <i />
+      <i />
+    </span>
+    {typists}
+  </div>
+);
+
+/**
  * The chat panel: the one stateful component (plain Preact class, so the widget needs no hooks runtime); everything
  * it renders is a pure function of its state.
  */
@@ -155,17 +210,7 @@ export class Panel extends Component<Props, State> {
     const { config } = host;
     const { typing } = state;
     const status = statusLines(state, s);
-    // A polite live region announces agent messages, typing, and "Seen" on the visitor's last message, without reading
-    // the whole log again.
-    const last = state.messages.at(-1);
     const typists = typing[0] && s.typing(this.typists.format(typing), !!typing[1]);
-    const announce =
-      typists ||
-      (last?.author === 'agent'
-        ? `${last.agentName ?? s.team}: ${last.text}`
-        : last && last.seq <= state.agentReadSeq && !state.pending[0]
-          ? s.seen
-          : '');
     const close = () => host.setOpen(false);
     const title = config.title || s.defaultTitle;
 
@@ -195,36 +240,17 @@ export class Panel extends Component<Props, State> {
         <div class="wrap">
           <div part="messages" class="messages" ref={this.list} role="log" aria-label={s.messagesLabel} aria-live="off">
             <ol>
-              {messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry).map((r, i, all) => (
-                <Bubble
-                  {...r}
-                  tail={i === all.length - 1}
-                  time={r.createdAt ? this.time.format(r.createdAt) : ''}
-                  strings={s}
-                >
-                  {ui && r.files && <ui.MessageFiles files={r.files} gateway={config.gateway} />}
-                  {ui && r.queuedFiles && (
-                    <ui.QueuedFiles
-                      files={r.queuedFiles}
-                      refusal={r.refusal}
-                      done={state.upload?.id === r.key ? state.upload.done : undefined}
-                      strings={ui.attachmentStrings(host.lang)}
-                    />
-                  )}
-                </Bubble>
-              ))}
+              {bubbles(
+                messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry),
+                state,
+                s,
+                host,
+                this.time,
+                ui,
+              )}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
-            {typists && (
-              <div part="typing" class="typing">
-                <span class="dots" aria-hidden="true">
-                  <i />
-                  <i />
-                  <i />
-                </span>
-                {typists}
-              </div>
-            )}
+            {typists && typingLine(typists)}
           </div>
           {below && (
             <button type="button" class="jump" onClick={() => this.follow.toEnd()}>
@@ -245,20 +271,10 @@ export class Panel extends Component<Props, State> {
             this.setState({ files: [...files, ...chosen] });
             this.loadFiles();
           }}
-          staged={
-            ui &&
-            files.length > 0 && (
-              <ui.StagedFiles
-                files={files}
-                error=""
-                strings={ui.attachmentStrings(host.lang)}
-                onRemove={(i) => this.setState({ files: files.filter((_, j) => j !== i) })}
-              />
-            )
-          }
+          staged={stagedFiles(ui, files, host.lang, (i) => this.setState({ files: files.filter((_, j) => j !== i) }))}
         />
         <div class="sr" aria-live="polite">
-          {announce}
+          {typists || announcement(state, s)}
         </div>
       </section>
     );
