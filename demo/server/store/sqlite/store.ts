@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Author, type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
+import { type AppendItem, createAppendBatcher, type Outcome } from '../batcher';
 import { guard } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
@@ -181,6 +182,9 @@ type Statements = ReturnType<typeof sessionStatements> & ReturnType<typeof conve
  * create a visitor; the unique index on (site, user_id) would refuse the second one anyway.
  */
 function transactions(db: Database.Database, q: Statements, now: () => number) {
+  const appendOne = db.transaction((conversationId: string, input: NewMessage) =>
+    append(q, now, conversationId, input),
+  );
   return {
     createSession: db.transaction((input: NewSession) => createSession(q, input)),
     createUserSession: db.transaction((input: NewSession & { user: VerifiedUser }) => createUserSession(q, input)),
@@ -194,13 +198,18 @@ function transactions(db: Database.Database, q: Statements, now: () => number) {
     sweepBatch: db.transaction((input: { idleBefore: number; emptyBefore: number; batch: number }) =>
       sweepBatch(q, input),
     ),
-    append: db.transaction((conversationId: string, input: NewMessage) => append(q, now, conversationId, input)),
+    // One commit for a batch; each item in a savepoint of its own (a nested transaction), so a failed item rolls
+    // back alone and the others are stored.
+    appendBatch: db.transaction((items: AppendItem[]) =>
+      items.map(({ conversationId, input }) => settle(() => appendOne(conversationId, input))),
+    ),
   };
 }
 
 class SqliteDatabaseStore implements SqliteStore {
   private readonly q: Statements;
   private readonly tx: ReturnType<typeof transactions>;
+  private readonly appends = createAppendBatcher(async (items) => this.tx.appendBatch.immediate(items));
   private closed = false;
 
   constructor(
@@ -267,7 +276,7 @@ class SqliteDatabaseStore implements SqliteStore {
   }
 
   appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult> {
-    return guard(() => this.tx.append.immediate(conversationId, input));
+    return guard(() => this.appends.add({ conversationId, input }));
   }
 
   messagesAfter(conversationId: string, afterSeq: number, limit: number = LIMITS.historyPage): Promise<MessagePage> {
@@ -419,6 +428,14 @@ function append(q: Statements, now: () => number, conversationId: string, input:
   const { id, seq, author, agent_name: agentName, client_id: clientId, text } = row;
   q.insertMessage.run({ id, conversationId, seq, author, agentName, clientId, text, createdAt });
   return { message: toMessage(row), duplicate: false, reopened, created };
+}
+
+function settle<R>(fn: () => R): Outcome<R> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }
 
 function metaParams(meta: VisitorMeta) {
