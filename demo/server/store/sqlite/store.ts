@@ -41,6 +41,7 @@ import {
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import { type Checkpointer, startCheckpointer } from './checkpointer';
 import { migrate } from './migrations';
 
 /** How long a write waits for another connection's lock by default (`PARLEY_DB_BUSY_TIMEOUT_MS`). */
@@ -58,16 +59,42 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Clock for message and conversation timestamps. */
   now?: () => number;
+  /**
+   * Who checkpoints the WAL: `worker` (default for a file), a worker thread of its own (checkpointer.ts), so the
+   * event loop never waits on it; `auto`, SQLite's default: the connection whose commit fills the WAL.
+   */
+  checkpoints?: 'worker' | 'auto';
 }
 
 /** The SQLite store, plus what it runs with (for tests and diagnostics). */
 export interface SqliteStore extends Store {
-  settings(): { journalMode: string; synchronous: 'normal' | 'full' | 'other'; busyTimeoutMs: number };
+  settings(): {
+    journalMode: string;
+    synchronous: 'normal' | 'full' | 'other';
+    busyTimeoutMs: number;
+    /** Pages of WAL after which this connection checkpoints itself; 0 when the worker does. */
+    walAutocheckpoint: number;
+  };
 }
+
+/** SQLite's default `wal_autocheckpoint`, in pages. */
+const AUTOCHECKPOINT_PAGES = 1000;
 
 /** Opens (creating and migrating as needed) a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  return new SqliteDatabaseStore(openDatabase(options), options.now ?? Date.now);
+  const db = openDatabase(options);
+  const inWorker = options.path !== ':memory:' && (options.checkpoints ?? 'worker') === 'worker';
+  if (!inWorker) return new SqliteDatabaseStore(db, options.now ?? Date.now);
+  db.pragma('wal_autocheckpoint = 0');
+  const checkpointer = startCheckpointer({
+    path: options.path,
+    busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    // Without its worker the connection checkpoints as SQLite does by default, so the WAL never grows unbounded.
+    onLost: () => {
+      if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    },
+  });
+  return new SqliteDatabaseStore(db, options.now ?? Date.now, checkpointer);
 }
 
 function openDatabase(options: SqliteStoreOptions): Database.Database {
@@ -215,6 +242,7 @@ class SqliteDatabaseStore implements SqliteStore {
   constructor(
     private readonly db: Database.Database,
     now: () => number,
+    private readonly checkpointer?: Checkpointer,
   ) {
     this.q = { ...sessionStatements(db), ...conversationStatements(db) };
     this.tx = transactions(db, this.q, now);
@@ -227,6 +255,7 @@ class SqliteDatabaseStore implements SqliteStore {
       // SQLite reports synchronous as a number: 1 NORMAL, 2 FULL.
       synchronous: synchronous === 1 ? 'normal' : synchronous === 2 ? 'full' : 'other',
       busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
+      walAutocheckpoint: Number(this.db.pragma('wal_autocheckpoint', { simple: true })),
     };
   }
 
@@ -318,9 +347,10 @@ class SqliteDatabaseStore implements SqliteStore {
   }
 
   close(): Promise<void> {
-    return guard(() => {
+    return guard(async () => {
       if (this.closed) return;
       this.closed = true;
+      await this.checkpointer?.close();
       this.db.close();
     });
   }
