@@ -29,10 +29,11 @@ export const GENEROUS_LIMITS = {
 export const gatewayScript = () => builtGateway(process.env.PARLEY_DIST ?? 'dist');
 
 /** Starts the gateway on `port` (0 for any) with the SQLite file `dbPath`, or the storage that `env` names. */
-export function startGateway({ port, dbPath, env = {}, name = 'gateway' }) {
+export function startGateway({ port, dbPath, env = {}, name = 'gateway', nodeArgs = [] }) {
   return startServer({
     name,
     script: gatewayScript(),
+    nodeArgs,
     ready: GATEWAY_READY,
     env: {
       PORT: String(port),

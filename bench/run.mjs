@@ -17,6 +17,7 @@ import { runLatency } from './latency.mjs';
 import { killAll, loadAverage, root } from './proc.mjs';
 import { runProfile } from './profile.mjs';
 import { machineFacts, renderReport } from './report.mjs';
+import { keepSoakSection } from './soak-report.mjs';
 import { runStorm } from './storm.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -143,7 +144,8 @@ async function main() {
     console.log(`\n${report}`);
     log('quick mode: BENCHMARKS.md not written');
   } else {
-    writeFileSync(path.join(root, 'BENCHMARKS.md'), report);
+    const file = path.join(root, 'BENCHMARKS.md');
+    writeFileSync(file, keepSoakSection(report, file));
     log('wrote BENCHMARKS.md');
   }
   if (process.env.PARLEY_BENCH_JSON) {
@@ -156,7 +158,7 @@ function render(file) {
   const { plan, results } = JSON.parse(readFileSync(file, 'utf8'));
   const report = renderReport({ machine: machineFacts(), plan, results });
   if (results.quick) console.log(report);
-  else writeFileSync(path.join(root, 'BENCHMARKS.md'), report);
+  else writeFileSync(path.join(root, 'BENCHMARKS.md'), keepSoakSection(report, path.join(root, 'BENCHMARKS.md')));
 }
 
 /** The widget's host-page benchmark, written separately; absent or failing, the report says so. */

@@ -1,17 +1,41 @@
 // WAL checkpoints off the event loop. better-sqlite3 is synchronous, and by default the connection that commits the
 // transaction that fills the WAL past 1,000 pages also runs the checkpoint: it copies pages into the database file
 // and fsyncs it, with every socket of the gateway waiting. Instead the gateway's connection never checkpoints
-// (`wal_autocheckpoint = 0`) and a worker thread with a connection of its own runs `PRAGMA wal_checkpoint(PASSIVE)`
-// (which never waits for, nor blocks, the writer) whenever the WAL has grown. Commits stay on the main thread: with
-// `synchronous = NORMAL` a WAL commit is a write to the page cache, no fsync. BENCHMARKS.md ("Disk off the event
-// loop") compares this with the whole store in a worker thread.
+// (`wal_autocheckpoint = 0`) and a worker thread with a connection of its own runs `PRAGMA wal_checkpoint(PASSIVE)`,
+// which never blocks the writer. Commits stay on the main thread: with `synchronous = NORMAL` a WAL commit is a write
+// to the page cache, no fsync. BENCHMARKS.md ("Disk off the event loop") compares this with the whole store in a
+// worker thread.
+//
+// The WAL file starts over only when a write begins while every frame of it has been copied. Under a steady stream of
+// appends a checkpoint running beside them never catches the last frames, and the WAL would grow without bound. So
+// when a checkpoint leaves the WAL at `restartFrames` or more, the next one is *gated*: appends wait (asynchronously,
+// in the batcher: the event loop keeps serving sockets) until it has copied everything, and the next write starts
+// the WAL over. Main-thread writes are synchronous, so no transaction is ever open while JavaScript runs the gate.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** How often the worker looks at the WAL (a checkpoint runs only when it has grown since the last one). */
-export const CHECKPOINT_INTERVAL_MS = 500;
+/** How often the worker checkpoints, at the latest. */
+export const CHECKPOINT_INTERVAL_MS = 100;
+/** Commits after which it checkpoints sooner (so a burst of writes cannot outrun it between two intervals). */
+export const CHECKPOINT_COMMITS = 100;
+/** WAL size (frames, i.e. pages) from which the next checkpoint holds appends until it is complete. */
+export const RESTART_FRAMES = 1000;
+/** Longest appends are held by a gated checkpoint, whatever happens to the worker. */
+const GATE_LIMIT_MS = 1000;
+
+export interface CheckpointResult {
+  busy: number;
+  /** Frames in the WAL. */
+  log: number;
+  /** Frames copied into the database file. */
+  checkpointed: number;
+}
 
 export interface Checkpointer {
+  /** While a gated checkpoint runs: resolves when it ends. Appends await it before writing. */
+  gate(): Promise<void> | undefined;
+  /** The store committed a write transaction. */
+  committed(): void;
   /** Stops the worker after one last checkpoint. */
   close(): Promise<void>;
 }
@@ -23,62 +47,112 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
-const checkpoint = () => {
-  try {
-    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (result && result.log > 0) parentPort.postMessage({ checkpoint: result });
-  } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message || err) });
-  }
-};
-const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', (message) => {
-  if (message !== 'close') return;
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
+  let reply;
+  try {
+    reply = { result: db.pragma('wal_checkpoint(PASSIVE)')[0] };
+  } catch (err) {
+    reply = { error: String((err && err.message) || err) };
+  }
+  if (message === 'close') {
+    db.close();
+    parentPort.close();
+  } else {
+    parentPort.postMessage(reply);
+  }
 });
 `;
 
 export interface CheckpointerOptions {
   path: string;
   intervalMs?: number;
+  commits?: number;
+  restartFrames?: number;
   busyTimeoutMs?: number;
   /** A checkpoint failed (e.g. SQLITE_BUSY past the timeout); the next one retries. Default: ignored. */
   onError?: (message: string) => void;
-  /** A checkpoint ran: WAL frames (`log`) and how many were copied (`checkpointed`). For tests and diagnostics. */
-  onCheckpoint?: (result: { busy: number; log: number; checkpointed: number }) => void;
+  /** A checkpoint ran (for tests and diagnostics). */
+  onCheckpoint?: (result: CheckpointResult & { gated: boolean }) => void;
   /** The worker ended without being asked to (it failed): the caller checkpoints again itself. */
   onLost?: () => void;
 }
 
 export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
+  const restartFrames = options.restartFrames ?? RESTART_FRAMES;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       path: options.path,
-      intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
       busyTimeoutMs: Math.max(0, Math.trunc(options.busyTimeoutMs ?? 1000)),
     },
   });
-  // The worker is a helper: it never keeps the process alive, and its failure never takes the gateway down (the WAL
-  // then only grows until the next start, whose first connection checkpoints it).
+  // The worker is a helper: it never keeps the process alive, and its failure never takes the gateway down.
   worker.unref();
-  worker.on('message', (message: { checkpoint?: never; error?: string }) => {
-    if (message.error !== undefined) options.onError?.(message.error);
-    else if (message.checkpoint) options.onCheckpoint?.(message.checkpoint);
-  });
-  worker.on('error', (err) => options.onError?.(err.message));
   let closing: Promise<void> | undefined;
   let exited = false;
+  let running = false;
+  let walFrames = 0;
+  let commits = 0;
+  const commitsPerCheckpoint = options.commits ?? CHECKPOINT_COMMITS;
+  let gate: { promise: Promise<void>; open(): void } | undefined;
+
+  const openGate = () => {
+    gate?.open();
+    gate = undefined;
+  };
+  worker.on('message', (reply: { result?: CheckpointResult; error?: string }) => {
+    running = false;
+    const gated = gate !== undefined;
+    openGate();
+    if (reply.error !== undefined) return options.onError?.(reply.error);
+    if (!reply.result) return;
+    options.onCheckpoint?.({ ...reply.result, gated });
+    // After a gated checkpoint the next write starts the WAL over; after one beside the appends that left a long
+    // WAL, the next one holds them, right away.
+    walFrames = gated ? 0 : reply.result.log;
+    if (walFrames >= restartFrames) setImmediate(checkpoint);
+  });
+  worker.on('error', (err) => options.onError?.(err.message));
   worker.once('exit', () => {
     exited = true;
+    clearInterval(timer);
+    openGate();
     if (!closing) options.onLost?.();
   });
+
+  function checkpoint(): void {
+    if (running || closing || exited) return;
+    running = true;
+    commits = 0;
+    if (walFrames >= restartFrames) {
+      let open = () => {};
+      const promise = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const limit = setTimeout(openGate, GATE_LIMIT_MS);
+      limit.unref();
+      gate = {
+        promise,
+        open: () => {
+          clearTimeout(limit);
+          open();
+        },
+      };
+    }
+    worker.postMessage('checkpoint');
+  }
+  const timer = setInterval(checkpoint, options.intervalMs ?? CHECKPOINT_INTERVAL_MS);
+  timer.unref();
+
   return {
+    gate: () => gate?.promise,
+    committed() {
+      if (++commits >= commitsPerCheckpoint) checkpoint();
+    },
     close() {
+      clearInterval(timer);
+      openGate();
       closing ??= exited
         ? Promise.resolve()
         : new Promise<void>((resolve) => {

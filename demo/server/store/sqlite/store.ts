@@ -236,7 +236,13 @@ function transactions(db: Database.Database, q: Statements, now: () => number) {
 class SqliteDatabaseStore implements SqliteStore {
   private readonly q: Statements;
   private readonly tx: ReturnType<typeof transactions>;
-  private readonly appends = createAppendBatcher(async (items) => this.tx.appendBatch.immediate(items));
+  private readonly appends = createAppendBatcher(async (items) => {
+    const gate = this.checkpointer?.gate();
+    if (gate) await gate;
+    const outcomes = this.tx.appendBatch.immediate(items);
+    this.checkpointer?.committed();
+    return outcomes;
+  });
   private closed = false;
 
   constructor(
