@@ -14,8 +14,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { root } from './proc.mjs';
 import { Samples } from './stats.mjs';
 
 export const VARIANTS = ['auto', 'checkpointer', 'worker'];
@@ -29,8 +30,8 @@ const SCHEMA = `
     client_id TEXT, text TEXT NOT NULL, created_at INTEGER NOT NULL,
     UNIQUE (conversation_id, seq), UNIQUE (conversation_id, author, client_id));`;
 
-/** Runs in both threads (as text in the worker): opens the file and returns `write(items)` (one transaction). */
-const OPEN_WRITER = `(Database, file, autocheckpoint) => {
+/** Runs in both threads (as its source text in the worker): opens the file, returns `write(items)` (one transaction). */
+function openWriterDb(Database, file, autocheckpoint) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -45,8 +46,11 @@ const OPEN_WRITER = `(Database, file, autocheckpoint) => {
     bump.run(Date.now(), m.conversation);
     insert.run(m.clientId, m.conversation, h.last_seq + 1, 'visitor', m.clientId, m.text, Date.now());
   });
-  return db.transaction((items) => { for (const m of items) one(m); return items.length; });
-}`;
+  return db.transaction((items) => {
+    for (const m of items) one(m);
+    return items.length;
+  });
+}
 
 function prepare(file, Database) {
   const db = new Database(file);
@@ -60,26 +64,31 @@ function prepare(file, Database) {
 }
 
 /** A writer on this thread, or in a worker thread; `write(items)` resolves when the transaction committed. */
-function openWriter(variant, file, Database) {
+async function openWriter(variant, file, Database) {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  if (variant !== 'worker') {
-    const write = eval(OPEN_WRITER)(Database, file, variant === 'auto' ? 1000 : 0);
-    let checkpointer;
-    if (variant === 'checkpointer') {
-      // The same loop as checkpointer.ts: PASSIVE checkpoints from a connection of the worker's own.
-      checkpointer = new Worker(
-        `const { workerData } = require('node:worker_threads');
-         const db = new (require(workerData.driver))(workerData.file);
-         setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), 500);`,
-        { eval: true, workerData: { driver, file } },
-      );
-      checkpointer.unref();
-    }
-    return { write: async (items) => write(items), close: () => checkpointer?.terminate() };
+  if (variant === 'auto') {
+    const write = openWriterDb(Database, file, 1000);
+    return { write: async (items) => write(items), close: () => {} };
+  }
+  if (variant === 'checkpointer') {
+    // The gateway's own checkpointer, compiled from its source: appends wait for a gated checkpoint, and report
+    // their commits, exactly as demo/server/store/sqlite/store.ts does.
+    const write = openWriterDb(Database, file, 0);
+    const checkpointer = (await loadCheckpointer()).startCheckpointer({ path: file });
+    return {
+      write: async (items) => {
+        const gate = checkpointer.gate();
+        if (gate) await gate;
+        const n = write(items);
+        checkpointer.committed();
+        return n;
+      },
+      close: () => checkpointer.close(),
+    };
   }
   const worker = new Worker(
     `const { parentPort, workerData } = require('node:worker_threads');
-     const write = (${OPEN_WRITER})(require(workerData.driver), workerData.file, 1000);
+     const write = (${openWriterDb.toString()})(require(workerData.driver), workerData.file, 1000);
      parentPort.on('message', ({ id, items }) => parentPort.postMessage({ id, n: write(items) }));`,
     { eval: true, workerData: { driver, file } },
   );
@@ -99,6 +108,21 @@ function openWriter(variant, file, Database) {
   };
 }
 
+/** demo/server/store/sqlite/checkpointer.ts, bundled next to dist/ so that it resolves better-sqlite3 as the gateway does. */
+async function loadCheckpointer() {
+  const { build } = await import('esbuild');
+  const outfile = path.join(root, 'dist', 'bench', 'checkpointer.mjs');
+  await build({
+    entryPoints: [path.join(root, 'demo', 'server', 'store', 'sqlite', 'checkpointer.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    logLevel: 'error',
+  });
+  return import(pathToFileURL(outfile).href);
+}
+
 async function runVariant(variant, { rate = 1100, durationMs = 20_000 } = {}) {
   const require = createRequire(import.meta.url);
   const Database = require('better-sqlite3');
@@ -106,7 +130,7 @@ async function runVariant(variant, { rate = 1100, durationMs = 20_000 } = {}) {
   const file = path.join(dir, 'bench.db');
   try {
     prepare(file, Database);
-    const writer = openWriter(variant, file, Database);
+    const writer = await openWriter(variant, file, Database);
     const latency = new Samples(1 << 16);
     const lag = monitorEventLoopDelay({ resolution: 1 });
     let queue = [];

@@ -157,6 +157,8 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             worker.once('exit', () => resolve());
+            // Held until it has exited: an unreferenced worker would let an otherwise idle process end first.
+            worker.ref();
             worker.postMessage('close');
           });
       return closing;
