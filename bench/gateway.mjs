@@ -47,11 +47,11 @@ export function startGateway({ port, dbPath, env = {}, name = 'gateway', nodeArg
 }
 
 /** Starts the bare relay (no persistence, no validation) on `port`. */
-export function startRelay({ port }) {
+export function startRelay({ port, env = {}, name = 'relay' }) {
   return startServer({
-    name: 'relay',
+    name,
     script: path.join(root, 'bench', 'relay.mjs'),
     ready: /Relay listening on (http:\/\/[\d.]+:\d+)/,
-    env: { PORT: String(port), HOST: '127.0.0.1' },
+    env: { PORT: String(port), HOST: '127.0.0.1', ...env },
   });
 }

@@ -3,13 +3,23 @@
 // sessions, no summaries. Visitor `send` → ack → `message` to every agent; agent `send` → ack → `message` to the
 // visitor's room and to the other agents (the same fan-out as the gateway).
 // Run as its own process: PORT=0 HOST=127.0.0.1 node bench/relay.mjs
+// With REDIS_URL (and RELAY_PREFIX), several relays share rooms through the same Redis adapter as the gateway's
+// cluster (@socket.io/redis-adapter), the baseline for the two-process run: the cost of sharing, without Parley.
 import { createServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
 import { Server } from 'socket.io';
 
 const server = createServer((_req, res) => {
   res.writeHead(404).end();
 });
 const io = new Server(server, { serveClient: false, transports: ['websocket'], maxHttpBufferSize: 64 * 1024 });
+if (process.env.REDIS_URL) {
+  const pub = createClient({ url: process.env.REDIS_URL });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  io.adapter(createAdapter(pub, sub, { key: `${process.env.RELAY_PREFIX ?? 'relay'}:io` }));
+}
 const visitors = io.of('/visitor');
 const agents = io.of('/agent');
 
@@ -24,7 +34,8 @@ const nextSeq = (conversationId) => {
 };
 
 visitors.on('connection', (socket) => {
-  const conversationId = `relay${++conversations}`;
+  // Unique across relays sharing Redis: an agent on another relay replies to it.
+  const conversationId = `relay${process.pid}-${++conversations}`;
   void socket.join(`conv:${conversationId}`);
   socket.emit('welcome', {
     session: null,

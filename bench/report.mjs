@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { GENEROUS_LIMITS } from './gateway.mjs';
+import { renderGatewayRatios } from './ratios-report.mjs';
 
 export function machineFacts() {
   const cpus = os.cpus();
@@ -115,6 +116,7 @@ export function renderReport({ machine, plan, results }) {
   });
   section(ctx, '### Reconnection storm', renderStorm);
   renderCluster(ctx);
+  section(ctx, '### Against the bare relay', renderGatewayRatios);
   section(ctx, '### What limits it', renderLimits);
   renderHostPage(ctx);
   return ctx.out.join('\n');

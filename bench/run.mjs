@@ -12,10 +12,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCluster } from './cluster.mjs';
+import { runDisk } from './disk.mjs';
 import { gatewayScript } from './gateway.mjs';
 import { runLatency } from './latency.mjs';
 import { killAll, loadAverage, root } from './proc.mjs';
 import { runProfile } from './profile.mjs';
+import { runScale, runSweep } from './ratios.mjs';
 import { machineFacts, renderReport } from './report.mjs';
 import { keepSoakSection } from './soak-report.mjs';
 import { runStorm } from './storm.mjs';
@@ -43,6 +45,9 @@ export const PLAN = quick
         visitorRate: 500,
         agentRate: 50,
       },
+      scale: { sizes: [200], connectRate: 500, warmupMs: 1000, durationMs: 5000, visitorRate: 1000, agentRate: 100 },
+      sweep: { visitors: 300, connectRate: 500, warmupMs: 1000, durationMs: 4000, rates: [500, 2000] },
+      disk: { rounds: 1, durationMs: 5000 },
     }
   : {
       latency: {
@@ -72,10 +77,28 @@ export const PLAN = quick
         visitorRate: 500,
         agentRate: 50,
       },
+      // Issue 18: the latency run's ratios at more sizes, the rate sweep, and the disk variants (bench/ratios.mjs,
+      // bench/disk.mjs); the 10,000-visitor size is the latency run above.
+      scale: {
+        sizes: [1000, 5000],
+        connectRate: 1000,
+        warmupMs: 5000,
+        durationMs: 30_000,
+        visitorRate: 1000,
+        agentRate: 100,
+      },
+      sweep: {
+        visitors: 2000,
+        connectRate: 1000,
+        warmupMs: 3000,
+        durationMs: 15_000,
+        rates: [500, 1000, 2000, 3000, 4000, 5000, 6000],
+      },
+      disk: { rounds: 2, durationMs: 20_000 },
     };
 
 /** The whole run must end: past this, children are killed and the run fails. */
-const DEADLINE_MS = quick ? 10 * 60_000 : 30 * 60_000;
+const DEADLINE_MS = quick ? 15 * 60_000 : 50 * 60_000;
 
 const log = (line) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -130,6 +153,14 @@ async function main() {
     }),
   );
   results.cluster = await attempt('cluster', () => runCluster({ ...PLAN.cluster, log }));
+  results.clusterRelay = await attempt('cluster (bare relays)', () =>
+    runCluster({ ...PLAN.cluster, target: 'relay', log: (line) => log(`[relays] ${line}`) }),
+  );
+  const { sizes, ...scaleParams } = PLAN.scale;
+  results.scaleParams = scaleParams;
+  results.scale = await attempt('scale', () => runScale({ sizes, ...scaleParams, log }));
+  results.sweep = await attempt('sweep', () => runSweep({ ...PLAN.sweep, log }));
+  results.disk = await attempt('disk', () => runDisk({ ...PLAN.disk, log }));
   results.loadAfter = loadAverage();
   results.durationMs = Date.now() - startedAt.getTime();
   log(

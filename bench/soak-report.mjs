@@ -40,11 +40,12 @@ export function renderSoak(r) {
     '| minutes | RSS start → end | heap after GC start → end | event-loop delay p99 (max) | open files at end | database at end | messages stored at end |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   );
+  const digits = o.windowMs < 60_000 ? 1 : 0;
   for (let i = 1; i < samples.length; i++) {
     const a = samples[i - 1];
     const b = samples[i];
     out.push(
-      `| ${a.minute.toFixed(0)}–${b.minute.toFixed(0)} | ${mb(a.rss)} → ${mb(b.rss)} | ${mb(a.heapUsed)} → ${mb(b.heapUsed)} | ` +
+      `| ${a.minute.toFixed(digits)}–${b.minute.toFixed(digits)} | ${mb(a.rss)} → ${mb(b.rss)} | ${mb(a.heapUsed)} → ${mb(b.heapUsed)} | ` +
         `${b.eventLoop.p99} ms (${b.eventLoop.max} ms) | ${int(b.fds)} | ${mb(b.dbBytes)} | ${int(b.messages)} |`,
     );
   }
