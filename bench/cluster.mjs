@@ -61,7 +61,7 @@ export async function runCluster(o) {
           ? await startRelay({ port, env: { REDIS_URL: services.redisUrl, RELAY_PREFIX: tag }, name: `relay ${name}` })
           : await startGateway({ port, env, name: `gateway ${name}` });
       servers.push(server);
-      log(`cluster: gateway ${name}: pid ${server.pid} on ${server.url}`);
+      log(`cluster: ${target === 'relay' ? 'relay' : 'gateway'} ${name}: pid ${server.pid} on ${server.url}`);
     }
     const [a, b] = servers;
     const genA = startWorker('cluster-generator-A');
@@ -93,7 +93,7 @@ export async function runCluster(o) {
     for (const [i, c] of connects.entries()) {
       c.serverCpu = connectCpuUse[servers[i].pid];
       log(
-        `cluster: gateway ${'AB'[i]}: ${c.connected}/${c.requested} visitors in ${c.seconds.toFixed(1)} s, ` +
+        `cluster: ${target === 'relay' ? 'relay' : 'gateway'} ${'AB'[i]}: ${c.connected}/${c.requested} visitors in ${c.seconds.toFixed(1)} s, ` +
           `handshake p99 ${c.handshake.p99?.toFixed(1)} ms, ${c.connectErrors} connect errors`,
       );
     }

@@ -17,7 +17,11 @@ const io = new Server(server, { serveClient: false, transports: ['websocket'], m
 if (process.env.REDIS_URL) {
   const pub = createClient({ url: process.env.REDIS_URL });
   const sub = pub.duplicate();
+  // As the gateway does (demo/server/redis.ts): a Redis error or a failed publish is logged, never a crash.
+  for (const client of [pub, sub]) client.on('error', (err) => console.error(`relay: redis: ${err?.message ?? err}`));
   await Promise.all([pub.connect(), sub.connect()]);
+  const publish = pub.publish.bind(pub);
+  pub.publish = (...args) => publish(...args).catch((err) => console.error(`relay: publish: ${err?.message ?? err}`));
   io.adapter(createAdapter(pub, sub, { key: `${process.env.RELAY_PREFIX ?? 'relay'}:io` }));
 }
 const visitors = io.of('/visitor');

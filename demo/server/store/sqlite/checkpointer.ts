@@ -18,10 +18,18 @@ import { Worker } from 'node:worker_threads';
 export const CHECKPOINT_INTERVAL_MS = 100;
 /** Commits after which it checkpoints sooner (so a burst of writes cannot outrun it between two intervals). */
 export const CHECKPOINT_COMMITS = 100;
-/** WAL size (frames, i.e. pages) from which the next checkpoint holds appends until it is complete. */
-export const RESTART_FRAMES = 1000;
-/** Longest appends are held by a gated checkpoint, whatever happens to the worker. */
-const GATE_LIMIT_MS = 1000;
+/**
+ * WAL size (frames, i.e. pages: about 40 MB) from which the next checkpoint holds appends until it is complete. Each
+ * gate holds appends for one checkpoint's copy and fsyncs, so it is worth making them rare: the WAL's size is bounded
+ * by this, not by SQLite's default of 1,000 pages.
+ */
+export const RESTART_FRAMES = 10_000;
+/**
+ * Longest appends are held by a gated checkpoint. On a disk so slow that a checkpoint takes longer, appends go on, the
+ * WAL does not start over this time, and no checkpoint gates again for `GATE_BACKOFF_MS`.
+ */
+const GATE_LIMIT_MS = 200;
+const GATE_BACKOFF_MS = 5000;
 
 export interface CheckpointResult {
   busy: number;
@@ -96,6 +104,10 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
   let commits = 0;
   const commitsPerCheckpoint = options.commits ?? CHECKPOINT_COMMITS;
   let gate: { promise: Promise<void>; open(): void } | undefined;
+  /** The checkpoint running holds appends. */
+  let gating = false;
+  let gateTimedOut = false;
+  let gateNotBefore = 0;
 
   const openGate = () => {
     gate?.open();
@@ -103,15 +115,17 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
   };
   worker.on('message', (reply: { result?: CheckpointResult; error?: string }) => {
     running = false;
-    const gated = gate !== undefined;
+    const gated = gating;
+    gating = false;
     openGate();
     if (reply.error !== undefined) return options.onError?.(reply.error);
     if (!reply.result) return;
     options.onCheckpoint?.({ ...reply.result, gated });
-    // After a gated checkpoint the next write starts the WAL over; after one beside the appends that left a long
-    // WAL, the next one holds them, right away.
-    walFrames = gated ? 0 : reply.result.log;
-    if (walFrames >= restartFrames) setImmediate(checkpoint);
+    if (gated && gateTimedOut) gateNotBefore = Date.now() + GATE_BACKOFF_MS;
+    // After a complete gated checkpoint the next write starts the WAL over; after one beside the appends that left a
+    // long WAL, the next one holds them, right away.
+    walFrames = gated && !gateTimedOut ? 0 : reply.result.log;
+    if (!gated && walFrames >= restartFrames && Date.now() >= gateNotBefore) setImmediate(checkpoint);
   });
   worker.on('error', (err) => options.onError?.(err.message));
   worker.once('exit', () => {
@@ -125,12 +139,17 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
     if (running || closing || exited) return;
     running = true;
     commits = 0;
-    if (walFrames >= restartFrames) {
+    if (walFrames >= restartFrames && Date.now() >= gateNotBefore) {
+      gating = true;
+      gateTimedOut = false;
       let open = () => {};
       const promise = new Promise<void>((resolve) => {
         open = resolve;
       });
-      const limit = setTimeout(openGate, GATE_LIMIT_MS);
+      const limit = setTimeout(() => {
+        gateTimedOut = true;
+        openGate();
+      }, GATE_LIMIT_MS);
       limit.unref();
       gate = {
         promise,
