@@ -28,6 +28,12 @@ export function renderSoak(r) {
   const { params: o, samples, counters } = r;
   const v = soakVerdict(samples);
   const out = [START, '', `### Soak: ${o.durationMs / 60_000} minutes, ${int(o.visitors)} visitors with churn`, ''];
+  if (r.aborted) {
+    out.push(
+      `**The run stopped early** (${r.aborted}) after ${samples.at(-1).minute.toFixed(1)} minutes; the table shows what was measured until then.`,
+      '',
+    );
+  }
   out.push(
     `\`npm run bench:soak\` (not part of \`npm run bench\` nor CI), started ${r.startedAt ?? '—'}; load average ` +
       `before ${(r.loadBefore ?? []).join(' / ')}, after ${(r.load ?? []).join(' / ')} (1 / 5 / 15 min)` +
@@ -53,10 +59,12 @@ export function renderSoak(r) {
   const back = (r.churned ?? []).filter((c) => c.back).length;
   out.push(
     '',
-    `Traffic: ${int(counters.visitorAcked)} visitor messages and ${int(counters.agentRepliesAcked)} agent replies ` +
-      `acknowledged, ${int(counters.typingSent)} typing events; ${int(errors)} error acks; ${r.churned?.length ?? 0} ` +
-      `churn rounds of ${int(r.churned?.[0]?.churned ?? 0)} visitors, ${back} of them all back within 50 s; ` +
-      `${int(counters.connected)} visitors connected at the end.`,
+    r.aborted
+      ? 'Traffic totals are not available: the load process was gone.'
+      : `Traffic: ${int(counters.visitorAcked)} visitor messages and ${int(counters.agentRepliesAcked)} agent replies ` +
+          `acknowledged, ${int(counters.typingSent)} typing events; ${int(errors)} error acks; ${r.churned?.length ?? 0} ` +
+          `churn rounds of ${int(r.churned?.[0]?.churned ?? 0)} visitors, ${back} of them all back within 50 s; ` +
+          `${int(counters.connected)} visitors connected at the end.`,
     '',
     `**Verdict: ${v.ok ? 'no growth beyond what the stored messages explain' : 'growth not explained by the stored messages'}** (${v.ok ? 'pass' : '**miss**'}):`,
     `heap after GC ${signed(v.heapGrowth)} from the end of the first window to the end (bound: ` +

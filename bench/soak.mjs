@@ -126,28 +126,48 @@ export async function runSoak(o = SOAK) {
     let nextChurn = t0 + o.churnEveryMs;
     let nextSample = t0 + o.windowMs;
     const end = t0 + o.durationMs;
-    while (Date.now() < end) {
-      await delay(Math.max(0, Math.min(nextChurn, nextSample, end) - Date.now()));
-      if (Date.now() >= nextChurn && Date.now() < end) {
-        nextChurn += o.churnEveryMs;
-        churns.push(gen.call('churn', { fraction: o.churnFraction }, 120_000));
+    let aborted = null;
+    try {
+      while (Date.now() < end) {
+        await delay(Math.max(0, Math.min(nextChurn, nextSample, end) - Date.now()));
+        if (Date.now() >= nextChurn && Date.now() < end) {
+          nextChurn += o.churnEveryMs;
+          const churn = gen.call('churn', { fraction: o.churnFraction }, 120_000);
+          churn.catch(() => {});
+          churns.push(churn);
+        }
+        if (Date.now() >= nextSample || Date.now() >= end) {
+          nextSample += o.windowMs;
+          const s = await sample(server, dbPath, probeFile, t0);
+          samples.push(s);
+          log(
+            `min ${s.minute.toFixed(1)}: RSS ${(s.rss / 1e6).toFixed(0)} MB, heap ${(s.heapUsed / 1e6).toFixed(1)} MB, ` +
+              `loop p99 ${s.eventLoop.p99} ms, ${s.fds} fds, db ${(s.dbBytes / 1e6).toFixed(1)} MB, ${s.messages} messages`,
+          );
+        }
       }
-      if (Date.now() >= nextSample || Date.now() >= end) {
-        nextSample += o.windowMs;
-        const s = await sample(server, dbPath, probeFile, t0);
-        samples.push(s);
-        log(
-          `min ${s.minute.toFixed(1)}: RSS ${(s.rss / 1e6).toFixed(0)} MB, heap ${(s.heapUsed / 1e6).toFixed(1)} MB, ` +
-            `loop p99 ${s.eventLoop.p99} ms, ${s.fds} fds, db ${(s.dbBytes / 1e6).toFixed(1)} MB, ${s.messages} messages`,
-        );
-      }
+    } catch (err) {
+      // A load process killed from outside (a shared machine): report what was measured up to then.
+      aborted = String(err?.message ?? err).split('\n')[0];
+      log(`aborted: ${aborted}`);
     }
-    const counters = await gen.call('soakStop');
-    const churned = await Promise.all(churns);
-    await gen.call('closeAll', {}, 60_000);
-    await sink.call('closeAll', {}, 60_000);
+    const counters = aborted ? { sendErrors: {} } : await gen.call('soakStop');
+    const churned = (await Promise.allSettled(churns)).filter((c) => c.status === 'fulfilled').map((c) => c.value);
+    if (!aborted) {
+      await gen.call('closeAll', {}, 60_000);
+      await sink.call('closeAll', {}, 60_000);
+    }
     await server.stop('SIGTERM');
-    return { params: o, connect, samples, counters, churned, load: loadAverage() };
+    return {
+      params: o,
+      connect,
+      samples,
+      counters,
+      churned,
+      aborted,
+      startedAt: new Date(t0).toISOString(),
+      load: loadAverage(),
+    };
   } finally {
     for (const w of workers) await w.stop();
     if (server?.alive()) await server.stop('SIGKILL');
@@ -165,7 +185,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const loadBefore = loadAverage();
   const result = await runSoak();
   result.loadBefore = loadBefore;
-  result.startedAt = new Date(Date.now() - SOAK.durationMs).toISOString();
   if (process.env.PARLEY_SOAK_JSON) writeFileSync(process.env.PARLEY_SOAK_JSON, JSON.stringify(result, null, 2));
   const section = renderSoak(result);
   if (process.env.PARLEY_SOAK_DRY) console.log(section);
