@@ -24,6 +24,13 @@ export interface BatcherOptions<I, R> {
   coalesceKey?(item: I): string | undefined;
   /** The result for a repeat of an item in the same batch, from the first one's result. */
   repeat?(first: R): R;
+  /**
+   * A write that fails as a whole is run again item by item (default true), for stores where one item can fail a whole
+   * write. A store that reports item failures itself (SQLite: a savepoint per item) turns it off: there, a whole
+   * write fails only for what every item would meet alone too (the write lock, the disk), and running each item again
+   * would only repeat the wait, synchronously.
+   */
+  retryOneByOne?: boolean;
   /** Most items in one write (default 256). */
   maxBatch?: number;
   /** Writes that may run at once (default 1). Above 1, a batch may start while another is in progress. */
@@ -127,7 +134,8 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
       outcomes = await options.write(unique.map((entry) => entry.item));
       if (outcomes.length !== unique.length) throw new Error('batch write reported the wrong number of outcomes');
     } catch (err) {
-      if (unique.length === 1) outcomes = [{ ok: false, error: err }];
+      if (unique.length === 1 || options.retryOneByOne === false)
+        outcomes = unique.map(() => ({ ok: false, error: err }));
       // The write failed as a whole: each item alone, so every item gets its own outcome.
       else outcomes = await writeOneByOne(unique.map((entry) => entry.item));
     }
@@ -210,7 +218,10 @@ export interface AppendItem {
  */
 export function createAppendBatcher(
   write: (items: AppendItem[]) => Promise<Outcome<AppendResult>[]>,
-  options: Pick<BatcherOptions<AppendItem, AppendResult>, 'maxBatch' | 'maxInFlight' | 'maxWaitMs'> = {},
+  options: Pick<
+    BatcherOptions<AppendItem, AppendResult>,
+    'maxBatch' | 'maxInFlight' | 'maxWaitMs' | 'retryOneByOne'
+  > = {},
 ): Batcher<AppendItem, AppendResult> {
   return createBatcher<AppendItem, AppendResult>({
     ...options,

@@ -165,6 +165,18 @@ describe('createBatcher', () => {
     ]);
   });
 
+  it('does not run the items again one by one when the store says a whole-write failure is shared', async () => {
+    const h = harness({ retryOneByOne: false });
+    const results = Promise.allSettled([h.batcher.add({ conv: 'a', id: '1' }), h.batcher.add({ conv: 'b', id: '1' })]);
+    h.endBurst();
+    h.writes[0]!.failAll(new Error('database is locked'));
+    expect(await results).toEqual([
+      { status: 'rejected', reason: new Error('database is locked') },
+      { status: 'rejected', reason: new Error('database is locked') },
+    ]);
+    expect(h.writes).toHaveLength(1);
+  });
+
   it('bounds the wait: with room for another write, an item waits at most maxWaitMs for the one in progress', async () => {
     const h = harness({ maxInFlight: 2, maxWaitMs: 5 });
     const first = h.batcher.add({ conv: 'a', id: '1' });

@@ -236,13 +236,17 @@ function transactions(db: Database.Database, q: Statements, now: () => number) {
 class SqliteDatabaseStore implements SqliteStore {
   private readonly q: Statements;
   private readonly tx: ReturnType<typeof transactions>;
-  private readonly appends = createAppendBatcher(async (items) => {
-    const gate = this.checkpointer?.gate();
-    if (gate) await gate;
-    const outcomes = this.tx.appendBatch.immediate(items);
-    this.checkpointer?.committed();
-    return outcomes;
-  });
+  private readonly appends = createAppendBatcher(
+    async (items) => {
+      const gate = this.checkpointer?.gate();
+      if (gate) await gate;
+      const outcomes = this.tx.appendBatch.immediate(items);
+      this.checkpointer?.committed();
+      return outcomes;
+    },
+    // Item failures are reported by their savepoints; a whole batch fails only on the lock or the disk.
+    { retryOneByOne: false },
+  );
   private closed = false;
 
   constructor(
