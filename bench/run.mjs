@@ -1,5 +1,5 @@
 // `npm run bench` (after `node build.mjs`): the gateway benchmarks, then the host-page benchmark (bench/host-page.mjs,
-// when present), then BENCHMARKS.md.
+// when present) and Lighthouse with and without the widget (bench/lighthouse.mjs), then BENCHMARKS.md.
 //
 //   node bench/run.mjs           full run (about 7 min): writes BENCHMARKS.md
 //   node bench/run.mjs --quick   small and short, for development: prints the report, writes nothing
@@ -19,6 +19,7 @@ import { killAll, loadAverage, root } from './proc.mjs';
 import { runProfile } from './profile.mjs';
 import { runScale, runSweep } from './ratios.mjs';
 import { machineFacts, renderReport } from './report.mjs';
+import { runSearch } from './search.mjs';
 import { keepSoakSection } from './soak-report.mjs';
 import { runStorm } from './storm.mjs';
 
@@ -48,6 +49,7 @@ export const PLAN = quick
       scale: { sizes: [200], connectRate: 500, warmupMs: 1000, durationMs: 5000, visitorRate: 1000, agentRate: 100 },
       sweep: { visitors: 300, connectRate: 500, warmupMs: 1000, durationMs: 4000, rates: [500, 2000] },
       disk: { rounds: 1, durationMs: 5000 },
+      search: { messages: 10_000, conversations: 100, runs: 10 },
     }
   : {
       latency: {
@@ -95,6 +97,8 @@ export const PLAN = quick
         rates: [500, 1000, 2000, 3000, 4000, 5000, 6000],
       },
       disk: { rounds: 2, durationMs: 20_000 },
+      // The issue's goal: under 50 ms with 100,000 messages stored.
+      search: { messages: 100_000, conversations: 1000, runs: 30 },
     };
 
 /** The whole run must end: past this, children are killed and the run fails. */
@@ -161,6 +165,7 @@ async function main() {
   results.scale = await attempt('scale', () => runScale({ sizes, ...scaleParams, log }));
   results.sweep = await attempt('sweep', () => runSweep({ ...PLAN.sweep, log }));
   results.disk = await attempt('disk', () => runDisk({ ...PLAN.disk, log }));
+  results.search = await attempt('search', () => runSearch({ ...PLAN.search, log }));
   results.loadAfter = loadAverage();
   results.durationMs = Date.now() - startedAt.getTime();
   log(
@@ -168,6 +173,9 @@ async function main() {
   );
 
   results.hostPage = await hostPage();
+  results.lighthouse = await attempt('lighthouse', async () =>
+    (await import('./lighthouse.mjs')).runLighthouse({ runs: quick ? 2 : 5, log }),
+  );
   results.totalMs = Date.now() - startedAt.getTime();
 
   const report = renderReport({ machine: machineFacts(), plan: PLAN, results });

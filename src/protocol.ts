@@ -52,7 +52,9 @@ export type ErrorCode =
   | 'identity_invalid'
   | 'version_unsupported'
   | 'storage_error'
-  | 'internal';
+  | 'internal'
+  /** `assign` named an agent that is not configured (ownership, issue 14). */
+  | 'unknown_agent';
 
 export interface ErrorAck {
   ok: false;
@@ -240,6 +242,8 @@ export interface ConversationSummary {
   /** Visitor messages no agent has read yet. */
   unread: number;
   visitor: VisitorInfo;
+  /** The agent who owns the conversation; absent: nobody (see `assign`). */
+  assignee?: string;
 }
 
 export interface AgentPresence {
@@ -258,13 +262,13 @@ export interface AgentClientEvents {
    * console's list when they change (`conversation`, or `open` for a `message` of one it does not hold).
    */
   list: (
-    p: { status?: ConversationStatus | 'all'; limit?: number },
+    p: { status?: ConversationStatus | 'all'; limit?: number; view?: ListView },
     ack: AckFn<{ conversations: ConversationSummary[] }>,
   ) => void;
   /** Full history (paged by `afterSeq`) and details of one conversation. */
   open: (
     p: { conversationId: string; afterSeq?: number },
-    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean }>,
+    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean; notes: Note[] }>,
   ) => void;
   send: (p: SendPayload & { conversationId: string }, ack: AckFn<SendResult>) => void;
   typing: (p: TypingPayload & { conversationId: string }, ack?: AckFn) => void;
@@ -274,6 +278,16 @@ export interface AgentClientEvents {
     ack: AckFn<{ conversation: ConversationSummary }>,
   ) => void;
   presence: (p: { status: 'online' | 'away' }, ack?: AckFn) => void;
+  /** Gives the conversation to `agent` (a configured agent's name, oneself included), or to nobody with `null`. */
+  assign: (
+    p: { conversationId: string; agent: string | null },
+    ack: AckFn<{ conversation: ConversationSummary }>,
+  ) => void;
+  /** An internal note: stored with the conversation, shown to agents only. Idempotent on (agent, clientId). */
+  note: (
+    p: { conversationId: string; clientId: string; text: string },
+    ack: AckFn<{ note: Note; duplicate: boolean }>,
+  ) => void;
 }
 
 export interface AgentServerEvents {
@@ -288,9 +302,132 @@ export interface AgentServerEvents {
   /** Visitor typing, or another agent typing, in a conversation. */
   typing: (t: { conversationId: string; who: string; author: 'visitor' | 'agent'; typing: boolean }) => void;
   agents: (a: { agents: AgentPresence[] }) => void;
+  /** A new entry of a conversation's agent-only timeline: an internal note or a system line (e.g. an assignment). */
+  note: (n: Note) => void;
   /**
    * Live events may have been lost (see the visitor's `resync`): `list` again, and `open` each conversation shown from
    * the last seq held in a row.
    */
   resync: () => void;
+}
+
+// ---------------------------------------------------------------------------
+// Ownership and the agent-only timeline (issue 14, helper `own`)
+// ---------------------------------------------------------------------------
+
+/**
+ * Which conversations `list` returns by owner: `mine` (assigned to the caller), `unassigned`, or `all` (default).
+ * Combined with `status`.
+ */
+export type ListView = 'mine' | 'unassigned' | 'all';
+
+/**
+ * An entry of a conversation's agent-only timeline: an internal note written by an agent (`note`), or a system line
+ * recorded by the gateway (`event`, e.g. "Ana assigned this conversation to Ben"). Never a `Message`: it takes no
+ * `seq` (the visitor's gap-free catch-up is untouched) and is sent on the agent namespace only, never to a visitor,
+ * into unread counts or previews.
+ */
+export interface Note {
+  id: string;
+  conversationId: string;
+  kind: 'note' | 'event';
+  /** The note's author; for an event, the agent who made the change (absent: the gateway, e.g. auto-assignment). */
+  agentName?: string;
+  text: string;
+  /** The author's idempotency key (notes only). */
+  clientId?: string;
+  /** The conversation's `lastSeq` when it was written: it is shown after that message. */
+  afterSeq: number;
+  /** Milliseconds since the epoch, server clock. */
+  createdAt: number;
+}
+
+// ---------------------------------------------------------------------------
+// Agent console tools (issue 14): search, canned replies, visitor context. Agent namespace only. Declared as
+// additions to the event maps above (TypeScript merges interface declarations), so this block stays in one place.
+// ---------------------------------------------------------------------------
+
+export const SEARCH = {
+  /** Characters of a search query; a longer one is refused with `invalid_payload`. */
+  maxQueryLength: 200,
+  /** Words of a query that are matched; the rest are ignored. */
+  maxWords: 8,
+  /** Hits returned by default and at most. */
+  defaultLimit: 20,
+  maxLimit: 50,
+  /** Characters of a hit's snippet (plus `…` at a cut end). */
+  snippetLength: 160,
+} as const;
+
+/** Where a search hit matched: a message's text, an internal note's (its `seq`: the message it follows), or the visitor's name or email. */
+export type SearchField = 'message' | 'visitor' | 'note';
+
+export interface SearchHit {
+  conversation: ConversationSummary;
+  field: SearchField;
+  /** The matching message, for `field: 'message'`: the console opens the conversation at it. */
+  seq?: number;
+  /** Plain text around the match; never HTML. */
+  snippet: string;
+  /** [start, end) offsets (UTF-16) of the matches in `snippet`, in order, not overlapping. */
+  matches: [number, number][];
+  /** When the matching message was sent (or the conversation's last activity, for a visitor match). */
+  at: number;
+}
+
+export const CANNED = {
+  /** `/shortcut`: 1 to 32 lower-case letters, digits, `_` or `-`. */
+  shortcut: /^[a-z0-9][a-z0-9_-]{0,31}$/,
+  /**
+   * Bytes (UTF-8) of one reply's text. With at most `maxReplies` from the database and as many from the file, the
+   * whole list (`cannedList`, `canned`) stays under `LIMITS.pageBytes`.
+   */
+  maxTextBytes: 1000,
+  /** Replies stored in the database; the file may hold as many more, with the same per-reply limits. */
+  maxReplies: 100,
+  /** The fields a reply may contain as `{{field}}` or `{{field|fallback}}`. */
+  fields: ['visitor.name', 'visitor.email', 'agent.name', 'site'],
+} as const;
+
+export interface CannedReply {
+  id: string;
+  shortcut: string;
+  text: string;
+  /** `file`: from `PARLEY_CANNED_REPLIES`, read-only in the console; `db`: editable by agents. */
+  source: 'file' | 'db';
+  updatedBy?: string;
+  updatedAt?: number;
+}
+
+/** Pages of one conversation's visitor the gateway keeps, newest first. */
+export const PAGE_HISTORY = 50;
+
+export interface PageView {
+  url: string;
+  title: string;
+  at: number;
+}
+
+export interface VisitorContext {
+  /** The visitor's other conversations: same verified user (any site) or an anonymous visitor its session left. */
+  earlier: ConversationSummary[];
+  /** Pages the visitor reported, newest first, at most `PAGE_HISTORY`. */
+  pages: PageView[];
+}
+
+export interface AgentClientEvents {
+  /** Conversations whose messages, visitor name or email match `query`; one hit per conversation, newest first. */
+  search: (p: { query: string; limit?: number }, ack: AckFn<{ results: SearchHit[] }>) => void;
+  /** Shared canned replies: the file's, then the database's, by shortcut. */
+  cannedList: (p: Record<string, never>, ack: AckFn<{ replies: CannedReply[] }>) => void;
+  /** Creates (no `id`) or edits a database reply; every agent gets `canned`. */
+  cannedSave: (p: { id?: string; shortcut: string; text: string }, ack: AckFn<{ reply: CannedReply }>) => void;
+  cannedDelete: (p: { id: string }, ack: AckFn) => void;
+  /** Earlier conversations and visited pages of a conversation's visitor. */
+  context: (p: { conversationId: string }, ack: AckFn<VisitorContext>) => void;
+}
+
+export interface AgentServerEvents {
+  /** The shared canned replies changed: the full list, as `cannedList` returns it. */
+  canned: (c: { replies: CannedReply[] }) => void;
 }

@@ -1,8 +1,10 @@
-import type { ConversationStatus, Message } from '../../src/protocol.js';
+import type { ConversationStatus, ListView, Message } from '../../src/protocol.js';
 import { createAgentLink } from './agent-link.js';
 import { listenToConnection } from './connection-events.js';
+import { type ConsoleTools, createConsoleTools } from './console-tools.js';
 import { listenToConversations } from './conversation-events.js';
 import { createListLoader } from './conversation-list-loading.js';
+import { assignConversation, listenToNotes, sendNote, setView } from './ownership.js';
 import { listenToPresence, type MyStatus, setPresence } from './presence.js';
 import { createReadReceipts } from './read-receipts.js';
 import { createReconnector } from './reconnect.js';
@@ -32,6 +34,14 @@ export interface Controller {
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
+  /** Shows mine, unassigned or all conversations. */
+  setView(view: ListView): void;
+  /** Gives the conversation to an agent, or to nobody (`null`). */
+  assign(conversationId: string, agent: string | null): Promise<ActionResult>;
+  /** Adds an internal note (agents only). */
+  note(conversationId: string, text: string, clientId: string): Promise<ActionResult>;
+  /** Search, canned replies and visitor context (console-tools.ts). */
+  readonly tools: ConsoleTools;
   /** Closes the socket and removes every listener and timer. */
   destroy(): void;
 }
@@ -55,6 +65,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     onUnauthorized: (message) => hooks.onUnauthorized(message),
   });
   listenToPresence(link);
+  listenToNotes(link);
   listenToConversations(link, { list, typists, markRead, onVisitorMessage: (m) => hooks.onVisitorMessage?.(m) });
 
   return {
@@ -69,6 +80,10 @@ export function createController(token: string, hooks: ControllerHooks): Control
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),
+    setView: (view) => setView(link, list, view),
+    assign: (conversationId, agent) => assignConversation(link, conversationId, agent),
+    note: (conversationId, text, clientId) => sendNote(link, { conversationId, text, clientId }),
+    tools: createConsoleTools(link),
     destroy: link.tearDown,
   };
 }

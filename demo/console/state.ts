@@ -1,4 +1,12 @@
-import type { AgentPresence, ConversationStatus, ConversationSummary, Message } from '../../src/protocol.js';
+import { mergeBySeq } from '../../src/client/merge.js';
+import type {
+  AgentPresence,
+  ConversationStatus,
+  ConversationSummary,
+  ListView,
+  Message,
+  Note,
+} from '../../src/protocol.js';
 
 export type Filter = ConversationStatus | 'all';
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
@@ -13,6 +21,8 @@ export interface Thread {
   /** The last full fetch reached the end (`more: false`). */
   complete: boolean;
   error: string | null;
+  /** The agent-only timeline (internal notes, system lines), in thread order, each id once. */
+  notes: Note[];
 }
 
 export interface Typist {
@@ -30,6 +40,8 @@ export interface ConsoleState {
   agents: AgentPresence[];
   conversations: Record<string, ConversationSummary>;
   filter: Filter;
+  /** Whose conversations the list shows: mine, nobody's, or all. */
+  view: ListView;
   listLoading: boolean;
   listError: string | null;
   selectedId: string | null;
@@ -47,6 +59,7 @@ export function initialState(): ConsoleState {
     agents: [],
     conversations: {},
     filter: 'open',
+    view: 'all',
     listLoading: false,
     listError: null,
     selectedId: null,
@@ -56,7 +69,7 @@ export function initialState(): ConsoleState {
 }
 
 export function emptyThread(): Thread {
-  return { messages: [], contiguous: 0, loading: false, complete: false, error: null };
+  return { messages: [], contiguous: 0, loading: false, complete: false, error: null, notes: [] };
 }
 
 /** Merges a summary from a live event or a `list`/`open` answer; an answer older than what is held (lower `lastSeq`) loses. */
@@ -78,20 +91,15 @@ export function mergeConversations(state: ConsoleState, list: ConversationSummar
 /** Adds messages to a thread: dedupes by `seq` (and `id`), keeps `seq` order, advances `contiguous` over any closed gap. */
 export function addToThread(thread: Thread, incoming: readonly Message[]): Thread {
   if (incoming.length === 0) return thread;
-  const bySeq = new Map<number, Message>();
-  for (const m of thread.messages) bySeq.set(m.seq, m);
   const ids = new Set(thread.messages.map((m) => m.id));
-  let changed = false;
-  for (const m of incoming) {
-    if (bySeq.has(m.seq) || ids.has(m.id)) continue;
-    bySeq.set(m.seq, m);
-    ids.add(m.id);
-    changed = true;
-  }
-  if (!changed) return thread;
+  const { merged: messages, fresh } = mergeBySeq(
+    thread.messages,
+    incoming.filter((m) => !ids.has(m.id) && ids.add(m.id)),
+  );
+  if (fresh.length === 0) return thread;
+  const held = new Set(messages.map((m) => m.seq));
   let contiguous = thread.contiguous;
-  while (bySeq.has(contiguous + 1)) contiguous++;
-  const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  while (held.has(contiguous + 1)) contiguous++;
   return { ...thread, messages, contiguous };
 }
 
@@ -150,10 +158,20 @@ export function markReadLocally(state: ConsoleState, id: string): ConsoleState {
   return { ...state, conversations: { ...state.conversations, [id]: { ...c, unread: 0 } } };
 }
 
-/** Conversations passing the filter, most recent activity first. */
-export function visibleConversations(conversations: Record<string, ConversationSummary>, filter: Filter) {
+/**
+ * Conversations passing the status filter and the view, most recent activity first. The gateway filters `list` the
+ * same way (so a page holds only matching ones); live events bring others, which this hides.
+ */
+export function visibleConversations(
+  conversations: Record<string, ConversationSummary>,
+  filter: Filter,
+  view: ListView = 'all',
+  me: string | null = null,
+) {
+  const owned = (c: ConversationSummary) =>
+    view === 'all' || (view === 'mine' ? c.assignee === me : c.assignee === undefined);
   return Object.values(conversations)
-    .filter((c) => filter === 'all' || c.status === filter)
+    .filter((c) => (filter === 'all' || c.status === filter) && owned(c))
     .sort((a, b) => b.lastActivityAt - a.lastActivityAt || a.id.localeCompare(b.id));
 }
 

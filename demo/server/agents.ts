@@ -1,8 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AgentClientEvents } from '../../src/protocol';
+import type { AgentClientEvents, CannedReply } from '../../src/protocol';
 import { broadcastPresence, pushSummary, summarize } from './broadcasts';
+import { consoleToolHandlers } from './console-tools/handlers';
+import { consoleToolEvents } from './console-tools/schemas';
 import type { AgentSocket, GatewayContext } from './handler-context';
 import type { OriginPolicy } from './origins';
+import { notesForPage, ownerFilter, ownershipHandlers } from './ownership';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom } from './rooms';
 import { HandlerError, type Handlers, register } from './router';
@@ -38,6 +41,8 @@ export interface AgentOptions {
   /** The agent namespace accepts the gateway's own origin and the console origins only. */
   origins: OriginPolicy;
   shield: Shield;
+  /** Canned replies of `PARLEY_CANNED_REPLIES` (read-only). */
+  cannedReplies?: readonly CannedReply[];
 }
 
 /** Installs the `/agent` namespace: origin and token checks, presence and the console's events. */
@@ -75,7 +80,7 @@ export function setupAgents(ctx: GatewayContext, agents: readonly AgentConfig[],
     next(refusal('unauthorized', 'invalid agent token'));
   });
 
-  ctx.agents.on('connection', (socket) => onConnection(ctx, socket, shield));
+  ctx.agents.on('connection', (socket) => onConnection(ctx, socket, shield, options.cannedReplies ?? []));
 }
 
 function digest(token: string): Buffer {
@@ -92,7 +97,12 @@ function authenticate(known: readonly { name: string; digest: Buffer }[], token:
   return match;
 }
 
-function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield): void {
+function onConnection(
+  ctx: GatewayContext,
+  socket: AgentSocket,
+  shield: Shield,
+  cannedReplies: readonly CannedReply[],
+): void {
   const { name } = socket.data;
   void socket.join(AGENTS_ROOM);
   const first = ctx.presence.agentConnected(name);
@@ -112,14 +122,17 @@ function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield):
     if (ctx.presence.agentDisconnected(name)) broadcastPresence(ctx);
   });
 
-  register<AgentClientEvents, typeof agentEvents>(
+  register<AgentClientEvents, typeof allAgentEvents>(
     ctx,
     socket,
-    agentEvents,
-    agentHandlers(ctx, socket, { typingIn, setTyping }),
+    allAgentEvents,
+    { ...agentHandlers(ctx, socket, { typingIn, setTyping }), ...consoleToolHandlers(ctx, socket, cannedReplies) },
     { limit: shield.agentEvents(), room: replyRoom(socket.conn, ['list', 'open']) },
   );
 }
+
+/** The console's core events and its tools' (console-tools/). */
+const allAgentEvents = { ...agentEvents, ...consoleToolEvents };
 
 /** This socket's typing state: the conversations it shows as typing, and how to announce a change. */
 interface AgentTyping {
@@ -132,7 +145,7 @@ function agentHandlers(
   ctx: GatewayContext,
   socket: AgentSocket,
   { typingIn, setTyping }: AgentTyping,
-): Handlers<AgentClientEvents, typeof agentEvents> {
+): Handlers<Omit<AgentClientEvents, keyof typeof consoleToolEvents>, typeof agentEvents> {
   const { name } = socket.data;
   const conversation = async (conversationId: string) => {
     const stored = await ctx.store.getConversation(conversationId);
@@ -140,14 +153,14 @@ function agentHandlers(
     return summarize(ctx, stored);
   };
   return {
-    list: async ({ status, limit }) => {
-      const stored = await ctx.store.listConversations({ status, limit });
+    list: async ({ status, limit, view }) => {
+      const stored = await ctx.store.listConversations({ status, limit, ...ownerFilter(view, name) });
       return { conversations: stored.map((s) => summarize(ctx, s)) };
     },
     open: async ({ conversationId, afterSeq }) => {
       const summary = await conversation(conversationId);
       const page = await ctx.store.messagesAfter(conversationId, afterSeq ?? 0);
-      return { conversation: summary, ...page };
+      return { conversation: summary, ...page, notes: await notesForPage(ctx, conversationId, afterSeq ?? 0, page) };
     },
     send: async ({ conversationId, clientId, text }, after) => {
       const { message, duplicate } = await ctx.store.appendMessage(conversationId, {
@@ -187,6 +200,8 @@ function agentHandlers(
       after(() => {
         ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status });
         ctx.agents.to(AGENTS_ROOM).emit('conversation', summary);
+        // A resolve frees a place for a waiting conversation.
+        ctx.autoAssign.nudge();
       });
       return { conversation: summary };
     },
@@ -194,5 +209,6 @@ function agentHandlers(
       if (ctx.presence.setAgentStatus(name, status)) broadcastPresence(ctx);
       return {};
     },
+    ...ownershipHandlers(ctx, name),
   };
 }

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { SITE_KEY } from '../../src/protocol';
+import { type CannedReply, SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
+import { readAssignConfig } from './assign-config';
+import type { AssignOptions } from './assignment';
+import { readCannedRepliesFile } from './console-tools/canned-file';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
@@ -12,6 +15,8 @@ export interface Config {
   dbPath: string;
   dbSync: 'normal' | 'full';
   agents: AgentConfig[];
+  /** `PARLEY_CANNED_REPLIES`: shared canned replies read from that JSON file (absent: none). */
+  cannedReplies?: CannedReply[];
   /** True when the single agent's token was generated and must be printed. */
   generatedToken: boolean;
   origins: string[];
@@ -46,6 +51,8 @@ export interface Config {
   emptySessionTtlMs: number;
   /** `PARLEY_SESSION_SWEEP_MINUTES` (default 10): how often expired sessions are deleted. */
   sessionSweepMs: number;
+  /** `PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`. */
+  assignment: AssignOptions;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -100,6 +107,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     ...(redisUrl !== undefined ? { redisUrl } : {}),
     ...(redisPrefix !== undefined ? { redisPrefix } : {}),
     ...(memoryBudgetMb !== undefined ? { memoryBudgetBytes: memoryBudgetMb * 1024 * 1024 } : {}),
+    ...cannedReplies(env),
     maxSocketBufferBytes: maxSocketBufferKb * 1024,
     port,
     host: env.HOST?.trim() || '127.0.0.1',
@@ -115,6 +123,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0),
     emptySessionTtlMs: positive(env, 'PARLEY_EMPTY_SESSION_TTL_HOURS', 24) * 60 * 60 * 1000,
     sessionSweepMs: positive(env, 'PARLEY_SESSION_SWEEP_MINUTES', 10) * 60 * 1000,
+    assignment: readAssignConfig(env),
     limits: {
       ...DEFAULT_LIMITS,
       connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),
@@ -128,6 +137,12 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),
     },
   };
+}
+
+/** `PARLEY_CANNED_REPLIES`: the file's replies, when set. */
+function cannedReplies(env: NodeJS.ProcessEnv): { cannedReplies?: CannedReply[] } {
+  const path = env.PARLEY_CANNED_REPLIES?.trim();
+  return path ? { cannedReplies: readCannedRepliesFile(path) } : {};
 }
 
 /** 24 random base64url characters; drawn again in the (about 1 in 10^10) case it has too few different ones. */

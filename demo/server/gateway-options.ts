@@ -1,4 +1,6 @@
+import type { CannedReply } from '../../src/protocol';
 import { type AgentConfig, checkAgentToken } from './agents';
+import type { AssignOptions } from './assignment';
 import type { HttpTimeouts } from './http-guards';
 import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import type { Logger } from './log';
@@ -21,6 +23,8 @@ export interface GatewayOptions {
   /** Presence heartbeat with Redis (default 2000 ms); a process that stops beating is dropped after 3 beats. */
   presenceHeartbeatMs?: number;
   agents: AgentConfig[];
+  /** Shared canned replies from `PARLEY_CANNED_REPLIES` (see console-tools/canned-file.ts); read-only for agents. */
+  cannedReplies?: CannedReply[];
   /**
    * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any; `site=origin` binds a site
    * to origins (see `createOriginPolicy`). Absent or empty: only pages served by the gateway itself. Requests without
@@ -78,6 +82,8 @@ export interface GatewayOptions {
   sessionSweepMs?: number;
   /** Wall clock for session expiry and sweeps (tests move it by hand); default `Date.now`. */
   sessionClock?: () => number;
+  /** Auto-assignment (`PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`); default manual. */
+  assignment?: AssignOptions;
 }
 
 /** Checks the options a gateway cannot start with; returns the abuse limits in force. Throws on the first mistake. */

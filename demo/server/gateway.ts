@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'socket.io';
 import { setupAgents } from './agents';
+import { MANUAL, startAutoAssign } from './auto-assign';
 import { broadcastPresence, pushSummary } from './broadcasts';
 import type { Cluster } from './cluster';
 import { checkOptions, type GatewayOptions } from './gateway-options';
@@ -86,12 +87,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     adapter: cluster?.adapter,
   });
   const presence = cluster?.presence ?? createPresence(options.agents.map((agent) => agent.name));
-  const ctx: GatewayContext = { store, presence, logger, visitors, agents, track: inflight.track, closing: false };
+  const ctx: GatewayContext = {
+    store,
+    presence,
+    logger,
+    visitors,
+    agents,
+    track: inflight.track,
+    closing: false,
+    agentNames: options.agents.map((agent) => agent.name),
+    autoAssign: MANUAL,
+  };
   await cluster?.start().catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
   const sweeper = setupNamespaces(ctx, options, { origins, shield });
+  if (options.assignment?.mode === 'round-robin') ctx.autoAssign = startAutoAssign(ctx, options.assignment);
 
   let shutdown: Promise<void> | undefined;
   return {
@@ -155,7 +167,7 @@ function setupNamespaces(
     now,
     ...(Object.keys(avatars).length ? { avatars } : {}),
   });
-  setupAgents(ctx, options.agents, guards);
+  setupAgents(ctx, options.agents, { ...guards, cannedReplies: options.cannedReplies ?? [] });
   return startSessionSweeper({
     store: ctx.store,
     policy: sessionPolicy,
@@ -182,6 +194,7 @@ async function closeGateway(parts: GatewayParts): Promise<void> {
   const { ctx, server } = parts;
   ctx.closing = true;
   parts.sweeper.stop();
+  ctx.autoAssign.stop();
   const closed = parts.io.close();
   // Idle keep-alive and half-finished static downloads would otherwise hold `server.close()` open.
   server.closeAllConnections();

@@ -7,6 +7,7 @@ import type {
   VisitorServerEvents,
   VisitorWelcome,
 } from '../../src/protocol';
+import type { AutoAssigner } from './auto-assign';
 import type { Logger } from './log';
 import type { Presence } from './presence';
 import type { Store } from './store/types';
@@ -64,4 +65,8 @@ export interface GatewayContext {
   track<T>(work: Promise<T>): Promise<T>;
   /** Set by `close()`: every socket is going away, so per-disconnect updates for agents are pointless. */
   closing: boolean;
+  /** Every configured agent's name: who a conversation can be assigned to. */
+  agentNames: readonly string[];
+  /** Auto-assignment, told when something changed that it may act on (`MANUAL` does nothing). */
+  autoAssign: AutoAssigner;
 }

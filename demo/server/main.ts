@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       ...(config.redisPrefix ? { redisPrefix: config.redisPrefix } : {}),
       dbSync: config.dbSync,
       agents: config.agents,
+      ...(config.cannedReplies ? { cannedReplies: config.cannedReplies } : {}),
       origins: config.origins,
       consoleOrigins: config.consoleOrigins,
       siteSecrets: config.siteSecrets,
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
       ...(config.memoryBudgetBytes ? { memoryBudgetBytes: config.memoryBudgetBytes } : {}),
       emptySessionTtlMs: config.emptySessionTtlMs,
       sessionSweepMs: config.sessionSweepMs,
+      assignment: config.assignment,
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

@@ -84,6 +84,7 @@ export const agentEvents = {
     v.object({
       status: v.optional(v.picklist(['open', 'resolved', 'all'], 'must be "open", "resolved" or "all"')),
       limit: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(500, 'must be <= 500'))),
+      view: v.optional(v.picklist(['mine', 'unassigned', 'all'], 'must be "mine", "unassigned" or "all"')),
     }),
     {},
   ),
@@ -93,6 +94,12 @@ export const agentEvents = {
   read: v.object({ conversationId, seq }),
   setStatus: v.object({ conversationId, status }),
   presence: v.object({ status: v.picklist(['online', 'away'], 'must be "online" or "away"') }),
+  // Ownership and internal notes (issue 14). Whether the agent exists is the handler's check (`unknown_agent`).
+  assign: v.object({
+    conversationId,
+    agent: v.nullable(v.pipe(v.string('must be a string or null'), v.minLength(1), v.maxLength(200, 'is too long'))),
+  }),
+  note: v.object({ conversationId, clientId, text }),
 };
 
 export type Parsed<T> = { ok: true; value: T } | ErrorAck;

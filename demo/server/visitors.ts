@@ -1,5 +1,11 @@
 import type * as v from 'valibot';
-import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type VisitorWelcome } from '../../src/protocol';
+import {
+  type PageInfo,
+  PROTOCOL_VERSION,
+  type VerifiedUser,
+  type VisitorClientEvents,
+  type VisitorWelcome,
+} from '../../src/protocol';
 import { pushSummary } from './broadcasts';
 import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
 import type { IdentityVerifier } from './identity';
@@ -130,11 +136,24 @@ async function resolveVisitor(
     address,
     release,
   };
+  if (page) recordLandingPage(ctx, data.visitorId, page, (options.now ?? Date.now)());
   if (resolved.session.user) data.user = resolved.session.user;
   if (resolved.revoked) data.revoked = resolved.revoked;
   if (userTokenRefused) data.userTokenRefused = userTokenRefused;
   if (user) ctx.logger.debug('visitor identified', { site, visitor: data.visitorId, switched: resolved.switched });
   return data;
+}
+
+/**
+ * The handshake's page joins the visitor's page history (agents see it in the details pane). Not awaited: a failure
+ * costs the history one entry, never the visitor their connection.
+ */
+function recordLandingPage(ctx: GatewayContext, visitorId: string, page: PageInfo, at: number): void {
+  void ctx.track(
+    ctx.store.recordPageView(visitorId, page, at).catch((err: unknown) => {
+      ctx.logger.error('page view not recorded', { visitor: visitorId, err });
+    }),
+  );
 }
 
 function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: VisitorOptions): void {
@@ -158,13 +177,14 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     visitorEvents,
     {
       send: async ({ clientId, text }, after) => {
-        const { message, duplicate, reopened } = await storeVisitorMessage(ctx, socket, { clientId, text });
+        const { message, duplicate, reopened, created } = await storeVisitorMessage(ctx, socket, { clientId, text });
         if (!duplicate) {
           // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
           ctx.presence.setVisitorTyping(conversationId, false);
           after(() => {
             socket.to(room).emit('message', message);
             toAgents().emit('message', message);
+            if (created || reopened) ctx.autoAssign.nudge();
             // Consoles derive a summary's preview, seq and unread count from `message` itself; only a change of
             // status needs the summary (one query and one more frame per console per message, saved otherwise).
             if (!reopened) return;
@@ -188,6 +208,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
       },
       page: async (page, after) => {
         await ctx.store.updateVisitorMeta(socket.data.visitorId, { page });
+        await ctx.store.recordPageView(socket.data.visitorId, page, (options.now ?? Date.now)());
         after(() => pushSummary(ctx, conversationId));
         return {};
       },

@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
-import type { ConversationSummary } from '../../../src/protocol.js';
+import type { AgentPresence, ConversationSummary } from '../../../src/protocol.js';
 import type { ActionResult } from '../controller.js';
 import { visitorName } from '../format.js';
 import type { Thread, Typist } from '../state.js';
+import { AssignControl } from './assign-control.js';
 import { Composer } from './composer.js';
 import { MessageLog } from './message-log.js';
 
@@ -11,6 +12,7 @@ interface Props {
   thread: Thread;
   typists: Typist[];
   me: string | null;
+  agents: AgentPresence[];
   now: number;
   draft: string;
   focusToken: number;
@@ -22,6 +24,8 @@ interface Props {
   onTyping(typing: boolean): void;
   onSend(text: string, clientId: string): Promise<ActionResult>;
   onSetStatus(status: 'open' | 'resolved'): Promise<ActionResult>;
+  onAssign(agent: string | null): Promise<ActionResult>;
+  onNote(text: string, clientId: string): Promise<ActionResult>;
   onEscape(): void;
 }
 
@@ -66,6 +70,7 @@ export function ConversationView(p: Props) {
             {c.visitor.online ? 'Online' : 'Offline'} · {c.status === 'open' ? 'Open' : 'Resolved'}
           </p>
         </div>
+        <AssignControl c={c} agents={p.agents} me={p.me} onAssign={p.onAssign} />
         <button
           type="button"
           class="button button--quiet details-toggle"
@@ -97,6 +102,7 @@ export function ConversationView(p: Props) {
         onDraft={p.onDraft}
         onTyping={p.onTyping}
         onSend={p.onSend}
+        onNote={p.onNote}
         onEscape={p.onEscape}
       />
     </section>

@@ -3,6 +3,8 @@ import { Text } from '../../../src/app/ui/text.js';
 import type { Message } from '../../../src/protocol.js';
 import { fullTime, messageTime } from '../format.js';
 import type { Thread } from '../state.js';
+import { interleave } from '../timeline.js';
+import { NoteItem } from './note-item.js';
 
 interface Props {
   thread: Thread;
@@ -20,12 +22,14 @@ export function MessageLog({ thread, visitorName, me, now, onRetry }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const last = thread.messages.at(-1);
+  const lastNote = thread.notes.at(-1);
 
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
-    if (stick.current || (last?.author === 'agent' && last.agentName === me)) el.scrollTop = el.scrollHeight;
-  }, [last, me]);
+    const mine = (last?.author === 'agent' && last.agentName === me) || lastNote?.agentName === me;
+    if (stick.current || mine) el.scrollTop = el.scrollHeight;
+  }, [last, lastNote, me]);
 
   return (
     <div
@@ -52,9 +56,13 @@ export function MessageLog({ thread, visitorName, me, now, onRetry }: Props) {
         <p class="empty">{thread.loading ? 'Loading messages…' : 'No messages yet.'}</p>
       )}
       <ol class="messages">
-        {thread.messages.map((m) => (
-          <MessageItem key={m.id} m={m} visitorName={visitorName} me={me} now={now} />
-        ))}
+        {interleave(thread.messages, thread.notes).map((entry) =>
+          entry.kind === 'message' ? (
+            <MessageItem key={entry.message.id} m={entry.message} visitorName={visitorName} me={me} now={now} />
+          ) : (
+            <NoteItem key={entry.note.id} note={entry.note} me={me} now={now} />
+          ),
+        )}
       </ol>
     </div>
   );

@@ -3,12 +3,15 @@ import type { ConversationSummary } from '../../../src/protocol.js';
 import { titleFor } from '../attention.js';
 import type { Controller } from '../controller.js';
 import { useHeldState, useMedia, useNow } from '../hooks.js';
+import { useOpenAtMessage } from '../jump.js';
 import { type ConsoleState, emptyThread, totalUnread, visibleConversations } from '../state.js';
 import { useController } from '../use-controller.js';
+import { CannedContext, useCannedSource } from './canned-picker.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
+import { DetailsPane } from './details-pane.js';
+import { SearchBox } from './search-box.js';
 import { TopBar } from './top-bar.js';
-import { VisitorDetails } from './visitor-details.js';
 
 interface Props {
   token: string;
@@ -61,6 +64,7 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
         thread={thread}
         typists={s.typing[selected.id] ?? NO_TYPISTS}
         me={s.me}
+        agents={s.agents}
         now={now}
         draft={drafts.get(selected.id) ?? ''}
         focusToken={view.focusToken}
@@ -72,6 +76,8 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
         onTyping={(typing) => controller.typing(selected.id, typing)}
         onSend={(text, clientId) => controller.send(selected.id, text, clientId)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
+        onAssign={(agent) => controller.assign(selected.id, agent)}
+        onNote={(text, clientId) => controller.note(selected.id, text, clientId)}
         onEscape={view.onEscape}
       />
     );
@@ -107,7 +113,10 @@ export function Workspace({ token, onSignOut }: Props) {
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [focusToken, setFocusToken] = useState(0);
   const drafts = useRef(new Map<string, string>());
-  const list = useMemo(() => visibleConversations(s.conversations, s.filter), [s.conversations, s.filter]);
+  const list = useMemo(
+    () => visibleConversations(s.conversations, s.filter, s.view, s.me),
+    [s.conversations, s.filter, s.view, s.me],
+  );
   useUnreadTitle(s.conversations);
 
   const selectedId = s.selectedId;
@@ -117,6 +126,8 @@ export function Workspace({ token, onSignOut }: Props) {
     rememberConversation(id);
     if (id) setFocusToken((n) => n + 1);
   };
+  const { canned, cannedSource } = useCannedSource(controller.tools, selected, s.me);
+  const openAt = useOpenAtMessage(selectedId, s.threads, select);
   const focusSelectedRow = () => {
     if (!twoColumns) return select(null);
     document.querySelector<HTMLElement>('.conv__button[aria-current="true"]')?.focus();
@@ -138,33 +149,38 @@ export function Workspace({ token, onSignOut }: Props) {
         aria-busy={s.connection === 'connecting'}
       >
         <nav class="pane pane--list" aria-labelledby="conversations-title">
+          <SearchBox tools={controller.tools} now={now} onOpen={openAt} />
           <ConversationList
             conversations={list}
             filter={s.filter}
+            view={s.view}
             selectedId={selectedId}
             loading={s.listLoading}
             error={s.listError}
             now={now}
             onFilter={controller.setFilter}
+            onView={controller.setView}
             onSelect={select}
           />
         </nav>
         <main class="pane pane--main">
-          <ConversationPane
-            s={s}
-            controller={controller}
-            now={now}
-            drafts={drafts.current}
-            focusToken={focusToken}
-            detailsOpen={wide || detailsOpen}
-            onToggleDetails={() => setDetailsOpen((o) => !o)}
-            select={select}
-            onEscape={focusSelectedRow}
-          />
+          <CannedContext.Provider value={cannedSource}>
+            <ConversationPane
+              s={s}
+              controller={controller}
+              now={now}
+              drafts={drafts.current}
+              focusToken={focusToken}
+              detailsOpen={wide || detailsOpen}
+              onToggleDetails={() => setDetailsOpen((o) => !o)}
+              select={select}
+              onEscape={focusSelectedRow}
+            />
+          </CannedContext.Provider>
         </main>
         {selected && (
           <aside class="pane pane--details" id="visitor-details" aria-label="Visitor details">
-            <VisitorDetails c={selected} />
+            <DetailsPane c={selected} tools={controller.tools} canned={canned} now={now} onOpen={select} />
           </aside>
         )}
       </div>

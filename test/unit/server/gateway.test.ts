@@ -70,6 +70,9 @@ describe('configuration', () => {
       PARLEY_RATE_IP: '5000/0.5',
       PARLEY_MAX_SOCKET_BUFFER_KB: '2048',
       PARLEY_MEMORY_BUDGET_MB: '768',
+      PARLEY_ASSIGN: 'round-robin',
+      PARLEY_AGENT_CAPACITY: '3',
+      PARLEY_ASSIGN_GRACE_S: '30',
     });
     expect(config).toEqual({
       port: 0,
@@ -104,6 +107,7 @@ describe('configuration', () => {
       },
       maxSocketBufferBytes: 2048 * 1024,
       memoryBudgetBytes: 768 * 1024 * 1024,
+      assignment: { mode: 'round-robin', capacity: 3, graceMs: 30_000 },
     });
   });
 

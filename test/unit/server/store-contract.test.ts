@@ -631,6 +631,146 @@ describe.each([
       expect(await store.markVisitorRead('nope', 1)).toBe(false);
     });
 
+    // Ownership and the agent-only timeline (issue 14).
+    it('assigns conditionally, lists by owner, and counts each agent’s open conversations', async () => {
+      let clock = 1_000;
+      const store = await open({ now: () => clock });
+      const ids: string[] = [];
+      for (const text of ['a', 'b', 'c']) {
+        clock += 1_000;
+        const id = await conversation(store, clock);
+        await store.appendMessage(id, { author: 'visitor', text });
+        ids.push(id);
+      }
+      const [a, b, c] = ids as [string, string, string];
+      expect(await store.waitingConversations(10)).toEqual([a, b, c]);
+      expect(await store.assign(a, { to: 'Ana', at: 5_000 })).toBe(true);
+      // Unconditional to the same owner: nothing changes.
+      expect(await store.assign(a, { to: 'Ana', at: 5_001 })).toBe(false);
+      // Conditional on a stale owner: the writer that read "nobody" loses.
+      expect(await store.assign(a, { to: 'Ben', from: null, at: 5_002 })).toBe(false);
+      expect(await store.assign(a, { to: 'Ben', from: 'Ana', at: 5_003 })).toBe(true);
+      expect(await store.assign(b, { to: 'Ben', from: null, at: 5_004 })).toBe(true);
+      expect(await store.assign('nope', { to: 'Ben', at: 5_005 })).toBe(false);
+      expect((await store.getConversation(a))?.assignee).toBe('Ben');
+      expect((await store.getConversation(c))?.assignee).toBeUndefined();
+
+      expect((await store.listConversations({ assignee: 'Ben' })).map((s) => s.id)).toEqual([b, a]);
+      expect((await store.listConversations({ assignee: null })).map((s) => s.id)).toEqual([c]);
+      expect((await store.listConversations({ assignee: 'Ana' })).map((s) => s.id)).toEqual([]);
+      await store.setStatus(b, 'resolved');
+      expect((await store.listConversations({ assignee: 'Ben', status: 'open' })).map((s) => s.id)).toEqual([a]);
+      expect((await store.listConversations({ assignee: 'Ben', status: 'resolved' })).map((s) => s.id)).toEqual([b]);
+      expect((await store.listConversations({ assignee: null, status: 'resolved' })).map((s) => s.id)).toEqual([]);
+      expect(await store.assignmentLoad()).toEqual([{ agent: 'Ben', open: 1, lastAssignedAt: 5_004 }]);
+      expect(await store.waitingConversations(10)).toEqual([c]);
+
+      expect(await store.assign(a, { to: null, from: 'Ben', at: 6_000 })).toBe(true);
+      expect((await store.getConversation(a))?.assignee).toBeUndefined();
+      expect(await store.waitingConversations(10)).toEqual([a, c]);
+    });
+
+    it('claims only unowned open conversations, within capacity, once across three writers', async () => {
+      const stores = [await open(), await open(), await open()];
+      const first = stores[0]!;
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const id = await conversation(first);
+        await first.appendMessage(id, { author: 'visitor', text: `m${i}` });
+        ids.push(id);
+      }
+      // Every writer tries every conversation for Ana with capacity 4: each one goes once, and only four go.
+      const results = await Promise.all(
+        stores.flatMap((store) => ids.map((id) => store.claim(id, 'Ana', 4, Date.now()))),
+      );
+      expect(results.filter(Boolean)).toHaveLength(4);
+      expect(await first.assignmentLoad()).toEqual([{ agent: 'Ana', open: 4, lastAssignedAt: expect.any(Number) }]);
+      const waiting = await first.waitingConversations(10);
+      expect(waiting).toHaveLength(2);
+      expect(await first.claim(ids.find((id) => !waiting.includes(id))!, 'Ben', 4, Date.now())).toBe(false);
+      // A resolved conversation is never claimed, and frees a place.
+      await first.setStatus(waiting[0]!, 'resolved');
+      expect(await first.claim(waiting[0]!, 'Ben', 4, Date.now())).toBe(false);
+      const owned = ids.filter((id) => !waiting.includes(id));
+      await first.setStatus(owned[0]!, 'resolved');
+      expect(await first.claim(waiting[1]!, 'Ana', 4, Date.now())).toBe(true);
+    });
+
+    it('finds the unanswered conversations of an agent: no agent message since assigned', async () => {
+      let clock = 1_000;
+      const store = await open({ now: () => clock });
+      const answered = await conversation(store);
+      const silent = await conversation(store);
+      for (const id of [answered, silent]) await store.appendMessage(id, { author: 'visitor', text: 'hi' });
+      await store.assign(answered, { to: 'Ana', at: 2_000 });
+      await store.assign(silent, { to: 'Ana', at: 2_000 });
+      clock = 2_500;
+      await store.appendMessage(answered, { author: 'agent', agentName: 'Ana', text: 'hello' });
+      expect(await store.unansweredAssigned('Ana', 10)).toEqual([silent]);
+      // Reassigned after that answer: unanswered again for the new owner.
+      await store.assign(answered, { to: 'Ben', at: 3_000 });
+      expect(await store.unansweredAssigned('Ben', 10)).toEqual([answered]);
+    });
+
+    it('stores notes and system lines apart from messages: no seq, no unread, no preview, idempotent', async () => {
+      const store = await open();
+      const id = await conversation(store);
+      await store.appendMessage(id, { author: 'visitor', text: 'visible' });
+      const note = await store.addNote({
+        conversationId: id,
+        kind: 'note',
+        agentName: 'Ana',
+        clientId: 'note-0001',
+        text: 'VIP customer',
+        at: 10,
+      });
+      expect(note).toEqual({
+        duplicate: false,
+        note: {
+          id: expect.any(String),
+          conversationId: id,
+          kind: 'note',
+          agentName: 'Ana',
+          clientId: 'note-0001',
+          text: 'VIP customer',
+          afterSeq: 1,
+          createdAt: 10,
+        },
+      });
+      const again = await store.addNote({
+        conversationId: id,
+        kind: 'note',
+        agentName: 'Ana',
+        clientId: 'note-0001',
+        text: 'VIP customer',
+        at: 11,
+      });
+      expect(again).toEqual({ duplicate: true, note: note.note });
+      await store.appendMessage(id, { author: 'visitor', text: 'second' });
+      const line = await store.addNote({
+        conversationId: id,
+        kind: 'event',
+        text: 'Assigned to Ana automatically',
+        at: 12,
+      });
+      expect(line.note).toMatchObject({ kind: 'event', afterSeq: 2 });
+      expect(line.note).not.toHaveProperty('agentName');
+      await expect(
+        store.addNote({ conversationId: 'nope', kind: 'note', agentName: 'Ana', text: 'x', at: 1 }),
+      ).rejects.toThrow(NotFoundError);
+
+      const summary = await store.getConversation(id);
+      expect(summary).toMatchObject({ lastSeq: 2, unread: 2, lastMessage: { author: 'visitor', text: 'second' } });
+      expect((await store.messagesAfter(id, 0)).messages.map((m) => m.text)).toEqual(['visible', 'second']);
+      expect((await store.notesBetween(id, { from: 0 })).map((n) => n.text)).toEqual([
+        'VIP customer',
+        'Assigned to Ana automatically',
+      ]);
+      expect((await store.notesBetween(id, { from: 0, to: 2 })).map((n) => n.id)).toEqual([note.note.id]);
+      expect((await store.notesBetween(id, { from: 2 })).map((n) => n.id)).toEqual([line.note.id]);
+      expect(await store.notesBetween(id, { from: 0, limit: 1 })).toHaveLength(1);
+    });
+
     it("links a verified user's sessions to one visitor per site, updating name, email and details", async () => {
       const store = await open();
       const ada: VerifiedUser = { id: 'u1', name: 'Ada', email: 'ada@example.com' };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
-import { type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
+import { type ConversationStatus, LIMITS, type Note, type PageInfo, type VerifiedUser } from '../../../../src/protocol';
 import { type AppendItem, createAppendBatcher, type Outcome } from '../batcher';
 import { guard, toStoreError } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
@@ -15,6 +15,7 @@ import {
   toUserVisitor,
   type UserVisitorRow,
 } from '../rows';
+import type { SearchTerms } from '../search';
 import {
   MESSAGE_COLUMNS,
   messagesAfterSql,
@@ -27,10 +28,12 @@ import {
 } from '../sql';
 import {
   type AppendResult,
+  type AssigneeLoad,
   type IdentifiedSession,
   type ListOptions,
   type MessagePage,
   type NewMessage,
+  type NewNote,
   type NewSession,
   NotFoundError,
   type SessionRecord,
@@ -39,7 +42,9 @@ import {
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import { PostgresConsoleTools } from './console';
 import { migratePostgres, quoteIdent } from './migrations';
+import * as ownership from './ownership';
 
 export interface PostgresStoreOptions {
   /** Connection string, e.g. `postgres://parley:secret@db.internal:5432/parley`. */
@@ -93,9 +98,6 @@ interface AppendRow extends MessageRow {
   created: boolean;
 }
 
-// Ties on activity are broken by id in byte order, as SQLite does, whatever the database's collation.
-const SUMMARY_ORDER = 'ORDER BY c.last_activity_at DESC, c.id COLLATE "C"';
-
 const SESSION_BY_TOKEN = `${SESSION_SELECT} WHERE s.token_hash = $1`;
 
 const INSERT_VISITOR = `
@@ -123,6 +125,8 @@ const SQL = {
     UPDATE sessions SET token_hash = $2, visitor_id = $3, created_at = $4, last_seen_at = $4
      WHERE token_hash = $1`,
   dropIdleVisitors: `DELETE FROM visitors v WHERE v.id = ANY($1::text[]) AND ${VISITOR_IDLE}`,
+  // The visitor a session left for its user's visitor ($2): its conversation is one of that person's earlier ones.
+  markMerged: 'UPDATE visitors SET merged_into = $2 WHERE id = $1',
   // $1 idle before, $2 empty before, $3 batch.
   sweepSessions: sweepSessionsSql({ idleBefore: '$1::bigint', emptyBefore: '$2::bigint', batch: '$3' }),
   visitorByUser: visitorByUserSql('$1', '$2'),
@@ -209,8 +213,6 @@ const SQL = {
     SELECT d.*, true, false, false FROM dup d`,
   messagesAfter: messagesAfterSql({ conversationId: '$1', afterSeq: '$2::bigint', limit: '$3', textBytes: '$4' }),
   summary: `${SUMMARY_SELECT} WHERE c.id = $1`,
-  listAll: `${SUMMARY_SELECT} ${SUMMARY_ORDER} LIMIT $1`,
-  listByStatus: `${SUMMARY_SELECT} WHERE c.status = $1 ${SUMMARY_ORDER} LIMIT $2`,
   setStatus: 'UPDATE conversations SET status = $2 WHERE id = $1',
   // Seqs are safe integers (up to 2^53), wider than the INTEGER columns: compare as BIGINT, store at most last_seq.
   agentRead: `
@@ -221,7 +223,10 @@ const SQL = {
      WHERE id = $1 AND visitor_read_seq < LEAST($2::bigint, last_seq)`,
 } as const;
 
-const STATEMENT_NAMES = new Map<string, string>(Object.entries(SQL).map(([key, text]) => [text, `parley_${key}`]));
+const STATEMENT_NAMES = new Map<string, string>([
+  ...Object.entries(SQL).map(([key, text]): [string, string] => [text, `parley_${key}`]),
+  ...Object.entries(ownership.OWNERSHIP_SQL).map(([key, text]): [string, string] => [text, `parley_own_${key}`]),
+]);
 
 /**
  * Opens a PostgreSQL store: a connection pool, with the schema created and migrated (under an advisory lock, so
@@ -306,12 +311,15 @@ class PostgresPoolStore implements PostgresStore {
     maxInFlight: APPEND_IN_FLIGHT,
     maxWaitMs: APPEND_MAX_WAIT_MS,
   });
+  private readonly tools: PostgresConsoleTools;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly now: () => number,
     private readonly runsWith: ReturnType<PostgresStore['settings']>,
-  ) {}
+  ) {
+    this.tools = new PostgresConsoleTools(pool);
+  }
 
   settings(): ReturnType<PostgresStore['settings']> {
     return this.runsWith;
@@ -395,10 +403,7 @@ class PostgresPoolStore implements PostgresStore {
   listConversations(options: ListOptions = {}): Promise<StoredSummary[]> {
     return guard(async () => {
       const { status, limit } = listQuery(options);
-      const { rows } =
-        status === 'all'
-          ? await this.query<SummaryRow>(SQL.listAll, [limit])
-          : await this.query<SummaryRow>(SQL.listByStatus, [status, limit]);
+      const rows = await ownership.listConversations(this.query, { status, assignee: options.assignee, limit });
       return fitBytes(rows.map(toSummary));
     });
   }
@@ -426,6 +431,63 @@ class PostgresPoolStore implements PostgresStore {
     return guard(async () => ((await this.query(SQL.visitorRead, [conversationId, seq])).rowCount ?? 0) > 0);
   }
 
+  assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean> {
+    return guard(() => ownership.assign(this.query, conversationId, change));
+  }
+
+  claim(conversationId: string, agent: string, capacity: number, at: number): Promise<boolean> {
+    const transaction = <T>(fn: (client: PoolClient) => Promise<T>) => this.transaction(0, fn);
+    return guard(() => ownership.claim(transaction, { id: conversationId, agent, capacity, at }));
+  }
+
+  assignmentLoad(): Promise<AssigneeLoad[]> {
+    return guard(() => ownership.assignmentLoad(this.query));
+  }
+
+  waitingConversations(limit: number): Promise<string[]> {
+    return guard(() => ownership.ids(this.query, ownership.OWNERSHIP_SQL.waiting, [limit]));
+  }
+
+  unansweredAssigned(agent: string, limit: number): Promise<string[]> {
+    return guard(() => ownership.ids(this.query, ownership.OWNERSHIP_SQL.unanswered, [agent, limit]));
+  }
+
+  addNote(input: NewNote): Promise<{ note: Note; duplicate: boolean }> {
+    return guard(() => ownership.addNote(this.query, input));
+  }
+
+  notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]> {
+    return guard(() => ownership.notesBetween(this.query, conversationId, range));
+  }
+
+  search(terms: SearchTerms, limit: number) {
+    return guard(() => this.tools.search(terms, limit));
+  }
+
+  cannedReplies() {
+    return guard(() => this.tools.cannedReplies());
+  }
+
+  saveCannedReply(input: Parameters<Store['saveCannedReply']>[0]) {
+    return guard(() => this.tools.saveCannedReply(input));
+  }
+
+  deleteCannedReply(id: string) {
+    return guard(() => this.tools.deleteCannedReply(id));
+  }
+
+  recordPageView(visitorId: string, page: PageInfo, at: number) {
+    return guard(() => this.tools.recordPageView(visitorId, page, at));
+  }
+
+  pageViews(conversationId: string) {
+    return guard(() => this.tools.pageViews(conversationId));
+  }
+
+  earlierConversations(conversationId: string, limit: number) {
+    return guard(() => this.tools.earlierConversations(conversationId, limit));
+  }
+
   close(): Promise<void> {
     this.closing ??= guard(() => this.pool.end());
     return this.closing;
@@ -438,9 +500,8 @@ class PostgresPoolStore implements PostgresStore {
 
   // Named after their key in SQL, so each pooled connection parses and plans a statement once rather than on every
   // call: in the two-process benchmark this halved PostgreSQL's CPU per message.
-  private query<R extends QueryResultRow>(text: string, values: unknown[] = []) {
-    return this.pool.query<R>({ name: STATEMENT_NAMES.get(text), text, values });
-  }
+  private readonly query = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
+    this.pool.query<R>({ name: STATEMENT_NAMES.get(text), text, values });
 
   private async summary(conversationId: string): Promise<StoredSummary | undefined> {
     const row = (await this.query<SummaryRow>(SQL.summary, [conversationId])).rows[0];
@@ -546,7 +607,10 @@ async function identifySession(
   if (owner) await updateUser(client, visitorId, user);
   else await client.query(SQL.linkVisitor, [visitorId, user.id, user.name ?? null, user.email ?? null]);
   await client.query(SQL.rekeySession, [tokenHash, rotateTo, visitorId, at]);
-  if (owner) await client.query(SQL.dropIdleVisitors, [[current.visitorId]]);
+  if (owner) {
+    await client.query(SQL.markMerged, [current.visitorId, visitorId]);
+    await client.query(SQL.dropIdleVisitors, [[current.visitorId]]);
+  }
   return { session: await sessionOrThrow(client, rotateTo), updated: true, rotated: true };
 }
 

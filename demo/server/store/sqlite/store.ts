@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Author, type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
+import {
+  type Author,
+  type ConversationStatus,
+  LIMITS,
+  type Note,
+  type PageInfo,
+  type VerifiedUser,
+} from '../../../../src/protocol';
 import { type AppendItem, createAppendBatcher, type Outcome } from '../batcher';
 import { guard } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
@@ -16,6 +23,7 @@ import {
   toUserVisitor,
   type UserVisitorRow,
 } from '../rows';
+import type { SearchTerms } from '../search';
 import {
   createConversationSql,
   MESSAGE_COLUMNS,
@@ -29,10 +37,12 @@ import {
 } from '../sql';
 import {
   type AppendResult,
+  type AssigneeLoad,
   type IdentifiedSession,
   type ListOptions,
   type MessagePage,
   type NewMessage,
+  type NewNote,
   type NewSession,
   NotFoundError,
   type SessionRecord,
@@ -42,7 +52,9 @@ import {
   type VisitorMeta,
 } from '../types';
 import { type Checkpointer, startCheckpointer } from './checkpointer';
+import { SqliteConsoleTools } from './console';
 import { migrate } from './migrations';
+import * as ownership from './ownership';
 
 /** How long a write waits for another connection's lock by default (`PARLEY_DB_BUSY_TIMEOUT_MS`). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 1000;
@@ -137,6 +149,8 @@ function sessionStatements(db: Database.Database) {
         WHERE token_hash = @tokenHash`,
     ),
     dropIdleVisitor: db.prepare(`DELETE FROM visitors AS v WHERE v.id = ? AND ${VISITOR_IDLE}`),
+    // The visitor a session left for its user's visitor: its conversation is one of that person's earlier ones.
+    markMerged: db.prepare('UPDATE visitors SET merged_into = @into WHERE id = @id'),
     sweepSessions: db.prepare<{ idleBefore: number; emptyBefore: number; batch: number }, { visitor_id: string }>(
       sweepSessionsSql({ idleBefore: '@idleBefore', emptyBefore: '@emptyBefore', batch: '@batch' }),
     ),
@@ -167,7 +181,6 @@ function conversationStatements(db: Database.Database) {
     db.prepare(
       `UPDATE conversations SET ${column} = min(@seq, last_seq) WHERE id = @id AND ${column} < min(@seq, last_seq)`,
     );
-  const list = 'ORDER BY c.last_activity_at DESC, c.id LIMIT';
   return {
     createConversation: db.prepare(createConversationSql('@id', '@now')),
     conversationHead: db.prepare<[string], { status: ConversationStatus; last_seq: number }>(
@@ -191,17 +204,16 @@ function conversationStatements(db: Database.Database) {
       messagesAfterSql({ conversationId: '?', afterSeq: '?', limit: '?', textBytes: '?' }),
     ),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE c.id = ?`),
-    listAll: db.prepare<[number], SummaryRow>(`${SUMMARY_SELECT} ${list} ?`),
-    listByStatus: db.prepare<[ConversationStatus, number], SummaryRow>(
-      `${SUMMARY_SELECT} WHERE c.status = ? ${list} ?`,
-    ),
+    list: ownership.listStatements(db, 'ORDER BY c.last_activity_at DESC, c.id'),
     setStatus: db.prepare('UPDATE conversations SET status = ? WHERE id = ?'),
     agentRead: readUpTo('agent_read_seq'),
     visitorRead: readUpTo('visitor_read_seq'),
   };
 }
 
-type Statements = ReturnType<typeof sessionStatements> & ReturnType<typeof conversationStatements>;
+type Statements = ReturnType<typeof sessionStatements> &
+  ReturnType<typeof conversationStatements> &
+  ReturnType<typeof ownership.ownershipStatements>;
 
 /**
  * The store's transactions, run IMMEDIATE by the store. The identity ones thereby hold the write lock from the lookup
@@ -247,6 +259,7 @@ class SqliteDatabaseStore implements SqliteStore {
     // Item failures are reported by their savepoints; a whole batch fails only on the lock or the disk.
     { retryOneByOne: false },
   );
+  private readonly tools: SqliteConsoleTools;
   private closed = false;
 
   constructor(
@@ -254,8 +267,9 @@ class SqliteDatabaseStore implements SqliteStore {
     now: () => number,
     private readonly checkpointer?: Checkpointer,
   ) {
-    this.q = { ...sessionStatements(db), ...conversationStatements(db) };
+    this.q = { ...sessionStatements(db), ...conversationStatements(db), ...ownership.ownershipStatements(db) };
     this.tx = transactions(db, this.q, now);
+    this.tools = new SqliteConsoleTools(db);
   }
 
   settings(): ReturnType<SqliteStore['settings']> {
@@ -328,8 +342,7 @@ class SqliteDatabaseStore implements SqliteStore {
   listConversations(options: ListOptions = {}): Promise<StoredSummary[]> {
     return guard(() => {
       const { status, limit } = listQuery(options);
-      const rows = status === 'all' ? this.q.listAll.all(limit) : this.q.listByStatus.all(status, limit);
-      return fitBytes(rows.map(toSummary));
+      return fitBytes(this.q.list(status, options.assignee, limit).map(toSummary));
     });
   }
 
@@ -354,6 +367,62 @@ class SqliteDatabaseStore implements SqliteStore {
 
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {
     return guard(() => this.q.visitorRead.run({ id: conversationId, seq }).changes > 0);
+  }
+
+  assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean> {
+    return guard(() => ownership.assign(this.q, conversationId, change));
+  }
+
+  claim(conversationId: string, agent: string, capacity: number, at: number): Promise<boolean> {
+    return guard(() => ownership.claim(this.q, conversationId, agent, capacity, at));
+  }
+
+  assignmentLoad(): Promise<AssigneeLoad[]> {
+    return guard(() => ownership.assignmentLoad(this.q));
+  }
+
+  waitingConversations(limit: number): Promise<string[]> {
+    return guard(() => this.q.waiting.all(limit).map((row) => row.id));
+  }
+
+  unansweredAssigned(agent: string, limit: number): Promise<string[]> {
+    return guard(() => this.q.unanswered.all(agent, limit).map((row) => row.id));
+  }
+
+  addNote(input: NewNote): Promise<{ note: Note; duplicate: boolean }> {
+    return guard(() => ownership.addNote(this.q, input));
+  }
+
+  notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]> {
+    return guard(() => ownership.notesBetween(this.q, conversationId, range));
+  }
+
+  search(terms: SearchTerms, limit: number) {
+    return guard(() => this.tools.search(terms, limit));
+  }
+
+  cannedReplies() {
+    return guard(() => this.tools.cannedReplies());
+  }
+
+  saveCannedReply(input: Parameters<Store['saveCannedReply']>[0]) {
+    return guard(() => this.tools.saveCannedReply(input));
+  }
+
+  deleteCannedReply(id: string) {
+    return guard(() => this.tools.deleteCannedReply(id));
+  }
+
+  recordPageView(visitorId: string, page: PageInfo, at: number) {
+    return guard(() => this.tools.recordPageView(visitorId, page, at));
+  }
+
+  pageViews(conversationId: string) {
+    return guard(() => this.tools.pageViews(conversationId));
+  }
+
+  earlierConversations(conversationId: string, limit: number) {
+    return guard(() => this.tools.earlierConversations(conversationId, limit));
   }
 
   close(): Promise<void> {
@@ -426,7 +495,10 @@ function identifySession(
   if (owner) q.updateUser.run({ id: visitorId, ...userParams(user) });
   else q.linkVisitor.run({ id: visitorId, ...userParams(user) });
   q.rekeySession.run({ tokenHash, rotateTo, visitorId, now: at });
-  if (owner) q.dropIdleVisitor.run(current.visitorId);
+  if (owner) {
+    q.markMerged.run({ id: current.visitorId, into: visitorId });
+    q.dropIdleVisitor.run(current.visitorId);
+  }
   return { session: sessionOrThrow(q, rotateTo), updated: true, rotated: true };
 }
 
