@@ -45,10 +45,13 @@ function dbBytes(dbPath) {
   return total;
 }
 
-function storedMessages(dbPath) {
+/** Messages stored, and the database's size as its pages (WAL included, the WAL file's unused space not). */
+function stored(dbPath) {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT count(*) AS n FROM messages').get().n;
+    const pages = db.pragma('page_count', { simple: true }) - db.pragma('freelist_count', { simple: true });
+    const dataBytes = pages * db.pragma('page_size', { simple: true });
+    return { messages: db.prepare('SELECT count(*) AS n FROM messages').get().n, dataBytes };
   } finally {
     db.close();
   }
@@ -89,7 +92,7 @@ async function sample(server, dbPath, probeFile, t0) {
     eventLoop: p.eventLoop,
     fds: s.fds,
     dbBytes: dbBytes(dbPath),
-    messages: storedMessages(dbPath),
+    ...stored(dbPath),
     cpu: s.cpu,
   };
 }
@@ -184,6 +187,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     throw new Error(`${gatewayScript()} is missing: run \`node build.mjs\` first`);
   }
   const loadBefore = loadAverage();
+  if (process.env.PARLEY_SOAK_RENDER) {
+    // Writes the section again from a saved run (PARLEY_SOAK_JSON of an earlier run), measuring nothing.
+    writeSoakSection(
+      path.join(root, 'BENCHMARKS.md'),
+      renderSoak(JSON.parse(readFileSync(process.env.PARLEY_SOAK_RENDER, 'utf8'))),
+    );
+    process.exit(0);
+  }
   const result = await runSoak();
   result.loadBefore = loadBefore;
   if (process.env.PARLEY_SOAK_JSON) writeFileSync(process.env.PARLEY_SOAK_JSON, JSON.stringify(result, null, 2));
