@@ -8,7 +8,7 @@
 // says why. Each run uses a schema and Redis prefix of its own, dropped afterwards.
 import pg from 'pg';
 import { createClient } from 'redis';
-import { AGENTS, startGateway } from './gateway.mjs';
+import { AGENTS, startGateway, startRelay } from './gateway.mjs';
 import { cpuWindow, delay, freePort, processesNamed, procStat, startWorker } from './proc.mjs';
 
 /** Where the cluster's PostgreSQL and Redis are, or why the run cannot happen. */
@@ -32,8 +32,11 @@ export function clusterServices(env = process.env) {
  * @param {number} o.durationMs  measured window
  * @param {number} o.visitorRate  visitor messages per second, per generator (the cluster gets twice this)
  * @param {number} o.agentRate  agent replies per second, per generator
+ * @param {'parley'|'relay'} [o.target]  two Parley gateways (PostgreSQL + Redis), or two bare relays on the same Redis
+ *   adapter (no storage): the baseline that measures what sharing costs without Parley's work
  */
 export async function runCluster(o) {
+  const target = o.target ?? 'parley';
   const log = o.log ?? (() => {});
   const services = clusterServices();
   if (services.skipped) {
@@ -52,9 +55,13 @@ export async function runCluster(o) {
   try {
     // One after the other: the first creates the schema (the migration lock would serialize them anyway).
     for (const name of ['A', 'B']) {
-      const server = await startGateway({ port: await freePort(), env, name: `gateway ${name}` });
+      const port = await freePort();
+      const server =
+        target === 'relay'
+          ? await startRelay({ port, env: { REDIS_URL: services.redisUrl, RELAY_PREFIX: tag }, name: `relay ${name}` })
+          : await startGateway({ port, env, name: `gateway ${name}` });
       servers.push(server);
-      log(`cluster: gateway ${name}: pid ${server.pid} on ${server.url}`);
+      log(`cluster: ${target === 'relay' ? 'relay' : 'gateway'} ${name}: pid ${server.pid} on ${server.url}`);
     }
     const [a, b] = servers;
     const genA = startWorker('cluster-generator-A');
@@ -86,7 +93,7 @@ export async function runCluster(o) {
     for (const [i, c] of connects.entries()) {
       c.serverCpu = connectCpuUse[servers[i].pid];
       log(
-        `cluster: gateway ${'AB'[i]}: ${c.connected}/${c.requested} visitors in ${c.seconds.toFixed(1)} s, ` +
+        `cluster: ${target === 'relay' ? 'relay' : 'gateway'} ${'AB'[i]}: ${c.connected}/${c.requested} visitors in ${c.seconds.toFixed(1)} s, ` +
           `handshake p99 ${c.handshake.p99?.toFixed(1)} ms, ${c.connectErrors} connect errors`,
       );
     }
@@ -134,8 +141,8 @@ export async function runCluster(o) {
 
     for (const w of [genA, genB, sink]) await w.call('closeAll', {}, 60_000);
     for (const s of servers) await s.stop('SIGTERM');
-    const stored = await storedCounts(services.databaseUrl, tag);
-    const versions = { postgres: stored.version, redis: await redisVersion(services.redisUrl) };
+    const stored = target === 'relay' ? null : await storedCounts(services.databaseUrl, tag);
+    const versions = { postgres: stored?.version ?? null, redis: await redisVersion(services.redisUrl) };
 
     const seconds = phases[0].seconds;
     const messages = phases.reduce((n, p) => n + (p.visitorRate + p.agentRate) * p.seconds, 0);
@@ -167,7 +174,8 @@ export async function runCluster(o) {
         postgres: (servicesUse.postgres / seconds) * 100,
         machine: machineCpu,
       },
-      stored: {
+      target,
+      stored: stored && {
         ...stored,
         expectedVisitor: results.reduce((n, r) => n + r.totals.visitorStored, 0),
         expectedAgent: results.reduce((n, r) => n + r.totals.agentStored, 0),
@@ -176,7 +184,9 @@ export async function runCluster(o) {
   } finally {
     for (const w of workers) await w.stop();
     for (const s of servers) if (s.alive()) await s.stop('SIGKILL');
-    await dropSchema(services.databaseUrl, tag).catch((err) => log(`cluster: could not drop schema ${tag}: ${err}`));
+    if (target !== 'relay') {
+      await dropSchema(services.databaseUrl, tag).catch((err) => log(`cluster: could not drop schema ${tag}: ${err}`));
+    }
   }
 }
 

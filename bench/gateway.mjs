@@ -29,10 +29,11 @@ export const GENEROUS_LIMITS = {
 export const gatewayScript = () => builtGateway(process.env.PARLEY_DIST ?? 'dist');
 
 /** Starts the gateway on `port` (0 for any) with the SQLite file `dbPath`, or the storage that `env` names. */
-export function startGateway({ port, dbPath, env = {}, name = 'gateway' }) {
+export function startGateway({ port, dbPath, env = {}, name = 'gateway', nodeArgs = [] }) {
   return startServer({
     name,
     script: gatewayScript(),
+    nodeArgs,
     ready: GATEWAY_READY,
     env: {
       PORT: String(port),
@@ -46,11 +47,11 @@ export function startGateway({ port, dbPath, env = {}, name = 'gateway' }) {
 }
 
 /** Starts the bare relay (no persistence, no validation) on `port`. */
-export function startRelay({ port }) {
+export function startRelay({ port, env = {}, name = 'relay' }) {
   return startServer({
-    name: 'relay',
+    name,
     script: path.join(root, 'bench', 'relay.mjs'),
     ready: /Relay listening on (http:\/\/[\d.]+:\d+)/,
-    env: { PORT: String(port), HOST: '127.0.0.1' },
+    env: { PORT: String(port), HOST: '127.0.0.1', ...env },
   });
 }

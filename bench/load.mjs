@@ -694,6 +694,67 @@ const commands = {
     };
   },
 
+  /**
+   * The soak (bench/soak.mjs): visitor messages, agent replies and visitor typing events at fixed rates until
+   * `soakStop`; nothing is measured here but what was sent and the errors.
+   */
+  soakStart({ visitorRate, agentRate, typingRate }) {
+    const replier = state.agents.find((a) => a.measure);
+    state.counters = newCounters();
+    let typing = 0;
+    state.generators = [
+      pace(visitorRate, () => anyVisitor().enqueue('k')),
+      pace(agentRate, () => replier && replyToSomeone(replier, 'k')),
+      pace(typingRate, () => {
+        const v = anyVisitor();
+        if (v.welcomed) {
+          typing++;
+          v.socket.emit('typing', { typing: true });
+        }
+      }),
+    ];
+    state.typingSent = () => typing;
+    return true;
+  },
+
+  soakStop() {
+    for (const g of state.generators ?? []) g.stop();
+    state.generators = [];
+    return commands.soakCounters();
+  },
+
+  soakCounters() {
+    const c = state.counters;
+    const connected = state.visitors.filter((v) => v.socket.connected).length;
+    return {
+      connected,
+      visitorAcked: c.visitorAcked,
+      agentRepliesAcked: c.agentRepliesAcked,
+      typingSent: state.typingSent?.() ?? 0,
+      sendErrors: c.sendErrors,
+      agentReplyErrors: c.agentReplyErrors,
+      connectErrors: c.connectErrors,
+      queued: state.visitors.reduce((n, v) => n + v.outbox.length, 0),
+    };
+  },
+
+  /**
+   * Churn: `fraction` of the visitors, at random, disconnect, and each connects again (same session, as a reloaded
+   * page does) after a random pause of up to `pauseMs`. Resolves when all of them are welcomed again.
+   */
+  async churn({ fraction, pauseMs = 5000, timeoutMs = 50_000 }) {
+    const chosen = new Set();
+    const count = Math.round(state.visitors.length * fraction);
+    while (chosen.size < Math.min(count, state.visitors.length)) chosen.add(anyVisitor());
+    for (const v of chosen) {
+      v.socket.disconnect();
+      setTimeout(() => v.socket.connect(), Math.random() * pauseMs);
+    }
+    await sleep(pauseMs);
+    const back = await waitFor(() => [...chosen].every((v) => v.welcomed), timeoutMs, 100);
+    return { churned: chosen.size, back, welcomed: [...chosen].filter((v) => v.welcomed).length };
+  },
+
   memory() {
     return { rss: process.memoryUsage().rss, visitors: state.visitors.length, agents: state.agents.length };
   },

@@ -3,13 +3,27 @@
 // sessions, no summaries. Visitor `send` → ack → `message` to every agent; agent `send` → ack → `message` to the
 // visitor's room and to the other agents (the same fan-out as the gateway).
 // Run as its own process: PORT=0 HOST=127.0.0.1 node bench/relay.mjs
+// With REDIS_URL (and RELAY_PREFIX), several relays share rooms through the same Redis adapter as the gateway's
+// cluster (@socket.io/redis-adapter), the baseline for the two-process run: the cost of sharing, without Parley.
 import { createServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
 import { Server } from 'socket.io';
 
 const server = createServer((_req, res) => {
   res.writeHead(404).end();
 });
 const io = new Server(server, { serveClient: false, transports: ['websocket'], maxHttpBufferSize: 64 * 1024 });
+if (process.env.REDIS_URL) {
+  const pub = createClient({ url: process.env.REDIS_URL });
+  const sub = pub.duplicate();
+  // As the gateway does (demo/server/redis.ts): a Redis error or a failed publish is logged, never a crash.
+  for (const client of [pub, sub]) client.on('error', (err) => console.error(`relay: redis: ${err?.message ?? err}`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  const publish = pub.publish.bind(pub);
+  pub.publish = (...args) => publish(...args).catch((err) => console.error(`relay: publish: ${err?.message ?? err}`));
+  io.adapter(createAdapter(pub, sub, { key: `${process.env.RELAY_PREFIX ?? 'relay'}:io` }));
+}
 const visitors = io.of('/visitor');
 const agents = io.of('/agent');
 
@@ -24,7 +38,8 @@ const nextSeq = (conversationId) => {
 };
 
 visitors.on('connection', (socket) => {
-  const conversationId = `relay${++conversations}`;
+  // Unique across relays sharing Redis: an agent on another relay replies to it.
+  const conversationId = `relay${process.pid}-${++conversations}`;
   void socket.join(`conv:${conversationId}`);
   socket.emit('welcome', {
     session: null,

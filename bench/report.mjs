@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { GENEROUS_LIMITS } from './gateway.mjs';
 import { renderLighthouse } from './lighthouse-report.mjs';
+import { renderGatewayRatios } from './ratios-report.mjs';
 import { renderSearch } from './search.mjs';
 
 export function machineFacts() {
@@ -117,6 +118,7 @@ export function renderReport({ machine, plan, results }) {
   });
   section(ctx, '### Reconnection storm', renderStorm);
   renderCluster(ctx);
+  section(ctx, '### Against the bare relay', renderGatewayRatios);
   section(ctx, '### What limits it', renderLimits);
   section(ctx, '### Search', ({ out, results: r }) => renderSearch(out, r.search));
   renderHostPage(ctx);

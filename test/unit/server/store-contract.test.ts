@@ -380,6 +380,45 @@ describe.each([
       await expect(missing).rejects.toBeInstanceOf(StoreError);
     });
 
+    it('stores a burst of appends together: first messages create conversations, each result is its own', async () => {
+      const store = await open();
+      const fresh = [await conversation(store), await conversation(store)];
+      const started = await conversation(store);
+      await store.appendMessage(started, { author: 'visitor', clientId: 'old', text: 'before the burst' });
+      await store.setStatus(started, 'resolved');
+      // All issued in one tick, so they share a batch (one transaction / statement).
+      const burst = await Promise.allSettled([
+        store.appendMessage(fresh[0]!, { author: 'visitor', clientId: 'a1', text: 'first of a' }),
+        store.appendMessage(started, { author: 'agent', agentName: 'Ana', clientId: 'r1', text: 'reply' }),
+        store.appendMessage(fresh[1]!, { author: 'visitor', clientId: 'b1', text: 'first of b' }),
+        store.appendMessage('missing', { author: 'visitor', clientId: 'x', text: 'nobody reserved this' }),
+        store.appendMessage(fresh[0]!, { author: 'visitor', clientId: 'a2', text: 'second of a' }),
+        store.appendMessage(fresh[0]!, { author: 'visitor', clientId: 'a1', text: 'repeat of a1' }),
+        store.appendMessage(started, { author: 'visitor', clientId: 'old', text: 'repeat from before' }),
+        store.appendMessage(started, { author: 'visitor', clientId: 'v2', text: 'reopens' }),
+      ]);
+      const value = (i: number) => {
+        const result = burst[i]!;
+        if (result.status !== 'fulfilled') throw new Error(`append ${i} failed: ${result.reason}`);
+        return result.value;
+      };
+      expect(value(0)).toMatchObject({ created: true, duplicate: false, message: { seq: 1, text: 'first of a' } });
+      expect(value(1)).toMatchObject({ created: false, reopened: false, message: { seq: 2, author: 'agent' } });
+      expect(value(2)).toMatchObject({ created: true, message: { seq: 1, conversationId: fresh[1] } });
+      expect(burst[3]).toMatchObject({ status: 'rejected', reason: expect.any(NotFoundError) });
+      expect(value(4)).toMatchObject({ created: false, duplicate: false, message: { seq: 2, text: 'second of a' } });
+      expect(value(5)).toEqual({ ...value(0), duplicate: true, created: false });
+      expect(value(6)).toMatchObject({ duplicate: true, message: { seq: 1, text: 'before the burst' } });
+      expect(value(7)).toMatchObject({ reopened: true, duplicate: false, message: { seq: 3, text: 'reopens' } });
+      expect((await store.messagesAfter(fresh[0]!, 0)).messages.map((m) => m.text)).toEqual([
+        'first of a',
+        'second of a',
+      ]);
+      expect(await store.getConversation(fresh[0]!)).toMatchObject({ lastSeq: 2, status: 'open' });
+      expect(await store.getConversation(started)).toMatchObject({ lastSeq: 3, status: 'open' });
+      expect(await store.hasConversation('missing')).toBe(false);
+    });
+
     it('keeps seqs gap-free and ordered under 200 concurrent appends from three store instances', async () => {
       const writers = [await open(), await open(), await open()];
       const ids = [await conversation(writers[0]!), await conversation(writers[1]!)];

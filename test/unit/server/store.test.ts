@@ -42,10 +42,20 @@ afterEach(async () => {
 describe('sqlite store', () => {
   it('creates the directory, uses WAL with synchronous NORMAL by default and FULL on request', async () => {
     const store = openSqliteStore({ path: dbPath });
-    expect(store.settings()).toEqual({ journalMode: 'wal', synchronous: 'normal', busyTimeoutMs: 1000 });
+    expect(store.settings()).toEqual({
+      journalMode: 'wal',
+      synchronous: 'normal',
+      busyTimeoutMs: 1000,
+      walAutocheckpoint: 0,
+    });
     await store.close();
     const full = openSqliteStore({ path: dbPath, sync: 'full', busyTimeoutMs: 100 });
-    expect(full.settings()).toEqual({ journalMode: 'wal', synchronous: 'full', busyTimeoutMs: 100 });
+    expect(full.settings()).toEqual({
+      journalMode: 'wal',
+      synchronous: 'full',
+      busyTimeoutMs: 100,
+      walAutocheckpoint: 0,
+    });
     await full.close();
     const raw = new Database(dbPath, { readonly: true });
     expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
 import { type ConversationStatus, LIMITS, type Note, type PageInfo, type VerifiedUser } from '../../../../src/protocol';
+import { type AppendItem, createAppendBatcher, type Outcome } from '../batcher';
 import { guard, toStoreError } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
@@ -16,7 +17,6 @@ import {
 } from '../rows';
 import type { SearchTerms } from '../search';
 import {
-  createConversationSql,
   MESSAGE_COLUMNS,
   messagesAfterSql,
   SESSION_SELECT,
@@ -84,12 +84,21 @@ const DEFAULT_POOL_SIZE = 10;
 const RETRYABLE = new Set(['23505', '40P01', '40001', '23503']);
 /** Appends: a duplicate clientId committed while the append waited for the conversation's lock. */
 const APPEND_RETRIES = 1;
+/**
+ * Append batches written at once by one process: a batch gathers while others are in progress, and one that waited
+ * `APPEND_MAX_WAIT_MS` starts beside them (a pool connection each).
+ */
+const APPEND_IN_FLIGHT = 2;
+const APPEND_MAX_WAIT_MS = 5;
 /** Identity: two devices of one new user racing to create (or link) its visitor; also deadlocks between links. */
 const IDENTITY_RETRIES = 3;
 
 interface AppendRow extends MessageRow {
+  /** The message's position in the batch, from 1 (BIGINT: a string). */
+  ord: string;
   duplicate: boolean;
   reopened: boolean;
+  created: boolean;
 }
 
 const SESSION_BY_TOKEN = `${SESSION_SELECT} WHERE s.token_hash = $1`;
@@ -107,8 +116,6 @@ const SQL = {
   createSession: `
     WITH v AS (${INSERT_VISITOR})
     INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES ($13, $1, $11, $11)`,
-  /** Creates the conversation $1 a visitor reserved ($2 now); nothing when it exists or no visitor reserved it. */
-  createConversation: createConversationSql('$1', '$2'),
   insertSession: 'INSERT INTO sessions (token_hash, visitor_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)',
   findSession: SESSION_BY_TOKEN,
   // Held until the identity transaction ends: two identifications of one session, or of two sessions of one visitor,
@@ -143,38 +150,70 @@ const SQL = {
     WHERE id = $1`,
   hasConversation: 'SELECT 1 FROM conversations WHERE id = $1',
   /**
-   * One append in one statement, so one round trip and no explicit transaction ($1 id, $2 conversation, $3 now,
-   * $4 author, $5 agent name, $6 clientId, $7 text). `head` takes the conversation's row lock, which every append of
-   * the conversation queues on, and reads its status as of now; the counter is bumped from its latest value (READ
-   * COMMITTED re-reads a row updated meanwhile) and the message inserted under that lock, so seqs are gap-free and
-   * ordered across any number of writers; the message's time is the conversation's activity time after the bump, so
-   * times never decrease along seqs, whichever process's clock stamped them. A repeat of a clientId committed before
-   * this statement began is found by `dup` and consumes no seq; one committed while this statement waited for the
-   * lock fails the insert on the (conversation, author, client id) index, which rolls the whole statement back (the
-   * counter too) and is run again. No row: no such conversation.
+   * A batch of appends in one statement, so one round trip and no explicit transaction for any number of messages
+   * (arrays, one element per message: $1 ids, $2 conversations, $3 authors, $4 agent names, $5 clientIds, $6 texts;
+   * $7 now). No conversation appears twice with the same (author, clientId): the batcher answers such repeats.
+   * - `locked` takes the row locks of the batch's conversations, in id order (two processes' batches cannot deadlock),
+   *   and reads their status as of now; every append of a conversation queues on its lock.
+   * - `dup`: repeats of a clientId committed before this statement began; they consume no seq. One committed while
+   *   this statement waited for a lock fails the insert on the (conversation, author, client id) index, which rolls
+   *   the whole statement back (counters too); the caller runs it again.
+   * - `bumped` moves each existing conversation's counter by its number of new messages, from its latest value (READ
+   *   COMMITTED re-reads a row updated meanwhile), so seqs are gap-free and ordered across any number of writers; the
+   *   messages' time is the conversation's activity time after the bump, so times never decrease along seqs.
+   * - `created`: a visitor's first message creates the conversation the visitor reserved, in this same statement
+   *   (agents' messages never create one). Two writers creating it at once: the second does nothing and returns no row
+   *   for those messages; the caller runs them again, and they are appended to the conversation the first created.
+   * Messages that get no row: no such conversation (or the creation race above).
    */
-  append: `
-    WITH head AS (
-      SELECT status FROM conversations WHERE id = $2 FOR NO KEY UPDATE
+  appendBatch: `
+    WITH items AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+        WITH ORDINALITY AS t(id, conv, author, agent_name, client_id, text, ord)
+    ), locked AS (
+      SELECT c.id, c.status FROM conversations c
+       WHERE c.id IN (SELECT conv FROM items) ORDER BY c.id FOR NO KEY UPDATE
     ), dup AS (
-      SELECT ${MESSAGE_COLUMNS} FROM messages
-       WHERE $6::text IS NOT NULL AND conversation_id = $2 AND author = $4 AND client_id = $6::text
+      SELECT i.ord, m.id, m.conversation_id, m.seq, m.author, m.agent_name, m.client_id, m.text, m.created_at
+        FROM items i
+        JOIN messages m ON m.conversation_id = i.conv AND m.author = i.author AND m.client_id = i.client_id
+    ), fresh AS (
+      SELECT i.*, row_number() OVER w AS rn, count(*) OVER w AS n,
+             min(i.ord) FILTER (WHERE i.author = 'visitor') OVER w AS first_visitor
+        FROM items i
+       WHERE NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = i.ord)
+         AND (i.author = 'visitor' OR i.conv IN (SELECT id FROM locked))
+      WINDOW w AS (PARTITION BY i.conv ORDER BY i.ord ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    ), counts AS (
+      SELECT conv, max(n) AS n, bool_or(author = 'visitor') AS visitor FROM fresh GROUP BY conv
     ), bumped AS (
-      UPDATE conversations SET
-        last_seq = last_seq + 1,
-        last_activity_at = GREATEST(last_activity_at, $3::bigint),
-        status = CASE WHEN $4 = 'visitor' THEN 'open' ELSE status END
-      WHERE id = $2 AND EXISTS (SELECT 1 FROM head) AND NOT EXISTS (SELECT 1 FROM dup)
-      RETURNING last_seq, last_activity_at
+      UPDATE conversations c SET
+        last_seq = c.last_seq + k.n,
+        last_activity_at = GREATEST(c.last_activity_at, $7::bigint),
+        status = CASE WHEN k.visitor THEN 'open' ELSE c.status END
+        FROM counts k JOIN locked l ON l.id = k.conv
+       WHERE c.id = k.conv
+      RETURNING c.id, c.last_seq - k.n AS base, c.last_activity_at AS at, l.status AS was
+    ), created AS (
+      INSERT INTO conversations (id, visitor_id, site, last_seq, last_activity_at, created_at)
+      SELECT v.conversation_id, v.id, v.site, k.n, $7::bigint, $7::bigint
+        FROM counts k JOIN visitors v ON v.conversation_id = k.conv
+       WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.id = k.conv)
+      ON CONFLICT DO NOTHING
+      RETURNING id, 0::bigint AS base, last_activity_at AS at, 'new'::text AS was
+    ), heads AS (
+      SELECT * FROM bumped UNION ALL SELECT * FROM created
     ), inserted AS (
       INSERT INTO messages (${MESSAGE_COLUMNS})
-      SELECT $1, $2, bumped.last_seq, $4, $5, $6::text, $7, bumped.last_activity_at FROM bumped
+      SELECT f.id, f.conv, (h.base + f.rn)::int, f.author, f.agent_name, f.client_id, f.text, h.at
+        FROM fresh f JOIN heads h ON h.id = f.conv
       RETURNING ${MESSAGE_COLUMNS}
     )
-    SELECT inserted.*, false AS duplicate, ($4 = 'visitor' AND head.status = 'resolved') AS reopened
-      FROM inserted, head
+    SELECT f.ord, ins.*, false AS duplicate,
+           coalesce(h.was = 'resolved' AND f.ord = f.first_visitor, false) AS reopened, (h.was = 'new' AND f.rn = 1) AS created
+      FROM inserted ins JOIN fresh f ON f.id = ins.id JOIN heads h ON h.id = ins.conversation_id
     UNION ALL
-    SELECT dup.*, true, false FROM dup`,
+    SELECT d.*, true, false, false FROM dup d`,
   messagesAfter: messagesAfterSql({ conversationId: '$1', afterSeq: '$2::bigint', limit: '$3', textBytes: '$4' }),
   summary: `${SUMMARY_SELECT} WHERE c.id = $1`,
   setStatus: 'UPDATE conversations SET status = $2 WHERE id = $1',
@@ -271,6 +310,10 @@ async function withRetries<T>(retries: number, fn: () => Promise<T>): Promise<T>
 
 class PostgresPoolStore implements PostgresStore {
   private closing: Promise<void> | undefined;
+  private readonly appends = createAppendBatcher((items) => this.appendBatch(items), {
+    maxInFlight: APPEND_IN_FLIGHT,
+    maxWaitMs: APPEND_MAX_WAIT_MS,
+  });
   private readonly tools: PostgresConsoleTools;
 
   constructor(
@@ -349,17 +392,9 @@ class PostgresPoolStore implements PostgresStore {
   }
 
   appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult> {
-    return guard(async () => {
-      // Claiming attachments needs the message and the claims in one transaction.
-      if (input.attachments) return this.start(conversationId, input);
-      try {
-        return await this.append(conversationId, input);
-      } catch (err) {
-        // Only a visitor's first message takes the slower, transactional path; every later one is one statement.
-        if (err instanceof NotFoundError && input.author === 'visitor') return this.start(conversationId, input);
-        throw err;
-      }
-    });
+    // Claiming attachments needs the message and the claims in one transaction: such a message is written alone.
+    if (input.attachments) return guard(() => this.appendWithAttachments(conversationId, input));
+    return guard(() => this.appends.add({ conversationId, input }));
   }
 
   messagesAfter(conversationId: string, afterSeq: number, limit: number = LIMITS.historyPage): Promise<MessagePage> {
@@ -494,31 +529,47 @@ class PostgresPoolStore implements PostgresStore {
     return row && toSummary(row);
   }
 
-  // Retried once: a duplicate clientId committed while the statement waited (see `SQL.append`).
-  private append(conversationId: string, input: NewMessage): Promise<AppendResult> {
-    const values = appendValues(conversationId, input, this.now());
-    return withRetries(APPEND_RETRIES, async () => {
-      const row = (await this.query<AppendRow>(SQL.append, values)).rows[0];
-      if (!row) throw new NotFoundError('conversation not found');
-      return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened, created: false };
-    });
-  }
-
-  // The conversation is created and the message appended in one transaction: a failed append leaves no empty
-  // conversation behind. Two tabs racing to send the first message: the second insert waits for the first
-  // transaction's row, then does nothing, and its append queues on the conversation's lock as usual.
-  private start(conversationId: string, input: NewMessage): Promise<AppendResult> {
+  // The batch statement for one message, and its attachments claimed in the same transaction. No row: no such
+  // conversation, or another tab's first message created it at this instant (rare: the sender retries).
+  private appendWithAttachments(conversationId: string, input: NewMessage): Promise<AppendResult> {
     return this.transaction(APPEND_RETRIES, async (client) => {
-      const at = this.now();
-      const created =
-        input.author === 'visitor' &&
-        ((await client.query(SQL.createConversation, [conversationId, at])).rowCount ?? 0) > 0;
-      const row = (await client.query<AppendRow>(SQL.append, appendValues(conversationId, input, at))).rows[0];
+      const values = appendValues([{ conversationId, input }], this.now());
+      const row = (await client.query<AppendRow>(SQL.appendBatch, values)).rows[0];
       if (!row) throw new NotFoundError('conversation not found');
       if (input.attachments && !row.duplicate)
         await claimAttachments(client, conversationId, row.id, input.attachments);
-      return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened, created };
+      const { duplicate, reopened, created } = row;
+      return { message: toMessage(row), duplicate, reopened, created };
     });
+  }
+
+  // Messages that got no row are run once more: the conversation may have been created meanwhile by another writer
+  // (see `SQL.appendBatch`); still none, there is no such conversation. A duplicate clientId committed while the
+  // statement waited fails it as a whole: run again once.
+  private async appendBatch(items: AppendItem[]): Promise<Outcome<AppendResult>[]> {
+    const outcomes: (Outcome<AppendResult> | undefined)[] = items.map(() => undefined);
+    let todo = items.map((_, i) => i);
+    for (let attempt = 0; attempt < 2 && todo.length > 0; attempt++) {
+      const batch = todo;
+      const { rows } = await withRetries(APPEND_RETRIES, () =>
+        this.query<AppendRow>(
+          SQL.appendBatch,
+          appendValues(
+            batch.map((i) => items[i]!),
+            this.now(),
+          ),
+        ),
+      );
+      for (const row of rows) {
+        const { duplicate, reopened, created } = row;
+        outcomes[batch[Number(row.ord) - 1]!] = {
+          ok: true,
+          value: { message: toMessage(row), duplicate, reopened, created },
+        };
+      }
+      todo = batch.filter((i) => outcomes[i] === undefined);
+    }
+    return outcomes.map((outcome) => outcome ?? { ok: false, error: new NotFoundError('conversation not found') });
   }
 }
 
@@ -616,9 +667,17 @@ function errorCode(err: unknown): string | undefined {
     : undefined;
 }
 
-/** The parameters of `SQL.append`. */
-function appendValues(conversationId: string, input: NewMessage, at: number): unknown[] {
-  return [randomUUID(), conversationId, at, input.author, input.agentName ?? null, input.clientId ?? null, input.text];
+/** The parameters of `SQL.appendBatch`: one array per column, then the time. */
+function appendValues(items: AppendItem[], at: number): unknown[] {
+  return [
+    items.map(() => randomUUID()),
+    items.map((item) => item.conversationId),
+    items.map((item) => item.input.author),
+    items.map((item) => item.input.agentName ?? null),
+    items.map((item) => item.input.clientId ?? null),
+    items.map((item) => item.input.text),
+    at,
+  ];
 }
 
 function metaValues(meta: VisitorMeta): (string | null)[] {

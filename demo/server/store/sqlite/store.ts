@@ -10,6 +10,7 @@ import {
   type PageInfo,
   type VerifiedUser,
 } from '../../../../src/protocol';
+import { type AppendItem, createAppendBatcher, type Outcome } from '../batcher';
 import { guard } from '../errors';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
@@ -60,6 +61,7 @@ import {
   servableAttachment,
   sweepAttachments,
 } from './attachments';
+import { type Checkpointer, startCheckpointer } from './checkpointer';
 import { SqliteConsoleTools } from './console';
 import { migrate } from './migrations';
 import * as ownership from './ownership';
@@ -79,16 +81,42 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Clock for message and conversation timestamps. */
   now?: () => number;
+  /**
+   * Who checkpoints the WAL: `worker` (default for a file), a worker thread of its own (checkpointer.ts), so the
+   * event loop never waits on it; `auto`, SQLite's default: the connection whose commit fills the WAL.
+   */
+  checkpoints?: 'worker' | 'auto';
 }
 
 /** The SQLite store, plus what it runs with (for tests and diagnostics). */
 export interface SqliteStore extends Store {
-  settings(): { journalMode: string; synchronous: 'normal' | 'full' | 'other'; busyTimeoutMs: number };
+  settings(): {
+    journalMode: string;
+    synchronous: 'normal' | 'full' | 'other';
+    busyTimeoutMs: number;
+    /** Pages of WAL after which this connection checkpoints itself; 0 when the worker does. */
+    walAutocheckpoint: number;
+  };
 }
+
+/** SQLite's default `wal_autocheckpoint`, in pages. */
+const AUTOCHECKPOINT_PAGES = 1000;
 
 /** Opens (creating and migrating as needed) a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  return new SqliteDatabaseStore(openDatabase(options), options.now ?? Date.now);
+  const db = openDatabase(options);
+  const inWorker = options.path !== ':memory:' && (options.checkpoints ?? 'worker') === 'worker';
+  if (!inWorker) return new SqliteDatabaseStore(db, options.now ?? Date.now);
+  db.pragma('wal_autocheckpoint = 0');
+  const checkpointer = startCheckpointer({
+    path: options.path,
+    busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    // Without its worker the connection checkpoints as SQLite does by default, so the WAL never grows unbounded.
+    onLost: () => {
+      if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    },
+  });
+  return new SqliteDatabaseStore(db, options.now ?? Date.now, checkpointer);
 }
 
 function openDatabase(options: SqliteStoreOptions): Database.Database {
@@ -204,6 +232,9 @@ type Statements = ReturnType<typeof sessionStatements> &
  * create a visitor; the unique index on (site, user_id) would refuse the second one anyway.
  */
 function transactions(db: Database.Database, q: Statements, now: () => number) {
+  const appendOne = db.transaction((conversationId: string, input: NewMessage) =>
+    append(q, now, conversationId, input),
+  );
   return {
     createSession: db.transaction((input: NewSession) => createSession(q, input)),
     createUserSession: db.transaction((input: NewSession & { user: VerifiedUser }) => createUserSession(q, input)),
@@ -217,19 +248,35 @@ function transactions(db: Database.Database, q: Statements, now: () => number) {
     sweepBatch: db.transaction((input: { idleBefore: number; emptyBefore: number; batch: number }) =>
       sweepBatch(q, input),
     ),
-    append: db.transaction((conversationId: string, input: NewMessage) => append(q, now, conversationId, input)),
+    // One commit for a batch; each item in a savepoint of its own (a nested transaction), so a failed item rolls
+    // back alone and the others are stored.
+    appendBatch: db.transaction((items: AppendItem[]) =>
+      items.map(({ conversationId, input }) => settle(() => appendOne(conversationId, input))),
+    ),
   };
 }
 
 class SqliteDatabaseStore implements SqliteStore {
   private readonly q: Statements;
   private readonly tx: ReturnType<typeof transactions>;
+  private readonly appends = createAppendBatcher(
+    async (items) => {
+      const gate = this.checkpointer?.gate();
+      if (gate) await gate;
+      const outcomes = this.tx.appendBatch.immediate(items);
+      this.checkpointer?.committed();
+      return outcomes;
+    },
+    // Item failures are reported by their savepoints; a whole batch fails only on the lock or the disk.
+    { retryOneByOne: false },
+  );
   private readonly tools: SqliteConsoleTools;
   private closed = false;
 
   constructor(
     private readonly db: Database.Database,
     now: () => number,
+    private readonly checkpointer?: Checkpointer,
   ) {
     this.q = {
       ...sessionStatements(db),
@@ -248,6 +295,7 @@ class SqliteDatabaseStore implements SqliteStore {
       // SQLite reports synchronous as a number: 1 NORMAL, 2 FULL.
       synchronous: synchronous === 1 ? 'normal' : synchronous === 2 ? 'full' : 'other',
       busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
+      walAutocheckpoint: Number(this.db.pragma('wal_autocheckpoint', { simple: true })),
     };
   }
 
@@ -297,7 +345,7 @@ class SqliteDatabaseStore implements SqliteStore {
   }
 
   appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult> {
-    return guard(() => this.tx.append.immediate(conversationId, input));
+    return guard(() => this.appends.add({ conversationId, input }));
   }
 
   messagesAfter(conversationId: string, afterSeq: number, limit: number = LIMITS.historyPage): Promise<MessagePage> {
@@ -410,9 +458,10 @@ class SqliteDatabaseStore implements SqliteStore {
   }
 
   close(): Promise<void> {
-    return guard(() => {
+    return guard(async () => {
       if (this.closed) return;
       this.closed = true;
+      await this.checkpointer?.close();
       this.db.close();
     });
   }
@@ -524,6 +573,14 @@ function append(q: Statements, now: () => number, conversationId: string, input:
   q.insertMessage.run({ id, conversationId, seq, author, agentName, clientId, text, createdAt });
   if (input.attachments) claimAttachments(q, conversationId, id, input.attachments);
   return { message: toMessage(row), duplicate: false, reopened, created };
+}
+
+function settle<R>(fn: () => R): Outcome<R> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }
 
 function metaParams(meta: VisitorMeta) {
