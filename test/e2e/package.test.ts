@@ -37,7 +37,7 @@ describe('what we ship', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     expect(pkg.exports['.']).toEqual({ types: './dist/esm/index.d.ts', import: './dist/esm/index.js' });
     expect(pkg.exports['./protocol']).toEqual({ types: './dist/esm/protocol.d.ts', import: './dist/esm/protocol.js' });
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['idb-keyval', 'preact', 'socket.io-client']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['idb-keyval', 'preact']);
   });
 });
 
