@@ -126,6 +126,34 @@ export interface VisitorPresence {
   agent?: string;
 }
 
+// ---------------------------------------------------------------------------
+// Away mode and email (issue 15): availability, email capture, follow-up and replies by email
+// ---------------------------------------------------------------------------
+
+/**
+ * When a site's visitors can expect a reply, computed by the gateway from who is connected and the site's business
+ * hours (`PARLEY_HOURS`): `online` an agent is online; `away` inside business hours with agents signed in but away;
+ * `closed` outside business hours (`opensAt`: the next opening, epoch ms, when the hours say) or nobody signed in.
+ */
+export interface Availability {
+  state: 'online' | 'away' | 'closed';
+  opensAt?: number;
+}
+
+/**
+ * An address the gateway accepts for follow-ups: one `@`, a dotted domain, no spaces, quotes, brackets or commas (so
+ * it can never carry a second address or a header); at most `LIMITS_EMAIL_LENGTH` characters. Shared by the widget's
+ * capture form and the gateway.
+ */
+export const EMAIL_ADDRESS = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\.]+(\.[^\s@<>()[\]",;:\\.]+)+$/;
+/** The longest address accepted (RFC 5321's path limit). */
+export const LIMITS_EMAIL_LENGTH = 254;
+
+/** Visitor event `email`: the address to send follow-ups to (see `EMAIL_ADDRESS`). */
+export interface EmailPayload {
+  email: string;
+}
+
 export interface VisitorWelcome {
   /**
    * A newly issued session token, to store in place of the presented one (which may no longer work: a login rotates
@@ -152,6 +180,10 @@ export interface VisitorWelcome {
   agent?: string;
   /** Avatar image URLs (`https:` only) of the agents that have one, by name; the others show their initials. */
   avatars?: Record<string, string>;
+  /** When to expect a reply; updated by the `availability` event. */
+  availability?: Availability;
+  /** The visitor's address for follow-ups is known (captured, or from the verified user): do not ask for it. */
+  emailKnown?: boolean;
   /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage` and `LIMITS.pageBytes`. */
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
@@ -190,6 +222,8 @@ export interface VisitorClientEvents {
    * socket of the session, in every tab, is disconnected. The payload is an empty object.
    */
   end: (p: Record<string, never>, ack?: AckFn) => void;
+  /** Leaves an address for follow-ups by email (see `EmailPayload`); refused with `invalid_payload` when malformed. */
+  email: (p: EmailPayload, ack?: AckFn) => void;
 }
 
 export interface VisitorServerEvents {
@@ -205,6 +239,8 @@ export interface VisitorServerEvents {
    * what is missing with `history { afterSeq }` from the last seq held in a row.
    */
   resync: () => void;
+  /** The site's availability changed (agents came or went, or business hours opened or closed). */
+  availability: (a: Availability) => void;
 }
 
 // ---------------------------------------------------------------------------

@@ -41,4 +41,5 @@ export function broadcastPresence(ctx: GatewayContext, except?: AgentSocket): vo
   (except ? except.local.to(AGENTS_ROOM) : ctx.agents.local.to(AGENTS_ROOM)).emit('agents', { agents });
   const changed = ctx.presence.takeAggregateChange();
   if (changed) ctx.visitors.local.emit('presence', changed);
+  ctx.availability.announce();
 }

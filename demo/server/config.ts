@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
+import { type HoursConfig, parseHours } from './business-hours';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
@@ -46,6 +48,8 @@ export interface Config {
   emptySessionTtlMs: number;
   /** `PARLEY_SESSION_SWEEP_MINUTES` (default 10): how often expired sessions are deleted. */
   sessionSweepMs: number;
+  /** `PARLEY_HOURS`: business hours by site, read from that JSON file (see business-hours.ts); absent: none. */
+  hours?: HoursConfig;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -94,7 +98,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       `PARLEY_REDIS_PREFIX must be 1 to 64 characters of A-Z a-z 0-9 _ . : -, got "${redisPrefix.slice(0, 40)}"`,
     );
   }
+  const hours = env.PARLEY_HOURS?.trim() ? readHours(env.PARLEY_HOURS.trim()) : undefined;
   return {
+    ...(hours !== undefined ? { hours } : {}),
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(dbSchema !== undefined ? { dbSchema } : {}),
     ...(redisUrl !== undefined ? { redisUrl } : {}),
@@ -128,6 +134,21 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),
     },
   };
+}
+
+/** The business hours file named by `PARLEY_HOURS`; its errors name the variable and the file. */
+function readHours(path: string): HoursConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`PARLEY_HOURS: cannot read JSON from "${path}": ${(err as Error).message}`);
+  }
+  try {
+    return parseHours(json);
+  } catch (err) {
+    throw new Error(`PARLEY_HOURS (${path}): ${(err as Error).message}`);
+  }
 }
 
 /** 24 random base64url characters; drawn again in the (about 1 in 10^10) case it has too few different ones. */

@@ -1,4 +1,5 @@
 import { type AgentConfig, checkAgentToken } from './agents';
+import type { HoursConfig } from './business-hours';
 import type { HttpTimeouts } from './http-guards';
 import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import type { Logger } from './log';
@@ -78,6 +79,8 @@ export interface GatewayOptions {
   sessionSweepMs?: number;
   /** Wall clock for session expiry and sweeps (tests move it by hand); default `Date.now`. */
   sessionClock?: () => number;
+  /** Business hours by site (`PARLEY_HOURS`, see business-hours.ts); a site without any is always inside them. */
+  hours?: HoursConfig;
 }
 
 /** Checks the options a gateway cannot start with; returns the abuse limits in force. Throws on the first mistake. */

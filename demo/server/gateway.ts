@@ -1,10 +1,11 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'socket.io';
 import { setupAgents } from './agents';
+import { createAvailabilityAnnouncer } from './availability';
 import { broadcastPresence, pushSummary } from './broadcasts';
 import type { Cluster } from './cluster';
 import { checkOptions, type GatewayOptions } from './gateway-options';
-import type { GatewayContext } from './handler-context';
+import type { GatewayContext, VisitorNamespace } from './handler-context';
 import type { ConnectionCap } from './http-guards';
 import { createHttpServer, listen } from './http-server';
 import { createIdentityVerifier } from './identity';
@@ -14,6 +15,7 @@ import { createMemoryBudget, defaultMemoryBudgetBytes } from './memory-budget';
 import { createOriginPolicy, type OriginPolicy } from './origins';
 import { createPresence } from './presence';
 import { resyncLocalClients } from './resync';
+import { siteOfRoom, siteRoom } from './rooms';
 import { DEFAULT_SOCKET_BUFFER_BYTES } from './send-buffer';
 import { type SessionSweeper, startSessionSweeper } from './sessions';
 import { createShield, type Shield } from './shield';
@@ -86,7 +88,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     adapter: cluster?.adapter,
   });
   const presence = cluster?.presence ?? createPresence(options.agents.map((agent) => agent.name));
-  const ctx: GatewayContext = { store, presence, logger, visitors, agents, track: inflight.track, closing: false };
+  const availability = createAvailabilityAnnouncer({
+    presence: () => presence.aggregate(),
+    hours: options.hours ?? new Map(),
+    sites: () => localSites(visitors),
+    emit: (site, value) => visitors.local.to(siteRoom(site)).emit('availability', value),
+  });
+  const ctx: GatewayContext = {
+    store,
+    presence,
+    logger,
+    visitors,
+    agents,
+    track: inflight.track,
+    closing: false,
+    availability,
+  };
   await cluster?.start().catch(async (err: unknown) => {
     await store.close();
     throw err;
@@ -133,6 +150,14 @@ async function joinClusterIfAsked(
     },
     resync: () => resyncLocalClients(ctx()),
   });
+}
+
+/** The sites with a visitor socket on this process (the adapter's local rooms). */
+function* localSites(visitors: VisitorNamespace): Iterable<string> {
+  for (const room of visitors.adapter.rooms.keys()) {
+    const site = siteOfRoom(room);
+    if (site !== undefined) yield site;
+  }
 }
 
 /** The visitor and agent handlers, and the sweep of expired sessions. */
@@ -182,6 +207,7 @@ async function closeGateway(parts: GatewayParts): Promise<void> {
   const { ctx, server } = parts;
   ctx.closing = true;
   parts.sweeper.stop();
+  ctx.availability.stop();
   const closed = parts.io.close();
   // Idle keep-alive and half-finished static downloads would otherwise hold `server.close()` open.
   server.closeAllConnections();

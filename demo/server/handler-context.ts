@@ -7,6 +7,7 @@ import type {
   VisitorServerEvents,
   VisitorWelcome,
 } from '../../src/protocol';
+import type { AvailabilityAnnouncer } from './availability';
 import type { Logger } from './log';
 import type { Presence } from './presence';
 import type { Store } from './store/types';
@@ -15,6 +16,8 @@ import type { Store } from './store/types';
 
 export interface VisitorData {
   visitorId: string;
+  /** The session's site (`auth.site`). */
+  site: string;
   /** The session's conversation; only reserved until `started` (its first message creates it). */
   conversationId: string;
   /** The conversation exists. Another tab's first message can create it: false means "not known to exist yet". */
@@ -33,6 +36,8 @@ export interface VisitorData {
   userTokenRefused?: VisitorWelcome['userTokenRefused'];
   /** The visitor became verified or its name or email changed in this handshake. */
   identityChanged: boolean;
+  /** The visitor's address for follow-ups is known (verified user's, or left with `email`). */
+  emailKnown: boolean;
   /** Key of the session's rate budget (the token's SHA-256, as stored); never logged. */
   sessionKey: string;
   /** The client address the socket counts against (see `clientAddress`). */
@@ -64,4 +69,6 @@ export interface GatewayContext {
   track<T>(work: Promise<T>): Promise<T>;
   /** Set by `close()`: every socket is going away, so per-disconnect updates for agents are pointless. */
   closing: boolean;
+  /** Each site's availability (presence and business hours), announced to its visitors on this process. */
+  availability: AvailabilityAnnouncer;
 }

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       ...(config.memoryBudgetBytes ? { memoryBudgetBytes: config.memoryBudgetBytes } : {}),
       emptySessionTtlMs: config.emptySessionTtlMs,
       sessionSweepMs: config.sessionSweepMs,
+      ...(config.hours ? { hours: config.hours } : {}),
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,

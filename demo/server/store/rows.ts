@@ -89,6 +89,7 @@ export function toSession(row: SessionRow): SessionRecord {
     if (row.email !== null) user.email = row.email;
     session.user = user;
   }
+  if (row.email !== null) session.email = row.email;
   return session;
 }
 

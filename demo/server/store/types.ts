@@ -59,6 +59,11 @@ export interface Store {
    * left. The storage a handshake creates is thereby bounded by the handshakes of one `emptyBefore` window.
    */
   sweepSessions(input: { idleBefore: number; emptyBefore: number; batch?: number }): Promise<SweepResult>;
+  /**
+   * Stores the address an anonymous visitor left for follow-ups. A verified visitor's address comes from its user
+   * token only: nothing changes for one. Returns whether the row changed.
+   */
+  setVisitorEmail(visitorId: string, email: string): Promise<boolean>;
   /** Overwrites the given fields only; absent fields keep their value. */
   updateVisitorMeta(visitorId: string, meta: VisitorMeta): Promise<void>;
   /**
@@ -117,6 +122,8 @@ export interface SessionRecord {
   lastSeenAt: number;
   /** The site's user the session's visitor is linked to (identity verified); absent for an anonymous visitor. */
   user?: VerifiedUser;
+  /** The visitor's address for follow-ups: the verified user's, or one the visitor left (`setVisitorEmail`). */
+  email?: string;
 }
 
 export interface IdentifiedSession {

@@ -223,6 +223,7 @@ describe('send buffer', () => {
           },
           typing: async () => ({}),
           read: async () => ({}),
+          email: async () => ({}),
           page: async () => ({}),
           end: async () => ({}),
         },

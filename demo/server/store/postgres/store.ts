@@ -20,6 +20,7 @@ import {
   messagesAfterSql,
   SESSION_SELECT,
   SUMMARY_SELECT,
+  setVisitorEmailSql,
   sweepSessionsSql,
   VISITOR_COLUMNS,
   VISITOR_IDLE,
@@ -135,6 +136,7 @@ const SQL = {
       user_agent = coalesce($5::text, user_agent)
     WHERE id = $1`,
   hasConversation: 'SELECT 1 FROM conversations WHERE id = $1',
+  setVisitorEmail: setVisitorEmailSql('$2', '$1', 'IS DISTINCT FROM'),
   /**
    * One append in one statement, so one round trip and no explicit transaction ($1 id, $2 conversation, $3 now,
    * $4 author, $5 agent name, $6 clientId, $7 text). `head` takes the conversation's row lock, which every append of
@@ -385,6 +387,10 @@ class PostgresPoolStore implements PostgresStore {
 
   markAgentRead(conversationId: string, seq: number): Promise<boolean> {
     return guard(async () => ((await this.query(SQL.agentRead, [conversationId, seq])).rowCount ?? 0) > 0);
+  }
+
+  setVisitorEmail(visitorId: string, email: string): Promise<boolean> {
+    return guard(async () => ((await this.query(SQL.setVisitorEmail, [visitorId, email])).rowCount ?? 0) > 0);
   }
 
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {

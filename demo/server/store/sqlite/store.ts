@@ -21,6 +21,7 @@ import {
   messagesAfterSql,
   SESSION_SELECT,
   SUMMARY_SELECT,
+  setVisitorEmailSql,
   sweepSessionsSql,
   VISITOR_COLUMNS,
   VISITOR_IDLE,
@@ -122,6 +123,7 @@ function sessionStatements(db: Database.Database) {
       `UPDATE visitors SET name = @name, email = @email, verified = 1
         WHERE id = @id AND user_id = @userId AND (name IS NOT @name OR email IS NOT @email OR verified = 0)`,
     ),
+    setVisitorEmail: db.prepare(setVisitorEmailSql('@email', '@id', 'IS NOT')),
     updateVisitor: db.prepare(
       `UPDATE visitors SET
          page_url = coalesce(@pageUrl, page_url),
@@ -260,6 +262,10 @@ class SqliteDatabaseStore implements SqliteStore {
     return guard(() =>
       sweepInBatches(batch, async () => this.tx.sweepBatch.immediate({ idleBefore, emptyBefore, batch })),
     );
+  }
+
+  setVisitorEmail(visitorId: string, email: string): Promise<boolean> {
+    return guard(() => this.q.setVisitorEmail.run({ id: visitorId, email }).changes > 0);
   }
 
   updateVisitorMeta(visitorId: string, meta: VisitorMeta): Promise<void> {
