@@ -157,6 +157,8 @@ function agentHandlers(
         text,
       });
       if (!duplicate) {
+        // Before the ack: once the agent sees the reply sent, its follow-up by email is queued too.
+        await ctx.mail?.agentReplied(conversationId);
         // Receivers hide the typing bubble on a message themselves.
         typingIn.delete(conversationId);
         after(() => {

@@ -5,6 +5,8 @@ import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
 import { type HoursConfig, parseHours } from './business-hours';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
+import type { MailOptions } from './mail';
+import { readMailConfig } from './mail/config';
 import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
 import { DEFAULT_BUSY_TIMEOUT_MS } from './store/sqlite/store';
 
@@ -48,6 +50,8 @@ export interface Config {
   emptySessionTtlMs: number;
   /** `PARLEY_SESSION_SWEEP_MINUTES` (default 10): how often expired sessions are deleted. */
   sessionSweepMs: number;
+  /** `PARLEY_SMTP_URL` and the other email variables (mail/config.ts); absent: no email. */
+  mail?: MailOptions;
   /** `PARLEY_HOURS`: business hours by site, read from that JSON file (see business-hours.ts); absent: none. */
   hours?: HoursConfig;
 }
@@ -99,7 +103,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     );
   }
   const hours = env.PARLEY_HOURS?.trim() ? readHours(env.PARLEY_HOURS.trim()) : undefined;
+  const mail = readMailConfig(env);
   return {
+    ...(mail !== undefined ? { mail } : {}),
     ...(hours !== undefined ? { hours } : {}),
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(dbSchema !== undefined ? { dbSchema } : {}),

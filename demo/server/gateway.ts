@@ -11,6 +11,7 @@ import { createHttpServer, listen } from './http-server';
 import { createIdentityVerifier } from './identity';
 import { createInflight, type Inflight } from './inflight';
 import { createLogger, type Logger } from './log';
+import { type Mail, setupMail } from './mail';
 import { createMemoryBudget, defaultMemoryBudgetBytes } from './memory-budget';
 import { createOriginPolicy, type OriginPolicy } from './origins';
 import { createPresence } from './presence';
@@ -39,6 +40,8 @@ export interface Gateway {
   connectionCap: ConnectionCap;
   /** Deletes the sessions that expired by now, as the periodic sweep does (tests, diagnostics). */
   sweepSessions: SessionSweeper['sweep'];
+  /** The inbound SMTP listener's port, once `listen()` started it (`PARLEY_INBOUND_SMTP_PORT`). */
+  inboundSmtpPort?: number;
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
   listen(port: number, host: string): Promise<string>;
   /** Stops accepting, disconnects every socket, waits for pending writes, closes the store. Idempotent. */
@@ -73,6 +76,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     limits,
     trustProxy: options.trustProxy ?? 0,
     httpTimeouts: options.httpTimeouts,
+    routes: (req, res) => mail?.http(req, res) ?? false,
     health: () => ({
       uptime: Math.round((Date.now() - startedAt) / 1000),
       visitors: ctx.visitors.sockets.size,
@@ -104,6 +108,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     closing: false,
     availability,
   };
+  const mail = options.mail ? setupMail(ctx, options.mail, options.dbPath) : undefined;
+  if (mail) ctx.mail = mail.queue;
   await cluster?.start().catch(async (err: unknown) => {
     await store.close();
     throw err;
@@ -111,7 +117,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const sweeper = setupNamespaces(ctx, options, { origins, shield });
 
   let shutdown: Promise<void> | undefined;
-  return {
+  const gateway: Gateway = {
     mode: { storage: options.databaseUrl ? 'postgres' : 'sqlite', fanOut: cluster ? 'redis' : 'local' },
     server,
     io,
@@ -119,12 +125,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     shield,
     sweepSessions: sweeper.sweep,
     connectionCap,
-    listen: (port, host) => listen(server, port, host, logger),
+    listen: async (port, host) => {
+      const url = await listen(server, port, host, logger);
+      const smtpPort = await mail?.listen(host);
+      if (smtpPort !== undefined) {
+        gateway.inboundSmtpPort = smtpPort;
+        logger.info('inbound SMTP listening', { host, port: smtpPort });
+      }
+      return url;
+    },
     close: () => {
-      shutdown ??= closeGateway({ ctx, io, server, inflight, sweeper, cluster, shield, connectionCap });
+      shutdown ??= closeGateway({ ctx, io, server, inflight, sweeper, cluster, shield, connectionCap, mail });
       return shutdown;
     },
   };
+  return gateway;
 }
 
 /**
@@ -200,6 +215,7 @@ interface GatewayParts {
   cluster: Cluster | undefined;
   shield: Shield;
   connectionCap: ConnectionCap;
+  mail: Mail | undefined;
 }
 
 /** Stops accepting, disconnects every socket, waits for pending writes, then closes Redis, the limits and the store. */
@@ -208,6 +224,8 @@ async function closeGateway(parts: GatewayParts): Promise<void> {
   ctx.closing = true;
   parts.sweeper.stop();
   ctx.availability.stop();
+  // Stops taking new jobs and waits for the one in hand; the inbound listener stops accepting.
+  await parts.mail?.close();
   const closed = parts.io.close();
   // Idle keep-alive and half-finished static downloads would otherwise hold `server.close()` open.
   server.closeAllConnections();

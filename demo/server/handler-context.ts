@@ -9,6 +9,7 @@ import type {
 } from '../../src/protocol';
 import type { AvailabilityAnnouncer } from './availability';
 import type { Logger } from './log';
+import type { MailQueue } from './mail/queue';
 import type { Presence } from './presence';
 import type { Store } from './store/types';
 
@@ -69,6 +70,8 @@ export interface GatewayContext {
   track<T>(work: Promise<T>): Promise<T>;
   /** Set by `close()`: every socket is going away, so per-disconnect updates for agents are pointless. */
   closing: boolean;
+  /** The email queue, when `PARLEY_SMTP_URL` is set: agent replies schedule their follow-up here. */
+  mail?: MailQueue;
   /** Each site's availability (presence and business hours), announced to its visitors on this process. */
   availability: AvailabilityAnnouncer;
 }

@@ -19,6 +19,7 @@ export interface HttpServerOptions {
   trustProxy: number;
   httpTimeouts?: Partial<HttpTimeouts> | undefined;
   health: HttpOptions['health'];
+  routes?: HttpOptions['routes'];
 }
 
 /** The HTTP server Socket.IO attaches to: static files and `/healthz`, with its timeouts and per-address TCP cap. */
@@ -26,7 +27,7 @@ export function createHttpServer(options: HttpServerOptions): { server: HttpServ
   const { logger } = options;
   const server = createServer(
     httpServerOptions({ ...DEFAULT_HTTP_TIMEOUTS, ...options.httpTimeouts }),
-    createHttpHandler({ distDir: options.distDir, logger, health: options.health }),
+    createHttpHandler({ distDir: options.distDir, logger, health: options.health, routes: options.routes }),
   );
   const connectionCap = capConnectionsPerAddress(server, {
     max: tcpConnectionsPerIp(options.limits),

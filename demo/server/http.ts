@@ -9,6 +9,8 @@ export interface HttpOptions {
   distDir: string;
   /** Extra fields for `/healthz`. */
   health: () => Record<string, unknown>;
+  /** Routes served before the static files (e.g. the inbound email webhook); true when one answered. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   logger: Logger;
 }
 
@@ -73,6 +75,7 @@ export function createHttpHandler(options: HttpOptions): (req: IncomingMessage, 
 
   return (req, res) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (options.routes?.(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'method not allowed');

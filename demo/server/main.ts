@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       emptySessionTtlMs: config.emptySessionTtlMs,
       sessionSweepMs: config.sessionSweepMs,
       ...(config.hours ? { hours: config.hours } : {}),
+      ...(config.mail ? { mail: config.mail } : {}),
       // Built to dist/server/main.js; the files it serves are in dist/.
       distDir: fileURLToPath(new URL('..', import.meta.url)),
       logger,
@@ -97,6 +98,12 @@ async function main(): Promise<void> {
     }`,
   );
   console.log(`Parley gateway listening on ${url}`);
+  if (config.mail) {
+    const inbound = gateway.inboundSmtpPort !== undefined ? `; replies by SMTP on port ${gateway.inboundSmtpPort}` : '';
+    console.log(
+      `Email: follow-ups after ${config.mail.delayMs / 1000} s through ${redact(config.mail.smtpUrl)}${inbound}`,
+    );
+  }
   console.log(`Agent console: ${url}/agent (${signIn})`);
 }
 

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { type ErrorAck, LIMITS, SITE_KEY } from '../../src/protocol';
+import { EMAIL_ADDRESS, type ErrorAck, LIMITS, LIMITS_EMAIL_LENGTH, SITE_KEY } from '../../src/protocol';
 
 /**
  * Schemas for everything a client sends: handshake `auth` objects and every client→server payload of
@@ -74,6 +74,14 @@ export const visitorEvents = {
   page,
   // No field: the session to end is the socket's own. The widget may omit the payload.
   end: v.optional(v.object({}), {}),
+  email: v.object({
+    email: v.pipe(
+      v.string('must be a string'),
+      v.trim(),
+      v.maxLength(LIMITS_EMAIL_LENGTH, `must be at most ${LIMITS_EMAIL_LENGTH} characters`),
+      v.regex(EMAIL_ADDRESS, 'must be an email address like name@example.com'),
+    ),
+  }),
 };
 
 const status = v.picklist(['open', 'resolved'], 'must be "open" or "resolved"');

@@ -5,7 +5,7 @@ import type { GatewayContext, VisitorData, VisitorSocket } from './handler-conte
 import type { IdentityVerifier } from './identity';
 import type { OriginPolicy } from './origins';
 import { refusal } from './refusal';
-import { AGENTS_ROOM, conversationRoom, sessionRoom } from './rooms';
+import { AGENTS_ROOM, conversationRoom, sessionRoom, siteRoom } from './rooms';
 import { register } from './router';
 import { replyRoom } from './send-buffer';
 import { resolveSession, type SessionPolicy } from './sessions';
@@ -117,6 +117,7 @@ async function resolveVisitor(
   );
   const data: VisitorData = {
     visitorId: resolved.session.visitorId,
+    site: resolved.session.site,
     conversationId: resolved.session.conversationId,
     started: resolved.session.started,
     label: visitorLabel(resolved.session.visitorId),
@@ -126,6 +127,7 @@ async function resolveVisitor(
     // another one (the widget resets its list when `welcome.conversationId` differs).
     lastSeq: resolved.switched ? 0 : (lastSeq ?? 0),
     identityChanged: resolved.identityChanged,
+    emailKnown: (resolved.session.email ?? resolved.session.user?.email) !== undefined,
     sessionKey: resolved.session.tokenHash,
     address,
     release,
@@ -199,6 +201,14 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
         after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
         return {};
       },
+      email: async ({ email }, after) => {
+        socket.data.emailKnown = true;
+        // A verified visitor's address is its user token's: nothing to store, nothing to tell.
+        if (await ctx.store.setVisitorEmail(socket.data.visitorId, email)) {
+          after(() => (socket.data.started ? pushSummary(ctx, conversationId) : undefined));
+        }
+        return {};
+      },
     },
     {
       limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address),
@@ -250,7 +260,7 @@ async function welcome(
   // lost (at worst it arrives twice, and the widget deduplicates by seq). Joining the session's room before checking
   // that the session still exists closes the race with a rotation or `end` elsewhere: either this check sees it, or
   // the disconnection of the room reaches this socket.
-  await socket.join([room, sessionRoom(sessionKey)]);
+  await socket.join([room, sessionRoom(sessionKey), siteRoom(socket.data.site)]);
   const [page, conversation, live] = await Promise.all([
     ctx.store.messagesAfter(conversationId, lastSeq),
     ctx.store.getConversation(conversationId),
@@ -269,6 +279,8 @@ async function welcome(
     presence,
     ...(agent ? { agent } : {}),
     ...(avatars ? { avatars } : {}),
+    availability: ctx.availability.current(socket.data.site),
+    ...(socket.data.emailKnown ? { emailKnown: true } : {}),
     messages: page.messages,
     more: page.more,
   };

@@ -95,6 +95,64 @@ export interface Store {
   markVisitorRead(conversationId: string, seq: number): Promise<boolean>;
   /** Idempotent. */
   close(): Promise<void>;
+
+  // Email queue (issue 15; mail/queue.ts). Several processes may share it: a job is leased by exactly one of them.
+
+  /** Queues a job; returns false (and stores nothing) for a follow-up when one is already pending for the conversation. */
+  enqueueMail(job: NewMailJob): Promise<boolean>;
+  /** Leases the most overdue job for `leaseMs` (attempts + 1), or undefined when none is due. */
+  claimMail(now: number, leaseMs: number): Promise<MailJob | undefined>;
+  /** Records a claimed job's outcome; false when its lease was lost meanwhile (another process took it over). */
+  finishMail(job: Pick<MailJob, 'id' | 'claim'>, outcome: MailOutcome, now: number): Promise<boolean>;
+  /** Where and what a follow-up of the conversation may send; undefined when the conversation is gone. */
+  mailContext(conversationId: string): Promise<MailContext | undefined>;
+  /** Transcripts queued since `since`: of the conversation, to `recipient`, and of `site`. */
+  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }): Promise<{
+    conversation: number;
+    recipient: number;
+    site: number;
+  }>;
+  /** Remembers the Reply-To token of a conversation (idempotent). */
+  saveReplyToken(token: string, conversationId: string): Promise<void>;
+  /** The conversation a Reply-To token was issued for. */
+  conversationOfReplyToken(token: string): Promise<string | undefined>;
+}
+
+export interface NewMailJob {
+  id: string;
+  kind: 'followup' | 'transcript';
+  conversationId: string;
+  /** Transcripts: the address at the time of the request. Follow-ups read the visitor's when they are sent. */
+  recipient?: string;
+  dueAt: number;
+  now: number;
+}
+
+export interface MailJob {
+  id: string;
+  kind: 'followup' | 'transcript';
+  conversationId: string;
+  recipient?: string;
+  /** Including this one. */
+  attempts: number;
+  createdAt: number;
+  /** This lease's id: only its holder may record the outcome. */
+  claim: string;
+}
+
+export type MailOutcome =
+  | { state: 'sent'; uptoSeq?: number }
+  | { state: 'skipped' | 'failed'; error: string }
+  | { state: 'pending'; dueAt: number; error: string };
+
+export interface MailContext {
+  site: string;
+  email?: string;
+  name?: string;
+  pageUrl?: string;
+  visitorReadSeq: number;
+  /** The last seq a sent follow-up covered. */
+  emailedSeq: number;
 }
 
 export interface VisitorMeta {
@@ -122,7 +180,7 @@ export interface SessionRecord {
   lastSeenAt: number;
   /** The site's user the session's visitor is linked to (identity verified); absent for an anonymous visitor. */
   user?: VerifiedUser;
-  /** The visitor's address for follow-ups: the verified user's, or one the visitor left (`setVisitorEmail`). */
+  /** The address an anonymous visitor left for follow-ups (`setVisitorEmail`); a verified one's is `user.email`. */
   email?: string;
 }
 

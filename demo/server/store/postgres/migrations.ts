@@ -75,6 +75,31 @@ export const PG_MIGRATIONS: readonly string[] = [
   DELETE FROM conversations WHERE last_seq = 0;
   CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
   `,
+  // See SQLite's migration 4: the email queue and reply tokens.
+  `
+  CREATE TABLE mail_jobs (
+    id               TEXT PRIMARY KEY,
+    kind             TEXT NOT NULL CHECK (kind IN ('followup', 'transcript')),
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    recipient        TEXT,
+    state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'skipped', 'failed')),
+    due_at           BIGINT   NOT NULL,
+    lease_until      BIGINT   NOT NULL DEFAULT 0,
+    claim            TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    upto_seq         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    created_at       BIGINT   NOT NULL,
+    done_at          BIGINT  
+  );
+  CREATE UNIQUE INDEX mail_jobs_one_followup ON mail_jobs(conversation_id) WHERE kind = 'followup' AND state = 'pending';
+  CREATE INDEX mail_jobs_due ON mail_jobs(due_at) WHERE state = 'pending';
+  CREATE INDEX mail_jobs_conversation ON mail_jobs(conversation_id, kind, state);
+  CREATE TABLE reply_tokens (
+    token            TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL UNIQUE REFERENCES conversations(id) ON DELETE CASCADE
+  );
+  `,
 ];
 
 /** First key of the advisory lock taken while migrating ('PRLY'); the second is a hash of the schema's name. */

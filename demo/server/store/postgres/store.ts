@@ -3,11 +3,25 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
 import { type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
 import { guard, toStoreError } from '../errors';
+import {
+  claimMailJobSql,
+  finishMailJobSql,
+  insertMailJobSql,
+  insertReplyTokenSql,
+  type MailContextRow,
+  type MailJobRow,
+  mailContextSql,
+  replyTokenSql,
+  transcriptCountsSql,
+} from '../mail-sql';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
   type MessageRow,
+  mailOutcomeParams,
   type SessionRow,
   type SummaryRow,
+  toMailContext,
+  toMailJob,
   toMessage,
   toSession,
   toSummary,
@@ -30,7 +44,11 @@ import {
   type AppendResult,
   type IdentifiedSession,
   type ListOptions,
+  type MailContext,
+  type MailJob,
+  type MailOutcome,
   type MessagePage,
+  type NewMailJob,
   type NewMessage,
   type NewSession,
   NotFoundError,
@@ -182,6 +200,28 @@ const SQL = {
   visitorRead: `
     UPDATE conversations SET visitor_read_seq = LEAST($2::bigint, last_seq)
      WHERE id = $1 AND visitor_read_seq < LEAST($2::bigint, last_seq)`,
+  insertMailJob: insertMailJobSql({
+    id: '$1',
+    kind: '$2',
+    conversationId: '$3',
+    recipient: '$4',
+    dueAt: '$5::bigint',
+    now: '$6::bigint',
+  }),
+  claimMailJob: claimMailJobSql({ now: '$1::bigint', until: '$2::bigint', claim: '$3' }, true),
+  finishMailJob: finishMailJobSql({
+    id: '$1',
+    claim: '$2',
+    state: '$3::text',
+    dueAt: '$4::bigint',
+    uptoSeq: '$5::integer',
+    error: '$6::text',
+    now: '$7::bigint',
+  }),
+  mailContext: mailContextSql('$1'),
+  transcriptCounts: transcriptCountsSql({ conversationId: '$1', recipient: '$2', site: '$3', since: '$4::bigint' }),
+  insertReplyToken: insertReplyTokenSql('$1', '$2'),
+  replyToken: replyTokenSql('$1'),
 } as const;
 
 const STATEMENT_NAMES = new Map<string, string>(Object.entries(SQL).map(([key, text]) => [text, `parley_${key}`]));
@@ -395,6 +435,55 @@ class PostgresPoolStore implements PostgresStore {
 
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {
     return guard(async () => ((await this.query(SQL.visitorRead, [conversationId, seq])).rowCount ?? 0) > 0);
+  }
+
+  enqueueMail(job: NewMailJob): Promise<boolean> {
+    return guard(async () => {
+      const values = [job.id, job.kind, job.conversationId, job.recipient ?? null, job.dueAt, job.now];
+      return ((await this.query(SQL.insertMailJob, values)).rowCount ?? 0) > 0;
+    });
+  }
+
+  claimMail(at: number, leaseMs: number): Promise<MailJob | undefined> {
+    return guard(async () => {
+      const row = (await this.query<MailJobRow>(SQL.claimMailJob, [at, at + leaseMs, randomUUID()])).rows[0];
+      return row && toMailJob(row);
+    });
+  }
+
+  finishMail(job: Pick<MailJob, 'id' | 'claim'>, outcome: MailOutcome, at: number): Promise<boolean> {
+    return guard(async () => {
+      const { state, dueAt, uptoSeq, error } = mailOutcomeParams(outcome);
+      const values = [job.id, job.claim, state, dueAt, uptoSeq, error, at];
+      return ((await this.query(SQL.finishMailJob, values)).rowCount ?? 0) > 0;
+    });
+  }
+
+  mailContext(conversationId: string): Promise<MailContext | undefined> {
+    return guard(async () => {
+      const row = (await this.query<MailContextRow>(SQL.mailContext, [conversationId])).rows[0];
+      return row && toMailContext(row);
+    });
+  }
+
+  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }) {
+    return guard(async () => {
+      const values = [input.conversationId, input.recipient, input.site, input.since];
+      const row = (
+        await this.query<{ conversation: number; recipient: number; site: number }>(SQL.transcriptCounts, values)
+      ).rows[0];
+      return row ?? { conversation: 0, recipient: 0, site: 0 };
+    });
+  }
+
+  saveReplyToken(token: string, conversationId: string): Promise<void> {
+    return guard(async () => void (await this.query(SQL.insertReplyToken, [token, conversationId])));
+  }
+
+  conversationOfReplyToken(token: string): Promise<string | undefined> {
+    return guard(
+      async () => (await this.query<{ conversation_id: string }>(SQL.replyToken, [token])).rows[0]?.conversation_id,
+    );
   }
 
   close(): Promise<void> {

@@ -4,11 +4,25 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Author, type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
 import { guard } from '../errors';
+import {
+  claimMailJobSql,
+  finishMailJobSql,
+  insertMailJobSql,
+  insertReplyTokenSql,
+  type MailContextRow,
+  type MailJobRow,
+  mailContextSql,
+  replyTokenSql,
+  transcriptCountsSql,
+} from '../mail-sql';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import {
   type MessageRow,
+  mailOutcomeParams,
   type SessionRow,
   type SummaryRow,
+  toMailContext,
+  toMailJob,
   toMessage,
   toSession,
   toSummary,
@@ -31,7 +45,11 @@ import {
   type AppendResult,
   type IdentifiedSession,
   type ListOptions,
+  type MailContext,
+  type MailJob,
+  type MailOutcome,
   type MessagePage,
+  type NewMailJob,
   type NewMessage,
   type NewSession,
   NotFoundError,
@@ -175,7 +193,53 @@ function conversationStatements(db: Database.Database) {
   };
 }
 
-type Statements = ReturnType<typeof sessionStatements> & ReturnType<typeof conversationStatements>;
+/** Statements of the email queue (mail-sql.ts). */
+function mailStatements(db: Database.Database) {
+  return {
+    insertMailJob: db.prepare(
+      insertMailJobSql({
+        id: '@id',
+        kind: '@kind',
+        conversationId: '@conversationId',
+        recipient: '@recipient',
+        dueAt: '@dueAt',
+        now: '@now',
+      }),
+    ),
+    claimMailJob: db.prepare<{ now: number; until: number; claim: string }, MailJobRow>(
+      claimMailJobSql({ now: '@now', until: '@until', claim: '@claim' }, false),
+    ),
+    finishMailJob: db.prepare(
+      finishMailJobSql({
+        id: '@id',
+        claim: '@claim',
+        state: '@state',
+        dueAt: '@dueAt',
+        uptoSeq: '@uptoSeq',
+        error: '@error',
+        now: '@now',
+      }),
+    ),
+    mailContext: db.prepare<[string], MailContextRow>(mailContextSql('?')),
+    transcriptCounts: db.prepare<
+      { conversationId: string; recipient: string; site: string; since: number },
+      { conversation: number; recipient: number; site: number }
+    >(
+      transcriptCountsSql({
+        conversationId: '@conversationId',
+        recipient: '@recipient',
+        site: '@site',
+        since: '@since',
+      }),
+    ),
+    insertReplyToken: db.prepare(insertReplyTokenSql('?', '?')),
+    replyToken: db.prepare<[string], { conversation_id: string }>(replyTokenSql('?')),
+  };
+}
+
+type Statements = ReturnType<typeof sessionStatements> &
+  ReturnType<typeof conversationStatements> &
+  ReturnType<typeof mailStatements>;
 
 /**
  * The store's transactions, run IMMEDIATE by the store. The identity ones thereby hold the write lock from the lookup
@@ -209,7 +273,7 @@ class SqliteDatabaseStore implements SqliteStore {
     private readonly db: Database.Database,
     now: () => number,
   ) {
-    this.q = { ...sessionStatements(db), ...conversationStatements(db) };
+    this.q = { ...sessionStatements(db), ...conversationStatements(db), ...mailStatements(db) };
     this.tx = transactions(db, this.q, now);
   }
 
@@ -312,6 +376,43 @@ class SqliteDatabaseStore implements SqliteStore {
 
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {
     return guard(() => this.q.visitorRead.run({ id: conversationId, seq }).changes > 0);
+  }
+
+  enqueueMail(job: NewMailJob): Promise<boolean> {
+    return guard(() => this.q.insertMailJob.run({ recipient: null, ...job }).changes > 0);
+  }
+
+  claimMail(at: number, leaseMs: number): Promise<MailJob | undefined> {
+    return guard(() => {
+      const row = this.q.claimMailJob.get({ now: at, until: at + leaseMs, claim: randomUUID() });
+      return row && toMailJob(row);
+    });
+  }
+
+  finishMail(job: Pick<MailJob, 'id' | 'claim'>, outcome: MailOutcome, at: number): Promise<boolean> {
+    return guard(
+      () =>
+        this.q.finishMailJob.run({ id: job.id, claim: job.claim, now: at, ...mailOutcomeParams(outcome) }).changes > 0,
+    );
+  }
+
+  mailContext(conversationId: string): Promise<MailContext | undefined> {
+    return guard(() => {
+      const row = this.q.mailContext.get(conversationId);
+      return row && toMailContext(row);
+    });
+  }
+
+  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }) {
+    return guard(() => this.q.transcriptCounts.get(input) ?? { conversation: 0, recipient: 0, site: 0 });
+  }
+
+  saveReplyToken(token: string, conversationId: string): Promise<void> {
+    return guard(() => void this.q.insertReplyToken.run(token, conversationId));
+  }
+
+  conversationOfReplyToken(token: string): Promise<string | undefined> {
+    return guard(() => this.q.replyToken.get(token)?.conversation_id);
   }
 
   close(): Promise<void> {
