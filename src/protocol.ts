@@ -52,7 +52,9 @@ export type ErrorCode =
   | 'identity_invalid'
   | 'version_unsupported'
   | 'storage_error'
-  | 'internal';
+  | 'internal'
+  /** Email (issue 15): a transcript was asked for but the visitor left no address. */
+  | 'email_required';
 
 export interface ErrorAck {
   ok: false;
@@ -224,6 +226,12 @@ export interface VisitorClientEvents {
   end: (p: Record<string, never>, ack?: AckFn) => void;
   /** Leaves an address for follow-ups by email (see `EmailPayload`); refused with `invalid_payload` when malformed. */
   email: (p: EmailPayload, ack?: AckFn) => void;
+  /**
+   * Emails a transcript of the conversation to the visitor's own address (captured or verified), at most 3 a day per
+   * visitor, 5 per address and a daily cap per site (`rate_limited`); `email_required` without an address. The
+   * payload is an empty object; the ack names the address it goes to.
+   */
+  transcript: (p: Record<string, never>, ack: AckFn<{ to: string }>) => void;
 }
 
 export interface VisitorServerEvents {

@@ -194,6 +194,7 @@ function setupNamespaces(
     sessionPolicy,
     now,
     ...(Object.keys(avatars).length ? { avatars } : {}),
+    ...(options.mail?.transcriptLimits ? { transcriptLimits: options.mail.transcriptLimits } : {}),
   });
   setupAgents(ctx, options.agents, guards);
   return startSessionSweeper({

@@ -74,6 +74,7 @@ export const visitorEvents = {
   page,
   // No field: the session to end is the socket's own. The widget may omit the payload.
   end: v.optional(v.object({}), {}),
+  transcript: v.optional(v.object({}), {}),
   email: v.object({
     email: v.pipe(
       v.string('must be a string'),

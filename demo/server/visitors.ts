@@ -3,10 +3,11 @@ import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type Vis
 import { pushSummary } from './broadcasts';
 import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
 import type { IdentityVerifier } from './identity';
+import { DEFAULT_TRANSCRIPT_LIMITS, requestTranscript, type TranscriptLimits } from './mail/transcripts';
 import type { OriginPolicy } from './origins';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom, sessionRoom, siteRoom } from './rooms';
-import { register } from './router';
+import { HandlerError, register } from './router';
 import { replyRoom } from './send-buffer';
 import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
@@ -25,6 +26,8 @@ export interface VisitorOptions {
   sessionPolicy?: SessionPolicy;
   /** Clock for session expiry; default `Date.now`. */
   now?: () => number;
+  /** Transcripts by email a day (`PARLEY_TRANSCRIPTS_PER_SITE_DAY` for the site cap). */
+  transcriptLimits?: TranscriptLimits;
 }
 
 /** Installs the `/visitor` namespace: handshake checks, session resolution, catch-up and the visitor's events. */
@@ -200,6 +203,15 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
         // Every tab of the session, on every gateway process, this socket included, once it heard back.
         after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
         return {};
+      },
+      transcript: async () => {
+        if (!(await started(ctx, socket))) throw new HandlerError('not_found', 'no conversation yet');
+        return requestTranscript(
+          ctx,
+          conversationId,
+          options.transcriptLimits ?? DEFAULT_TRANSCRIPT_LIMITS,
+          Date.now(),
+        );
       },
       email: async ({ email }, after) => {
         socket.data.emailKnown = true;

@@ -1,4 +1,5 @@
 import type { MailOptions } from './index';
+import { DEFAULT_TRANSCRIPT_LIMITS } from './transcripts';
 
 /** Minimum length of `PARLEY_INBOUND_TOKEN` and `PARLEY_MAIL_SECRET`: guessing must be hopeless. */
 const MIN_SECRET = 24;
@@ -25,6 +26,10 @@ export function readMailConfig(env: NodeJS.ProcessEnv): MailOptions | undefined 
   const options: MailOptions = { smtpUrl, from, delayMs: seconds(env, 'PARLEY_EMAIL_DELAY_S', 120) * 1000 };
   const giveUpHours = number(env, 'PARLEY_EMAIL_GIVE_UP_HOURS', 48, 1);
   options.giveUpMs = giveUpHours * 3_600_000;
+  if (env.PARLEY_TRANSCRIPTS_PER_SITE_DAY?.trim()) {
+    const perSite = number(env, 'PARLEY_TRANSCRIPTS_PER_SITE_DAY', 0, 1);
+    options.transcriptLimits = { ...DEFAULT_TRANSCRIPT_LIMITS, perSite: Math.floor(perSite) };
+  }
   const domain = env.PARLEY_INBOUND_DOMAIN?.trim().toLowerCase();
   if (domain) {
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain)) {

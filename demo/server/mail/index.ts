@@ -4,6 +4,7 @@ import { createInbound, type Inbound } from './inbound';
 import { createMailer, type Mailer } from './mailer';
 import { type MailQueue, startMailQueue } from './queue';
 import { loadMailSecret } from './reply-token';
+import type { TranscriptLimits } from './transcripts';
 
 /** Email (issue 15): follow-ups and transcripts out over SMTP, replies in over SMTP or a provider's webhook. */
 export interface MailOptions {
@@ -27,6 +28,8 @@ export interface MailOptions {
   retryBaseMs?: number;
   leaseMs?: number;
   inboundMaxBytes?: number;
+  /** Transcripts a day; each absent field takes `DEFAULT_TRANSCRIPT_LIMITS`' value. */
+  transcriptLimits?: TranscriptLimits;
   /** Tests: a mailer other than SMTP. */
   mailer?: Mailer;
 }

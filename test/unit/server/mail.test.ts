@@ -256,3 +256,49 @@ describe('email configuration', () => {
     ).toThrow(/^PARLEY_INBOUND_TOKEN must be at least 24 characters$/);
   });
 });
+
+describe('transcripts by email', () => {
+  it('goes to the visitor address only, holds the whole conversation, and its limits hold', async () => {
+    const { fx, box } = await setup({ transcriptLimits: { perVisitor: 2, perAddress: 3, perSite: 4 } });
+    const chat = await fx.chatting({}, 'Where is my order?');
+    expect(await call(chat.socket, 'transcript', {})).toMatchObject({ ok: false, code: 'email_required' });
+    await call(chat.socket, 'email', { email: 'grace@example.com' });
+    const agent = await fx.agent();
+    const sent = await reply(agent.socket, chat.conversationId, 'It left <today>.');
+    await call(chat.socket, 'read', { seq: sent.seq }); // read: no follow-up, so only transcripts arrive
+    expect(await call(chat.socket, 'transcript', {})).toEqual({ ok: true, to: 'grace@example.com' });
+    const mail = await box.next((m) => /Transcript/.test(m.subject ?? ''));
+    expect(mail.text).toContain('Where is my order?');
+    expect(mail.text).toContain('It left <today>.');
+    expect(mail.html).toContain('It left &lt;today&gt;.');
+    // Per visitor: a second one, then refused.
+    expect(await call(chat.socket, 'transcript', {})).toMatchObject({ ok: true });
+    expect(await call(chat.socket, 'transcript', {})).toMatchObject({ ok: false, code: 'rate_limited' });
+    // Per address: another visitor with the same address gets one more (3 a day), then refused.
+    const twin = await fx.chatting();
+    await call(twin.socket, 'email', { email: 'grace@example.com' });
+    expect(await call(twin.socket, 'transcript', {})).toMatchObject({ ok: true });
+    expect(await call(twin.socket, 'transcript', {})).toMatchObject({
+      ok: false,
+      code: 'rate_limited',
+      message: expect.stringMatching(/per address/),
+    });
+    // Per site: the fourth of the site, to a new address, is the last one.
+    const other = await fx.chatting();
+    await call(other.socket, 'email', { email: 'ada@example.com' });
+    expect(await call(other.socket, 'transcript', {})).toMatchObject({ ok: true });
+    expect(await call(other.socket, 'transcript', {})).toMatchObject({
+      ok: false,
+      code: 'rate_limited',
+      message: expect.stringMatching(/this site/),
+    });
+    await box.next(() => box.received.length >= 4);
+    await sleep(500);
+    expect(box.received.map((m) => m.to && !Array.isArray(m.to) && m.to.text).sort()).toEqual([
+      'ada@example.com',
+      'grace@example.com',
+      'grace@example.com',
+      'grace@example.com',
+    ]);
+  });
+});

@@ -224,6 +224,7 @@ describe('send buffer', () => {
           typing: async () => ({}),
           read: async () => ({}),
           email: async () => ({}),
+          transcript: async () => ({ to: '' }),
           page: async () => ({}),
           end: async () => ({}),
         },
