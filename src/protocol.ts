@@ -151,6 +151,34 @@ export const EMAIL_ADDRESS = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\.]+(\.[^\s
 /** The longest address accepted (RFC 5321's path limit). */
 export const LIMITS_EMAIL_LENGTH = 254;
 
+/** A visitor's satisfaction rating of a conversation an agent resolved (one per conversation). */
+export interface Rating {
+  /** 1 (bad) to 5 (good). */
+  score: number;
+  /** At most `RATING_COMMENT_LENGTH` characters. */
+  comment?: string;
+  /** The agent who resolved the conversation. */
+  agentName: string;
+  ratedAt: number;
+}
+export const RATING_COMMENT_LENGTH = 1000;
+
+/** What the widget offers after an agent resolved the conversation: the rating so far, and until when it may change. */
+export interface RatingOffer {
+  score?: number;
+  comment?: string;
+  /** Epoch ms; absent until the first score (then one day later). */
+  changeableUntil?: number;
+}
+
+/** Per-agent satisfaction in the console. */
+export interface RatingAverage {
+  name: string;
+  /** Mean score, 1 to 5. */
+  average: number;
+  count: number;
+}
+
 /** Visitor event `email`: the address to send follow-ups to (see `EMAIL_ADDRESS`). */
 export interface EmailPayload {
   email: string;
@@ -186,6 +214,8 @@ export interface VisitorWelcome {
   availability?: Availability;
   /** The visitor's address for follow-ups is known (captured, or from the verified user): do not ask for it. */
   emailKnown?: boolean;
+  /** An agent resolved the conversation and the visitor may (still) rate it. */
+  rating?: RatingOffer;
   /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage` and `LIMITS.pageBytes`. */
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
@@ -232,6 +262,11 @@ export interface VisitorClientEvents {
    * payload is an empty object; the ack names the address it goes to.
    */
   transcript: (p: Record<string, never>, ack: AckFn<{ to: string }>) => void;
+  /**
+   * Rates the conversation after an agent resolved it; may be changed for a day after the first score. `not_found`
+   * when no rating is offered (not resolved by an agent) or the day has passed.
+   */
+  rate: (p: { score: number; comment?: string }, ack: AckFn<{ rating: RatingOffer }>) => void;
 }
 
 export interface VisitorServerEvents {
@@ -241,7 +276,8 @@ export interface VisitorServerEvents {
   /** An agent started or stopped typing. */
   typing: (t: { name: string; typing: boolean }) => void;
   presence: (p: VisitorPresence) => void;
-  status: (s: { status: ConversationStatus }) => void;
+  /** `rating`: an agent resolved the conversation and a rating is offered (see `rate`). */
+  status: (s: { status: ConversationStatus; rating?: RatingOffer }) => void;
   /**
    * Live events may have been lost (the gateway's processes were cut off from each other, e.g. Redis restarted): fetch
    * what is missing with `history { afterSeq }` from the last seq held in a row.
@@ -308,7 +344,7 @@ export interface AgentClientEvents {
   /** Full history (paged by `afterSeq`) and details of one conversation. */
   open: (
     p: { conversationId: string; afterSeq?: number },
-    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean }>,
+    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean; rating?: Rating }>,
   ) => void;
   send: (p: SendPayload & { conversationId: string }, ack: AckFn<SendResult>) => void;
   typing: (p: TypingPayload & { conversationId: string }, ack?: AckFn) => void;
@@ -318,6 +354,8 @@ export interface AgentClientEvents {
     ack: AckFn<{ conversation: ConversationSummary }>,
   ) => void;
   presence: (p: { status: 'online' | 'away' }, ack?: AckFn) => void;
+  /** Satisfaction per agent: the average score of the conversations each resolved. The payload is an empty object. */
+  ratings: (p: Record<string, never>, ack: AckFn<{ agents: RatingAverage[] }>) => void;
 }
 
 export interface AgentServerEvents {
@@ -332,6 +370,8 @@ export interface AgentServerEvents {
   /** Visitor typing, or another agent typing, in a conversation. */
   typing: (t: { conversationId: string; who: string; author: 'visitor' | 'agent'; typing: boolean }) => void;
   agents: (a: { agents: AgentPresence[] }) => void;
+  /** A visitor rated (or changed the rating of) a conversation. */
+  rating: (r: { conversationId: string; rating: Rating }) => void;
   /**
    * Live events may have been lost (see the visitor's `resync`): `list` again, and `open` each conversation shown from
    * the last seq held in a row.

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AgentClientEvents } from '../../src/protocol';
+import type { AgentClientEvents, RatingOffer } from '../../src/protocol';
 import { broadcastPresence, pushSummary, summarize } from './broadcasts';
 import type { AgentSocket, GatewayContext } from './handler-context';
 import type { OriginPolicy } from './origins';
+import { agentRating, ratingAverages, ratingOffer } from './ratings';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom } from './rooms';
 import { HandlerError, type Handlers, register } from './router';
@@ -146,8 +147,11 @@ function agentHandlers(
     },
     open: async ({ conversationId, afterSeq }) => {
       const summary = await conversation(conversationId);
-      const page = await ctx.store.messagesAfter(conversationId, afterSeq ?? 0);
-      return { conversation: summary, ...page };
+      const [page, rating] = await Promise.all([
+        ctx.store.messagesAfter(conversationId, afterSeq ?? 0),
+        summary.status === 'resolved' ? ctx.store.getRating(conversationId).then(agentRating) : undefined,
+      ]);
+      return { conversation: summary, ...page, ...(rating ? { rating } : {}) };
     },
     send: async ({ conversationId, clientId, text }, after) => {
       const { message, duplicate } = await ctx.store.appendMessage(conversationId, {
@@ -186,8 +190,14 @@ function agentHandlers(
       const stored = await ctx.store.setStatus(conversationId, status);
       if (!stored) throw new HandlerError('not_found', 'no such conversation');
       const summary = summarize(ctx, stored);
+      // Resolved by an agent (never automatically): the visitor is offered a rating of this agent.
+      let rating: RatingOffer | undefined;
+      if (status === 'resolved') {
+        await ctx.store.offerRating(conversationId, name, Date.now());
+        rating = ratingOffer(await ctx.store.getRating(conversationId), Date.now());
+      }
       after(() => {
-        ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status });
+        ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status, ...(rating ? { rating } : {}) });
         ctx.agents.to(AGENTS_ROOM).emit('conversation', summary);
       });
       return { conversation: summary };
@@ -196,5 +206,6 @@ function agentHandlers(
       if (ctx.presence.setAgentStatus(name, status)) broadcastPresence(ctx);
       return {};
     },
+    ratings: async () => ({ agents: await ratingAverages(ctx.store) }),
   };
 }

@@ -5,6 +5,7 @@ import type { GatewayContext, VisitorData, VisitorSocket } from './handler-conte
 import type { IdentityVerifier } from './identity';
 import { DEFAULT_TRANSCRIPT_LIMITS, requestTranscript, type TranscriptLimits } from './mail/transcripts';
 import type { OriginPolicy } from './origins';
+import { agentRating, RATING_CHANGE_MS, ratingOffer } from './ratings';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom, sessionRoom, siteRoom } from './rooms';
 import { HandlerError, register } from './router';
@@ -213,6 +214,14 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
           Date.now(),
         );
       },
+      rate: async ({ score, comment }, after) => {
+        const record = await ctx.store.rate(conversationId, { score, comment }, Date.now(), RATING_CHANGE_MS);
+        const rating = agentRating(record);
+        if (!record || !rating)
+          throw new HandlerError('not_found', 'no rating to give: not resolved by an agent, or more than a day ago');
+        after(() => ctx.agents.to(AGENTS_ROOM).emit('rating', { conversationId, rating }));
+        return { rating: ratingOffer(record, Date.now()) ?? {} };
+      },
       email: async ({ email }, after) => {
         socket.data.emailKnown = true;
         // A verified visitor's address is its user token's: nothing to store, nothing to tell.
@@ -278,6 +287,11 @@ async function welcome(
     ctx.store.getConversation(conversationId),
     ctx.store.findSession(sessionKey),
   ]);
+  // Only a resolved conversation can have a rating to offer: no extra query for the others.
+  const rating =
+    conversation?.status === 'resolved'
+      ? ratingOffer(await ctx.store.getRating(conversationId), Date.now())
+      : undefined;
   if (!live) {
     socket.disconnect(true);
     return;
@@ -293,6 +307,7 @@ async function welcome(
     ...(avatars ? { avatars } : {}),
     availability: ctx.availability.current(socket.data.site),
     ...(socket.data.emailKnown ? { emailKnown: true } : {}),
+    ...(rating ? { rating } : {}),
     messages: page.messages,
     more: page.more,
   };

@@ -1,9 +1,11 @@
 import type { Author, ConversationStatus, Message, VerifiedUser } from '../../../src/protocol';
 import type { MailContextRow, MailJobRow } from './mail-sql';
+import type { RatingRow } from './rating-sql';
 import {
   type MailContext,
   type MailJob,
   type MailOutcome,
+  type RatingRecord,
   type SessionRecord,
   type StoredSummary,
   visitorLabel,
@@ -105,6 +107,15 @@ export function mailOutcomeParams(outcome: MailOutcome): {
     uptoSeq: outcome.state === 'sent' ? (outcome.uptoSeq ?? null) : null,
     error: 'error' in outcome ? outcome.error.slice(0, 500) : null,
   };
+}
+
+export function toRating(row: RatingRow): RatingRecord {
+  const rating: RatingRecord = { agentName: row.agent_name, offeredAt: Number(row.offered_at) };
+  if (row.score !== null) rating.score = row.score;
+  if (row.comment !== null) rating.comment = row.comment;
+  if (row.first_rated_at !== null) rating.firstRatedAt = Number(row.first_rated_at);
+  if (row.rated_at !== null) rating.ratedAt = Number(row.rated_at);
+  return rating;
 }
 
 export function toMessage(row: MessageRow): Message {

@@ -116,6 +116,34 @@ export interface Store {
   saveReplyToken(token: string, conversationId: string): Promise<void>;
   /** The conversation a Reply-To token was issued for. */
   conversationOfReplyToken(token: string): Promise<string | undefined>;
+
+  // Satisfaction ratings (issue 15).
+
+  /** Offers the visitor a rating of `agentName`, who resolved the conversation; a given rating is kept. */
+  offerRating(conversationId: string, agentName: string, now: number): Promise<void>;
+  /**
+   * Scores the offered rating; changeable until `changeMs` after the first score. Undefined when no rating was
+   * offered or the time to change it has passed.
+   */
+  rate(
+    conversationId: string,
+    input: { score: number; comment?: string },
+    now: number,
+    changeMs: number,
+  ): Promise<RatingRecord | undefined>;
+  getRating(conversationId: string): Promise<RatingRecord | undefined>;
+  /** Per agent with at least one score: how many, and their sum (averages are `total / count`). */
+  ratingTotals(): Promise<{ name: string; total: number; count: number }[]>;
+}
+
+export interface RatingRecord {
+  agentName: string;
+  offeredAt: number;
+  /** 1 to 5; absent until the visitor rated. */
+  score?: number;
+  comment?: string;
+  firstRatedAt?: number;
+  ratedAt?: number;
 }
 
 export interface NewMailJob {

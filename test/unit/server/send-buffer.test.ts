@@ -225,6 +225,7 @@ describe('send buffer', () => {
           read: async () => ({}),
           email: async () => ({}),
           transcript: async () => ({ to: '' }),
+          rate: async () => ({ rating: {} }),
           page: async () => ({}),
           end: async () => ({}),
         },

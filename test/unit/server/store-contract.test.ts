@@ -964,6 +964,36 @@ describe.each([
       expect(await store.conversationOfReplyToken('forged')).toBeUndefined();
     });
 
+    it('offers one rating per conversation, scored and changeable for a window, averaged per agent', async () => {
+      const store = await open();
+      const [c1, c2] = [await conversation(store), await conversation(store)];
+      for (const c of [c1, c2]) await store.appendMessage(c, { author: 'visitor', text: 'hello' });
+      const hour = 3_600_000;
+      expect(await store.rate(c1, { score: 5 }, 1_000, hour)).toBeUndefined(); // not offered
+      await store.offerRating(c1, 'Ana', 1_000);
+      expect(await store.getRating(c1)).toEqual({ agentName: 'Ana', offeredAt: 1_000 });
+      expect(await store.rate(c1, { score: 2, comment: 'slow' }, 2_000, hour)).toEqual({
+        agentName: 'Ana',
+        offeredAt: 1_000,
+        score: 2,
+        comment: 'slow',
+        firstRatedAt: 2_000,
+        ratedAt: 2_000,
+      });
+      // A later resolve by someone else keeps the given rating and its agent.
+      await store.offerRating(c1, 'Ben', 3_000);
+      expect(await store.rate(c1, { score: 4 }, 2_000 + hour - 1, hour)).toMatchObject({
+        agentName: 'Ana',
+        score: 4,
+        firstRatedAt: 2_000,
+      });
+      expect((await store.getRating(c1))?.comment).toBeUndefined();
+      expect(await store.rate(c1, { score: 1 }, 2_000 + hour, hour)).toBeUndefined(); // the window has passed
+      await store.offerRating(c2, 'Ana', 1_000);
+      await store.rate(c2, { score: 5 }, 1_500, hour);
+      expect(await store.ratingTotals()).toEqual([{ name: 'Ana', total: 9, count: 2 }]);
+    });
+
     it('migrates once: concurrent first opens agree, reopening keeps everything, a newer schema is refused', async () => {
       expect(backend.migrations).toBe(MIGRATIONS.length);
       const [a, b, c] = await Promise.all([open(), open(), open()]);

@@ -15,6 +15,7 @@ import {
   transcriptCountsSql,
 } from '../mail-sql';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
+import { offerRatingSql, RATING_TOTALS_SQL, type RatingRow, rateSql, ratingSql } from '../rating-sql';
 import {
   type MessageRow,
   mailOutcomeParams,
@@ -23,6 +24,7 @@ import {
   toMailContext,
   toMailJob,
   toMessage,
+  toRating,
   toSession,
   toSummary,
   toUserVisitor,
@@ -52,6 +54,7 @@ import {
   type NewMessage,
   type NewSession,
   NotFoundError,
+  type RatingRecord,
   type SessionRecord,
   type Store,
   type StoredSummary,
@@ -222,6 +225,16 @@ const SQL = {
   transcriptCounts: transcriptCountsSql({ conversationId: '$1', recipient: '$2', site: '$3', since: '$4::bigint' }),
   insertReplyToken: insertReplyTokenSql('$1', '$2'),
   replyToken: replyTokenSql('$1'),
+  offerRating: offerRatingSql({ conversationId: '$1', agentName: '$2', now: '$3::bigint' }),
+  rate: rateSql({
+    conversationId: '$1',
+    score: '$2::integer',
+    comment: '$3::text',
+    now: '$4::bigint',
+    openSince: '$5::bigint',
+  }),
+  rating: ratingSql('$1'),
+  ratingTotals: RATING_TOTALS_SQL,
 } as const;
 
 const STATEMENT_NAMES = new Map<string, string>(Object.entries(SQL).map(([key, text]) => [text, `parley_${key}`]));
@@ -483,6 +496,35 @@ class PostgresPoolStore implements PostgresStore {
   conversationOfReplyToken(token: string): Promise<string | undefined> {
     return guard(
       async () => (await this.query<{ conversation_id: string }>(SQL.replyToken, [token])).rows[0]?.conversation_id,
+    );
+  }
+
+  offerRating(conversationId: string, agentName: string, at: number): Promise<void> {
+    return guard(async () => void (await this.query(SQL.offerRating, [conversationId, agentName, at])));
+  }
+
+  rate(conversationId: string, input: { score: number; comment?: string }, at: number, changeMs: number) {
+    return guard(async () => {
+      const values = [conversationId, input.score, input.comment ?? null, at, at - changeMs];
+      const row = (await this.query<RatingRow>(SQL.rate, values)).rows[0];
+      return row && toRating(row);
+    });
+  }
+
+  getRating(conversationId: string): Promise<RatingRecord | undefined> {
+    return guard(async () => {
+      const row = (await this.query<RatingRow>(SQL.rating, [conversationId])).rows[0];
+      return row && toRating(row);
+    });
+  }
+
+  ratingTotals() {
+    return guard(async () =>
+      (await this.query<{ agent_name: string; total: number; count: number }>(SQL.ratingTotals)).rows.map((r) => ({
+        name: r.agent_name,
+        total: r.total,
+        count: r.count,
+      })),
     );
   }
 

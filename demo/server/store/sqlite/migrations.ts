@@ -99,6 +99,20 @@ export const MIGRATIONS: readonly string[] = [
     conversation_id  TEXT NOT NULL UNIQUE REFERENCES conversations(id) ON DELETE CASCADE
   );
   `,
+  // Satisfaction (issue 15): one rating per conversation, offered when an agent resolves it (agent_name: who did),
+  // scored 1 to 5 by the visitor, changeable for a day after the first score (first_rated_at).
+  `
+  CREATE TABLE ratings (
+    conversation_id  TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+    agent_name       TEXT NOT NULL,
+    offered_at       INTEGER NOT NULL,
+    score            INTEGER CHECK (score BETWEEN 1 AND 5),
+    comment          TEXT,
+    first_rated_at   INTEGER,
+    rated_at         INTEGER
+  );
+  CREATE INDEX ratings_agent ON ratings(agent_name) WHERE score IS NOT NULL;
+  `,
 ];
 
 /** Brings the schema up to date in one immediate transaction, so two processes starting together cannot both migrate. */

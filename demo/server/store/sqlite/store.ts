@@ -16,6 +16,7 @@ import {
   transcriptCountsSql,
 } from '../mail-sql';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
+import { offerRatingSql, RATING_TOTALS_SQL, type RatingRow, rateSql, ratingSql } from '../rating-sql';
 import {
   type MessageRow,
   mailOutcomeParams,
@@ -24,6 +25,7 @@ import {
   toMailContext,
   toMailJob,
   toMessage,
+  toRating,
   toSession,
   toSummary,
   toUserVisitor,
@@ -53,6 +55,7 @@ import {
   type NewMessage,
   type NewSession,
   NotFoundError,
+  type RatingRecord,
   type SessionRecord,
   type Store,
   type StoredSummary,
@@ -234,6 +237,23 @@ function mailStatements(db: Database.Database) {
     ),
     insertReplyToken: db.prepare(insertReplyTokenSql('?', '?')),
     replyToken: db.prepare<[string], { conversation_id: string }>(replyTokenSql('?')),
+    offerRating: db.prepare(
+      offerRatingSql({ conversationId: '@conversationId', agentName: '@agentName', now: '@now' }),
+    ),
+    rate: db.prepare<
+      { conversationId: string; score: number; comment: string | null; now: number; openSince: number },
+      RatingRow
+    >(
+      rateSql({
+        conversationId: '@conversationId',
+        score: '@score',
+        comment: '@comment',
+        now: '@now',
+        openSince: '@openSince',
+      }),
+    ),
+    rating: db.prepare<[string], RatingRow>(ratingSql('?')),
+    ratingTotals: db.prepare<[], { agent_name: string; total: number; count: number }>(RATING_TOTALS_SQL),
   };
 }
 
@@ -413,6 +433,35 @@ class SqliteDatabaseStore implements SqliteStore {
 
   conversationOfReplyToken(token: string): Promise<string | undefined> {
     return guard(() => this.q.replyToken.get(token)?.conversation_id);
+  }
+
+  offerRating(conversationId: string, agentName: string, at: number): Promise<void> {
+    return guard(() => void this.q.offerRating.run({ conversationId, agentName, now: at }));
+  }
+
+  rate(conversationId: string, input: { score: number; comment?: string }, at: number, changeMs: number) {
+    return guard(() => {
+      const params = {
+        conversationId,
+        score: input.score,
+        comment: input.comment ?? null,
+        now: at,
+        openSince: at - changeMs,
+      };
+      const row = this.q.rate.get(params);
+      return row && toRating(row);
+    });
+  }
+
+  getRating(conversationId: string): Promise<RatingRecord | undefined> {
+    return guard(() => {
+      const row = this.q.rating.get(conversationId);
+      return row && toRating(row);
+    });
+  }
+
+  ratingTotals() {
+    return guard(() => this.q.ratingTotals.all().map((r) => ({ name: r.agent_name, total: r.total, count: r.count })));
   }
 
   close(): Promise<void> {
