@@ -1,3 +1,5 @@
+import { playChime } from '../../src/client/chime.js';
+
 const BASE_TITLE = 'Parley — agent console';
 
 /** "(3) Parley — agent console" while visitor messages are unread. */
@@ -30,24 +32,11 @@ export function unlockAudioOnGesture(): () => void {
   };
 }
 
-/** A short, soft two-tone chime; at most one per second however many messages arrive. */
+/** The shared chime (src/client/chime.ts), softer; at most one per second however many messages arrive. */
 export function beep(): void {
   const ctx = audio;
   const now = Date.now();
   if (ctx?.state !== 'running' || now - lastBeep < 1000) return;
   lastBeep = now;
-  const t = ctx.currentTime;
-  const gain = ctx.createGain();
-  gain.gain.setValueAtTime(0.0001, t);
-  gain.gain.exponentialRampToValueAtTime(0.08, t + 0.02);
-  gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.3);
-  gain.connect(ctx.destination);
-  const osc = ctx.createOscillator();
-  osc.type = 'sine';
-  osc.frequency.setValueAtTime(880, t);
-  osc.frequency.setValueAtTime(1320, t + 0.12);
-  osc.connect(gain);
-  osc.start(t);
-  osc.stop(t + 0.32);
-  osc.onended = () => gain.disconnect();
+  playChime(ctx, 0.08);
 }

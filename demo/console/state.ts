@@ -1,3 +1,4 @@
+import { mergeBySeq } from '../../src/client/merge.js';
 import type { AgentPresence, ConversationStatus, ConversationSummary, Message } from '../../src/protocol.js';
 
 export type Filter = ConversationStatus | 'all';
@@ -78,20 +79,15 @@ export function mergeConversations(state: ConsoleState, list: ConversationSummar
 /** Adds messages to a thread: dedupes by `seq` (and `id`), keeps `seq` order, advances `contiguous` over any closed gap. */
 export function addToThread(thread: Thread, incoming: readonly Message[]): Thread {
   if (incoming.length === 0) return thread;
-  const bySeq = new Map<number, Message>();
-  for (const m of thread.messages) bySeq.set(m.seq, m);
   const ids = new Set(thread.messages.map((m) => m.id));
-  let changed = false;
-  for (const m of incoming) {
-    if (bySeq.has(m.seq) || ids.has(m.id)) continue;
-    bySeq.set(m.seq, m);
-    ids.add(m.id);
-    changed = true;
-  }
-  if (!changed) return thread;
+  const { merged: messages, fresh } = mergeBySeq(
+    thread.messages,
+    incoming.filter((m) => !ids.has(m.id) && ids.add(m.id)),
+  );
+  if (fresh.length === 0) return thread;
+  const held = new Set(messages.map((m) => m.seq));
   let contiguous = thread.contiguous;
-  while (bySeq.has(contiguous + 1)) contiguous++;
-  const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  while (held.has(contiguous + 1)) contiguous++;
   return { ...thread, messages, contiguous };
 }
 

@@ -1,4 +1,4 @@
-import { LIMITS } from '../../src/protocol.js';
+import { typingThrottle } from '../../src/client/typing.js';
 
 export interface TypingSender {
   /** Call on every edit of the reply; an empty reply counts as stopping. */
@@ -7,29 +7,12 @@ export interface TypingSender {
   stop(): void;
 }
 
-/** Emits `typing: true` at most once per `throttleMs` while the agent keeps typing, and one `typing: false` when they stop. */
+/** The console's face of the shared typing throttle (src/client/typing.ts). */
 export function createTypingSender(
   emit: (typing: boolean) => void,
-  throttleMs: number = LIMITS.typingThrottleMs,
-  now: () => number = Date.now,
+  throttleMs?: number,
+  now?: () => number,
 ): TypingSender {
-  let lastTrue = Number.NEGATIVE_INFINITY;
-  let active = false;
-  const stop = () => {
-    if (!active) return;
-    active = false;
-    lastTrue = Number.NEGATIVE_INFINITY;
-    emit(false);
-  };
-  return {
-    input(hasText) {
-      if (!hasText) return stop();
-      const t = now();
-      if (t - lastTrue < throttleMs) return;
-      lastTrue = t;
-      active = true;
-      emit(true);
-    },
-    stop,
-  };
+  const send = typingThrottle(emit, throttleMs, now);
+  return { input: send, stop: () => send(false) };
 }

@@ -4,15 +4,16 @@
  */
 import { h, render } from 'preact';
 import type { App, Host } from '../loader/host';
-import type { Message } from '../protocol';
 import { createChat } from './chat';
+import { watchNavigation } from './navigation';
 import { createOutbox } from './outbox';
+import { pageHooks } from './page-hooks';
 import { lockPageWhileFullScreen } from './page-lock';
 import panelCss from './panel.css' with { type: 'text' };
-import { chime } from './sound';
 import { loadStrings } from './strings';
 import { createTabs } from './tabs';
 import { Panel } from './ui/panel';
+import { createUnread } from './unread';
 
 export async function start(host: Host): Promise<App> {
   const { config, persisted } = host;
@@ -20,85 +21,26 @@ export async function start(host: Host): Promise<App> {
   const s = await loadStrings(host.lang);
   const tabs = createTabs(config.site);
   const outbox = createOutbox(config.site, (err) => console.warn('[parley] storage unavailable, using memory:', err));
-  let seenSeq = persisted.read().seenSeq ?? 0;
-  let page = location.href;
-  let destroyed = false;
+  const unread = createUnread(host, tabs);
+  const chat = createChat(config.gateway, outbox, tabs, pageHooks(host, tabs, s, unread));
+  const updateUnread = () => unread.update(chat);
 
-  const visible = () => host.isOpen() && document.visibilityState === 'visible';
-
-  /** Agent messages after the last one the visitor saw count as unread while the panel is closed or hidden. */
-  const updateUnread = () => {
-    const messages = chat.getState().messages;
-    const latest = messages.at(-1)?.seq ?? 0;
-    if (visible() && latest > seenSeq) {
-      seenSeq = latest;
-      persisted.write({ seenSeq });
-      tabs.post({ type: 'read', seq: latest });
-      chat.markRead(latest);
-    }
-    host.setUnread(messages.filter((m) => m.author === 'agent' && m.seq > seenSeq).length);
-  };
-
-  const chat = createChat(config.gateway, outbox, tabs, {
-    auth: () => {
-      const session = persisted.read().session;
-      return {
-        site: config.site,
-        ...(session ? { session } : {}),
-        page: { url: location.href, title: document.title },
-        locale: config.locale,
-        ...(config.userToken ? { userToken: config.userToken } : {}),
-      };
-    },
-    onWelcome(w) {
-      if (w.session) {
-        persisted.write({ session: w.session });
-        // A login rotated the session token that every tab shares (the old one no longer works): the other tabs
-        // reconnect with this one. Not after a renewal, so that tabs of different users never take turns.
-        if (w.user && !w.renewed) tabs.post({ type: 'identify' });
-      }
-      // A verified user's session can move to their existing conversation; its history counts as seen.
-      if (persisted.read().conversation !== w.conversationId) {
-        seenSeq = w.messages.at(-1)?.seq ?? 0;
-        persisted.write({ conversation: w.conversationId, seenSeq });
-      }
-    },
-    onMessage(m, live) {
-      // The conversation a session's first message created is this browser's, not one to count as already seen.
-      persisted.write({ conversation: m.conversationId });
-      if (live && m.author !== 'system') host.emit('message', publicMessage(m));
-      // One chime per message however many tabs are open: live messages reach every tab within milliseconds.
-      if (live && m.author === 'agent' && !visible()) tabs.once(`chime:${m.id}`, 10_000, chime);
-    },
-    onStatus: (status) => host.emit('status', { status }),
-    onPending: (queued) => persisted.write({ queued }),
-    notice: (kind) => (kind === 'renewed' ? s.sessionRenewed : kind === 'identity' ? s.identityRefused : s.unavailable),
-  });
-
-  const unlisten = tabs.listen((m) => {
-    if (m.type === 'read' && m.seq > seenSeq) {
-      seenSeq = m.seq;
-      updateUnread();
-    }
-    // Another tab identified the user and rotated the shared session token: present the new one.
-    if (m.type === 'identify') chat.reconnect();
-  });
-
-  // Single-page sites change the URL without a reload; tell the agents when the visitor moves on.
-  const onNavigate = () => {
-    if (location.href === page) return;
-    page = location.href;
-    chat.page({ url: page, title: document.title });
-  };
-  const nav = (window as { navigation?: EventTarget }).navigation;
-  nav?.addEventListener('navigatesuccess', onNavigate);
-  window.addEventListener('popstate', onNavigate);
-  window.addEventListener('hashchange', onNavigate);
-
-  const unsubscribe = chat.subscribe(updateUnread);
-  const offOpen = host.onOpenChange(updateUnread);
+  const stops = [
+    tabs.listen((m) => {
+      if (m.type === 'read') unread.readElsewhere(m.seq, chat);
+      // Another tab identified the user and rotated the shared session token: present the new one.
+      if (m.type === 'identify') chat.reconnect();
+    }),
+    watchNavigation((page) => chat.page(page)),
+    chat.subscribe(updateUnread),
+    host.onOpenChange(updateUnread),
+    () => document.removeEventListener('visibilitychange', updateUnread),
+    lockPageWhileFullScreen(host),
+    chat.destroy,
+    tabs.close,
+    () => render(null, host.panel),
+  ];
   document.addEventListener('visibilitychange', updateUnread);
-  const unlockPage = lockPageWhileFullScreen(host);
 
   render(h(Panel, { host, chat, strings: s }), host.panel);
 
@@ -109,33 +51,12 @@ export async function start(host: Host): Promise<App> {
     },
     async shutdown() {
       persisted.clear();
-      seenSeq = 0;
+      unread.seen(0);
       await chat.reset();
     },
     destroy() {
-      if (destroyed) return;
-      destroyed = true;
-      unsubscribe();
-      offOpen();
-      unlisten();
-      nav?.removeEventListener('navigatesuccess', onNavigate);
-      window.removeEventListener('popstate', onNavigate);
-      window.removeEventListener('hashchange', onNavigate);
-      document.removeEventListener('visibilitychange', updateUnread);
-      unlockPage();
-      chat.destroy();
-      tabs.close();
-      render(null, host.panel);
+      // Each stop runs once: a second destroy() finds the list empty.
+      for (const stop of stops.splice(0)) stop();
     },
-  };
-}
-
-function publicMessage(m: Message) {
-  return {
-    id: m.id,
-    author: m.author === 'agent' ? ('agent' as const) : ('visitor' as const),
-    ...(m.agentName ? { agentName: m.agentName } : {}),
-    text: m.text,
-    createdAt: m.createdAt,
   };
 }

@@ -1,5 +1,5 @@
 import { clear, createStore, del, entries, set, type UseStore } from 'idb-keyval';
-import { clientId } from './ids';
+import { clientId } from '../client/client-id';
 
 /**
  * The visitor's unsent messages. Every message is written here before the first send attempt and leaves only when
@@ -30,7 +30,7 @@ export const OUTBOX_CAP = 500;
 export class OutboxFullError extends Error {
   override name = 'OutboxFullError';
   constructor() {
-    super(`The outbox holds ${OUTBOX_CAP} unsent messages; wait until they are delivered.`);
+    super(`outbox full: ${OUTBOX_CAP} unsent messages`);
   }
 }
 
@@ -53,38 +53,28 @@ export function createOutbox(site: string, onDegrade: (err: unknown) => void = (
   // Serialises this tab's writes so concurrent enqueue() calls keep their call order.
   let chain: Promise<unknown> = Promise.resolve();
 
-  const degrade = (err: unknown) => {
+  /** Runs `op` on the IndexedDB store while storage works; its first failure moves the outbox to memory for good. */
+  async function stored(op: (s: UseStore) => Promise<unknown>): Promise<void> {
     if (!durable) return;
-    durable = false;
-    onDegrade(err);
-  };
-
-  const db = (): UseStore | undefined => {
-    if (!durable) return undefined;
     try {
       store ??= createStore(outboxDbName(site), 'outbox');
-      return store;
+      await op(store);
     } catch (err) {
-      degrade(err);
-      return undefined;
+      durable = false;
+      onDegrade(err);
     }
-  };
+  }
 
   async function read(): Promise<OutboxEntry[]> {
-    const s = db();
-    if (s) {
-      try {
-        const rows = await entries<string, unknown>(s);
-        memory = new Map(
-          rows
-            .map(([, v]) => v)
-            .filter(isEntry)
-            .map((e) => [e.clientId, e]),
-        );
-      } catch (err) {
-        degrade(err);
-      }
-    }
+    await stored(async (s) => {
+      const rows = await entries<string, unknown>(s);
+      memory = new Map(
+        rows
+          .map(([, v]) => v)
+          .filter(isEntry)
+          .map((e) => [e.clientId, e]),
+      );
+    });
     return [...memory.values()].sort(byOrder);
   }
 
@@ -106,40 +96,19 @@ export function createOutbox(site: string, onDegrade: (err: unknown) => void = (
         const now = Date.now();
         const entry: OutboxEntry = { clientId: clientId(), text, createdAt: now, order: Math.max(now, last + 1) };
         memory.set(entry.clientId, entry);
-        const s = db();
-        if (s) {
-          try {
-            await set(entry.clientId, entry, s);
-          } catch (err) {
-            degrade(err);
-          }
-        }
+        await stored((s) => set(entry.clientId, entry, s));
         return entry;
       }),
     all: () => serial(read),
     remove: (id) =>
       serial(async () => {
         memory.delete(id);
-        const s = db();
-        if (s) {
-          try {
-            await del(id, s);
-          } catch (err) {
-            degrade(err);
-          }
-        }
+        await stored((s) => del(id, s));
       }),
     clear: () =>
       serial(async () => {
         memory.clear();
-        const s = db();
-        if (s) {
-          try {
-            await clear(s);
-          } catch (err) {
-            degrade(err);
-          }
-        }
+        await stored(clear);
       }),
   };
 }

@@ -39,6 +39,8 @@ export interface Strings {
   notDurable: string;
   unavailable: string;
   identityRefused: string;
+  /** The outbox holds its maximum of unsent messages: the composer keeps the text. */
+  outboxFull: string;
 }
 
 export interface Locale {

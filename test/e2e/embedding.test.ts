@@ -185,7 +185,8 @@ describe('embedding', () => {
     expect(await composer.getAttribute('aria-label')).toBe('رسالة');
     await composer.fill('مرحبا');
     await composer.press('Enter');
-    const bubble = p.locator('parley-chat li.visitor .bubble');
+    // Once stored: the pending bubble becomes the sent one, and a box read in between could be of a detached node.
+    const bubble = p.locator('parley-chat li.visitor.sent .bubble');
     await bubble.waitFor();
     // The visitor's own messages sit at the inline end: the left, in a right-to-left panel.
     const panelBox = (await p.locator('parley-chat [part="panel"]').boundingBox())!;

@@ -1,11 +1,12 @@
 import { Component, createRef } from 'preact';
-import { SEND_ICON } from '../../icons';
 import type { Host } from '../../loader/host';
 import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
+import { OutboxFullError } from '../outbox';
+import { Composer } from './composer';
 import { follow } from './follow';
-import { Icon, PanelHeader } from './header';
+import { PanelHeader } from './header';
 import { Bubble } from './message-item';
 import { messageRows } from './rows';
 
@@ -28,6 +29,20 @@ interface State {
 /** The status bar's colour: trouble is a warning, the connection coming back a success, anything else information. */
 export const statusTone = (s: ChatState) =>
   s.status === 'offline' || s.notice || !s.durable ? 'warning' : s.backOnline ? 'success' : 'info';
+
+/** What the status bar says: the connection (unless refused, which the notice explains), a notice, a lost outbox. */
+function statusLines(state: ChatState, s: Strings): string[] {
+  const connection = state.refused
+    ? ''
+    : state.status === 'offline'
+      ? s.offline
+      : state.status === 'connecting'
+        ? s.connecting
+        : state.backOnline
+          ? s.backOnline
+          : '';
+  return [connection, state.notice ?? '', state.durable ? '' : s.notDurable].filter(Boolean);
+}
 
 const itemCount = (s: ChatState) =>
   s.messages.length + s.pending.length + s.typing.length + (s.conversation === 'resolved' ? 1 : 0);
@@ -59,6 +74,8 @@ export class Panel extends Component<Props, State> {
   private input = createRef<HTMLTextAreaElement>();
   private offs: (() => void)[] = [];
   private follow!: ReturnType<typeof follow>;
+  /** Built once: a panel's locale never changes, and a formatter is costly to build on every render. */
+  private time = new Intl.DateTimeFormat(this.props.host.config.locale, { hour: 'numeric', minute: '2-digit' });
 
   override componentDidMount() {
     const { chat, host } = this.props;
@@ -111,28 +128,15 @@ export class Panel extends Component<Props, State> {
     } catch (err) {
       this.setState((now) => ({
         text: now.text ? `${text}\n${now.text}` : text,
-        error: err instanceof Error ? err.message : String(err),
+        error: err instanceof OutboxFullError ? s.outboxFull : String((err as Error)?.message ?? err),
       }));
     }
   };
 
   override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
     const { config } = host;
-    const time = new Intl.DateTimeFormat(config.locale, { hour: 'numeric', minute: '2-digit' });
-    const { refused, typing } = state;
-    const status = [
-      refused
-        ? ''
-        : state.status === 'offline'
-          ? s.offline
-          : state.status === 'connecting'
-            ? s.connecting
-            : state.backOnline
-              ? s.backOnline
-              : '',
-      state.notice ?? '',
-      state.durable ? '' : s.notDurable,
-    ].filter(Boolean);
+    const { typing } = state;
+    const status = statusLines(state, s);
     // A polite live region announces agent messages and typing without reading the whole log again.
     const last = state.messages.at(-1);
     const typists = typing[0] && s.typing(new Intl.ListFormat(host.lang).format(typing), !!typing[1]);
@@ -170,7 +174,7 @@ export class Panel extends Component<Props, State> {
                 <Bubble
                   {...r}
                   tail={i === all.length - 1}
-                  time={r.createdAt ? time.format(r.createdAt) : ''}
+                  time={r.createdAt ? this.time.format(r.createdAt) : ''}
                   strings={s}
                 />
               ))}
@@ -193,34 +197,15 @@ export class Panel extends Component<Props, State> {
             </button>
           )}
         </div>
-        <form
-          part="composer"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void this.submit();
-          }}
-        >
-          {error && <p role="alert">{error}</p>}
-          <textarea
-            ref={this.input}
-            aria-label={s.messageLabel}
-            placeholder={s.placeholder}
-            rows={1}
-            value={text}
-            onInput={this.onInput}
-            onBlur={() => chat.typing(false)}
-            onKeyDown={(e) => {
-              // isComposing: the Enter that confirms an IME composition (Japanese, Chinese…) must not send.
-              if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-                e.preventDefault();
-                void this.submit();
-              }
-            }}
-          />
-          <button part="send" type="submit" class="send" aria-label={s.send} disabled={!text.trim()}>
-            <Icon d={SEND_ICON} />
-          </button>
-        </form>
+        <Composer
+          text={text}
+          error={error}
+          strings={s}
+          inputRef={this.input}
+          onInput={this.onInput}
+          onSubmit={() => void this.submit()}
+          onBlur={() => chat.typing(false)}
+        />
         <div class="sr" aria-live="polite">
           {announce}
         </div>

@@ -30,4 +30,5 @@ export const strings: Strings = {
   notDurable: 'Dieser Browser kann keine Nachrichten speichern; nicht gesendete gehen beim Neuladen verloren.',
   unavailable: 'Der Chat ist auf dieser Seite nicht verfügbar.',
   identityRefused: 'Ihr Konto konnte nicht bestätigt werden, daher ist dieser Chat anonym.',
+  outboxFull: 'Zu viele ungesendete Nachrichten. Warten Sie, bis sie zugestellt sind.',
 };

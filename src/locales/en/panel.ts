@@ -30,4 +30,5 @@ export const strings: Strings = {
   notDurable: "This browser can't store messages, so unsent ones won't survive a reload.",
   unavailable: "Chat isn't available on this page.",
   identityRefused: "We couldn't verify your account, so this chat is anonymous.",
+  outboxFull: 'Too many unsent messages. Wait until they are delivered.',
 };

@@ -30,4 +30,5 @@ export const strings: Strings = {
   notDurable: 'Este navegador no puede guardar mensajes: los no enviados se perderán al recargar.',
   unavailable: 'El chat no está disponible en esta página.',
   identityRefused: 'No pudimos verificar tu cuenta, así que este chat es anónimo.',
+  outboxFull: 'Demasiados mensajes sin enviar. Espera a que se entreguen.',
 };

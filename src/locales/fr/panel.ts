@@ -30,4 +30,5 @@ export const strings: Strings = {
   notDurable: 'Ce navigateur ne peut pas enregistrer les messages : ceux non envoyés seront perdus au rechargement.',
   unavailable: 'Le chat n’est pas disponible sur cette page.',
   identityRefused: 'Nous n’avons pas pu vérifier votre compte ; ce chat est anonyme.',
+  outboxFull: 'Trop de messages non envoyés. Attendez qu’ils soient distribués.',
 };

@@ -30,4 +30,5 @@ export const strings: Strings = {
   notDurable: 'このブラウザではメッセージを保存できません。未送信のメッセージは再読み込みで失われます。',
   unavailable: 'このページではチャットを利用できません。',
   identityRefused: 'アカウントを確認できなかったため、このチャットは匿名です。',
+  outboxFull: '未送信のメッセージが多すぎます。お待ちください。',
 };

@@ -30,4 +30,5 @@ export const strings: Strings = {
   notDurable: 'Este navegador não consegue guardar mensagens; as não enviadas se perderão ao recarregar.',
   unavailable: 'O chat não está disponível nesta página.',
   identityRefused: 'Não foi possível verificar sua conta, então este chat é anônimo.',
+  outboxFull: 'Muitas mensagens não enviadas. Aguarde até que sejam entregues.',
 };

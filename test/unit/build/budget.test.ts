@@ -17,8 +17,8 @@ describe('size budgets', () => {
     ];
     expect(checkBudgets(files, { firstLoad: 8192, total: 25600 })).toEqual([]);
     expect(checkBudgets(files, { firstLoad: 4000, total: 19000 })).toEqual([
-      'first load (parley.js) is 5000 B gzip, over its budget of 4000 B',
-      'whole widget is 20000 B gzip, over its budget of 19000 B',
+      'first load (parley.js) is 5000 B gzip -9, over its budget of 4000 B',
+      'whole widget is 20000 B gzip -9, over its budget of 19000 B',
     ]);
   });
 
@@ -33,7 +33,9 @@ describe('size budgets', () => {
       encoding: 'utf8',
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/size budget exceeded: first load \(parley\.js\) is \d+ B gzip, over its budget of 100 B/);
+    expect(r.stderr).toMatch(
+      /size budget exceeded: first load \(parley\.js\) is \d+ B gzip -9, over its budget of 100 B/,
+    );
     expect(r.stdout).toMatch(/parley\.js\s+[\d.]+ KB\s+[\d.]+ KB\s+[\d.]+ KB/);
   }, 120_000);
 });
