@@ -4,6 +4,7 @@ import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
 import { OutboxFullError } from '../outbox';
+import { availabilityLine } from './availability';
 import { Composer } from './composer';
 import { follow } from './follow';
 import { PanelHeader } from './header';
@@ -24,7 +25,14 @@ interface State {
   error: string;
   /** New messages arrived below while the visitor was reading older ones. */
   below: boolean;
+  /** The email capture, transcript and rating tools, once their chunk is loaded (see `awayNeeded`). */
+  tools?: typeof import('../away/index').AwayTools;
 }
+
+/** Nobody is online and the gateway has no address for the visitor: ask for one (in line, never blocking). */
+const askEmail = (s: ChatState) => !!s.availability && s.availability.state !== 'online' && !s.emailKnown;
+/** The rarely used tools are needed: an address to ask for, or a rating to offer. */
+const awayNeeded = (s: ChatState) => askEmail(s) || (s.conversation === 'resolved' && !!s.rating);
 
 /** The status bar's colour: trouble is a warning, the connection coming back a success, anything else information. */
 export const statusTone = (s: ChatState) =>
@@ -86,14 +94,28 @@ export class Panel extends Component<Props, State> {
       this.follow.stop,
     ];
     if (this.state.open) this.opened();
+    this.loadTools();
   }
 
   override componentWillUnmount() {
     for (const off of this.offs) off();
   }
 
+  /** Loads the tools' chunk the first time they are needed; a failed load is tried again on the next update. */
+  private loadTools() {
+    if (this.state.tools || this.loading || !awayNeeded(this.state.chat)) return;
+    this.loading = import('../away/index').then(
+      (m) => this.setState({ tools: m.AwayTools }),
+      () => {
+        this.loading = undefined;
+      },
+    );
+  }
+  private loading: Promise<void> | undefined;
+
   override componentDidUpdate(_: Props, prev: State) {
     const { chat } = this.state;
+    this.loadTools();
     if (this.state.text !== prev.text) growComposer(this.input.current!);
     if (this.state.open && !prev.open) this.opened();
     else if (itemCount(chat) !== itemCount(prev.chat))
@@ -161,6 +183,7 @@ export class Panel extends Component<Props, State> {
           presence={state.presence}
           agent={state.agent}
           avatar={state.avatars?.[state.agent!]}
+          availability={availabilityLine(state.availability, s, host.lang, this.time)}
           strings={s}
           onClose={close}
         />
@@ -197,6 +220,9 @@ export class Panel extends Component<Props, State> {
             </button>
           )}
         </div>
+        {this.state.tools && (
+          <this.state.tools host={host} chat={chat} state={state} lang={host.lang} ask={askEmail(state)} />
+        )}
         <Composer
           text={text}
           error={error}
