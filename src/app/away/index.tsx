@@ -93,7 +93,7 @@ export class AwayTools extends Component<Props, State> {
         )}
         {rating && !rated && (
           <form class="rating" onSubmit={this.rate}>
-            <fieldset role="group" aria-label={s.rate}>
+            <fieldset aria-label={s.rate}>
               <legend>{s.rate}</legend>
               {[1, 2, 3, 4, 5].map((n) => (
                 <button
