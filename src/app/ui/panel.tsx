@@ -26,7 +26,7 @@ interface State {
   /** New messages arrived below while the visitor was reading older ones. */
   below: boolean;
   /** The email capture, transcript and rating tools, once their chunk is loaded (see `awayNeeded`). */
-  tools?: typeof import('../away/index').AwayTools;
+  tools?: typeof import('./away-tools').AwayTools;
 }
 
 /** Nobody is online and the gateway has no address for the visitor: ask for one (in line, never blocking). */
@@ -104,7 +104,7 @@ export class Panel extends Component<Props, State> {
   /** Loads the tools' chunk the first time they are needed; a failed load is tried again on the next update. */
   private loadTools() {
     if (this.state.tools || this.loading || !awayNeeded(this.state.chat)) return;
-    this.loading = import('../away/index').then(
+    this.loading = import('./away-tools').then(
       (m) => this.setState({ tools: m.AwayTools }),
       () => {
         this.loading = undefined;

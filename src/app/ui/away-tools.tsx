@@ -5,9 +5,9 @@
 import { Component } from 'preact';
 import type { Host } from '../../loader/host';
 import { EMAIL_ADDRESS, LIMITS_EMAIL_LENGTH, RATING_COMMENT_LENGTH } from '../../protocol';
+import css from '../away/away.css' with { type: 'text' };
+import { awayStrings } from '../away/strings';
 import type { Chat, ChatState } from '../chat';
-import css from './away.css' with { type: 'text' };
-import { awayStrings } from './strings';
 
 interface Props {
   host: Host;
