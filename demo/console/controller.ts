@@ -6,6 +6,7 @@ import { createListLoader } from './conversation-list-loading.js';
 import { listenToPresence, type MyStatus, setPresence } from './presence.js';
 import { createReadReceipts } from './read-receipts.js';
 import { createReconnector } from './reconnect.js';
+import { listenToRatings } from './satisfaction.js';
 import { type ActionResult, sendReply, sendTyping, setConversationStatus } from './sending.js';
 import type { ConsoleState, Filter, StateHolder } from './state.js';
 import { createThreadLoader } from './thread-loading.js';
@@ -55,6 +56,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     onUnauthorized: (message) => hooks.onUnauthorized(message),
   });
   listenToPresence(link);
+  const ratings = listenToRatings(link);
   listenToConversations(link, { list, typists, markRead, onVisitorMessage: (m) => hooks.onVisitorMessage?.(m) });
 
   return {
@@ -62,7 +64,10 @@ export function createController(token: string, hooks: ControllerHooks): Control
     start() {
       if (!link.isTornDown()) link.socket.connect();
     },
-    select: threads.select,
+    select: (id) => {
+      threads.select(id);
+      if (id) ratings.load(id);
+    },
     setFilter: list.setFilter,
     load: threads.load,
     send: (conversationId, text, clientId) => sendReply(link, markRead, { conversationId, text, clientId }),

@@ -1,5 +1,12 @@
 import { mergeBySeq } from '../../src/client/merge.js';
-import type { AgentPresence, ConversationStatus, ConversationSummary, Message } from '../../src/protocol.js';
+import type {
+  AgentPresence,
+  ConversationStatus,
+  ConversationSummary,
+  Message,
+  Rating,
+  RatingAverage,
+} from '../../src/protocol.js';
 
 export type Filter = ConversationStatus | 'all';
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
@@ -37,6 +44,10 @@ export interface ConsoleState {
   threads: Record<string, Thread>;
   /** Who is typing, per conversation. */
   typing: Record<string, Typist[]>;
+  /** Visitors' ratings of resolved conversations, by conversation (satisfaction.ts). */
+  ratings: Record<string, Rating>;
+  /** Average rating per agent. */
+  ratingAverages: RatingAverage[];
 }
 
 export function initialState(): ConsoleState {
@@ -53,6 +64,8 @@ export function initialState(): ConsoleState {
     selectedId: null,
     threads: {},
     typing: {},
+    ratings: {},
+    ratingAverages: [],
   };
 }
 

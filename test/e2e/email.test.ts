@@ -86,6 +86,8 @@ describe('when nobody is there', () => {
     const visitor = await openVisitor(await t.context(), t.gateway.url);
     await visitor.send('Thanks for the help');
     await visitor.waitSent(1);
+    const console_ = await openAgent(await t.context(), t.gateway.url, 'Ben');
+    await console_.open('Thanks for the help');
     const agent = await connectAgent(t.gateway.url);
     try {
       const { conversations } = await call(agent, 'list', {});
@@ -101,6 +103,9 @@ describe('when nobody is there', () => {
       await visitor.panel.getByText('Thanks for your rating!').waitFor();
       const opened = await call(agent, 'open', { conversationId: conversation.id });
       expect(opened.rating as Rating).toMatchObject({ score: 4, comment: 'Quick and kind', agentName: 'Ana' });
+      // The console shows it on the conversation, live, and in the per-agent averages.
+      await console_.page.getByText('Rated 4/5 for Ana · “Quick and kind”').waitFor();
+      await console_.page.getByRole('list', { name: 'Satisfaction' }).getByText('Ana: 4.0/5 (1)').waitFor();
     } finally {
       agent.close();
     }

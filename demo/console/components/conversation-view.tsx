@@ -1,13 +1,16 @@
 import { useState } from 'preact/hooks';
-import type { ConversationSummary } from '../../../src/protocol.js';
+import type { ConversationSummary, Rating } from '../../../src/protocol.js';
 import type { ActionResult } from '../controller.js';
 import { visitorName } from '../format.js';
 import type { Thread, Typist } from '../state.js';
 import { Composer } from './composer.js';
 import { MessageLog } from './message-log.js';
+import { ConversationRating } from './satisfaction.js';
 
 interface Props {
   c: ConversationSummary;
+  /** The visitor's rating, once given (resolved conversations). */
+  rating?: Rating | undefined;
   thread: Thread;
   typists: Typist[];
   me: string | null;
@@ -79,6 +82,7 @@ export function ConversationView(p: Props) {
           {c.status === 'open' ? 'Resolve' : 'Reopen'}
         </button>
       </div>
+      <ConversationRating rating={p.rating} />
       {statusError && (
         <p class="alert" role="alert">
           Could not change the status ({statusError}).

@@ -7,6 +7,7 @@ import { type ConsoleState, emptyThread, totalUnread, visibleConversations } fro
 import { useController } from '../use-controller.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
+import { RatingAverages } from './satisfaction.js';
 import { TopBar } from './top-bar.js';
 import { VisitorDetails } from './visitor-details.js';
 
@@ -58,6 +59,7 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
     return (
       <ConversationView
         c={selected}
+        rating={s.ratings[selected.id]}
         thread={thread}
         typists={s.typing[selected.id] ?? NO_TYPISTS}
         me={s.me}
@@ -133,6 +135,7 @@ export function Workspace({ token, onSignOut }: Props) {
         onPresence={controller.setPresence}
         onSignOut={() => signOut.current()}
       />
+      <RatingAverages averages={s.ratingAverages} />
       <div
         class={`workspace${selectedId ? ' has-selection' : ''}${detailsOpen ? ' details-open' : ''}`}
         aria-busy={s.connection === 'connecting'}
