@@ -283,6 +283,8 @@ export interface VisitorServerEvents {
    * what is missing with `history { afterSeq }` from the last seq held in a row.
    */
   resync: () => void;
+  /** An agent asks for the visitor's email address (see the agent event `askEmail`). */
+  askEmail: () => void;
   /** The site's availability changed (agents came or went, or business hours opened or closed). */
   availability: (a: Availability) => void;
 }
@@ -354,6 +356,8 @@ export interface AgentClientEvents {
     ack: AckFn<{ conversation: ConversationSummary }>,
   ) => void;
   presence: (p: { status: 'online' | 'away' }, ack?: AckFn) => void;
+  /** Asks the visitor for an email address in the widget (e.g. before the agent leaves); nothing when it is known. */
+  askEmail: (p: { conversationId: string }, ack?: AckFn) => void;
   /** Satisfaction per agent: the average score of the conversations each resolved. The payload is an empty object. */
   ratings: (p: Record<string, never>, ack: AckFn<{ agents: RatingAverage[] }>) => void;
 }

@@ -33,6 +33,8 @@ export interface Controller {
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
+  /** Asks the visitor for an email address in the widget. */
+  askEmail(conversationId: string): void;
   /** Closes the socket and removes every listener and timer. */
   destroy(): void;
 }
@@ -74,6 +76,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),
+    askEmail: (conversationId) => void link.socket.emit('askEmail', { conversationId }),
     destroy: link.tearDown,
   };
 }

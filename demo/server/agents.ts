@@ -207,5 +207,10 @@ function agentHandlers(
       return {};
     },
     ratings: async () => ({ agents: await ratingAverages(ctx.store) }),
+    askEmail: async ({ conversationId }, after) => {
+      const summary = await conversation(conversationId);
+      if (!summary.visitor.email) after(() => ctx.visitors.to(conversationRoom(conversationId)).emit('askEmail'));
+      return {};
+    },
   };
 }

@@ -125,6 +125,7 @@ export const agentEvents = {
   setStatus: v.object({ conversationId, status }),
   presence: v.object({ status: v.picklist(['online', 'away'], 'must be "online" or "away"') }),
   ratings: v.optional(v.object({}), {}),
+  askEmail: v.object({ conversationId }),
 };
 
 export type Parsed<T> = { ok: true; value: T } | ErrorAck;

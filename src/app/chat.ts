@@ -165,5 +165,6 @@ function listenToGateway(
   socket.on('presence', ({ agents, agent }) => set({ presence: agents, agent }));
   socket.on('status', ({ status, rating }) => set({ conversation: status, rating }));
   socket.on('availability', (availability) => set({ availability }));
+  socket.on('askEmail', () => set({ emailAsked: true }));
   socket.on('typing', ({ name, typing }) => typers.event(name, typing));
 }

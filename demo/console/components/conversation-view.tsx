@@ -25,6 +25,8 @@ interface Props {
   onTyping(typing: boolean): void;
   onSend(text: string, clientId: string): Promise<ActionResult>;
   onSetStatus(status: 'open' | 'resolved'): Promise<ActionResult>;
+  /** Asks the visitor for an email address in the widget. */
+  onAskEmail?(): void;
   onEscape(): void;
 }
 
@@ -78,6 +80,11 @@ export function ConversationView(p: Props) {
         >
           Details
         </button>
+        {p.onAskEmail && !c.visitor.email && (
+          <button type="button" class="button button--quiet" onClick={p.onAskEmail}>
+            Ask for email
+          </button>
+        )}
         <button type="button" class="button" disabled={busy} onClick={() => void toggleStatus()}>
           {c.status === 'open' ? 'Resolve' : 'Reopen'}
         </button>

@@ -74,6 +74,7 @@ function ConversationPane({ s, controller, now, drafts, select, ...view }: PaneP
         onTyping={(typing) => controller.typing(selected.id, typing)}
         onSend={(text, clientId) => controller.send(selected.id, text, clientId)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
+        onAskEmail={() => controller.askEmail(selected.id)}
         onEscape={view.onEscape}
       />
     );

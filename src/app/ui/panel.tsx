@@ -29,8 +29,9 @@ interface State {
   tools?: typeof import('./away-tools').AwayTools;
 }
 
-/** Nobody is online and the gateway has no address for the visitor: ask for one (in line, never blocking). */
-const askEmail = (s: ChatState) => !!s.availability && s.availability.state !== 'online' && !s.emailKnown;
+/** The gateway has no address for the visitor and nobody is online (or an agent asks): ask (in line, never blocking). */
+const askEmail = (s: ChatState) =>
+  !s.emailKnown && (s.emailAsked || (!!s.availability && s.availability.state !== 'online'));
 /** The rarely used tools are needed: an address to ask for, or a rating to offer. */
 const awayNeeded = (s: ChatState) => askEmail(s) || (s.conversation === 'resolved' && !!s.rating);
 

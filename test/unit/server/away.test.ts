@@ -125,3 +125,23 @@ describe('email capture', () => {
     expect(summary?.visitor.email).toBe('user@example.com');
   });
 });
+
+describe('an agent asking for the address', () => {
+  it('tells the visitor tabs to ask, unless the address is known, and refuses unknown conversations', async () => {
+    fx = await startGateway();
+    const chat = await fx.chatting();
+    const agent = await fx.agent();
+    const asked = nextEvent(chat.socket, 'askEmail');
+    expect(await call(agent.socket, 'askEmail', { conversationId: chat.conversationId })).toEqual({ ok: true });
+    await asked;
+    expect(await call(agent.socket, 'askEmail', { conversationId: 'nope' })).toMatchObject({ code: 'not_found' });
+    await call(chat.socket, 'email', { email: 'grace@example.com' });
+    let again = false;
+    chat.socket.on('askEmail', () => {
+      again = true;
+    });
+    await call(agent.socket, 'askEmail', { conversationId: chat.conversationId });
+    await settle(chat.socket);
+    expect(again).toBe(false);
+  });
+});
