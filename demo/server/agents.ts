@@ -193,8 +193,8 @@ function agentHandlers(
       // Resolved by an agent (never automatically): the visitor is offered a rating of this agent.
       let rating: RatingOffer | undefined;
       if (status === 'resolved') {
-        await ctx.store.offerRating(conversationId, name, Date.now());
-        rating = ratingOffer(await ctx.store.getRating(conversationId), Date.now());
+        const offered = await ctx.store.offerRating(conversationId, name, Date.now());
+        rating = ratingOffer(offered ?? (await ctx.store.getRating(conversationId)), Date.now());
       }
       after(() => {
         ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status, ...(rating ? { rating } : {}) });

@@ -5,7 +5,8 @@ export function offerRatingSql(p: { conversationId: string; agentName: string; n
   return `
     INSERT INTO ratings (conversation_id, agent_name, offered_at) VALUES (${p.conversationId}, ${p.agentName}, ${p.now})
     ON CONFLICT (conversation_id) DO UPDATE SET agent_name = excluded.agent_name, offered_at = excluded.offered_at
-     WHERE ratings.score IS NULL`;
+     WHERE ratings.score IS NULL
+    RETURNING ${RATING_COLUMNS}`;
 }
 
 /** Scores an offered rating, while the first score is less than `window` old; no row: not offered, or too late. */

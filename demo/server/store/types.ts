@@ -119,8 +119,11 @@ export interface Store {
 
   // Satisfaction ratings (issue 15).
 
-  /** Offers the visitor a rating of `agentName`, who resolved the conversation; a given rating is kept. */
-  offerRating(conversationId: string, agentName: string, now: number): Promise<void>;
+  /**
+   * Offers the visitor a rating of `agentName`, who resolved the conversation; a given rating is kept. Returns the
+   * new offer, or undefined when a rating was already given (read it with `getRating`).
+   */
+  offerRating(conversationId: string, agentName: string, now: number): Promise<RatingRecord | undefined>;
   /**
    * Scores the offered rating; changeable until `changeMs` after the first score. Undefined when no rating was
    * offered or the time to change it has passed.

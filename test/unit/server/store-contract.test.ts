@@ -970,7 +970,7 @@ describe.each([
       for (const c of [c1, c2]) await store.appendMessage(c, { author: 'visitor', text: 'hello' });
       const hour = 3_600_000;
       expect(await store.rate(c1, { score: 5 }, 1_000, hour)).toBeUndefined(); // not offered
-      await store.offerRating(c1, 'Ana', 1_000);
+      expect(await store.offerRating(c1, 'Ana', 1_000)).toEqual({ agentName: 'Ana', offeredAt: 1_000 });
       expect(await store.getRating(c1)).toEqual({ agentName: 'Ana', offeredAt: 1_000 });
       expect(await store.rate(c1, { score: 2, comment: 'slow' }, 2_000, hour)).toEqual({
         agentName: 'Ana',
@@ -981,7 +981,7 @@ describe.each([
         ratedAt: 2_000,
       });
       // A later resolve by someone else keeps the given rating and its agent.
-      await store.offerRating(c1, 'Ben', 3_000);
+      expect(await store.offerRating(c1, 'Ben', 3_000)).toBeUndefined();
       expect(await store.rate(c1, { score: 4 }, 2_000 + hour - 1, hour)).toMatchObject({
         agentName: 'Ana',
         score: 4,

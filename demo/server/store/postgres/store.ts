@@ -499,8 +499,11 @@ class PostgresPoolStore implements PostgresStore {
     );
   }
 
-  offerRating(conversationId: string, agentName: string, at: number): Promise<void> {
-    return guard(async () => void (await this.query(SQL.offerRating, [conversationId, agentName, at])));
+  offerRating(conversationId: string, agentName: string, at: number): Promise<RatingRecord | undefined> {
+    return guard(async () => {
+      const row = (await this.query<RatingRow>(SQL.offerRating, [conversationId, agentName, at])).rows[0];
+      return row && toRating(row);
+    });
   }
 
   rate(conversationId: string, input: { score: number; comment?: string }, at: number, changeMs: number) {

@@ -237,7 +237,7 @@ function mailStatements(db: Database.Database) {
     ),
     insertReplyToken: db.prepare(insertReplyTokenSql('?', '?')),
     replyToken: db.prepare<[string], { conversation_id: string }>(replyTokenSql('?')),
-    offerRating: db.prepare(
+    offerRating: db.prepare<{ conversationId: string; agentName: string; now: number }, RatingRow>(
       offerRatingSql({ conversationId: '@conversationId', agentName: '@agentName', now: '@now' }),
     ),
     rate: db.prepare<
@@ -435,8 +435,11 @@ class SqliteDatabaseStore implements SqliteStore {
     return guard(() => this.q.replyToken.get(token)?.conversation_id);
   }
 
-  offerRating(conversationId: string, agentName: string, at: number): Promise<void> {
-    return guard(() => void this.q.offerRating.run({ conversationId, agentName, now: at }));
+  offerRating(conversationId: string, agentName: string, at: number): Promise<RatingRecord | undefined> {
+    return guard(() => {
+      const row = this.q.offerRating.get({ conversationId, agentName, now: at });
+      return row && toRating(row);
+    });
   }
 
   rate(conversationId: string, input: { score: number; comment?: string }, at: number, changeMs: number) {
