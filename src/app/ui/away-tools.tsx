@@ -67,7 +67,8 @@ export class AwayTools extends Component<Props, State> {
     const rating = state.conversation === 'resolved' && state.rating;
     return (
       <div class="away">
-        {ask && (
+        {/* One question at a time: a rating offer takes the place of the address (the panel has little room). */}
+        {ask && !rating && (
           <form class="capture" onSubmit={this.saveEmail} noValidate>
             <label for="parley-email">{s.askEmail}</label>
             <div>

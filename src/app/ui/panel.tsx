@@ -54,7 +54,12 @@ function statusLines(state: ChatState, s: Strings): string[] {
 }
 
 const itemCount = (s: ChatState) =>
-  s.messages.length + s.pending.length + s.typing.length + (s.conversation === 'resolved' ? 1 : 0);
+  s.messages.length +
+  s.pending.length +
+  s.typing.length +
+  (s.conversation === 'resolved' ? 1 : 0) +
+  (s.rating ? 1 : 0) +
+  (s.emailKnown ? 1 : 0);
 
 /**
  * WebKit has no `field-sizing: content`: there the composer grows (and shrinks) from its content height instead. The
@@ -118,6 +123,7 @@ export class Panel extends Component<Props, State> {
     const { chat } = this.state;
     this.loadTools();
     if (this.state.text !== prev.text) growComposer(this.input.current!);
+    if (this.state.tools !== prev.tools) this.follow.added(false);
     if (this.state.open && !prev.open) this.opened();
     else if (itemCount(chat) !== itemCount(prev.chat))
       this.follow.added(chat.pending.length > prev.chat.pending.length);
@@ -204,6 +210,10 @@ export class Panel extends Component<Props, State> {
               ))}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
+            {/* In the scrolled area, after the last message: never shrinks the conversation's view. */}
+            {this.state.tools && (
+              <this.state.tools host={host} chat={chat} state={state} lang={host.lang} ask={askEmail(state)} />
+            )}
             {typists && (
               <div part="typing" class="typing">
                 <span class="dots" aria-hidden="true">
@@ -221,9 +231,6 @@ export class Panel extends Component<Props, State> {
             </button>
           )}
         </div>
-        {this.state.tools && (
-          <this.state.tools host={host} chat={chat} state={state} lang={host.lang} ask={askEmail(state)} />
-        )}
         <Composer
           text={text}
           error={error}
