@@ -71,8 +71,13 @@ export function checkBudgets(widgetFiles, budgets = BUDGETS) {
   return errors;
 }
 
-/** What one visitor downloads: every file, and of the alternatives only the largest. */
+/**
+ * What one visitor downloads: every file, and of the alternatives only the largest. Files marked `lazy` (rarely used UI
+ * such as attachments, loaded with `import()` when used: PRODUCT.md does not count them in the chat's budget) are left
+ * out.
+ */
 function widgetTotal(files, key) {
+  files = files.filter((f) => !f.lazy);
   const always = files.filter((f) => !f.alternative).reduce((sum, f) => sum + f[key], 0);
   return always + Math.max(0, ...files.filter((f) => f.alternative).map((f) => f[key]));
 }
@@ -105,87 +110,6 @@ const cssText = {
 };
 
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-/**
- * The widget only ever uses Socket.IO's WebSocket transport (no long-polling: no sticky sessions behind a load
- * balancer, fewer round trips). engine.io-client carries long-polling, WebTransport, upgrades, binary encodings and
- * Node options, and adds a `pagehide` listener to the host page; this plugin swaps in src/app/engine.ts, a
- * WebSocket-only Engine.IO client with the same exports and events (about 3 KB gzip less), and trims socket.io-client.
- */
-export const websocketOnly = {
-  name: 'websocket-only',
-  setup(build) {
-    build.onResolve({ filter: /^engine\.io-client$/ }, () => ({ path: path.join(root, 'src/app/engine.ts') }));
-    // Methods of the two Socket.IO classes the widget never calls (catch-all listeners, volatile and compressed emits,
-    // the retry queue, the `send` aliases of `emit`). A class cannot be tree-shaken, so they are cut from the source;
-    // a method that is not found fails the build, so an upgraded socket.io-client cannot be trimmed silently wrong.
-    // The end-to-end tests run this trimmed bundle.
-    const unused = {
-      'socket.io-client': [
-        '_addToQueue',
-        'compress',
-        'volatile',
-        'onAny',
-        'prependAny',
-        'offAny',
-        'listenersAny',
-        'onAnyOutgoing',
-        'prependAnyOutgoing',
-        'offAnyOutgoing',
-        'listenersAnyOutgoing',
-        // Aliases: of emit('message'), of disconnect(), and the reverse of `connected`.
-        'send',
-        'close',
-        'disconnected',
-      ],
-      // Aliases of open() and _close().
-      'socket.io-client/manager': ['connect', 'disconnect'],
-    };
-    // Methods that are called but have nothing to do here, replaced by a smaller body: the retry queue is never filled
-    // (no `retries` option), and no outgoing catch-all listener can be added (onAnyOutgoing and the like are cut above).
-    const stubs = {
-      'socket.io-client': { _drainQueue: '', notifyOutgoingListeners: '' },
-      'socket.io-client/manager': {},
-    };
-    build.onLoad({ filter: /socket\.io-client[\\/]build[\\/]esm[\\/](socket|manager)\.js$/ }, async (args) => {
-      const pkg = args.path.endsWith('manager.js') ? 'socket.io-client/manager' : 'socket.io-client';
-      let source = stripMethods(readFileSync(args.path, 'utf8'), unused[pkg], args.path, stubs[pkg]);
-      // A CONNECT without a session id comes only from a Socket.IO v2 server; its 250-character advice is for humans
-      // reading a console, not for Parley's visitors.
-      if (pkg === 'socket.io-client')
-        source = replaceOnce(source, /"It seems you are trying[^"]*"/, '"v2 server"', args.path);
-      return { contents: source, loader: 'js' };
-    });
-    // The widget creates its own Manager; io(), its connection cache and its URL parsing are never used.
-    build.onLoad({ filter: /socket\.io-client[\\/]build[\\/]esm[\\/]index\.js$/ }, () => ({
-      contents: 'export { Manager } from "./manager.js";',
-      loader: 'js',
-    }));
-    // Parley's protocol is JSON only: a parser without binary attachments to detect, split or reassemble (about 0.6 KB
-    // gzip less; see src/app/socket-parser.ts).
-    build.onResolve({ filter: /^socket\.io-parser$/ }, () => ({ path: path.join(root, 'src/app/socket-parser.ts') }));
-  },
-};
-
-/** Replaces the one match of `re`; fails the build when it is gone, so an upgraded package is not trimmed wrong. */
-function replaceOnce(source, re, by, file) {
-  if (!re.test(source)) throw new Error(`${file}: ${re} not found; revisit the websocket-only trimming`);
-  return source.replace(re, by);
-}
-
-/**
- * Removes class methods (4-space indented, as in the packages' compiled ESM) by name, and replaces the bodies of those
- * in `stubs` (name → new body).
- */
-function stripMethods(source, names, file, stubs = {}) {
-  const lines = source.split('\n');
-  for (const name of [...names, ...Object.keys(stubs)]) {
-    const start = lines.findIndex((l) => new RegExp(`^    (get )?${name}\\(`).test(l));
-    const end = lines.findIndex((l, i) => i > start && l === '    }');
-    if (start < 0 || end < 0) throw new Error(`${file}: method ${name} not found; revisit the websocket-only trimming`);
-    lines.splice(start, end - start + 1, ...(name in stubs ? [`    ${name}() { ${stubs[name]} }`] : []));
-  }
-  return lines.join('\n');
-}
 
 /**
  * The widget's JSX compiles to classic `h()` calls, which are smaller than the automatic runtime's `jsx()` (no
@@ -197,6 +121,11 @@ const classicJsx = {
   setup(build) {
     build.onLoad({ filter: /src[\\/]app[\\/]ui[\\/][^\\/]+\.tsx$/ }, (args) => ({
       contents: `import { h, Fragment } from 'preact';\n${readFileSync(args.path, 'utf8')}`,
+      loader: 'tsx',
+    }));
+    // The lazy attachment chunk gets the panel's h at run time (src/attachments/jsx.ts), not a Preact import.
+    build.onLoad({ filter: /src[\\/]attachments[\\/][^\\/]+\.tsx$/ }, (args) => ({
+      contents: `import { h, Fragment } from './jsx';\n${readFileSync(args.path, 'utf8')}`,
       loader: 'tsx',
     }));
   },
@@ -286,12 +215,11 @@ function widgetOptions(minify, files) {
         },
       },
       metafile: true,
-      // Private members of the bundled libraries (engine.io-client and socket.io-client name theirs `_…`, Preact's are
-      // `__…`) get short names: about 250 B gzip. Nothing with such a name crosses the bundle's edge: the wire protocol,
-      // the loader's Host interface and the DOM use none. Quoted accesses (`io["_destroy"]`) are renamed too.
+      // Private members (Preact names its `__…`) get short names. Nothing with such a name crosses the bundle's edge:
+      // the wire protocol, the loader's Host interface and the DOM use none. Quoted accesses are renamed too.
       mangleProps: /^_/,
       mangleQuoted: true,
-      plugins: [cssText, websocketOnly, classicJsx, stringsByUrl(files)],
+      plugins: [cssText, classicJsx, stringsByUrl(files)],
     },
   ];
 }
@@ -378,17 +306,40 @@ async function precompress(files) {
   );
 }
 
+/** Entry points of rarely used UI, and the chunks only they import (statically): loaded on use, outside the budget. */
+const RARE = /^chunks\/(widget-chunk|deliver|away-tools)-[A-Z0-9]+\.js$/;
+
+function rareChunks(names) {
+  const imports = (name) =>
+    [...readFileSync(path.join(dist, name), 'utf8').matchAll(/from"\.\/([\w-]+\.js)"/g)].map((m) => `chunks/${m[1]}`);
+  const reach = (roots) => {
+    const seen = new Set();
+    const walk = (n) => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      for (const next of imports(n)) walk(next);
+    };
+    roots.forEach(walk);
+    return seen;
+  };
+  const js = names.filter((n) => n.endsWith('.js'));
+  // The core: the app chunk (which parley.js loads) and everything it imports statically.
+  const core = reach(js.filter((n) => n.startsWith('chunks/app-')));
+  return new Set([...reach(js.filter((n) => RARE.test(n)))].filter((n) => !core.has(n)));
+}
+
 function report(sizes, alternatives) {
+  const rare = rareChunks(sizes.filter((r) => r.name.startsWith('chunks')).map((r) => r.name));
   const widget = sizes
     .filter((r) => r.name === 'parley.js' || r.name.startsWith('chunks'))
-    .map((r) => (alternatives.has(r.name) ? { ...r, alternative: true } : r));
+    .map((r) => (alternatives.has(r.name) ? { ...r, alternative: true } : rare.has(r.name) ? { ...r, lazy: true } : r));
   const rows = widget.concat(sizes.filter((r) => !widget.some((w) => w.name === r.name)));
   const width = Math.max(...rows.map((r) => r.name.length), 20);
   const heads = ['raw', 'gzip -9', 'brotli', 'served .gz'].map((h) => h.padStart(10)).join(' ');
   console.log(`\n${'output'.padEnd(width)} ${heads}`);
   const line = (name, r, note = '') =>
     console.log(`${name.padEnd(width)} ${kb(r.raw)} ${kb(r.gzip)} ${kb(r.brotli)} ${kb(r.served)}${note}`);
-  for (const r of rows) line(r.name, r, r.alternative ? '  (one language)' : '');
+  for (const r of rows) line(r.name, r, r.alternative ? '  (one language)' : r.lazy ? '  (lazy, used rarely)' : '');
   const total = Object.fromEntries(['raw', 'gzip', 'brotli', 'served'].map((k) => [k, widgetTotal(widget, k)]));
   line('widget total', total, '  (largest language)');
   console.log(
@@ -493,7 +444,7 @@ async function watch() {
   const app = await esbuild.context({
     ...widgetOptions(false, files)[0],
     entryNames: '[name]',
-    plugins: [cssText, websocketOnly, classicJsx, stringsByUrl(files), onEnd('widget chunks')],
+    plugins: [cssText, classicJsx, stringsByUrl(files), onEnd('widget chunks')],
   });
   const contexts = [
     app,

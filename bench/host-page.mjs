@@ -3,7 +3,7 @@
 // such task, layout shift, and whole-page task time with and without the widget. Median of several fresh loads, at
 // normal speed and with 4x CPU throttling. Used by bench/run.mjs; `node bench/host-page.mjs` prints the section.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../test/support/chromium.mjs';
@@ -64,6 +64,14 @@ async function measureOnce(browser, url, { withWidget, throttle }) {
   const page = await context.newPage();
   if (!withWidget) await page.route('**/parley.js', (r) => r.abort());
   await page.addInitScript(() => {
+    // The frame in which the launcher is first drawn: the first animation frame after <parley-chat> is inserted.
+    new MutationObserver((_, observer) => {
+      if (!document.querySelector('parley-chat')) return;
+      observer.disconnect();
+      requestAnimationFrame(() => {
+        window.__launcherAt = performance.now();
+      });
+    }).observe(document, { childList: true, subtree: true });
     window.__shifts = 0;
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shifts += e.value;
@@ -83,6 +91,11 @@ async function measureOnce(browser, url, { withWidget, throttle }) {
   const taskDuration = metrics.find((m) => m.name === 'TaskDuration').value * 1000;
   const shifts = await page.evaluate(() => window.__shifts);
   const hasWidget = await page.evaluate(() => !!document.querySelector('parley-chat'));
+  const launcherDelay = await page.evaluate(() =>
+    window.__launcherAt === undefined
+      ? null
+      : window.__launcherAt - performance.getEntriesByType('navigation')[0].loadEventStart,
+  );
   await context.close();
   const tasks = widgetTasks(trace);
   return {
@@ -91,6 +104,7 @@ async function measureOnce(browser, url, { withWidget, throttle }) {
     taskDuration,
     shifts,
     hasWidget,
+    launcherDelay,
   };
 }
 
@@ -101,6 +115,7 @@ async function measure(browser, url, options) {
 }
 
 export async function run() {
+  const loadBefore = loadavg()[0].toFixed(2);
   const gateway = await startHostGateway();
   const browser = await launchBrowser();
   const rows = [];
@@ -115,6 +130,9 @@ export async function run() {
         throttle,
         widgetMs: median(withWidget.map((r) => r.widgetMs)),
         longestMs: Math.max(...withWidget.map((r) => r.longestMs)),
+        longestMedianMs: median(withWidget.map((r) => r.longestMs)),
+        launcherMs: median(withWidget.map((r) => r.launcherDelay)),
+        launcherWorstMs: Math.max(...withWidget.map((r) => r.launcherDelay)),
         pageWith: median(withWidget.map((r) => r.taskDuration)),
         pageWithout: median(without.map((r) => r.taskDuration)),
         shifts: Math.max(...withWidget.map((r) => r.shifts)),
@@ -133,14 +151,16 @@ export async function run() {
     `Demo page (\`/\`), a first-time visitor who does not open the chat; ${LOADS} fresh loads per condition (new browser context each, empty cache), median unless noted. Chromium ${version} headless.`,
     '"Widget main-thread time" is the duration of the renderer main-thread tasks that ran the widget\'s scripts, read from a Chrome trace (the same attribution by script URL as Lighthouse\'s bootup-time). Whole-page task time (`Performance.getMetrics` TaskDuration) is shown with and without the widget for context: on this machine it varies by tens of milliseconds between identical loads, so it is not the budget figure.',
     '',
-    '| CPU | widget main-thread time (goal ≤ 20 ms) | longest widget task, worst load (goal ≤ 50 ms) | layout shift, worst load (goal 0) | page task time with / without widget |',
-    '| --- | --- | --- | --- | --- |',
+    'The launcher is built after the page\'s `load` event, when the browser is idle (src/loader/boot.ts); "launcher shown after load" is the time from `loadEventStart` to the first animation frame after `<parley-chat>` is inserted, as the page sees it.',
+    '',
+    '| CPU | widget main-thread time (goal ≤ 20 ms) | longest widget task, worst load (median) (goal ≤ 50 ms) | launcher shown after load, median (worst) | layout shift, worst load (goal 0) | page task time with / without widget |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.throttle === 1 ? 'normal' : `${r.throttle}× throttled`} | ${fmt(r.widgetMs)} ms${r.throttle === 1 ? ` (${ok(r.widgetMs <= BUDGET.mainThreadMs)})` : ''} | ${fmt(r.longestMs)} ms (${ok(r.longestMs <= BUDGET.longTaskMs)}) | ${r.shifts.toFixed(4)} (${ok(r.shifts <= BUDGET.layoutShift)}) | ${fmt(r.pageWith)} / ${fmt(r.pageWithout)} ms |`,
+        `| ${r.throttle === 1 ? 'normal' : `${r.throttle}× throttled`} | ${fmt(r.widgetMs)} ms${r.throttle === 1 ? ` (${ok(r.widgetMs <= BUDGET.mainThreadMs)})` : ''} | ${fmt(r.longestMs)} ms (${fmt(r.longestMedianMs)} ms) (${ok(r.longestMs <= BUDGET.longTaskMs)}) | ${fmt(r.launcherMs)} ms (${fmt(r.launcherWorstMs)} ms) | ${r.shifts.toFixed(4)} (${ok(r.shifts <= BUDGET.layoutShift)}) | ${fmt(r.pageWith)} / ${fmt(r.pageWithout)} ms |`,
     ),
     '',
-    'The 20 ms budget applies at normal speed; the 4× throttled row (a slow phone) is reported for reference.',
+    `The 20 ms budget applies at normal speed; the 50 ms long-task goal applies to both rows, the 4× throttled one (a slow phone) included. One-minute load average before / after this section: ${loadBefore} / ${loadavg()[0].toFixed(2)} (other work on the machine lengthens the tasks).`,
     '',
     '### Bytes (gzip as served; brotli in parentheses)',
     '',

@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { GENEROUS_LIMITS } from './gateway.mjs';
+import { renderLighthouse } from './lighthouse-report.mjs';
+import { renderSearch } from './search.mjs';
 
 export function machineFacts() {
   const cpus = os.cpus();
@@ -116,7 +118,9 @@ export function renderReport({ machine, plan, results }) {
   section(ctx, '### Reconnection storm', renderStorm);
   renderCluster(ctx);
   section(ctx, '### What limits it', renderLimits);
+  section(ctx, '### Search', ({ out, results: r }) => renderSearch(out, r.search));
   renderHostPage(ctx);
+  ctx.out.push(renderLighthouse(ctx.results.lighthouse));
   return ctx.out.join('\n');
 }
 

@@ -1,5 +1,5 @@
 // `npm run bench` (after `node build.mjs`): the gateway benchmarks, then the host-page benchmark (bench/host-page.mjs,
-// when present), then BENCHMARKS.md.
+// when present) and Lighthouse with and without the widget (bench/lighthouse.mjs), then BENCHMARKS.md.
 //
 //   node bench/run.mjs           full run (about 7 min): writes BENCHMARKS.md
 //   node bench/run.mjs --quick   small and short, for development: prints the report, writes nothing
@@ -17,6 +17,7 @@ import { runLatency } from './latency.mjs';
 import { killAll, loadAverage, root } from './proc.mjs';
 import { runProfile } from './profile.mjs';
 import { machineFacts, renderReport } from './report.mjs';
+import { runSearch } from './search.mjs';
 import { runStorm } from './storm.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -42,6 +43,7 @@ export const PLAN = quick
         visitorRate: 500,
         agentRate: 50,
       },
+      search: { messages: 10_000, conversations: 100, runs: 10 },
     }
   : {
       latency: {
@@ -71,6 +73,8 @@ export const PLAN = quick
         visitorRate: 500,
         agentRate: 50,
       },
+      // The issue's goal: under 50 ms with 100,000 messages stored.
+      search: { messages: 100_000, conversations: 1000, runs: 30 },
     };
 
 /** The whole run must end: past this, children are killed and the run fails. */
@@ -129,6 +133,7 @@ async function main() {
     }),
   );
   results.cluster = await attempt('cluster', () => runCluster({ ...PLAN.cluster, log }));
+  results.search = await attempt('search', () => runSearch({ ...PLAN.search, log }));
   results.loadAfter = loadAverage();
   results.durationMs = Date.now() - startedAt.getTime();
   log(
@@ -136,6 +141,9 @@ async function main() {
   );
 
   results.hostPage = await hostPage();
+  results.lighthouse = await attempt('lighthouse', async () =>
+    (await import('./lighthouse.mjs')).runLighthouse({ runs: quick ? 2 : 5, log }),
+  );
   results.totalMs = Date.now() - startedAt.getTime();
 
   const report = renderReport({ machine: machineFacts(), plan: PLAN, results });

@@ -54,7 +54,13 @@ export type ErrorCode =
   | 'storage_error'
   | 'internal'
   /** Email (issue 15): a transcript was asked for but the visitor left no address. */
-  | 'email_required';
+  | 'email_required'
+  /** `assign` named an agent that is not configured (ownership, issue 14). */
+  | 'unknown_agent'
+  // Attachments (issue 16): see the attachments block below.
+  | 'attachment_invalid'
+  | 'file_too_large'
+  | 'file_type_refused';
 
 export interface ErrorAck {
   ok: false;
@@ -82,6 +88,8 @@ export interface Message {
   text: string;
   /** Milliseconds since the epoch, server clock. */
   createdAt: number;
+  /** Files sent with the message, with download URLs signed for whoever receives this copy (see `Attachment`). */
+  attachments?: Attachment[];
 }
 
 export interface PageInfo {
@@ -220,11 +228,16 @@ export interface VisitorWelcome {
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
   more: boolean;
+  /** Read receipts: the highest seq any agent has read (absent: none yet). Later changes come as `read`. */
+  agentReadSeq?: number;
 }
 
 export interface SendPayload {
   clientId: string;
+  /** May be empty when `attachments` is not. */
   text: string;
+  /** Ids of files this sender uploaded (`UploadResult`) and no message references yet; at most `ATTACHMENTS.perMessage`. */
+  attachments?: string[];
 }
 export interface SendResult {
   message: Message;
@@ -287,6 +300,8 @@ export interface VisitorServerEvents {
   askEmail: () => void;
   /** The site's availability changed (agents came or went, or business hours opened or closed). */
   availability: (a: Availability) => void;
+  /** Read receipts: an agent has read the conversation up to `seq` (never decreases; see `welcome.agentReadSeq`). */
+  read: (r: { seq: number }) => void;
 }
 
 // ---------------------------------------------------------------------------
@@ -322,6 +337,13 @@ export interface ConversationSummary {
   /** Visitor messages no agent has read yet. */
   unread: number;
   visitor: VisitorInfo;
+  // --- Read receipts (agent console): set by the gateway on every summary.
+  /** The highest seq any agent has read. */
+  agentReadSeq?: number;
+  /** The highest seq the visitor has read: agent messages up to it were seen. */
+  visitorReadSeq?: number;
+  /** The agent who owns the conversation; absent: nobody (see `assign`). */
+  assignee?: string;
 }
 
 export interface AgentPresence {
@@ -340,13 +362,19 @@ export interface AgentClientEvents {
    * console's list when they change (`conversation`, or `open` for a `message` of one it does not hold).
    */
   list: (
-    p: { status?: ConversationStatus | 'all'; limit?: number },
+    p: { status?: ConversationStatus | 'all'; limit?: number; view?: ListView },
     ack: AckFn<{ conversations: ConversationSummary[] }>,
   ) => void;
   /** Full history (paged by `afterSeq`) and details of one conversation. */
   open: (
     p: { conversationId: string; afterSeq?: number },
-    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean; rating?: Rating }>,
+    ack: AckFn<{
+      conversation: ConversationSummary;
+      messages: Message[];
+      more: boolean;
+      notes: Note[];
+      rating?: Rating;
+    }>,
   ) => void;
   send: (p: SendPayload & { conversationId: string }, ack: AckFn<SendResult>) => void;
   typing: (p: TypingPayload & { conversationId: string }, ack?: AckFn) => void;
@@ -360,6 +388,16 @@ export interface AgentClientEvents {
   askEmail: (p: { conversationId: string }, ack?: AckFn) => void;
   /** Satisfaction per agent: the average score of the conversations each resolved. The payload is an empty object. */
   ratings: (p: Record<string, never>, ack: AckFn<{ agents: RatingAverage[] }>) => void;
+  /** Gives the conversation to `agent` (a configured agent's name, oneself included), or to nobody with `null`. */
+  assign: (
+    p: { conversationId: string; agent: string | null },
+    ack: AckFn<{ conversation: ConversationSummary }>,
+  ) => void;
+  /** An internal note: stored with the conversation, shown to agents only. Idempotent on (agent, clientId). */
+  note: (
+    p: { conversationId: string; clientId: string; text: string },
+    ack: AckFn<{ note: Note; duplicate: boolean }>,
+  ) => void;
 }
 
 export interface AgentServerEvents {
@@ -376,9 +414,168 @@ export interface AgentServerEvents {
   agents: (a: { agents: AgentPresence[] }) => void;
   /** A visitor rated (or changed the rating of) a conversation. */
   rating: (r: { conversationId: string; rating: Rating }) => void;
+  /** A new entry of a conversation's agent-only timeline: an internal note or a system line (e.g. an assignment). */
+  note: (n: Note) => void;
   /**
    * Live events may have been lost (see the visitor's `resync`): `list` again, and `open` each conversation shown from
    * the last seq held in a row.
    */
   resync: () => void;
+}
+
+// ---------------------------------------------------------------------------
+// Ownership and the agent-only timeline (issue 14, helper `own`)
+// ---------------------------------------------------------------------------
+
+/**
+ * Which conversations `list` returns by owner: `mine` (assigned to the caller), `unassigned`, or `all` (default).
+ * Combined with `status`.
+ */
+export type ListView = 'mine' | 'unassigned' | 'all';
+
+/**
+ * An entry of a conversation's agent-only timeline: an internal note written by an agent (`note`), or a system line
+ * recorded by the gateway (`event`, e.g. "Ana assigned this conversation to Ben"). Never a `Message`: it takes no
+ * `seq` (the visitor's gap-free catch-up is untouched) and is sent on the agent namespace only, never to a visitor,
+ * into unread counts or previews.
+ */
+export interface Note {
+  id: string;
+  conversationId: string;
+  kind: 'note' | 'event';
+  /** The note's author; for an event, the agent who made the change (absent: the gateway, e.g. auto-assignment). */
+  agentName?: string;
+  text: string;
+  /** The author's idempotency key (notes only). */
+  clientId?: string;
+  /** The conversation's `lastSeq` when it was written: it is shown after that message. */
+  afterSeq: number;
+  /** Milliseconds since the epoch, server clock. */
+  createdAt: number;
+}
+
+// ---------------------------------------------------------------------------
+// Agent console tools (issue 14): search, canned replies, visitor context. Agent namespace only. Declared as
+// additions to the event maps above (TypeScript merges interface declarations), so this block stays in one place.
+// ---------------------------------------------------------------------------
+
+export const SEARCH = {
+  /** Characters of a search query; a longer one is refused with `invalid_payload`. */
+  maxQueryLength: 200,
+  /** Words of a query that are matched; the rest are ignored. */
+  maxWords: 8,
+  /** Hits returned by default and at most. */
+  defaultLimit: 20,
+  maxLimit: 50,
+  /** Characters of a hit's snippet (plus `…` at a cut end). */
+  snippetLength: 160,
+} as const;
+
+/** Where a search hit matched: a message's text, an internal note's (its `seq`: the message it follows), or the visitor's name or email. */
+export type SearchField = 'message' | 'visitor' | 'note';
+
+export interface SearchHit {
+  conversation: ConversationSummary;
+  field: SearchField;
+  /** The matching message, for `field: 'message'`: the console opens the conversation at it. */
+  seq?: number;
+  /** Plain text around the match; never HTML. */
+  snippet: string;
+  /** [start, end) offsets (UTF-16) of the matches in `snippet`, in order, not overlapping. */
+  matches: [number, number][];
+  /** When the matching message was sent (or the conversation's last activity, for a visitor match). */
+  at: number;
+}
+
+export const CANNED = {
+  /** `/shortcut`: 1 to 32 lower-case letters, digits, `_` or `-`. */
+  shortcut: /^[a-z0-9][a-z0-9_-]{0,31}$/,
+  /**
+   * Bytes (UTF-8) of one reply's text. With at most `maxReplies` from the database and as many from the file, the
+   * whole list (`cannedList`, `canned`) stays under `LIMITS.pageBytes`.
+   */
+  maxTextBytes: 1000,
+  /** Replies stored in the database; the file may hold as many more, with the same per-reply limits. */
+  maxReplies: 100,
+  /** The fields a reply may contain as `{{field}}` or `{{field|fallback}}`. */
+  fields: ['visitor.name', 'visitor.email', 'agent.name', 'site'],
+} as const;
+
+export interface CannedReply {
+  id: string;
+  shortcut: string;
+  text: string;
+  /** `file`: from `PARLEY_CANNED_REPLIES`, read-only in the console; `db`: editable by agents. */
+  source: 'file' | 'db';
+  updatedBy?: string;
+  updatedAt?: number;
+}
+
+/** Pages of one conversation's visitor the gateway keeps, newest first. */
+export const PAGE_HISTORY = 50;
+
+export interface PageView {
+  url: string;
+  title: string;
+  at: number;
+}
+
+export interface VisitorContext {
+  /** The visitor's other conversations: same verified user (any site) or an anonymous visitor its session left. */
+  earlier: ConversationSummary[];
+  /** Pages the visitor reported, newest first, at most `PAGE_HISTORY`. */
+  pages: PageView[];
+}
+
+export interface AgentClientEvents {
+  /** Conversations whose messages, visitor name or email match `query`; one hit per conversation, newest first. */
+  search: (p: { query: string; limit?: number }, ack: AckFn<{ results: SearchHit[] }>) => void;
+  /** Shared canned replies: the file's, then the database's, by shortcut. */
+  cannedList: (p: Record<string, never>, ack: AckFn<{ replies: CannedReply[] }>) => void;
+  /** Creates (no `id`) or edits a database reply; every agent gets `canned`. */
+  cannedSave: (p: { id?: string; shortcut: string; text: string }, ack: AckFn<{ reply: CannedReply }>) => void;
+  cannedDelete: (p: { id: string }, ack: AckFn) => void;
+  /** Earlier conversations and visited pages of a conversation's visitor. */
+  context: (p: { conversationId: string }, ack: AckFn<VisitorContext>) => void;
+}
+
+export interface AgentServerEvents {
+  /** The shared canned replies changed: the full list, as `cannedList` returns it. */
+  canned: (c: { replies: CannedReply[] }) => void;
+}
+
+// ---------------------------------------------------------------------------
+// Attachments (issue 16). Files go up over HTTP, never over the socket: `POST {gateway}/uploads` with a multipart body
+// of one file, the visitor's session token in the `Parley-Session` header (or an agent's token in `Parley-Agent`,
+// plus `Parley-Conversation`). The answer is an `UploadResult` (or an `ErrorAck` with an HTTP error status); the id
+// then goes into `SendPayload.attachments`. Downloads use the signed, short-lived URLs of `Attachment`.
+// ---------------------------------------------------------------------------
+
+// The wire names (`ATTACHMENTS`: upload path, header names, files per message) live in src/attachments/wire.ts: a
+// constant here, even re-exported, would put a shared chunk in front of the widget's core, which never uses it.
+
+/** A stored file as the sender's upload answer describes it. */
+export interface UploadedFile {
+  id: string;
+  /** The file name as stored: a plain name with control, bidi-override and path characters replaced. */
+  name: string;
+  /** Bytes as stored (after re-encoding, for images). */
+  size: number;
+  /** `image/png`, `image/jpeg`, `image/gif`, `image/webp`, `application/pdf`, `text/plain`, or as configured. */
+  type: string;
+  /** Pixel size of a (re-encoded) image, so the message list reserves its room before it loads. */
+  width?: number;
+  height?: number;
+}
+
+export interface UploadResult {
+  ok: true;
+  attachment: UploadedFile;
+}
+
+/** A file of a message, with URLs minted when the message is sent or listed; they expire (`exp` in the query). */
+export interface Attachment extends UploadedFile {
+  url: string;
+  /** A thumbnail of at most 320 px for images. */
+  thumbUrl?: string;
 }

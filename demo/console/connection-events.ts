@@ -11,7 +11,13 @@ interface ConnectionParts {
   catchUp(): void;
   /** The gateway refused the token; the link is already torn down. */
   onUnauthorized(message: string): void;
+  /** The token worked in an earlier page load. */
+  tokenAccepted: boolean;
 }
+
+/** Typed wrong, or valid until the gateway restarted with other agents (e.g. a regenerated token). */
+export const TOKEN_REFUSED = 'That agent token was not accepted. Check it and sign in again.';
+export const AGENTS_CHANGED = "This gateway's agents changed; sign in again with a current token.";
 
 /** Turns the socket's life cycle (connect, resync, disconnect, refusal) into connection state and catch-ups. */
 export function listenToConnection(link: AgentLink, parts: ConnectionParts): void {
@@ -38,7 +44,7 @@ export function listenToConnection(link: AgentLink, parts: ConnectionParts): voi
   link.listen('connect_error', (err) => {
     if (isUnauthorized(err)) {
       link.tearDown();
-      parts.onUnauthorized('That agent token was not accepted. Check it and sign in again.');
+      parts.onUnauthorized(everConnected || parts.tokenAccepted ? AGENTS_CHANGED : TOKEN_REFUSED);
       return;
     }
     link.update((s) => ({

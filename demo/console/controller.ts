@@ -1,13 +1,17 @@
-import type { ConversationStatus, Message } from '../../src/protocol.js';
+import type { ConversationStatus, ListView, Message } from '../../src/protocol.js';
 import { createAgentLink } from './agent-link.js';
 import { listenToConnection } from './connection-events.js';
+import { type ConsoleTools, createConsoleTools } from './console-tools.js';
 import { listenToConversations } from './conversation-events.js';
 import { createListLoader } from './conversation-list-loading.js';
+import { assignConversation, listenToNotes, sendNote, setView } from './ownership.js';
 import { listenToPresence, type MyStatus, setPresence } from './presence.js';
 import { createReadReceipts } from './read-receipts.js';
 import { createReconnector } from './reconnect.js';
+import { createReplyDelivery } from './reply-delivery.js';
+import { createReplyStore } from './reply-store.js';
 import { listenToRatings } from './satisfaction.js';
-import { type ActionResult, sendReply, sendTyping, setConversationStatus } from './sending.js';
+import { type ActionResult, sendTyping, setConversationStatus } from './sending.js';
 import type { ConsoleState, Filter, StateHolder } from './state.js';
 import { createThreadLoader } from './thread-loading.js';
 import { createTypists } from './typists.js';
@@ -19,6 +23,8 @@ export interface ControllerHooks {
   onUnauthorized(message: string): void;
   /** A live visitor message arrived (not history replayed by `open`). */
   onVisitorMessage?(m: Message): void;
+  /** The token was accepted before (kept from an earlier page load): a refusal means the gateway's agents changed. */
+  tokenAccepted?: boolean;
 }
 
 export interface Controller {
@@ -29,12 +35,30 @@ export interface Controller {
   setFilter(filter: Filter): void;
   /** Fetches what is missing of a conversation's history (again, after an error). */
   load(id: string): Promise<void>;
-  send(conversationId: string, text: string, clientId: string): Promise<ActionResult>;
+  /** Queues a reply (with the ids of files already uploaded) in the console's durable outbox and sends it (now, or after the next reconnect). */
+  send(
+    conversationId: string,
+    text: string,
+    attachments?: string[],
+  ): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Drops a queued reply the gateway refused for good. */
+  discard(clientId: string): Promise<void>;
+  /** The half-typed reply of a conversation, kept across reloads and sign-ins. */
+  draft(conversationId: string): string;
+  setDraft(conversationId: string, text: string): void;
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
   /** Asks the visitor for an email address in the widget. */
   askEmail(conversationId: string): void;
+  /** Shows mine, unassigned or all conversations. */
+  setView(view: ListView): void;
+  /** Gives the conversation to an agent, or to nobody (`null`). */
+  assign(conversationId: string, agent: string | null): Promise<ActionResult>;
+  /** Adds an internal note (agents only). */
+  note(conversationId: string, text: string, clientId: string): Promise<ActionResult>;
+  /** Search, canned replies and visitor context (console-tools.ts). */
+  readonly tools: ConsoleTools;
   /** Closes the socket and removes every listener and timer. */
   destroy(): void;
 }
@@ -55,9 +79,12 @@ export function createController(token: string, hooks: ControllerHooks): Control
     reconnector: createReconnector(link),
     typists,
     catchUp,
+    tokenAccepted: hooks.tokenAccepted ?? false,
     onUnauthorized: (message) => hooks.onUnauthorized(message),
   });
   listenToPresence(link);
+  listenToNotes(link);
+  const replies = createReplyDelivery(link, createReplyStore(), markRead);
   const ratings = listenToRatings(link);
   listenToConversations(link, { list, typists, markRead, onVisitorMessage: (m) => hooks.onVisitorMessage?.(m) });
 
@@ -72,11 +99,18 @@ export function createController(token: string, hooks: ControllerHooks): Control
     },
     setFilter: list.setFilter,
     load: threads.load,
-    send: (conversationId, text, clientId) => sendReply(link, markRead, { conversationId, text, clientId }),
+    send: replies.enqueue,
+    discard: replies.discard,
+    draft: replies.draft,
+    setDraft: replies.setDraft,
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),
     askEmail: (conversationId) => void link.socket.emit('askEmail', { conversationId }),
+    setView: (view) => setView(link, list, view),
+    assign: (conversationId, agent) => assignConversation(link, conversationId, agent),
+    note: (conversationId, text, clientId) => sendNote(link, { conversationId, text, clientId }),
+    tools: createConsoleTools(link),
     destroy: link.tearDown,
   };
 }

@@ -14,9 +14,9 @@ export interface ListLoader {
 }
 
 function requestList(link: AgentLink): void {
-  const filter = link.state.get().filter;
+  const { filter, view } = link.state.get();
   link.update((s) => ({ ...s, listLoading: true, listError: null }));
-  void request(link.socket, 'list', { status: filter }).then((ack) => {
+  void request(link.socket, 'list', { status: filter, view }).then((ack) => {
     if (link.isTornDown()) return;
     if (!ack.ok) {
       link.update((s) => ({ ...s, listLoading: false, listError: `${ack.code}: ${ack.message}` }));

@@ -1,4 +1,5 @@
 import './console.css';
+import './ownership.css';
 import { render } from 'preact';
 import { App } from './app.js';
 

@@ -12,10 +12,15 @@ export type ActionResult = { ok: true } | RequestError;
 export async function sendReply(
   link: AgentLink,
   markRead: () => void,
-  reply: { conversationId: string; text: string; clientId: string },
+  reply: { conversationId: string; text: string; clientId: string; attachments?: string[] },
 ): Promise<ActionResult> {
-  const { conversationId, text, clientId } = reply;
-  const ack = await request(link.socket, 'send', { conversationId, clientId, text });
+  const { conversationId, text, clientId, attachments } = reply;
+  const ack = await request(link.socket, 'send', {
+    conversationId,
+    clientId,
+    text,
+    ...(attachments ? { attachments } : {}),
+  });
   if (!ack.ok) return ack;
   link.update((s) => receiveMessage(s, ack.message));
   if (conversationId === link.state.get().selectedId) markRead();

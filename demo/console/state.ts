@@ -3,10 +3,13 @@ import type {
   AgentPresence,
   ConversationStatus,
   ConversationSummary,
+  ListView,
   Message,
+  Note,
   Rating,
   RatingAverage,
 } from '../../src/protocol.js';
+import type { QueuedReply } from './reply-store.js';
 
 export type Filter = ConversationStatus | 'all';
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
@@ -21,6 +24,8 @@ export interface Thread {
   /** The last full fetch reached the end (`more: false`). */
   complete: boolean;
   error: string | null;
+  /** The agent-only timeline (internal notes, system lines), in thread order, each id once. */
+  notes: Note[];
 }
 
 export interface Typist {
@@ -38,6 +43,8 @@ export interface ConsoleState {
   agents: AgentPresence[];
   conversations: Record<string, ConversationSummary>;
   filter: Filter;
+  /** Whose conversations the list shows: mine, nobody's, or all. */
+  view: ListView;
   listLoading: boolean;
   listError: string | null;
   selectedId: string | null;
@@ -48,6 +55,10 @@ export interface ConsoleState {
   ratings: Record<string, Rating>;
   /** Average rating per agent. */
   ratingAverages: RatingAverage[];
+  /** Replies in the console's outbox (not acknowledged yet, or refused for good), per conversation, in send order. */
+  queued: Record<string, QueuedReply[]>;
+  /** The agent's drafts were read from storage: a composer that opened before may take its draft now. */
+  draftsLoaded: boolean;
 }
 
 export function initialState(): ConsoleState {
@@ -59,6 +70,7 @@ export function initialState(): ConsoleState {
     agents: [],
     conversations: {},
     filter: 'open',
+    view: 'all',
     listLoading: false,
     listError: null,
     selectedId: null,
@@ -66,11 +78,13 @@ export function initialState(): ConsoleState {
     typing: {},
     ratings: {},
     ratingAverages: [],
+    queued: {},
+    draftsLoaded: false,
   };
 }
 
 export function emptyThread(): Thread {
-  return { messages: [], contiguous: 0, loading: false, complete: false, error: null };
+  return { messages: [], contiguous: 0, loading: false, complete: false, error: null, notes: [] };
 }
 
 /** Merges a summary from a live event or a `list`/`open` answer; an answer older than what is held (lower `lastSeq`) loses. */
@@ -159,10 +173,20 @@ export function markReadLocally(state: ConsoleState, id: string): ConsoleState {
   return { ...state, conversations: { ...state.conversations, [id]: { ...c, unread: 0 } } };
 }
 
-/** Conversations passing the filter, most recent activity first. */
-export function visibleConversations(conversations: Record<string, ConversationSummary>, filter: Filter) {
+/**
+ * Conversations passing the status filter and the view, most recent activity first. The gateway filters `list` the
+ * same way (so a page holds only matching ones); live events bring others, which this hides.
+ */
+export function visibleConversations(
+  conversations: Record<string, ConversationSummary>,
+  filter: Filter,
+  view: ListView = 'all',
+  me: string | null = null,
+) {
+  const owned = (c: ConversationSummary) =>
+    view === 'all' || (view === 'mine' ? c.assignee === me : c.assignee === undefined);
   return Object.values(conversations)
-    .filter((c) => filter === 'all' || c.status === filter)
+    .filter((c) => (filter === 'all' || c.status === filter) && owned(c))
     .sort((a, b) => b.lastActivityAt - a.lastActivityAt || a.id.localeCompare(b.id));
 }
 

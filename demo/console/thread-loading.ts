@@ -1,5 +1,6 @@
 import type { AgentLink } from './agent-link.js';
 import { request } from './connection.js';
+import { addNotes } from './ownership.js';
 import { addToThread, emptyThread, lastHeldSeq, mergeConversation, updateThread } from './state.js';
 
 /** Loads one conversation's history, page by page, from the last contiguous seq held. */
@@ -28,7 +29,11 @@ async function fetchHistory(link: AgentLink, id: string, markRead: () => void): 
       return;
     }
     serverLastSeq = ack.conversation.lastSeq;
-    link.update((s) => updateThread(mergeConversation(s, ack.conversation), id, (t) => addToThread(t, ack.messages)));
+    link.update((s) =>
+      updateThread(mergeConversation(s, ack.conversation), id, (t) =>
+        addNotes(addToThread(t, ack.messages), ack.notes),
+      ),
+    );
     const reached = ack.messages.at(-1)?.seq ?? cursor;
     if (!ack.more || reached <= cursor) break;
     cursor = reached;

@@ -1,9 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AgentClientEvents, RatingOffer } from '../../src/protocol';
-import { broadcastPresence, pushSummary, summarize } from './broadcasts';
+import type { AgentClientEvents, CannedReply, ConversationSummary, RatingOffer } from '../../src/protocol';
+import { claimBy } from './attachments/sweep';
+import { broadcastPresence, summarize } from './broadcasts';
+import { consoleToolHandlers } from './console-tools/handlers';
+import { consoleToolEvents } from './console-tools/schemas';
 import type { AgentSocket, GatewayContext } from './handler-context';
 import type { OriginPolicy } from './origins';
+import { notesForPage, ownerFilter, ownershipHandlers } from './ownership';
 import { agentRating, ratingAverages, ratingOffer } from './ratings';
+import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom } from './rooms';
 import { HandlerError, type Handlers, register } from './router';
@@ -39,6 +44,8 @@ export interface AgentOptions {
   /** The agent namespace accepts the gateway's own origin and the console origins only. */
   origins: OriginPolicy;
   shield: Shield;
+  /** Canned replies of `PARLEY_CANNED_REPLIES` (read-only). */
+  cannedReplies?: readonly CannedReply[];
 }
 
 /** Installs the `/agent` namespace: origin and token checks, presence and the console's events. */
@@ -76,15 +83,15 @@ export function setupAgents(ctx: GatewayContext, agents: readonly AgentConfig[],
     next(refusal('unauthorized', 'invalid agent token'));
   });
 
-  ctx.agents.on('connection', (socket) => onConnection(ctx, socket, shield));
+  ctx.agents.on('connection', (socket) => onConnection(ctx, socket, shield, options.cannedReplies ?? []));
 }
 
-function digest(token: string): Buffer {
+export function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
 /** Compares against every agent without stopping early, in constant time per comparison. */
-function authenticate(known: readonly { name: string; digest: Buffer }[], token: string): string | undefined {
+export function authenticate(known: readonly { name: string; digest: Buffer }[], token: string): string | undefined {
   const presented = digest(token);
   let match: string | undefined;
   for (const agent of known) {
@@ -93,7 +100,12 @@ function authenticate(known: readonly { name: string; digest: Buffer }[], token:
   return match;
 }
 
-function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield): void {
+function onConnection(
+  ctx: GatewayContext,
+  socket: AgentSocket,
+  shield: Shield,
+  cannedReplies: readonly CannedReply[],
+): void {
   const { name } = socket.data;
   void socket.join(AGENTS_ROOM);
   const first = ctx.presence.agentConnected(name);
@@ -113,14 +125,17 @@ function onConnection(ctx: GatewayContext, socket: AgentSocket, shield: Shield):
     if (ctx.presence.agentDisconnected(name)) broadcastPresence(ctx);
   });
 
-  register<AgentClientEvents, typeof agentEvents>(
+  register<AgentClientEvents, typeof allAgentEvents>(
     ctx,
     socket,
-    agentEvents,
-    agentHandlers(ctx, socket, { typingIn, setTyping }),
+    allAgentEvents,
+    { ...agentHandlers(ctx, socket, { typingIn, setTyping }), ...consoleToolHandlers(ctx, socket, cannedReplies) },
     { limit: shield.agentEvents(), room: replyRoom(socket.conn, ['list', 'open']) },
   );
 }
+
+/** The console's core events and its tools' (console-tools/). */
+const allAgentEvents = { ...agentEvents, ...consoleToolEvents };
 
 /** This socket's typing state: the conversations it shows as typing, and how to announce a change. */
 interface AgentTyping {
@@ -133,7 +148,7 @@ function agentHandlers(
   ctx: GatewayContext,
   socket: AgentSocket,
   { typingIn, setTyping }: AgentTyping,
-): Handlers<AgentClientEvents, typeof agentEvents> {
+): Handlers<Omit<AgentClientEvents, keyof typeof consoleToolEvents>, typeof agentEvents> {
   const { name } = socket.data;
   const conversation = async (conversationId: string) => {
     const stored = await ctx.store.getConversation(conversationId);
@@ -141,8 +156,8 @@ function agentHandlers(
     return summarize(ctx, stored);
   };
   return {
-    list: async ({ status, limit }) => {
-      const stored = await ctx.store.listConversations({ status, limit });
+    list: async ({ status, limit, view }) => {
+      const stored = await ctx.store.listConversations({ status, limit, ...ownerFilter(view, name) });
       return { conversations: stored.map((s) => summarize(ctx, s)) };
     },
     open: async ({ conversationId, afterSeq }) => {
@@ -151,14 +166,16 @@ function agentHandlers(
         ctx.store.messagesAfter(conversationId, afterSeq ?? 0),
         summary.status === 'resolved' ? ctx.store.getRating(conversationId).then(agentRating) : undefined,
       ]);
-      return { conversation: summary, ...page, ...(rating ? { rating } : {}) };
+      const notes = await notesForPage(ctx, conversationId, afterSeq ?? 0, page);
+      return { conversation: summary, ...page, notes, ...(rating ? { rating } : {}) };
     },
-    send: async ({ conversationId, clientId, text }, after) => {
+    send: async ({ conversationId, clientId, text, attachments }, after) => {
       const { message, duplicate } = await ctx.store.appendMessage(conversationId, {
         author: 'agent',
         agentName: name,
         clientId,
         text,
+        ...(attachments ? { attachments: claimBy(`agent:${name}`, attachments) } : {}),
       });
       if (!duplicate) {
         // Before the ack: once the agent sees the reply sent, its follow-up by email is queued too.
@@ -183,22 +200,19 @@ function agentHandlers(
     },
     read: async ({ conversationId, seq }, after) => {
       await conversation(conversationId);
-      if (await ctx.store.markAgentRead(conversationId, seq)) after(() => pushSummary(ctx, conversationId));
+      if (await ctx.store.markAgentRead(conversationId, seq)) after(() => pushReads(ctx, conversationId, 'agent'));
       return {};
     },
     setStatus: async ({ conversationId, status }, after) => {
       const stored = await ctx.store.setStatus(conversationId, status);
       if (!stored) throw new HandlerError('not_found', 'no such conversation');
       const summary = summarize(ctx, stored);
-      // Resolved by an agent (never automatically): the visitor is offered a rating of this agent.
-      let rating: RatingOffer | undefined;
-      if (status === 'resolved') {
-        const offered = await ctx.store.offerRating(conversationId, name, Date.now());
-        rating = ratingOffer(offered ?? (await ctx.store.getRating(conversationId)), Date.now());
-      }
+      const rating = status === 'resolved' ? await offerRatingOf(ctx, conversationId, name) : undefined;
       after(() => {
         ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status, ...(rating ? { rating } : {}) });
         ctx.agents.to(AGENTS_ROOM).emit('conversation', summary);
+        // A resolve frees a place for a waiting conversation.
+        ctx.autoAssign.nudge();
       });
       return { conversation: summary };
     },
@@ -206,6 +220,27 @@ function agentHandlers(
       if (ctx.presence.setAgentStatus(name, status)) broadcastPresence(ctx);
       return {};
     },
+    ...awayHandlers(ctx, conversation),
+    ...ownershipHandlers(ctx, name),
+  };
+}
+
+/** Resolved by an agent (never automatically): the visitor is offered a rating of this agent. */
+async function offerRatingOf(
+  ctx: GatewayContext,
+  conversationId: string,
+  name: string,
+): Promise<RatingOffer | undefined> {
+  const offered = await ctx.store.offerRating(conversationId, name, Date.now());
+  return ratingOffer(offered ?? (await ctx.store.getRating(conversationId)), Date.now());
+}
+
+/** Issue 15's agent events: the per-agent rating averages, and asking the visitor for an email address. */
+function awayHandlers(
+  ctx: GatewayContext,
+  conversation: (conversationId: string) => Promise<ConversationSummary>,
+): Pick<Handlers<Omit<AgentClientEvents, keyof typeof consoleToolEvents>, typeof agentEvents>, 'ratings' | 'askEmail'> {
+  return {
     ratings: async () => ({ agents: await ratingAverages(ctx.store) }),
     askEmail: async ({ conversationId }, after) => {
       const summary = await conversation(conversationId);

@@ -42,4 +42,6 @@ export function broadcastPresence(ctx: GatewayContext, except?: AgentSocket): vo
   const changed = ctx.presence.takeAggregateChange();
   if (changed) ctx.visitors.local.emit('presence', changed);
   ctx.availability.announce();
+  // An agent came online (room for waiting conversations) or left (its conversations start their grace period).
+  ctx.autoAssign.nudge();
 }

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SITE_KEY } from '../../src/protocol';
+import { dirname, join } from 'node:path';
+import { type CannedReply, SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
+import { readAssignConfig } from './assign-config';
+import type { AssignOptions } from './assignment';
+import type { AttachmentOptions } from './attachments';
+import { readAttachmentConfig } from './attachments/config';
 import { type HoursConfig, parseHours } from './business-hours';
+import { readCannedRepliesFile } from './console-tools/canned-file';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
 import type { MailOptions } from './mail';
@@ -16,8 +22,12 @@ export interface Config {
   dbPath: string;
   dbSync: 'normal' | 'full';
   agents: AgentConfig[];
+  /** `PARLEY_CANNED_REPLIES`: shared canned replies read from that JSON file (absent: none). */
+  cannedReplies?: CannedReply[];
   /** True when the single agent's token was generated and must be printed. */
   generatedToken: boolean;
+  /** `PARLEY_AGENT_TOKEN_FILE`: where the generated token is kept across restarts (default: `agent-token` beside `PARLEY_DB`). */
+  agentTokenFile: string;
   origins: string[];
   /** `PARLEY_CONSOLE_ORIGINS`: origins besides the gateway's own that may open the agent namespace. */
   consoleOrigins: string[];
@@ -54,6 +64,10 @@ export interface Config {
   mail?: MailOptions;
   /** `PARLEY_HOURS`: business hours by site, read from that JSON file (see business-hours.ts); absent: none. */
   hours?: HoursConfig;
+  /** `PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`. */
+  assignment: AssignOptions;
+  /** Uploads and downloads (`PARLEY_MAX_UPLOAD_MB`, `PARLEY_UPLOADS_DIR`, …; see attachments/config.ts). */
+  attachments: AttachmentOptions;
 }
 
 /** Reads the gateway's environment (see docs/ARCHITECTURE.md). Throws an Error naming the bad variable. */
@@ -62,13 +76,37 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer from 0 to 65535, got "${env.PORT}"`);
   }
+  const storage = readStorage(env);
+  return {
+    ...storage,
+    ...readAgentConfig(env, storage.dbPath),
+    ...readLimits(env),
+    ...readAwayConfig(env),
+    port,
+    host: env.HOST?.trim() || '127.0.0.1',
+    origins: list(env.PARLEY_ORIGINS),
+    consoleOrigins: list(env.PARLEY_CONSOLE_ORIGINS),
+    siteSecrets: env.PARLEY_SITE_SECRETS?.trim() ? parseSiteSecrets(env.PARLEY_SITE_SECRETS) : new Map(),
+    logLevel: logLevel(env.PARLEY_LOG_LEVEL),
+    trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0),
+    emptySessionTtlMs: positive(env, 'PARLEY_EMPTY_SESSION_TTL_HOURS', 24) * 60 * 60 * 1000,
+    sessionSweepMs: positive(env, 'PARLEY_SESSION_SWEEP_MINUTES', 10) * 60 * 1000,
+    assignment: readAssignConfig(env),
+    attachments: readAttachmentConfig(env),
+  };
+}
+
+type StorageConfig = Pick<
+  Config,
+  'dbPath' | 'dbSync' | 'dbBusyTimeoutMs' | 'databaseUrl' | 'dbSchema' | 'redisUrl' | 'redisPrefix'
+>;
+
+/** Where data lives: SQLite (`PARLEY_DB*`), or PostgreSQL (`DATABASE_URL`) with Redis (`REDIS_URL`) for clusters. */
+function readStorage(env: NodeJS.ProcessEnv): StorageConfig {
   const dbSync = (env.PARLEY_DB_SYNC ?? 'normal').toLowerCase();
   if (dbSync !== 'normal' && dbSync !== 'full') {
     throw new Error(`PARLEY_DB_SYNC must be "normal" or "full", got "${env.PARLEY_DB_SYNC}"`);
   }
-  const agents = env.PARLEY_AGENTS?.trim() ? parseAgents(env.PARLEY_AGENTS) : undefined;
-  if (env.PARLEY_AGENT_AVATARS?.trim()) addAvatars(agents ?? [], env.PARLEY_AGENT_AVATARS);
-  const siteSecrets = env.PARLEY_SITE_SECRETS?.trim() ? parseSiteSecrets(env.PARLEY_SITE_SECRETS) : new Map();
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     throw new Error('DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database)');
@@ -86,6 +124,43 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   if (dbSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) {
     throw new Error(`PARLEY_DB_SCHEMA must be lower-case letters, digits and _, got "${dbSchema.slice(0, 40)}"`);
   }
+  const redisPrefix = env.PARLEY_REDIS_PREFIX?.trim() || undefined;
+  if (redisPrefix !== undefined && !/^[\w.:-]{1,64}$/.test(redisPrefix)) {
+    throw new Error(
+      `PARLEY_REDIS_PREFIX must be 1 to 64 characters of A-Z a-z 0-9 _ . : -, got "${redisPrefix.slice(0, 40)}"`,
+    );
+  }
+  return {
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(dbSchema !== undefined ? { dbSchema } : {}),
+    ...(redisUrl !== undefined ? { redisUrl } : {}),
+    ...(redisPrefix !== undefined ? { redisPrefix } : {}),
+    dbPath: env.PARLEY_DB?.trim() || './data/parley.db',
+    dbSync,
+    dbBusyTimeoutMs: integer(env, 'PARLEY_DB_BUSY_TIMEOUT_MS', DEFAULT_BUSY_TIMEOUT_MS),
+  };
+}
+
+/**
+ * The agents (`PARLEY_AGENTS`, their avatars, or one generated token kept beside the database) and their shared
+ * canned replies.
+ */
+function readAgentConfig(
+  env: NodeJS.ProcessEnv,
+  dbPath: string,
+): Pick<Config, 'agents' | 'generatedToken' | 'agentTokenFile' | 'cannedReplies'> {
+  const agents = env.PARLEY_AGENTS?.trim() ? parseAgents(env.PARLEY_AGENTS) : undefined;
+  if (env.PARLEY_AGENT_AVATARS?.trim()) addAvatars(agents ?? [], env.PARLEY_AGENT_AVATARS);
+  return {
+    ...cannedReplies(env),
+    agents: agents ?? [{ name: 'Agent', token: generateToken() }],
+    generatedToken: agents === undefined,
+    agentTokenFile: env.PARLEY_AGENT_TOKEN_FILE?.trim() || join(dirname(dbPath), 'agent-token'),
+  };
+}
+
+/** Abuse and memory limits: connections, handshakes and event rates per socket/session/IP, buffers, the heap budget. */
+function readLimits(env: NodeJS.ProcessEnv): Pick<Config, 'limits' | 'maxSocketBufferBytes' | 'memoryBudgetBytes'> {
   const maxSocketBufferKb = integer(env, 'PARLEY_MAX_SOCKET_BUFFER_KB', DEFAULT_SOCKET_BUFFER_BYTES / 1024);
   if (maxSocketBufferKb * 1024 < MIN_SOCKET_BUFFER_BYTES) {
     throw new Error(
@@ -96,37 +171,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   if (memoryBudgetMb !== undefined && memoryBudgetMb < 1) {
     throw new Error('PARLEY_MEMORY_BUDGET_MB must be an integer >= 1 (megabytes)');
   }
-  const redisPrefix = env.PARLEY_REDIS_PREFIX?.trim() || undefined;
-  if (redisPrefix !== undefined && !/^[\w.:-]{1,64}$/.test(redisPrefix)) {
-    throw new Error(
-      `PARLEY_REDIS_PREFIX must be 1 to 64 characters of A-Z a-z 0-9 _ . : -, got "${redisPrefix.slice(0, 40)}"`,
-    );
-  }
-  const hours = env.PARLEY_HOURS?.trim() ? readHours(env.PARLEY_HOURS.trim()) : undefined;
-  const mail = readMailConfig(env);
   return {
-    ...(mail !== undefined ? { mail } : {}),
-    ...(hours !== undefined ? { hours } : {}),
-    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
-    ...(dbSchema !== undefined ? { dbSchema } : {}),
-    ...(redisUrl !== undefined ? { redisUrl } : {}),
-    ...(redisPrefix !== undefined ? { redisPrefix } : {}),
     ...(memoryBudgetMb !== undefined ? { memoryBudgetBytes: memoryBudgetMb * 1024 * 1024 } : {}),
     maxSocketBufferBytes: maxSocketBufferKb * 1024,
-    port,
-    host: env.HOST?.trim() || '127.0.0.1',
-    dbPath: env.PARLEY_DB?.trim() || './data/parley.db',
-    dbSync,
-    agents: agents ?? [{ name: 'Agent', token: generateToken() }],
-    generatedToken: agents === undefined,
-    origins: list(env.PARLEY_ORIGINS),
-    consoleOrigins: list(env.PARLEY_CONSOLE_ORIGINS),
-    siteSecrets,
-    dbBusyTimeoutMs: integer(env, 'PARLEY_DB_BUSY_TIMEOUT_MS', DEFAULT_BUSY_TIMEOUT_MS),
-    logLevel: logLevel(env.PARLEY_LOG_LEVEL),
-    trustProxy: integer(env, 'PARLEY_TRUST_PROXY', 0),
-    emptySessionTtlMs: positive(env, 'PARLEY_EMPTY_SESSION_TTL_HOURS', 24) * 60 * 60 * 1000,
-    sessionSweepMs: positive(env, 'PARLEY_SESSION_SWEEP_MINUTES', 10) * 60 * 1000,
     limits: {
       ...DEFAULT_LIMITS,
       connectionsPerIp: integer(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', DEFAULT_LIMITS.connectionsPerIp),
@@ -140,6 +187,13 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),
     },
   };
+}
+
+/** Email (`PARLEY_SMTP_URL` …, see mail/config.ts) and business hours (`PARLEY_HOURS`), each only when set. */
+function readAwayConfig(env: NodeJS.ProcessEnv): Pick<Config, 'mail' | 'hours'> {
+  const hours = env.PARLEY_HOURS?.trim() ? readHours(env.PARLEY_HOURS.trim()) : undefined;
+  const mail = readMailConfig(env);
+  return { ...(mail !== undefined ? { mail } : {}), ...(hours !== undefined ? { hours } : {}) };
 }
 
 /** The business hours file named by `PARLEY_HOURS`; its errors name the variable and the file. */
@@ -157,8 +211,14 @@ function readHours(path: string): HoursConfig {
   }
 }
 
+/** `PARLEY_CANNED_REPLIES`: the file's replies, when set. */
+function cannedReplies(env: NodeJS.ProcessEnv): { cannedReplies?: CannedReply[] } {
+  const path = env.PARLEY_CANNED_REPLIES?.trim();
+  return path ? { cannedReplies: readCannedRepliesFile(path) } : {};
+}
+
 /** 24 random base64url characters; drawn again in the (about 1 in 10^10) case it has too few different ones. */
-function generateToken(): string {
+export function generateToken(): string {
   for (;;) {
     const token = randomBytes(18).toString('base64url');
     if (new Set(token).size >= AGENT_TOKEN_RULE.minDistinct) return token;

@@ -1,4 +1,7 @@
+import type { CannedReply } from '../../src/protocol';
 import { type AgentConfig, checkAgentToken } from './agents';
+import type { AssignOptions } from './assignment';
+import type { AttachmentOptions } from './attachments';
 import type { HoursConfig } from './business-hours';
 import type { HttpTimeouts } from './http-guards';
 import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
@@ -6,7 +9,7 @@ import type { Logger } from './log';
 import type { MailOptions } from './mail';
 import { MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
 
-export interface GatewayOptions {
+export interface GatewayOptions extends AttachmentOptions {
   /** SQLite file; its directory is created. Ignored when `databaseUrl` is set. */
   dbPath: string;
   /** PostgreSQL connection URL: the store is PostgreSQL instead of SQLite (`DATABASE_URL`). */
@@ -23,6 +26,8 @@ export interface GatewayOptions {
   /** Presence heartbeat with Redis (default 2000 ms); a process that stops beating is dropped after 3 beats. */
   presenceHeartbeatMs?: number;
   agents: AgentConfig[];
+  /** Shared canned replies from `PARLEY_CANNED_REPLIES` (see console-tools/canned-file.ts); read-only for agents. */
+  cannedReplies?: CannedReply[];
   /**
    * Origins allowed to open a visitor socket (e.g. `https://shop.example`); `*` allows any; `site=origin` binds a site
    * to origins (see `createOriginPolicy`). Absent or empty: only pages served by the gateway itself. Requests without
@@ -84,6 +89,8 @@ export interface GatewayOptions {
   mail?: MailOptions;
   /** Business hours by site (`PARLEY_HOURS`, see business-hours.ts); a site without any is always inside them. */
   hours?: HoursConfig;
+  /** Auto-assignment (`PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`); default manual. */
+  assignment?: AssignOptions;
 }
 
 /** Checks the options a gateway cannot start with; returns the abuse limits in force. Throws on the first mistake. */

@@ -1,6 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server } from 'socket.io';
 import { setupAgents } from './agents';
+import { type AttachmentSetup, setupAttachments } from './attachments';
+import { MANUAL, startAutoAssign } from './auto-assign';
 import { createAvailabilityAnnouncer } from './availability';
 import { broadcastPresence, pushSummary } from './broadcasts';
 import type { Cluster } from './cluster';
@@ -10,11 +12,12 @@ import type { ConnectionCap } from './http-guards';
 import { createHttpServer, listen } from './http-server';
 import { createIdentityVerifier } from './identity';
 import { createInflight, type Inflight } from './inflight';
+import type { Limits } from './limits';
 import { createLogger, type Logger } from './log';
 import { type Mail, setupMail } from './mail';
 import { createMemoryBudget, defaultMemoryBudgetBytes } from './memory-budget';
 import { createOriginPolicy, type OriginPolicy } from './origins';
-import { createPresence } from './presence';
+import { createPresence, type Presence } from './presence';
 import { resyncLocalClients } from './resync';
 import { siteOfRoom, siteRoom } from './rooms';
 import { DEFAULT_SOCKET_BUFFER_BYTES } from './send-buffer';
@@ -38,6 +41,8 @@ export interface Gateway {
   shield: Shield;
   /** TCP connections open per client address (`stats()` for diagnostics). */
   connectionCap: ConnectionCap;
+  /** Uploads, downloads and the storage of attachments (tests, diagnostics). */
+  attachments: AttachmentSetup;
   /** Deletes the sessions that expired by now, as the periodic sweep does (tests, diagnostics). */
   sweepSessions: SessionSweeper['sweep'];
   /** The inbound SMTP listener's port, once `listen()` started it (`PARLEY_INBOUND_SMTP_PORT`). */
@@ -56,48 +61,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? createLogger();
   const limits = checkOptions(options);
   const origins = createOriginPolicy({ origins: options.origins, consoleOrigins: options.consoleOrigins });
-  const store = await openStore(options, logger);
-  // Before the Socket.IO server: its adapter carries broadcasts to the other processes.
-  const cluster = await joinClusterIfAsked(options, logger, () => ctx).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
-  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger, now: options.now });
-  const memory = createMemoryBudget({
-    limitBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
-    logger,
-    ...options.memoryProbe,
-  });
   const inflight = createInflight();
-  const startedAt = Date.now();
-  const { server, connectionCap } = createHttpServer({
-    distDir: options.distDir,
-    logger,
+  const attachments = await openStorage(options, { origins, logger, inflight });
+  // Handlers see the store whose messages carry their files' signed URLs.
+  const store = attachments.store;
+  // Before the Socket.IO server: its adapter carries broadcasts to the other processes.
+  const cluster = await closeOnFailure(
+    store,
+    joinClusterIfAsked(options, logger, () => ctx),
+  );
+  const { server, connectionCap, shield, io, visitors, agents } = createServers(options, {
     limits,
-    trustProxy: options.trustProxy ?? 0,
-    httpTimeouts: options.httpTimeouts,
-    routes: (req, res) => mail?.http(req, res) ?? false,
-    health: () => ({
-      uptime: Math.round((Date.now() - startedAt) / 1000),
-      visitors: ctx.visitors.sockets.size,
-      agents: ctx.agents.sockets.size,
-    }),
-  });
-  const { io, visitors, agents } = createSocketServer(server, {
     origins,
-    shield,
-    memory,
-    socketBufferBytes: options.maxSocketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
     logger,
+    // The inbound email webhook is read lazily: mail is set up once the context exists.
+    routes: (req, res) => mail?.http(req, res) || attachments.handle(req, res),
     adapter: cluster?.adapter,
+    ctx: () => ctx,
   });
   const presence = cluster?.presence ?? createPresence(options.agents.map((agent) => agent.name));
-  const availability = createAvailabilityAnnouncer({
-    presence: () => presence.aggregate(),
-    hours: options.hours ?? new Map(),
-    sites: () => localSites(visitors),
-    emit: (site, value) => visitors.local.to(siteRoom(site)).emit('availability', value),
-  });
   const ctx: GatewayContext = {
     store,
     presence,
@@ -106,15 +88,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     agents,
     track: inflight.track,
     closing: false,
-    availability,
+    agentNames: options.agents.map((agent) => agent.name),
+    autoAssign: MANUAL,
+    availability: announceAvailability(options, presence, visitors),
   };
   const mail = options.mail ? setupMail(ctx, options.mail, options.dbPath) : undefined;
   if (mail) ctx.mail = mail.queue;
-  await cluster?.start().catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
+  if (cluster) await closeOnFailure(store, cluster.start());
   const sweeper = setupNamespaces(ctx, options, { origins, shield });
+  if (options.assignment?.mode === 'round-robin') ctx.autoAssign = startAutoAssign(ctx, options.assignment);
 
   let shutdown: Promise<void> | undefined;
   const gateway: Gateway = {
@@ -123,6 +105,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     io,
     store,
     shield,
+    attachments,
     sweepSessions: sweeper.sweep,
     connectionCap,
     listen: async (port, host) => {
@@ -135,11 +118,96 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return url;
     },
     close: () => {
-      shutdown ??= closeGateway({ ctx, io, server, inflight, sweeper, cluster, shield, connectionCap, mail });
+      shutdown ??= closeGateway({
+        ctx,
+        io,
+        server,
+        inflight,
+        sweeper,
+        cluster,
+        shield,
+        connectionCap,
+        attachments,
+        mail,
+      });
       return shutdown;
     },
   };
   return gateway;
+}
+
+/** A step that fails once the store is open closes it before the gateway's start fails. */
+async function closeOnFailure<T>(store: Store, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** Opens the store and wraps it with attachments (uploads, downloads, signed file URLs). */
+async function openStorage(
+  options: GatewayOptions,
+  { origins, logger, inflight }: { origins: OriginPolicy; logger: Logger; inflight: Inflight },
+): Promise<AttachmentSetup> {
+  const rawStore = await openStore(options, logger);
+  return closeOnFailure(
+    rawStore,
+    setupAttachments({
+      ...options,
+      store: rawStore,
+      origins,
+      trustProxy: options.trustProxy ?? 0,
+      logger,
+      track: inflight.track,
+    }),
+  );
+}
+
+interface ServerParts {
+  limits: Limits;
+  origins: OriginPolicy;
+  logger: Logger;
+  /** The attachment routes. */
+  routes: AttachmentSetup['handle'];
+  /** The cluster's Socket.IO adapter, when there is one. */
+  adapter: Cluster['adapter'] | undefined;
+  /** Read by the health route only, once requests arrive. */
+  ctx: () => GatewayContext;
+}
+
+/** The abuse limits and the memory budget, the HTTP server (static files, health, attachments) and Socket.IO on it. */
+function createServers(options: GatewayOptions, { limits, origins, logger, routes, adapter, ctx }: ServerParts) {
+  const shield = createShield({ limits, trustProxy: options.trustProxy ?? 0, logger, now: options.now });
+  const memory = createMemoryBudget({
+    limitBytes: options.memoryBudgetBytes ?? defaultMemoryBudgetBytes(),
+    logger,
+    ...options.memoryProbe,
+  });
+  const startedAt = Date.now();
+  const { server, connectionCap } = createHttpServer({
+    distDir: options.distDir,
+    logger,
+    limits,
+    trustProxy: options.trustProxy ?? 0,
+    httpTimeouts: options.httpTimeouts,
+    routes,
+    health: () => ({
+      uptime: Math.round((Date.now() - startedAt) / 1000),
+      visitors: ctx().visitors.sockets.size,
+      agents: ctx().agents.sockets.size,
+    }),
+  });
+  const sockets = createSocketServer(server, {
+    origins,
+    shield,
+    memory,
+    socketBufferBytes: options.maxSocketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
+    logger,
+    adapter,
+  });
+  return { shield, server, connectionCap, ...sockets };
 }
 
 /**
@@ -164,6 +232,16 @@ async function joinClusterIfAsked(
       for (const id of ids) void pushSummary(ctx(), id, { local: true });
     },
     resync: () => resyncLocalClients(ctx()),
+  });
+}
+
+/** Each site's availability (presence and business hours), announced to its visitors on this process. */
+function announceAvailability(options: GatewayOptions, presence: Presence, visitors: VisitorNamespace) {
+  return createAvailabilityAnnouncer({
+    presence: () => presence.aggregate(),
+    hours: options.hours ?? new Map(),
+    sites: () => localSites(visitors),
+    emit: (site, value) => visitors.local.to(siteRoom(site)).emit('availability', value),
   });
 }
 
@@ -196,7 +274,7 @@ function setupNamespaces(
     ...(Object.keys(avatars).length ? { avatars } : {}),
     ...(options.mail?.transcriptLimits ? { transcriptLimits: options.mail.transcriptLimits } : {}),
   });
-  setupAgents(ctx, options.agents, guards);
+  setupAgents(ctx, options.agents, { ...guards, cannedReplies: options.cannedReplies ?? [] });
   return startSessionSweeper({
     store: ctx.store,
     policy: sessionPolicy,
@@ -216,6 +294,7 @@ interface GatewayParts {
   cluster: Cluster | undefined;
   shield: Shield;
   connectionCap: ConnectionCap;
+  attachments: AttachmentSetup;
   mail: Mail | undefined;
 }
 
@@ -224,6 +303,7 @@ async function closeGateway(parts: GatewayParts): Promise<void> {
   const { ctx, server } = parts;
   ctx.closing = true;
   parts.sweeper.stop();
+  ctx.autoAssign.stop();
   ctx.availability.stop();
   // Stops taking new jobs and waits for the one in hand; the inbound listener stops accepting.
   await parts.mail?.close();
@@ -236,6 +316,7 @@ async function closeGateway(parts: GatewayParts): Promise<void> {
   await parts.cluster?.close();
   parts.shield.close();
   parts.connectionCap.close();
+  await parts.attachments.close();
   await ctx.store.close();
   ctx.logger.info('closed');
 }

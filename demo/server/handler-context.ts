@@ -7,6 +7,7 @@ import type {
   VisitorServerEvents,
   VisitorWelcome,
 } from '../../src/protocol';
+import type { AutoAssigner } from './auto-assign';
 import type { AvailabilityAnnouncer } from './availability';
 import type { Logger } from './log';
 import type { MailQueue } from './mail/queue';
@@ -74,4 +75,8 @@ export interface GatewayContext {
   mail?: MailQueue;
   /** Each site's availability (presence and business hours), announced to its visitors on this process. */
   availability: AvailabilityAnnouncer;
+  /** Every configured agent's name: who a conversation can be assigned to. */
+  agentNames: readonly string[];
+  /** Auto-assignment, told when something changed that it may act on (`MANUAL` does nothing). */
+  autoAssign: AutoAssigner;
 }

@@ -9,9 +9,9 @@ export interface HttpOptions {
   distDir: string;
   /** Extra fields for `/healthz`. */
   health: () => Record<string, unknown>;
-  /** Routes served before the static files (e.g. the inbound email webhook); true when one answered. */
-  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   logger: Logger;
+  /** Routes served before the static files (attachments, the inbound email webhook); true when one answered. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const CSP_BASE =

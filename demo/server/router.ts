@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type * as v from 'valibot';
 import type { Ack, AckFn, ErrorAck, ErrorCode } from '../../src/protocol';
 import type { GatewayContext } from './handler-context';
-import { NotFoundError, StoreError } from './store/types';
+import { AttachmentClaimError, ConflictError, NotFoundError, StoreError } from './store/types';
 import { parse } from './validate';
 
 /** A refusal with a protocol error code, thrown by a handler. */
@@ -127,7 +127,9 @@ function reply(ack: ((ack: Ack) => void) | undefined, value: Ack): void {
 
 function failure(ctx: Pick<GatewayContext, 'logger'>, socket: string, event: string, err: unknown): ErrorAck {
   if (err instanceof HandlerError) return { ok: false, code: err.code, message: err.message };
+  if (err instanceof AttachmentClaimError) return { ok: false, code: 'attachment_invalid', message: err.message };
   if (err instanceof NotFoundError) return { ok: false, code: 'not_found', message: err.message };
+  if (err instanceof ConflictError) return { ok: false, code: 'invalid_payload', message: err.message };
   if (err instanceof StoreError) {
     ctx.logger.error('storage failed', { event, socket, err });
     return { ok: false, code: 'storage_error', message: 'could not store; retry later' };

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { ATTACHMENTS } from '../../src/attachments/wire';
 import {
   EMAIL_ADDRESS,
   type ErrorAck,
@@ -38,6 +39,25 @@ export const text = v.pipe(
   v.minLength(1, 'must not be empty'),
   v.maxLength(LIMITS.messageLength, `at most ${LIMITS.messageLength} characters`),
 );
+/** Attachment ids (issue 16): distinct, at most `ATTACHMENTS.perMessage`; a message with files may have no text. */
+const attachmentIds = v.optional(
+  v.pipe(
+    v.array(v.pipe(v.string('must be a string'), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an attachment id'))),
+    v.maxLength(ATTACHMENTS.perMessage, `at most ${ATTACHMENTS.perMessage} files`),
+    v.check((ids) => new Set(ids).size === ids.length, 'must not repeat an id'),
+  ),
+);
+const sendText = v.pipe(
+  v.string('must be a string'),
+  v.transform(wellFormed),
+  v.trim(),
+  v.maxLength(LIMITS.messageLength, `at most ${LIMITS.messageLength} characters`),
+);
+const withFiles = <T extends v.ObjectEntries>(entries: T) =>
+  v.pipe(
+    v.object({ ...entries, text: sendText, attachments: attachmentIds }),
+    v.check((p) => (p.text?.length ?? 0) > 0 || (p.attachments?.length ?? 0) > 0, 'text: must not be empty'),
+  );
 const page = v.object({
   url: v.pipe(
     v.string('must be a string'),
@@ -74,7 +94,7 @@ export const AgentAuthSchema = v.object({
 });
 
 export const visitorEvents = {
-  send: v.object({ clientId, text }),
+  send: withFiles({ clientId }),
   history: v.object({ afterSeq: seq }),
   typing: v.object({ typing }),
   read: v.object({ seq }),
@@ -115,17 +135,24 @@ export const agentEvents = {
     v.object({
       status: v.optional(v.picklist(['open', 'resolved', 'all'], 'must be "open", "resolved" or "all"')),
       limit: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(500, 'must be <= 500'))),
+      view: v.optional(v.picklist(['mine', 'unassigned', 'all'], 'must be "mine", "unassigned" or "all"')),
     }),
     {},
   ),
   open: v.object({ conversationId, afterSeq: v.optional(seq) }),
-  send: v.object({ conversationId, clientId, text }),
+  send: withFiles({ conversationId, clientId }),
   typing: v.object({ conversationId, typing }),
   read: v.object({ conversationId, seq }),
   setStatus: v.object({ conversationId, status }),
   presence: v.object({ status: v.picklist(['online', 'away'], 'must be "online" or "away"') }),
   ratings: v.optional(v.object({}), {}),
   askEmail: v.object({ conversationId }),
+  // Ownership and internal notes (issue 14). Whether the agent exists is the handler's check (`unknown_agent`).
+  assign: v.object({
+    conversationId,
+    agent: v.nullable(v.pipe(v.string('must be a string or null'), v.minLength(1), v.maxLength(200, 'is too long'))),
+  }),
+  note: v.object({ conversationId, clientId, text }),
 };
 
 export type Parsed<T> = { ok: true; value: T } | ErrorAck;

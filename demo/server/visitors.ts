@@ -1,18 +1,26 @@
 import type * as v from 'valibot';
-import { PROTOCOL_VERSION, type VerifiedUser, type VisitorClientEvents, type VisitorWelcome } from '../../src/protocol';
+import {
+  type PageInfo,
+  PROTOCOL_VERSION,
+  type VerifiedUser,
+  type VisitorClientEvents,
+  type VisitorWelcome,
+} from '../../src/protocol';
+import { claimBy } from './attachments/sweep';
 import { pushSummary } from './broadcasts';
 import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
 import type { IdentityVerifier } from './identity';
 import { DEFAULT_TRANSCRIPT_LIMITS, requestTranscript, type TranscriptLimits } from './mail/transcripts';
 import type { OriginPolicy } from './origins';
 import { agentRating, RATING_CHANGE_MS, ratingOffer } from './ratings';
+import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom, sessionRoom, siteRoom } from './rooms';
-import { HandlerError, register } from './router';
+import { HandlerError, type Handlers, register } from './router';
 import { replyRoom } from './send-buffer';
 import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
-import { NotFoundError, visitorLabel } from './store/types';
+import { type NewMessage, NotFoundError, visitorLabel } from './store/types';
 import { parse, VisitorAuthSchema, visitorEvents } from './validate';
 
 export interface VisitorOptions {
@@ -136,6 +144,7 @@ async function resolveVisitor(
     address,
     release,
   };
+  if (page) recordLandingPage(ctx, data.visitorId, page, (options.now ?? Date.now)());
   if (resolved.session.user) data.user = resolved.session.user;
   if (resolved.revoked) data.revoked = resolved.revoked;
   if (userTokenRefused) data.userTokenRefused = userTokenRefused;
@@ -143,6 +152,19 @@ async function resolveVisitor(
   return data;
 }
 
+/**
+ * The handshake's page joins the visitor's page history (agents see it in the details pane). Not awaited: a failure
+ * costs the history one entry, never the visitor their connection.
+ */
+function recordLandingPage(ctx: GatewayContext, visitorId: string, page: PageInfo, at: number): void {
+  void ctx.track(
+    ctx.store.recordPageView(visitorId, page, at).catch((err: unknown) => {
+      ctx.logger.error('page view not recorded', { visitor: visitorId, err });
+    }),
+  );
+}
+
+/** A visitor's socket, once admitted: presence, its events, and the welcome with the catch-up. */
 function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: VisitorOptions): void {
   const { conversationId, label } = socket.data;
   const room = conversationRoom(conversationId);
@@ -162,75 +184,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     ctx,
     socket,
     visitorEvents,
-    {
-      send: async ({ clientId, text }, after) => {
-        const { message, duplicate, reopened } = await storeVisitorMessage(ctx, socket, { clientId, text });
-        if (!duplicate) {
-          // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
-          ctx.presence.setVisitorTyping(conversationId, false);
-          after(() => {
-            socket.to(room).emit('message', message);
-            toAgents().emit('message', message);
-            // Consoles derive a summary's preview, seq and unread count from `message` itself; only a change of
-            // status needs the summary (one query and one more frame per console per message, saved otherwise).
-            if (!reopened) return;
-            ctx.visitors.to(room).emit('status', { status: 'open' });
-            return pushSummary(ctx, conversationId);
-          });
-        }
-        return { message, duplicate };
-      },
-      history: ({ afterSeq }) => ctx.store.messagesAfter(conversationId, afterSeq),
-      typing: async ({ typing }) => {
-        // Before the first message there is no conversation to type into, and nobody to tell: dropped quietly.
-        if (!(await started(ctx, socket))) return {};
-        ctx.presence.setVisitorTyping(conversationId, typing);
-        toAgents().emit('typing', { conversationId, who: label, author: 'visitor', typing });
-        return {};
-      },
-      read: async ({ seq }) => {
-        await ctx.store.markVisitorRead(conversationId, seq);
-        return {};
-      },
-      page: async (page, after) => {
-        await ctx.store.updateVisitorMeta(socket.data.visitorId, { page });
-        after(() => pushSummary(ctx, conversationId));
-        return {};
-      },
-      end: async (_payload, after) => {
-        const { sessionKey } = socket.data;
-        await ctx.store.deleteSession(sessionKey);
-        ctx.logger.debug('visitor session ended', { visitor: socket.data.visitorId });
-        // Every tab of the session, on every gateway process, this socket included, once it heard back.
-        after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
-        return {};
-      },
-      transcript: async () => {
-        if (!(await started(ctx, socket))) throw new HandlerError('not_found', 'no conversation yet');
-        return requestTranscript(
-          ctx,
-          conversationId,
-          options.transcriptLimits ?? DEFAULT_TRANSCRIPT_LIMITS,
-          Date.now(),
-        );
-      },
-      rate: async ({ score, comment }, after) => {
-        const record = await ctx.store.rate(conversationId, { score, comment }, Date.now(), RATING_CHANGE_MS);
-        const rating = agentRating(record);
-        if (!record || !rating)
-          throw new HandlerError('not_found', 'no rating to give: not resolved by an agent, or more than a day ago');
-        after(() => ctx.agents.to(AGENTS_ROOM).emit('rating', { conversationId, rating }));
-        return { rating: ratingOffer(record, Date.now()) ?? {} };
-      },
-      email: async ({ email }, after) => {
-        socket.data.emailKnown = true;
-        // A verified visitor's address is its user token's: nothing to store, nothing to tell.
-        if (await ctx.store.setVisitorEmail(socket.data.visitorId, email)) {
-          after(() => (socket.data.started ? pushSummary(ctx, conversationId) : undefined));
-        }
-        return {};
-      },
-    },
+    visitorHandlers(ctx, socket, options),
     {
       limit: options.shield.visitorEvents(socket.data.sessionKey, socket.data.address),
       room: replyRoom(socket.conn, ['history']),
@@ -243,16 +197,106 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
   });
 }
 
+/** The visitor's events: send, history, typing, read, page and end, each on the socket's own conversation. */
+function visitorHandlers(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  options: VisitorOptions,
+): Handlers<VisitorClientEvents, typeof visitorEvents> {
+  const { conversationId, label } = socket.data;
+  const room = conversationRoom(conversationId);
+  const toAgents = () => ctx.agents.to(AGENTS_ROOM);
+  return {
+    send: async ({ clientId, text, attachments }, after) => {
+      const claim = attachments && claimBy(`visitor:${socket.data.visitorId}`, attachments);
+      const { message, duplicate, reopened, created } = await storeVisitorMessage(ctx, socket, {
+        clientId,
+        text,
+        ...(claim ? { attachments: claim } : {}),
+      });
+      if (!duplicate) {
+        // Receivers hide the typing bubble on a message themselves; only the disconnect bookkeeping needs this.
+        ctx.presence.setVisitorTyping(conversationId, false);
+        after(() => {
+          socket.to(room).emit('message', message);
+          toAgents().emit('message', message);
+          if (created || reopened) ctx.autoAssign.nudge();
+          // Consoles derive a summary's preview, seq and unread count from `message` itself; only a change of
+          // status needs the summary (one query and one more frame per console per message, saved otherwise).
+          if (!reopened) return;
+          ctx.visitors.to(room).emit('status', { status: 'open' });
+          return pushSummary(ctx, conversationId);
+        });
+      }
+      return { message, duplicate };
+    },
+    history: ({ afterSeq }) => ctx.store.messagesAfter(conversationId, afterSeq),
+    typing: async ({ typing }) => {
+      // Before the first message there is no conversation to type into, and nobody to tell: dropped quietly.
+      if (!(await started(ctx, socket))) return {};
+      ctx.presence.setVisitorTyping(conversationId, typing);
+      toAgents().emit('typing', { conversationId, who: label, author: 'visitor', typing });
+      return {};
+    },
+    read: async ({ seq }, after) => {
+      if (await ctx.store.markVisitorRead(conversationId, seq)) after(() => pushReads(ctx, conversationId, 'visitor'));
+      return {};
+    },
+    page: async (page, after) => {
+      await ctx.store.updateVisitorMeta(socket.data.visitorId, { page });
+      await ctx.store.recordPageView(socket.data.visitorId, page, (options.now ?? Date.now)());
+      after(() => pushSummary(ctx, conversationId));
+      return {};
+    },
+    end: async (_payload, after) => {
+      const { sessionKey } = socket.data;
+      await ctx.store.deleteSession(sessionKey);
+      ctx.logger.debug('visitor session ended', { visitor: socket.data.visitorId });
+      // Every tab of the session, on every gateway process, this socket included, once it heard back.
+      after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
+      return {};
+    },
+    ...awayHandlers(ctx, socket, options),
+  };
+}
+
+/** Issue 15's visitor events: a transcript by email, a satisfaction rating, the visitor's email address. */
+function awayHandlers(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  options: VisitorOptions,
+): Pick<Handlers<VisitorClientEvents, typeof visitorEvents>, 'transcript' | 'rate' | 'email'> {
+  const { conversationId } = socket.data;
+  return {
+    transcript: async () => {
+      if (!(await started(ctx, socket))) throw new HandlerError('not_found', 'no conversation yet');
+      return requestTranscript(ctx, conversationId, options.transcriptLimits ?? DEFAULT_TRANSCRIPT_LIMITS, Date.now());
+    },
+    rate: async ({ score, comment }, after) => {
+      const record = await ctx.store.rate(conversationId, { score, comment }, Date.now(), RATING_CHANGE_MS);
+      const rating = agentRating(record);
+      if (!record || !rating)
+        throw new HandlerError('not_found', 'no rating to give: not resolved by an agent, or more than a day ago');
+      after(() => ctx.agents.to(AGENTS_ROOM).emit('rating', { conversationId, rating }));
+      return { rating: ratingOffer(record, Date.now()) ?? {} };
+    },
+    email: async ({ email }, after) => {
+      socket.data.emailKnown = true;
+      // A verified visitor's address is its user token's: nothing to store, nothing to tell.
+      if (await ctx.store.setVisitorEmail(socket.data.visitorId, email)) {
+        after(() => (socket.data.started ? pushSummary(ctx, conversationId) : undefined));
+      }
+      return {};
+    },
+  };
+}
+
 /**
  * Stores a visitor message; the session's first one creates the conversation with it. A session swept while its
  * socket stayed open has no visitor left: the socket is closed after the refusal, so the widget reconnects into a new
  * session and resends from its outbox.
  */
-async function storeVisitorMessage(
-  ctx: GatewayContext,
-  socket: VisitorSocket,
-  input: { clientId: string; text: string },
-) {
+async function storeVisitorMessage(ctx: GatewayContext, socket: VisitorSocket, input: Omit<NewMessage, 'author'>) {
   try {
     const result = await ctx.store.appendMessage(socket.data.conversationId, { author: 'visitor', ...input });
     socket.data.started = true;
@@ -311,6 +355,7 @@ async function welcome(
     messages: page.messages,
     more: page.more,
   };
+  if (conversation?.agentReadSeq) w.agentReadSeq = conversation.agentReadSeq;
   if (renewed) w.renewed = renewed;
   if (user) w.user = user;
   if (userTokenRefused) w.userTokenRefused = userTokenRefused;

@@ -37,6 +37,10 @@ export interface ChatState {
   emailAsked?: boolean | undefined;
   /** An agent resolved the conversation and the visitor may rate it. */
   rating?: RatingOffer | undefined;
+  /** Read receipts: agents have read up to this seq ("Seen" under the visitor's last message up to it). */
+  agentReadSeq: number;
+  /** The files of the message being sent, uploading: its client id and the fraction done. */
+  upload?: { id: string; done: number } | undefined;
 }
 
 /** The chat's state store: `set` merges a patch, reports a status change and tells every subscriber. */
@@ -52,6 +56,7 @@ export function createChatState(durable: () => boolean, onStatus: (s: Status) =>
     notice: null,
     refused: false,
     durable: durable(),
+    agentReadSeq: 0,
   };
   const subscribers = new Set<() => void>();
   return {

@@ -31,6 +31,29 @@ export interface ChatHooks {
 }
 
 /**
+ * Asks the gateway something the rarely used UI needs (email capture, transcript, rating); resolves with its ack, or a
+ * `{ ok: false }` of our own when offline or unanswered.
+ */
+function awayRequest(socket: ReturnType<typeof openSocket>) {
+  return <E extends 'email' | 'transcript' | 'rate'>(
+    event: E,
+    payload: Parameters<VisitorClientEvents[E]>[0],
+  ): Promise<{ ok: boolean; [key: string]: unknown }> =>
+    socket.connected
+      ? (
+          socket.timeout(10_000).emitWithAck(event as 'email', payload as EmailPayload) as never as Promise<{
+            ok: boolean;
+          }>
+        ).catch(() => ({ ok: false }))
+      : Promise.resolve({ ok: false });
+}
+
+/** The visitor's address is known from now on (left in this tab, or in another): stop asking. */
+function awayApi(socket: ReturnType<typeof openSocket>, set: ReturnType<typeof createChatState>['set']) {
+  return { request: awayRequest(socket), emailLeft: () => set({ emailKnown: true }) };
+}
+
+/**
  * The visitor's chat: wires the connection (socket life cycle, refusals), history (merge by seq, catch-up), delivery
  * (the outbox flush) and typing to one state store the panel renders.
  */
@@ -44,7 +67,10 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     lastSeq: get().messages.at(-1)?.seq ?? 0,
   }));
   const history = createHistory(socket, get, set, typers, hooks.onMessage);
-  const delivery = createDelivery(socket, get, set, outbox, tabs, sleep, history.merge, hooks.onPending);
+  const delivery = createDelivery(socket, get, set, outbox, tabs, sleep, history.merge, hooks.onPending, {
+    gateway,
+    session: () => hooks.auth().session ?? '',
+  });
   // Throttled at the sender: at most one `typing: true` per throttle window, and `false` once when it stops.
   const throttle = typingThrottle((typing) => socket.emit('typing', { typing }));
   const typing = (active: boolean) => socket.connected && throttle(active);
@@ -70,30 +96,15 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     getState: get,
     subscribe,
     /** Puts a message in the outbox (durably, before any send) and starts delivery. */
-    async send(text: string): Promise<void> {
-      if (!(await delivery.send(text))) return;
+    async send(text: string, files?: File[]): Promise<void> {
+      if (!(await delivery.send(text, files))) return;
       typing(false);
       void delivery.flush();
     },
     retry: delivery.retry,
     typing,
-    /**
-     * Asks the gateway something the rarely used UI needs (email capture, transcript, rating); resolves with its ack,
-     * or a `{ ok: false }` of our own when offline or unanswered.
-     */
-    request: <E extends 'email' | 'transcript' | 'rate'>(
-      event: E,
-      payload: Parameters<VisitorClientEvents[E]>[0],
-    ): Promise<{ ok: boolean; [key: string]: unknown }> =>
-      socket.connected
-        ? (
-            socket.timeout(10_000).emitWithAck(event as 'email', payload as EmailPayload) as never as Promise<{
-              ok: boolean;
-            }>
-          ).catch(() => ({ ok: false }))
-        : Promise.resolve({ ok: false }),
-    /** The visitor left an address (another tab may also have): stop asking. */
-    emailLeft: () => set({ emailKnown: true }),
+    // What the rarely used UI needs: `request` (see `awayRequest`) and `emailLeft`.
+    ...awayApi(socket, set),
     markRead(seq: number): void {
       if (socket.connected) socket.emit('read', { seq });
     },
@@ -153,6 +164,7 @@ function listenToGateway(
       availability: w.availability,
       emailKnown: w.emailKnown,
       rating: w.rating,
+      agentReadSeq: w.agentReadSeq ?? 0,
       notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
     });
     history.merge(w.messages, false);
@@ -167,4 +179,5 @@ function listenToGateway(
   socket.on('availability', (availability) => set({ availability }));
   socket.on('askEmail', () => set({ emailAsked: true }));
   socket.on('typing', ({ name, typing }) => typers.event(name, typing));
+  socket.on('read', ({ seq }) => set({ agentReadSeq: seq }));
 }

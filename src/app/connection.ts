@@ -1,4 +1,3 @@
-import { Manager, type Socket } from 'socket.io-client';
 import type { Status } from '../loader/types';
 import {
   type ErrorCode,
@@ -9,6 +8,7 @@ import {
 } from '../protocol';
 import type { GetState, SetState } from './chat-state';
 import { DELIVERY, retryDelay } from './delivery';
+import { type ConnectError, Socket } from './socket';
 import type { Timers } from './timers';
 
 export type VisitorSocket = Socket<VisitorServerEvents, VisitorClientEvents>;
@@ -18,16 +18,11 @@ const TEMPORARY: ErrorCode[] = ['rate_limited', 'too_many_connections', 'storage
 
 /** Opens the visitor socket; `auth` is re-evaluated on every attempt, so a reconnect presents the newest session. */
 export function openSocket(gateway: string, auth: () => VisitorAuth): VisitorSocket {
-  // A Manager of our own rather than io(): one connection per widget, no global cache shared with the host page.
-  const manager = new Manager(gateway, {
-    // WebSocket only: no long-polling round trips and no sticky sessions needed behind a load balancer.
-    transports: ['websocket'],
-    upgrade: false,
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 5000,
-    randomizationFactor: 0.5,
+  const socket: VisitorSocket = new Socket(gateway, NAMESPACE.visitor, auth, {
+    reconnectBaseMs: 500,
+    reconnectMaxMs: 5000,
   });
-  return manager.socket(NAMESPACE.visitor, { auth: (cb) => cb(auth()) });
+  return socket.connect();
 }
 
 /**
@@ -53,7 +48,7 @@ export function watchConnection(
     if (reason === 'io server disconnect')
       later(1000 + retryDelay(refusals++), () => socket.active || socket.connect());
   });
-  socket.on('connect_error', (err: Error & { data?: { code?: ErrorCode } }) => {
+  socket.on('connect_error', (err: ConnectError) => {
     const code = err.data?.code;
     // Only the site owner can fix this, by adding the page's origin to the gateway's PARLEY_ORIGINS: retrying is
     // pointless, and a status that says "Connecting…" forever would mislead the visitor.

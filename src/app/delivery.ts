@@ -25,7 +25,13 @@ export const DELIVERY = {
 export const retryDelay = (attempt: number) => backoff(attempt, DELIVERY.retryBaseMs, DELIVERY.retryMaxMs);
 
 /** Errors that a later attempt cannot fix; the message stays visible as not sent, with a retry button. */
-const PERMANENT: ErrorCode[] = ['invalid_payload', 'message_too_long', 'unknown_event'];
+const PERMANENT: ErrorCode[] = [
+  'invalid_payload',
+  'message_too_long',
+  'unknown_event',
+  'file_too_large',
+  'file_type_refused',
+];
 
 type SendAck = ({ ok: true } & SendResult) | { ok: false; code: ErrorCode; message: string };
 
@@ -39,6 +45,7 @@ export function createDelivery(
   sleep: Timers['sleep'],
   merge: (incoming: Message[], live: boolean) => void,
   onPending: (count: number) => void,
+  uploads: Uploads,
 ) {
   const pending = createPending(outbox, tabs, get, set, onPending);
   const { failed } = pending;
@@ -67,7 +74,12 @@ export function createDelivery(
     while (!stopped && socket.connected && welcomed) {
       const next = (await outbox.all()).find((e) => !failed.has(e.clientId));
       if (!next) break;
-      const ack = await sendOnce(socket, next);
+      const ack = await sendOnce(socket, next, () => withFiles(next, outbox, set, uploads));
+      // An upload expired before its message went out: its files are uploaded again on the next attempt.
+      if (ack && !ack.ok && ack.code === 'attachment_invalid' && next.files) {
+        const { forgetUploads } = await import('../attachments/deliver');
+        await outbox.save({ ...next, files: forgetUploads(next.files) });
+      }
       if (ack?.ok) {
         attempt = 0;
         await outbox.remove(next.clientId);
@@ -104,12 +116,42 @@ export function createDelivery(
   };
 }
 
+/** Where and as whom the files of queued messages are uploaded. */
+export interface Uploads {
+  gateway: string;
+  session: () => string;
+}
+
+/**
+ * The ids of the entry's files, uploading those not uploaded yet (the attachment chunk is loaded only for a message
+ * with files); a refusal to send as the ack, or null to retry later (offline).
+ */
+async function withFiles(entry: OutboxEntry, outbox: Outbox, set: SetState, up: Uploads) {
+  if (!entry.files) return [];
+  const { uploadEntryFiles } = await import('../attachments/deliver');
+  const ready = await uploadEntryFiles(
+    up.gateway,
+    up.session(),
+    entry.files,
+    () => outbox.save(entry),
+    (done) => set({ upload: { id: entry.clientId, done } }),
+  );
+  set({ upload: undefined });
+  return ready.ok ? ready.ids : 'offline' in ready ? null : ready;
+}
+
 /** One attempt: the gateway's ack, or null when none came in time (or the socket closed meanwhile). */
-async function sendOnce(socket: VisitorSocket, entry: OutboxEntry): Promise<SendAck | null> {
+async function sendOnce(
+  socket: VisitorSocket,
+  entry: OutboxEntry,
+  files: () => Promise<string[] | SendAck | null>,
+): Promise<SendAck | null> {
   try {
+    const ids = await files();
+    if (!Array.isArray(ids)) return ids;
     return await socket
       .timeout(DELIVERY.ackTimeoutMs)
-      .emitWithAck('send', { clientId: entry.clientId, text: entry.text });
+      .emitWithAck('send', { clientId: entry.clientId, text: entry.text, ...(ids.length ? { attachments: ids } : {}) });
   } catch {
     return null;
   }

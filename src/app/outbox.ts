@@ -1,4 +1,5 @@
 import { clear, createStore, del, entries, set, type UseStore } from 'idb-keyval';
+import type { OutboxFile } from '../attachments/deliver';
 import { clientId } from '../client/client-id';
 
 /**
@@ -13,12 +14,16 @@ export interface OutboxEntry {
   createdAt: number;
   /** Strictly increasing within a browser: the send order. */
   order: number;
+  /** Files sent with the message, kept (as Blobs) until the message is acknowledged. */
+  files?: OutboxFile[];
 }
 
 export interface Outbox {
   /** False once storage failed: entries then live in memory only and will not survive a reload. */
   readonly durable: boolean;
-  enqueue(text: string): Promise<OutboxEntry>;
+  enqueue(text: string, files?: OutboxFile[]): Promise<OutboxEntry>;
+  /** Writes an entry back (its files' upload ids). */
+  save(entry: OutboxEntry): Promise<void>;
   /** Entries in send order, re-read from storage so other tabs' entries are included. */
   all(): Promise<OutboxEntry[]>;
   remove(clientId: string): Promise<void>;
@@ -88,18 +93,24 @@ export function createOutbox(site: string, onDegrade: (err: unknown) => void = (
     get durable() {
       return durable;
     },
-    enqueue: (text) =>
+    enqueue: (text, files) =>
       serial(async () => {
         const current = await read();
         if (current.length >= OUTBOX_CAP) throw new OutboxFullError();
         const last = current.at(-1)?.order ?? 0;
         const now = Date.now();
         const entry: OutboxEntry = { clientId: clientId(), text, createdAt: now, order: Math.max(now, last + 1) };
+        if (files?.length) entry.files = files;
         memory.set(entry.clientId, entry);
         await stored((s) => set(entry.clientId, entry, s));
         return entry;
       }),
     all: () => serial(read),
+    save: (entry) =>
+      serial(async () => {
+        memory.set(entry.clientId, entry);
+        await stored((s) => set(entry.clientId, entry, s));
+      }),
     remove: (id) =>
       serial(async () => {
         memory.delete(id);

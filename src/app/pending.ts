@@ -27,11 +27,14 @@ export function createPending(
       show(pendingOf(await outbox.all(), get().messages, failed));
     },
     /** Puts a message in the outbox (durably, before any send); true when there was something to send. */
-    async enqueue(text: string): Promise<boolean> {
+    async enqueue(text: string, files?: File[]): Promise<boolean> {
       const body = text.trim();
-      if (!body) return false;
+      if (!body && !files?.length) return false;
       if (body.length > LIMITS.messageLength) throw new RangeError(`message longer than ${LIMITS.messageLength}`);
-      const entry = await outbox.enqueue(body);
+      const entry = await outbox.enqueue(
+        body,
+        files?.map((blob) => ({ name: blob.name, blob })),
+      );
       tabs.post({ type: 'outbox' });
       show([...get().pending, entry]);
       return true;

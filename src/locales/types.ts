@@ -21,6 +21,8 @@ export interface Strings {
   messageLabel: string;
   placeholder: string;
   send: string;
+  /** The button that opens the file chooser (issue 16); the rest of the attachment UI is a lazy chunk. */
+  attach: string;
   you: string;
   team: string;
   /** `names` is a list already joined for the language ("Ana and Ben"); `many` when it has more than one name. */
@@ -31,6 +33,8 @@ export interface Strings {
   queued: string;
   sending: string;
   sent: string;
+  /** Under the visitor's last message an agent has read. */
+  seen: string;
   failed: string;
   retry: string;
   tooLong: (max: number) => string;

@@ -1,15 +1,18 @@
-import type { ConversationSummary } from '../../../src/protocol.js';
+import type { ConversationSummary, ListView } from '../../../src/protocol.js';
 import { preview, relativeTime, visitorName } from '../format.js';
 import type { Filter } from '../state.js';
+import { ViewFilter } from './view-filter.js';
 
 interface Props {
   conversations: ConversationSummary[];
   filter: Filter;
+  view: ListView;
   selectedId: string | null;
   loading: boolean;
   error: string | null;
   now: number;
   onFilter(filter: Filter): void;
+  onView(view: ListView): void;
   onSelect(id: string): void;
 }
 
@@ -44,11 +47,13 @@ function onListKeyDown(e: KeyboardEvent) {
 export function ConversationList({
   conversations,
   filter,
+  view,
   selectedId,
   loading,
   error,
   now,
   onFilter,
+  onView,
   onSelect,
 }: Props) {
   return (
@@ -73,6 +78,7 @@ export function ConversationList({
             </label>
           ))}
         </fieldset>
+        <ViewFilter view={view} onView={onView} />
       </div>
       {error && (
         <p class="alert" role="alert">
@@ -97,6 +103,7 @@ function rowExtra(c: ConversationSummary): string {
   if (visitorName(v) !== v.label) parts.push(v.label);
   parts.push(v.online ? 'online' : 'offline');
   if (c.unread > 0) parts.push(`${c.unread} unread`);
+  parts.push(c.assignee ? `assigned to ${c.assignee}` : 'unassigned');
   return `, ${parts.join(', ')}`;
 }
 
@@ -151,6 +158,11 @@ function ConversationRow({
         <span class="conv__preview" id={`conv-preview-${c.id}`}>
           {preview(c)}
         </span>
+        {c.assignee && (
+          <span class="tag tag--owner" aria-hidden="true">
+            {c.assignee}
+          </span>
+        )}
         {c.status === 'resolved' && (
           <span class="tag" id={`conv-status-${c.id}`}>
             Resolved

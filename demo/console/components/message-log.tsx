@@ -2,30 +2,47 @@ import { useLayoutEffect, useRef } from 'preact/hooks';
 import { Text } from '../../../src/app/ui/text.js';
 import type { Message } from '../../../src/protocol.js';
 import { fullTime, messageTime } from '../format.js';
+import type { QueuedReply } from '../reply-store.js';
 import type { Thread } from '../state.js';
+import { interleave } from '../timeline.js';
+import { AttachmentList } from './attachments.js';
+import { NoteItem } from './note-item.js';
 
 interface Props {
   thread: Thread;
+  /** Replies in the outbox, shown after the thread until the gateway has them. */
+  queued: QueuedReply[];
+  /** Agent messages up to this seq were read by the visitor. */
+  visitorReadSeq: number;
   visitorName: string;
   me: string | null;
   now: number;
   onRetry(): void;
+  onDiscard(clientId: string): void;
 }
 
 /** Pixels from the bottom within which the log keeps following new messages. */
 const STICK_PX = 64;
 
 /** The conversation's messages, oldest first; follows new ones unless the agent scrolled up to read. */
-export function MessageLog({ thread, visitorName, me, now, onRetry }: Props) {
+export function MessageLog(p: Props) {
+  const { thread, visitorName, me, now, onRetry } = p;
   const box = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const last = thread.messages.at(-1);
+  const lastNote = thread.notes.at(-1);
+  const lastQueued = p.queued.at(-1);
+  // Only the replies the gateway does not have yet: an acked one can be in the thread a moment before it leaves the outbox.
+  const held = new Set(thread.messages.map((m) => m.clientId));
+  const queued = p.queued.filter((r) => !held.has(r.clientId));
+  const seenSeq = lastSeenAgentSeq(thread, p.visitorReadSeq);
 
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
-    if (stick.current || (last?.author === 'agent' && last.agentName === me)) el.scrollTop = el.scrollHeight;
-  }, [last, me]);
+    const mine = (last?.author === 'agent' && last.agentName === me) || lastNote?.agentName === me || lastQueued;
+    if (stick.current || mine) el.scrollTop = el.scrollHeight;
+  }, [last, lastNote, lastQueued, me]);
 
   return (
     <div
@@ -52,8 +69,22 @@ export function MessageLog({ thread, visitorName, me, now, onRetry }: Props) {
         <p class="empty">{thread.loading ? 'Loading messages…' : 'No messages yet.'}</p>
       )}
       <ol class="messages">
-        {thread.messages.map((m) => (
-          <MessageItem key={m.id} m={m} visitorName={visitorName} me={me} now={now} />
+        {interleave(thread.messages, thread.notes).map((entry) =>
+          entry.kind === 'message' ? (
+            <MessageItem
+              key={entry.message.id}
+              m={entry.message}
+              visitorName={visitorName}
+              me={me}
+              now={now}
+              seen={entry.message.seq === seenSeq}
+            />
+          ) : (
+            <NoteItem key={entry.note.id} note={entry.note} me={me} now={now} />
+          ),
+        )}
+        {queued.map((r) => (
+          <QueuedItem key={r.clientId} r={r} onDiscard={p.onDiscard} />
         ))}
       </ol>
     </div>
@@ -67,7 +98,24 @@ function authorName(m: Message, visitorName: string, me: string | null): string 
   return name === me ? `${name} (you)` : name;
 }
 
-function MessageItem({ m, visitorName, me, now }: { m: Message; visitorName: string; me: string | null; now: number }) {
+/** The last agent message the visitor has read: "Seen" goes under it. */
+function lastSeenAgentSeq(thread: Thread, visitorReadSeq: number): number {
+  for (let i = thread.messages.length - 1; i >= 0; i--) {
+    const m = thread.messages[i]!;
+    if (m.author === 'agent' && m.seq <= visitorReadSeq) return m.seq;
+  }
+  return 0;
+}
+
+interface ItemProps {
+  m: Message;
+  visitorName: string;
+  me: string | null;
+  now: number;
+  seen: boolean;
+}
+
+function MessageItem({ m, visitorName, me, now, seen }: ItemProps) {
   return (
     <li class={`msg msg--${m.author}`} data-seq={m.seq}>
       <div class="msg__bubble">
@@ -78,9 +126,36 @@ function MessageItem({ m, visitorName, me, now }: { m: Message; visitorName: str
             {messageTime(m.createdAt, now)}
           </time>
         </p>
-        <p class="msg__text">
-          <Text text={m.text} />
+        {m.text && (
+          <p class="msg__text">
+            <Text text={m.text} />
+          </p>
+        )}
+        {m.attachments && <AttachmentList files={m.attachments} />}
+      </div>
+      {seen && <p class="msg__receipt">Seen by the visitor</p>}
+    </li>
+  );
+}
+
+/** A reply in the outbox: queued until the gateway has it, or refused for good (then it can be discarded). */
+function QueuedItem({ r, onDiscard }: { r: QueuedReply; onDiscard(clientId: string): void }) {
+  return (
+    <li class={`msg msg--agent msg--queued${r.error ? ' msg--failed' : ''}`} data-client-id={r.clientId}>
+      <div class="msg__bubble">
+        <p class="msg__meta">
+          <span class="msg__state">
+            {r.error ? `Not sent (${r.error})` : 'Queued: sent when the gateway is reachable'}
+          </span>
         </p>
+        <p class="msg__text">
+          <Text text={r.text} />
+        </p>
+        {r.error && (
+          <button type="button" class="button button--small" onClick={() => onDiscard(r.clientId)}>
+            Discard
+          </button>
+        )}
       </div>
     </li>
   );

@@ -34,6 +34,9 @@ export function SignIn({ error, onSubmit }: Props) {
             {error}
           </p>
         )}
+        {/* Chromium asks password forms for a username field (`[DOM] Password forms should have (optionally hidden)
+            username fields`); password managers then store the token under a name the agent recognises. */}
+        <input type="text" name="username" autoComplete="username" value="Parley agent" hidden readOnly />
         <label class="field-label" for="agent-token">
           Agent token
         </label>

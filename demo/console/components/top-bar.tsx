@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { AgentPresence } from '../../../src/protocol.js';
 import type { ConnectionStatus } from '../state.js';
 
@@ -9,6 +10,8 @@ interface Props {
   connectionError: string | null;
   onPresence(status: 'online' | 'away'): void;
   onSignOut(): void;
+  /** More of the agent's own controls, before Sign out. */
+  children?: ComponentChildren;
 }
 
 const CONNECTION_TEXT: Record<ConnectionStatus, string> = {
@@ -20,7 +23,7 @@ const CONNECTION_TEXT: Record<ConnectionStatus, string> = {
 const STATUS_TEXT = { online: 'Online', away: 'Away', offline: 'Offline' } as const;
 
 /** Top bar: who is signed in, their presence, the other agents, the connection, sign-out. */
-export function TopBar({ me, myStatus, agents, connection, connectionError, onPresence, onSignOut }: Props) {
+export function TopBar({ me, myStatus, agents, connection, connectionError, onPresence, onSignOut, children }: Props) {
   const others = agents.filter((a) => a.name !== me);
   return (
     <header class="topbar">
@@ -63,6 +66,7 @@ export function TopBar({ me, myStatus, agents, connection, connectionError, onPr
           <option value="online">Online</option>
           <option value="away">Away</option>
         </select>
+        {children}
         <button type="button" class="button button--quiet" onClick={onSignOut}>
           Sign out
         </button>

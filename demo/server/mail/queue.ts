@@ -50,15 +50,78 @@ export function startMailQueue(options: MailQueueOptions): MailQueue {
   const { store, logger } = options;
   const now = options.now ?? Date.now;
   const leaseMs = options.leaseMs ?? 120_000;
-  const giveUpMs = options.giveUpMs ?? DEFAULT_GIVE_UP_MS;
-  const backoff = (attempts: number) =>
-    Math.min((options.retryBaseMs ?? 5_000) * 2 ** Math.max(0, attempts - 1), options.retryMaxMs ?? 15 * 60_000);
   let stopped = false;
   let running: Promise<number> = Promise.resolve(0);
   let timer: NodeJS.Timeout | undefined;
 
   const followUpDue = (conversationId: string, dueAt: number) =>
     store.enqueueMail({ id: randomUUID(), kind: 'followup', conversationId, dueAt, now: now() });
+
+  const handle = jobHandler(options, followUpDue);
+
+  async function drainNow(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      if (stopped) return handled;
+      const job = await store.claimMail(now(), leaseMs);
+      if (!job) return handled;
+      await handle(job);
+      handled++;
+    }
+  }
+
+  const drain = () => {
+    running = running.then(drainNow, drainNow);
+    return running;
+  };
+
+  const poll = () => {
+    timer = setTimeout(() => {
+      drain()
+        .catch((err: unknown) => logger.error('email queue poll failed', { err }))
+        .finally(() => {
+          if (!stopped) poll();
+        });
+    }, options.pollMs ?? 1_000);
+    timer.unref();
+  };
+  poll();
+
+  return {
+    agentReplied: async (conversationId) => {
+      await followUpDue(conversationId, now() + options.delayMs);
+    },
+    queueTranscript: async (conversationId, recipient) => {
+      await store.enqueueMail({
+        id: randomUUID(),
+        kind: 'transcript',
+        conversationId,
+        recipient,
+        dueAt: now(),
+        now: now(),
+      });
+      void drain().catch((err: unknown) => logger.error('email queue poll failed', { err }));
+    },
+    drain,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running.catch(() => {});
+      options.mailer.close();
+    },
+  };
+}
+
+/** Sends one claimed job and records its outcome: retried with a doubling delay, given up after `giveUpMs`. */
+function jobHandler(
+  options: MailQueueOptions,
+  followUpDue: (conversationId: string, dueAt: number) => Promise<unknown>,
+): (job: MailJob) => Promise<void> {
+  const { store, logger } = options;
+  const now = options.now ?? Date.now;
+  const giveUpMs = options.giveUpMs ?? DEFAULT_GIVE_UP_MS;
+  const backoff = (attempts: number) =>
+    Math.min((options.retryBaseMs ?? 5_000) * 2 ** Math.max(0, attempts - 1), options.retryMaxMs ?? 15 * 60_000);
 
   async function handle(job: MailJob): Promise<void> {
     let outcome: MailOutcome;
@@ -128,55 +191,5 @@ export function startMailQueue(options: MailQueueOptions): MailQueue {
     await options.mailer.send({ id: job.id, to, ...composed, ...(replyTo ? { replyTo } : {}) });
   }
 
-  async function drainNow(): Promise<number> {
-    let handled = 0;
-    for (;;) {
-      if (stopped) return handled;
-      const job = await store.claimMail(now(), leaseMs);
-      if (!job) return handled;
-      await handle(job);
-      handled++;
-    }
-  }
-
-  const drain = () => {
-    running = running.then(drainNow, drainNow);
-    return running;
-  };
-
-  const poll = () => {
-    timer = setTimeout(() => {
-      drain()
-        .catch((err: unknown) => logger.error('email queue poll failed', { err }))
-        .finally(() => {
-          if (!stopped) poll();
-        });
-    }, options.pollMs ?? 1_000);
-    timer.unref();
-  };
-  poll();
-
-  return {
-    agentReplied: async (conversationId) => {
-      await followUpDue(conversationId, now() + options.delayMs);
-    },
-    queueTranscript: async (conversationId, recipient) => {
-      await store.enqueueMail({
-        id: randomUUID(),
-        kind: 'transcript',
-        conversationId,
-        recipient,
-        dueAt: now(),
-        now: now(),
-      });
-      void drain().catch((err: unknown) => logger.error('email queue poll failed', { err }));
-    },
-    drain,
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => {});
-      options.mailer.close();
-    },
-  };
+  return handle;
 }

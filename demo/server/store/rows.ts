@@ -1,7 +1,9 @@
-import type { Author, ConversationStatus, Message, VerifiedUser } from '../../../src/protocol';
+import { randomBytes } from 'node:crypto';
+import type { Author, ConversationStatus, Message, Note, VerifiedUser } from '../../../src/protocol';
 import type { MailContextRow, MailJobRow } from './mail-sql';
 import type { RatingRow } from './rating-sql';
 import {
+  type AssigneeLoad,
   type MailContext,
   type MailJob,
   type MailOutcome,
@@ -56,6 +58,8 @@ export interface SummaryRow {
   status: ConversationStatus;
   last_seq: number;
   last_activity_at: Int8;
+  agent_read_seq: number;
+  visitor_read_seq: number;
   visitor_id: string;
   page_url: string | null;
   page_title: string | null;
@@ -67,6 +71,7 @@ export interface SummaryRow {
   last_author: Author | null;
   last_text: string | null;
   unread: number;
+  assignee: string | null;
 }
 
 export function toMailJob(row: MailJobRow): MailJob {
@@ -165,8 +170,11 @@ export function toSummary(row: SummaryRow): StoredSummary {
     lastSeq: row.last_seq,
     lastActivityAt: Number(row.last_activity_at),
     unread: row.unread,
+    agentReadSeq: Number(row.agent_read_seq),
+    visitorReadSeq: Number(row.visitor_read_seq),
     visitor: { id: row.visitor_id, label: visitorLabel(row.visitor_id), verified: Boolean(row.verified) },
   };
+  if (row.assignee !== null) summary.assignee = row.assignee;
   if (row.last_author !== null && row.last_text !== null) {
     summary.lastMessage = { author: row.last_author, text: row.last_text };
   }
@@ -177,4 +185,51 @@ export function toSummary(row: SummaryRow): StoredSummary {
   if (row.name !== null) visitor.name = row.name;
   if (row.email !== null) visitor.email = row.email;
   return summary;
+}
+
+export interface NoteRow {
+  id: string;
+  conversation_id: string;
+  kind: Note['kind'];
+  agent_name: string | null;
+  text: string;
+  client_id: string | null;
+  after_seq: number;
+  created_at: Int8;
+}
+
+export function toNote(row: NoteRow): Note {
+  const note: Note = {
+    id: row.id,
+    conversationId: row.conversation_id,
+    kind: row.kind,
+    text: row.text,
+    afterSeq: row.after_seq,
+    createdAt: Number(row.created_at),
+  };
+  if (row.agent_name !== null) note.agentName = row.agent_name;
+  if (row.client_id !== null) note.clientId = row.client_id;
+  return note;
+}
+
+export interface LoadRow {
+  assignee: string;
+  open: number;
+  last_assigned_at: Int8 | null;
+}
+
+export function toLoad(row: LoadRow): AssigneeLoad {
+  return { agent: row.assignee, open: Number(row.open), lastAssignedAt: Number(row.last_assigned_at ?? 0) };
+}
+
+let noteCounter = 0;
+
+/**
+ * A note id that sorts by creation time within a process (base-36 milliseconds, then a counter), so two entries of
+ * the same millisecond (an unassignment and the assignment that follows it) keep their order; random bytes keep ids
+ * of different processes apart.
+ */
+export function noteId(at: number): string {
+  noteCounter = (noteCounter + 1) % 36 ** 4;
+  return `${at.toString(36).padStart(9, '0')}${noteCounter.toString(36).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
 }

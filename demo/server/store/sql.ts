@@ -15,11 +15,12 @@ const STARTED = 'EXISTS (SELECT 1 FROM conversations c WHERE c.id = v.conversati
 
 /** A `SummaryRow` per conversation `c`; the caller adds WHERE, ORDER BY and LIMIT. */
 export const SUMMARY_SELECT = `
-  SELECT c.id, c.site, c.status, c.last_seq, c.last_activity_at,
+  SELECT c.id, c.site, c.status, c.last_seq, c.last_activity_at, c.agent_read_seq, c.visitor_read_seq,
          v.id AS visitor_id, v.page_url, v.page_title, v.locale, v.user_agent, v.name, v.email, v.verified,
          m.author AS last_author, substr(m.text, 1, ${PREVIEW_LENGTH}) AS last_text,
          (SELECT CAST(count(*) AS INTEGER) FROM messages u
-           WHERE u.conversation_id = c.id AND u.seq > c.agent_read_seq AND u.author = 'visitor') AS unread
+           WHERE u.conversation_id = c.id AND u.seq > c.agent_read_seq AND u.author = 'visitor') AS unread,
+         c.assignee
     FROM conversations c
     JOIN visitors v ON v.id = c.visitor_id
     LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq`;
@@ -80,4 +81,100 @@ export function messagesAfterSql(p: { conversationId: string; afterSeq: string; 
         FROM (SELECT ${MESSAGE_COLUMNS} FROM messages
                WHERE conversation_id = ${p.conversationId} AND seq > ${p.afterSeq} ORDER BY seq LIMIT ${p.limit}) AS head
     ) AS page WHERE text_before <= ${p.textBytes} ORDER BY seq`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Ownership and the agent-only timeline (issue 14)
+
+/** Which conversations a list returns by owner: anyone's, nobody's, or one agent's (a parameter). */
+export type ListOwner = 'any' | 'none' | 'one';
+
+/**
+ * A `SummaryRow` list, most recently active first. Parameters in order: the status when `byStatus`, the agent when
+ * `owner` is `one`, then the limit; `param(i)` writes the i-th (1-based) placeholder.
+ */
+export function listSql(byStatus: boolean, owner: ListOwner, order: string, param: (i: number) => string): string {
+  const where: string[] = [];
+  let i = 0;
+  if (byStatus) where.push(`c.status = ${param(++i)}`);
+  if (owner === 'none') where.push('c.assignee IS NULL');
+  if (owner === 'one') where.push(`c.assignee = ${param(++i)}`);
+  return `${SUMMARY_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${order} LIMIT ${param(++i)}`;
+}
+
+export const NOTE_COLUMNS = 'id, conversation_id, kind, agent_name, text, client_id, after_seq, created_at';
+
+/**
+ * Stores a note after the conversation's current last message; no row when the conversation does not exist or the
+ * (conversation, agent, client id) is already stored.
+ */
+export function insertNoteSql(p: {
+  id: string;
+  conversationId: string;
+  kind: string;
+  agentName: string;
+  text: string;
+  clientId: string;
+  now: string;
+}): string {
+  return `
+    INSERT INTO notes (${NOTE_COLUMNS})
+    SELECT ${p.id}, c.id, ${p.kind}, ${p.agentName}, ${p.text}, ${p.clientId}, c.last_seq, ${p.now}
+      FROM conversations c WHERE c.id = ${p.conversationId}
+    ON CONFLICT DO NOTHING
+    RETURNING ${NOTE_COLUMNS}`;
+}
+
+export function noteByClientIdSql(conversationId: string, agentName: string, clientId: string): string {
+  return `SELECT ${NOTE_COLUMNS} FROM notes
+           WHERE conversation_id = ${conversationId} AND agent_name = ${agentName} AND client_id = ${clientId}`;
+}
+
+/** Notes placed after seqs `from` to `to - 1`, in thread order, at most `limit`. */
+export function notesBetweenSql(p: { conversationId: string; from: string; to: string; limit: string }): string {
+  return `SELECT ${NOTE_COLUMNS} FROM notes
+           WHERE conversation_id = ${p.conversationId} AND after_seq >= ${p.from} AND after_seq < ${p.to}
+           ORDER BY after_seq, created_at, id LIMIT ${p.limit}`;
+}
+
+/**
+ * Sets the assignee; with a `from` placeholder, only while the current assignee is that (NULL: nobody), which is how
+ * two writers racing on one conversation cannot both win. `same` is the dialect's null-safe equality (SQLite `IS`,
+ * PostgreSQL `IS NOT DISTINCT FROM`); without `from`, a row that already has that assignee is left alone.
+ */
+export function assignSql(p: { id: string; to: string; now: string; from?: string }, same: string): string {
+  const when = p.from !== undefined ? `assignee ${same} ${p.from}` : `NOT (assignee ${same} ${p.to})`;
+  return `UPDATE conversations SET assignee = ${p.to}, assigned_at = ${p.now} WHERE id = ${p.id} AND ${when}`;
+}
+
+/**
+ * Auto-assignment's conditional write: the conversation goes to the agent only if it is open, nobody owns it, and
+ * the agent owns fewer than `capacity` open conversations, checked in the same statement.
+ */
+export function claimSql(p: { id: string; agent: string; capacity: string; now: string }): string {
+  return `
+    UPDATE conversations SET assignee = ${p.agent}, assigned_at = ${p.now}
+     WHERE id = ${p.id} AND assignee IS NULL AND status = 'open'
+       AND (SELECT count(*) FROM conversations o WHERE o.assignee = ${p.agent} AND o.status = 'open') < ${p.capacity}`;
+}
+
+/** A `LoadRow` per agent who owns or owned a conversation. */
+export const LOAD_SQL = `
+  SELECT assignee, CAST(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS INTEGER) AS open,
+         MAX(assigned_at) AS last_assigned_at
+    FROM conversations WHERE assignee IS NOT NULL GROUP BY assignee`;
+
+/** Open conversations nobody owns, oldest first. */
+export function waitingSql(limit: string): string {
+  return `SELECT id FROM conversations WHERE status = 'open' AND assignee IS NULL ORDER BY created_at, id LIMIT ${limit}`;
+}
+
+/** Open conversations of an agent with no agent message since they were assigned, oldest first. */
+export function unansweredSql(agent: string, limit: string): string {
+  return `
+    SELECT c.id FROM conversations c
+     WHERE c.assignee = ${agent} AND c.status = 'open'
+       AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.author = 'agent'
+                        AND m.created_at >= c.assigned_at)
+     ORDER BY c.created_at, c.id LIMIT ${limit}`;
 }

@@ -1,13 +1,18 @@
 import type {
   Author,
+  CannedReply,
   ConversationStatus,
   ConversationSummary,
   Message,
+  Note,
   PageInfo,
+  PageView,
+  SearchHit,
   SendResult,
   VerifiedUser,
   VisitorInfo,
 } from '../../../src/protocol';
+import type { SearchTerms } from './search';
 
 /**
  * Persistence used by the gateway, implemented by `sqlite/store.ts` (one process, synchronous underneath) and
@@ -93,8 +98,83 @@ export interface Store {
   markAgentRead(conversationId: string, seq: number): Promise<boolean>;
   /** The visitor has read up to `seq`; never moves backwards and never past the last message. */
   markVisitorRead(conversationId: string, seq: number): Promise<boolean>;
+
+  // Ownership and the agent-only timeline (issue 14).
+  /**
+   * Sets the assignee (`to`, null: nobody) at `at`. With `from` (null: nobody), only while the current assignee is
+   * `from`: of two writers racing from the same state, one wins. Returns whether the row changed (false as well when
+   * the conversation does not exist, or already has that assignee).
+   */
+  assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean>;
+  /**
+   * Auto-assignment: gives an open conversation nobody owns to `agent`, only while the agent owns fewer than
+   * `capacity` open ones, in one conditional write (PostgreSQL also serialises claims for one agent with an advisory
+   * lock, so two processes cannot both take the last free place). Returns whether it did.
+   */
+  claim(conversationId: string, agent: string, capacity: number, at: number): Promise<boolean>;
+  /** Per agent that owns or owned a conversation: open conversations owned, and when one was last assigned. */
+  assignmentLoad(): Promise<AssigneeLoad[]>;
+  /** Ids of open conversations nobody owns, oldest first, at most `limit`. */
+  waitingConversations(limit: number): Promise<string[]>;
+  /** Ids of `agent`'s open conversations with no agent message since they were assigned, oldest first. */
+  unansweredAssigned(agent: string, limit: number): Promise<string[]>;
+  /**
+   * Stores a note or system line after the conversation's current last message. Idempotent on (conversation, agent,
+   * clientId): a repeat returns the original with `duplicate: true`. Rejects with `NotFoundError` when the conversation
+   * does not exist.
+   */
+  addNote(input: NewNote): Promise<{ note: Note; duplicate: boolean }>;
+  /**
+   * Notes placed after seqs `from` up to `to - 1` (default: all after `from`), in thread order, at most `limit`
+   * (default `NOTES_PAGE`) and `LIMITS.pageBytes` of JSON.
+   */
+  notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]>;
+
+  // Attachments (issue 16); see attachments/ for the files themselves.
+  /** Records an uploaded file, pending until a message claims it (`NewMessage.attachments`). */
+  createAttachment(attachment: NewAttachment): Promise<void>;
+  /** The claimed attachments of these messages, by message id, in upload order. */
+  attachmentsOf(messageIds: readonly string[]): Promise<Map<string, StoredAttachment[]>>;
+  /** A claimed attachment whose message still exists; undefined otherwise (pending, unknown, or deleted). */
+  findServableAttachment(id: string): Promise<StoredAttachment | undefined>;
+  /**
+   * Deletes at most `batch` attachment rows that must go (pending since before `pendingBefore`, or whose message is
+   * gone) and returns them, so the caller deletes their bytes.
+   */
+  sweepAttachments(input: { pendingBefore: number; batch: number }): Promise<{ id: string; thumb: boolean }[]>;
   /** Idempotent. */
   close(): Promise<void>;
+
+  // Agent console tools (search.ts, console-tools/): search, canned replies, visitor context.
+  /**
+   * Conversations matching `terms` (see `searchTerms`): message texts by word prefix, the visitor's name or email by
+   * substring; one hit per conversation, newest match first, at most `limit`.
+   */
+  search(terms: SearchTerms, limit: number): Promise<StoredSearchHit[]>;
+  /** The database's canned replies, by shortcut. */
+  cannedReplies(): Promise<CannedReply[]>;
+  /**
+   * Creates (no `id`) or overwrites a database reply. Rejects with `ConflictError` when another reply has the
+   * shortcut or `CANNED.maxReplies` are stored, `NotFoundError` when `id` does not exist.
+   */
+  saveCannedReply(input: {
+    id?: string;
+    shortcut: string;
+    text: string;
+    agentName: string;
+    now: number;
+  }): Promise<CannedReply>;
+  /** Whether a reply was deleted. */
+  deleteCannedReply(id: string): Promise<boolean>;
+  /** Records that the visitor is on `page`, unless it is already the latest; keeps the newest `PAGE_HISTORY`. */
+  recordPageView(visitorId: string, page: PageInfo, now: number): Promise<void>;
+  /** The pages of a conversation's visitor, newest first. */
+  pageViews(conversationId: string): Promise<PageView[]>;
+  /**
+   * The conversation's visitor's other conversations, most recently active first, at most `limit`: those of visitors
+   * linked to the same verified user (any site), and those of anonymous visitors its sessions were moved from.
+   */
+  earlierConversations(conversationId: string, limit: number): Promise<StoredSummary[]>;
 
   // Email queue (issue 15; mail/queue.ts). Several processes may share it: a job is leased by exactly one of them.
 
@@ -137,6 +217,37 @@ export interface Store {
   getRating(conversationId: string): Promise<RatingRecord | undefined>;
   /** Per agent with at least one score: how many, and their sum (averages are `total / count`). */
   ratingTotals(): Promise<{ name: string; total: number; count: number }[]>;
+}
+
+/** A search hit as stored (see `StoredSummary`). */
+export type StoredSearchHit = Omit<SearchHit, 'conversation'> & { conversation: StoredSummary };
+export interface NewAttachment {
+  id: string;
+  /** The uploader's conversation (a visitor's may be only reserved yet). */
+  conversationId: string;
+  /** `visitor:<visitorId>` or `agent:<name>`: only this sender's message may claim it. */
+  owner: string;
+  name: string;
+  type: string;
+  size: number;
+  width?: number;
+  height?: number;
+  /** A thumbnail was stored beside the file. */
+  thumb: boolean;
+  createdAt: number;
+}
+
+export interface StoredAttachment extends Omit<NewAttachment, 'thumb'> {
+  thumb: boolean;
+  messageId: string | null;
+}
+
+/** Pending attachments a message claims, in the same transaction as the message. */
+export interface AttachmentClaim {
+  ids: readonly string[];
+  owner: string;
+  /** Only attachments uploaded since then may be claimed (older ones are expiring). */
+  uploadedAfter: number;
 }
 
 export interface RatingRecord {
@@ -233,6 +344,8 @@ export interface NewMessage {
   agentName?: string;
   clientId?: string;
   text: string;
+  /** Claimed with the message; a duplicate send claims nothing again. */
+  attachments?: AttachmentClaim;
 }
 
 export interface AppendResult extends SendResult {
@@ -250,9 +363,32 @@ export interface MessagePage {
 export interface ListOptions {
   /** Default `all`. */
   status?: ConversationStatus | 'all';
+  /** Only the conversations of this agent; `null`: only those nobody owns; absent: any. */
+  assignee?: string | null;
   /** Default 100; at most `MAX_LIST` (500, page.ts) whatever is asked. */
   limit?: number;
 }
+
+export interface NewNote {
+  conversationId: string;
+  kind: Note['kind'];
+  agentName?: string;
+  text: string;
+  clientId?: string;
+  /** Server clock, milliseconds. */
+  at: number;
+}
+
+export interface AssigneeLoad {
+  agent: string;
+  /** Open conversations the agent owns. */
+  open: number;
+  /** When a conversation was last assigned to the agent (0: never). */
+  lastAssignedAt: number;
+}
+
+/** Notes one `open` page carries at most (and `LIMITS.pageBytes` of them). */
+export const NOTES_PAGE = 500;
 
 /** A conversation summary as stored; whether the visitor is online is known only to the running gateway. */
 export type StoredSummary = Omit<ConversationSummary, 'visitor'> & { visitor: Omit<VisitorInfo, 'online'> };
@@ -260,6 +396,16 @@ export type StoredSummary = Omit<ConversationSummary, 'visitor'> & { visitor: Om
 /** Any failure of the storage layer, so handlers can answer `storage_error` instead of `internal`. */
 export class StoreError extends Error {
   override name = 'StoreError';
+}
+
+/** A write refused by a uniqueness rule or a count limit (e.g. a canned reply's shortcut); handlers answer `invalid_payload`. */
+export class ConflictError extends StoreError {
+  override name = 'ConflictError';
+}
+
+/** One of the claimed attachments is not a pending upload of this sender and conversation: nothing was stored. */
+export class AttachmentClaimError extends StoreError {
+  override name = 'AttachmentClaimError';
 }
 
 /** The conversation or session does not exist; handlers answer `not_found`. */

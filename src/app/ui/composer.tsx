@@ -1,5 +1,5 @@
-import type { Ref } from 'preact';
-import { SEND_ICON } from '../../icons';
+import type { ComponentChildren, Ref } from 'preact';
+import { ATTACH_ICON, SEND_ICON } from '../../icons';
 import type { Strings } from '../../locales/types';
 import { Icon } from './header';
 
@@ -12,8 +12,14 @@ export function Composer(props: {
   onInput: (e: { currentTarget: HTMLTextAreaElement }) => void;
   onSubmit: () => void;
   onBlur: () => void;
+  /** Files chosen, pasted or dropped; their preview (a lazy chunk) comes in `staged`. */
+  onFiles: (files: File[]) => void;
+  staged?: ComponentChildren;
+  /** Files are staged: Send works without text. */
+  hasFiles: boolean;
 }) {
-  const { text, strings: s, onSubmit } = props;
+  const { text, strings: s, onSubmit, onFiles } = props;
+  const take = (list: FileList | null | undefined) => list?.length && onFiles([...list]);
   return (
     <form
       part="composer"
@@ -21,8 +27,26 @@ export function Composer(props: {
         e.preventDefault();
         onSubmit();
       }}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        take(e.dataTransfer?.files);
+      }}
     >
       {props.error && <p role="alert">{props.error}</p>}
+      {props.staged}
+      <label class="attach" title={s.attach}>
+        <input
+          type="file"
+          multiple
+          aria-label={s.attach}
+          onChange={(e) => {
+            take(e.currentTarget.files);
+            e.currentTarget.value = '';
+          }}
+        />
+        <Icon d={ATTACH_ICON} />
+      </label>
       <textarea
         ref={props.inputRef}
         aria-label={s.messageLabel}
@@ -31,6 +55,7 @@ export function Composer(props: {
         value={text}
         onInput={props.onInput}
         onBlur={props.onBlur}
+        onPaste={(e) => take(e.clipboardData?.files)}
         onKeyDown={(e) => {
           // isComposing: the Enter that confirms an IME composition (Japanese, Chinese…) must not send.
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -39,7 +64,7 @@ export function Composer(props: {
           }
         }}
       />
-      <button part="send" type="submit" class="send" aria-label={s.send} disabled={!text.trim()}>
+      <button part="send" type="submit" class="send" aria-label={s.send} disabled={!text.trim() && !props.hasFiles}>
         <Icon d={SEND_ICON} />
       </button>
     </form>

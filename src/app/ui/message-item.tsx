@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { Strings } from '../../locales/types';
 import type { Author } from '../../protocol';
 import { Avatar } from './avatar';
@@ -20,13 +21,17 @@ export function Bubble(props: {
   /** The last message of the conversation: the only one that says "Sent" (queued and failed ones always say so). */
   tail?: boolean;
   delivery?: Delivery | undefined;
+  /** The visitor's last message an agent has read: it says "Seen" (stays `sent` for styles and tests). */
+  seen?: boolean;
   strings: Strings;
   /** Without it, a failed message offers no retry (nothing can be sent from this page). */
   onRetry?: (() => void) | undefined;
+  /** The message's files (rendered by the lazy attachment chunk). */
+  children?: ComponentChildren;
 }) {
   const { strings: s, delivery, author, name, last } = props;
   const time = last && props.time;
-  const state = delivery && (delivery !== 'sent' || props.tail) && s[delivery];
+  const state = props.seen ? s.seen : delivery && (delivery !== 'sent' || props.tail) && s[delivery];
   return (
     <li part="message" class={`${author} ${delivery ?? ''} ${last ? 'last' : ''}`}>
       {props.first && author !== 'visitor' ? (
@@ -41,6 +46,7 @@ export function Bubble(props: {
       <p class="bubble" dir="auto">
         <Text text={props.text} />
       </p>
+      {props.children}
       {(time || state) && (
         <span class="meta">
           {time}

@@ -1,4 +1,4 @@
-import { Component, createRef } from 'preact';
+import { Component, h as createElement, createRef, Fragment as Frag } from 'preact';
 import type { Host } from '../../loader/host';
 import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
@@ -27,6 +27,10 @@ interface State {
   below: boolean;
   /** The email capture, transcript and rating tools, once their chunk is loaded (see `awayNeeded`). */
   tools?: typeof import('./away-tools').AwayTools;
+  /** Files chosen for the next message. */
+  files: File[];
+  /** The attachment chunk, once loaded (see `loadFiles`). */
+  ui?: typeof import('../../attachments/widget-chunk');
 }
 
 /** The gateway has no address for the visitor and nobody is online (or an agent asks): ask (in line, never blocking). */
@@ -73,6 +77,61 @@ const growComposer = CSS.supports('field-sizing:content')
     };
 
 /**
+ * What the polite live region says when nobody is typing: the agent's last message, or "Seen" on the visitor's last
+ * one, so a screen reader hears news without reading the whole log again.
+ */
+const announcement = (state: ChatState, s: Strings) => {
+  const last = state.messages.at(-1);
+  return last?.author === 'agent'
+    ? `${last.agentName ?? s.team}: ${last.text}`
+    : last && last.seq <= state.agentReadSeq && !state.pending[0]
+      ? s.seen
+      : '';
+};
+
+/** The log's bubbles; once the attachment chunk is loaded, each also shows its files. */
+const bubbles = (
+  rows: ReturnType<typeof messageRows>,
+  state: ChatState,
+  s: Strings,
+  host: Host,
+  time: Intl.DateTimeFormat,
+  ui: State['ui'],
+) =>
+  rows.map((r, i) => (
+    <Bubble {...r} tail={i === rows.length - 1} time={r.createdAt ? time.format(r.createdAt) : ''} strings={s}>
+      {ui && r.files && <ui.MessageFiles files={r.files} gateway={host.config.gateway} />}
+      {ui && r.queuedFiles && (
+        <ui.QueuedFiles
+          files={r.queuedFiles}
+          refusal={r.refusal}
+          done={state.upload?.id === r.key ? state.upload.done : undefined}
+          strings={ui.attachmentStrings(host.lang)}
+        />
+      )}
+    </Bubble>
+  ));
+
+/** The files chosen for the next message, shown above the composer once the attachment chunk is loaded. */
+const stagedFiles = (ui: State['ui'], files: File[], lang: Host['lang'], onRemove: (i: number) => void) =>
+  ui &&
+  files.length > 0 && (
+    <ui.StagedFiles files={files} error="" strings={ui.attachmentStrings(lang)} onRemove={onRemove} />
+  );
+
+/** "Ana is typing", after three animated dots. */
+const typingLine = (typists: string) => (
+  <div part="typing" class="typing">
+    <span class="dots" aria-hidden="true">
+      <i />
+      <i />
+      <i />
+    </span>
+    {typists}
+  </div>
+);
+
+/**
  * The chat panel: the one stateful component (plain Preact class, so the widget needs no hooks runtime); everything
  * it renders is a pure function of its state.
  */
@@ -83,6 +142,15 @@ export class Panel extends Component<Props, State> {
     text: '',
     error: '',
     below: false,
+    files: [],
+  };
+  private loading?: Promise<unknown>;
+  /** Loads the attachment UI once: on the first file chosen, or the first message with files shown. */
+  private loadFiles = () => {
+    this.loading ??= import('../../attachments/widget-chunk').then((ui) => {
+      ui.useJsx(createElement, Frag);
+      this.setState({ ui });
+    });
   };
   private list = createRef<HTMLDivElement>();
   private input = createRef<HTMLTextAreaElement>();
@@ -90,6 +158,8 @@ export class Panel extends Component<Props, State> {
   private follow!: ReturnType<typeof follow>;
   /** Built once: a panel's locale never changes, and a formatter is costly to build on every render. */
   private time = new Intl.DateTimeFormat(this.props.host.config.locale, { hour: 'numeric', minute: '2-digit' });
+  /** Likewise: "Ana and Ben" for the typing line. */
+  private typists = new Intl.ListFormat(this.props.host.lang);
 
   override componentDidMount() {
     const { chat, host } = this.props;
@@ -109,21 +179,22 @@ export class Panel extends Component<Props, State> {
 
   /** Loads the tools' chunk the first time they are needed; a failed load is tried again on the next update. */
   private loadTools() {
-    if (this.state.tools || this.loading || !awayNeeded(this.state.chat)) return;
-    this.loading = import('./away-tools').then(
+    if (this.state.tools || this.toolsLoading || !awayNeeded(this.state.chat)) return;
+    this.toolsLoading = import('./away-tools').then(
       (m) => this.setState({ tools: m.AwayTools }),
       () => {
-        this.loading = undefined;
+        this.toolsLoading = undefined;
       },
     );
   }
-  private loading: Promise<void> | undefined;
+  private toolsLoading: Promise<void> | undefined;
 
   override componentDidUpdate(_: Props, prev: State) {
     const { chat } = this.state;
     this.loadTools();
     if (this.state.text !== prev.text) growComposer(this.input.current!);
     if (this.state.tools !== prev.tools) this.follow.added(false);
+    if (chat.messages.some((m) => m.attachments) || chat.pending.some((p) => p.files)) this.loadFiles();
     if (this.state.open && !prev.open) this.opened();
     else if (itemCount(chat) !== itemCount(prev.chat))
       this.follow.added(chat.pending.length > prev.chat.pending.length);
@@ -149,27 +220,26 @@ export class Panel extends Component<Props, State> {
   private submit = async () => {
     const { strings: s, chat } = this.props;
     const text = this.state.text.trim();
-    if (!text) return;
+    const { files } = this.state;
+    if (!text && !files.length) return;
     if (text.length > LIMITS.messageLength) return this.setState({ error: s.tooLong(LIMITS.messageLength) });
-    this.setState({ text: '', error: '' });
+    this.setState({ text: '', error: '', files: [] });
     try {
-      await chat.send(text);
+      await chat.send(text, files);
     } catch (err) {
       this.setState((now) => ({
+        files,
         text: now.text ? `${text}\n${now.text}` : text,
         error: err instanceof OutboxFullError ? s.outboxFull : String((err as Error)?.message ?? err),
       }));
     }
   };
 
-  override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below }: State) {
+  override render({ host, strings: s, chat }: Props, { chat: state, open, text, error, below, files, ui }: State) {
     const { config } = host;
     const { typing } = state;
     const status = statusLines(state, s);
-    // A polite live region announces agent messages and typing without reading the whole log again.
-    const last = state.messages.at(-1);
-    const typists = typing[0] && s.typing(new Intl.ListFormat(host.lang).format(typing), !!typing[1]);
-    const announce = typists ? typists : last?.author === 'agent' ? `${last.agentName ?? s.team}: ${last.text}` : '';
+    const typists = typing[0] && s.typing(this.typists.format(typing), !!typing[1]);
     const close = () => host.setOpen(false);
     const title = config.title || s.defaultTitle;
 
@@ -200,30 +270,21 @@ export class Panel extends Component<Props, State> {
         <div class="wrap">
           <div part="messages" class="messages" ref={this.list} role="log" aria-label={s.messagesLabel} aria-live="off">
             <ol>
-              {messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry).map((r, i, all) => (
-                <Bubble
-                  {...r}
-                  tail={i === all.length - 1}
-                  time={r.createdAt ? this.time.format(r.createdAt) : ''}
-                  strings={s}
-                />
-              ))}
+              {bubbles(
+                messageRows(state, s, title, config.greeting || s.defaultGreeting, chat.retry),
+                state,
+                s,
+                host,
+                this.time,
+                ui,
+              )}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
             {/* In the scrolled area, after the last message: never shrinks the conversation's view. */}
             {this.state.tools && (
               <this.state.tools host={host} chat={chat} state={state} lang={host.lang} ask={askEmail(state)} />
             )}
-            {typists && (
-              <div part="typing" class="typing">
-                <span class="dots" aria-hidden="true">
-                  <i />
-                  <i />
-                  <i />
-                </span>
-                {typists}
-              </div>
-            )}
+            {typists && typingLine(typists)}
           </div>
           {below && (
             <button type="button" class="jump" onClick={() => this.follow.toEnd()}>
@@ -239,9 +300,15 @@ export class Panel extends Component<Props, State> {
           onInput={this.onInput}
           onSubmit={() => void this.submit()}
           onBlur={() => chat.typing(false)}
+          hasFiles={files.length > 0}
+          onFiles={(chosen) => {
+            this.setState({ files: [...files, ...chosen] });
+            this.loadFiles();
+          }}
+          staged={stagedFiles(ui, files, host.lang, (i) => this.setState({ files: files.filter((_, j) => j !== i) }))}
         />
         <div class="sr" aria-live="polite">
-          {announce}
+          {typists || announcement(state, s)}
         </div>
       </section>
     );

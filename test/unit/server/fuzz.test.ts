@@ -17,10 +17,44 @@ import { AGENTS, call, collect, type Fixture, nextEvent, settle, startGateway } 
  * Rate limits are off here so that every event reaches validation; they have their own tests.
  */
 
-const EXPECTED_REFUSALS: ErrorCode[] = ['invalid_payload', 'unknown_event', 'message_too_long', 'not_found'];
+const EXPECTED_REFUSALS: ErrorCode[] = [
+  'invalid_payload',
+  'unknown_event',
+  'message_too_long',
+  'not_found',
+  'unknown_agent',
+];
 const VISITOR_EVENTS = ['send', 'history', 'typing', 'read', 'page'];
-const AGENT_EVENTS = ['list', 'open', 'send', 'typing', 'read', 'setStatus', 'presence'];
-const FIELDS = ['conversationId', 'clientId', 'text', 'seq', 'afterSeq', 'typing', 'status', 'url', 'title', 'limit'];
+const AGENT_EVENTS = [
+  'list',
+  'open',
+  'send',
+  'typing',
+  'read',
+  'setStatus',
+  'presence',
+  'assign',
+  'note',
+  'search',
+  'cannedList',
+  'cannedSave',
+  'cannedDelete',
+  'context',
+];
+const FIELDS = [
+  'conversationId',
+  'clientId',
+  'text',
+  'seq',
+  'afterSeq',
+  'typing',
+  'status',
+  'url',
+  'title',
+  'limit',
+  'agent',
+  'view',
+];
 const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'then', 'toJSON'];
 /** socket.io-client refuses to emit these; the raw-packet phase sends them. */
 const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
@@ -157,13 +191,28 @@ function arbitraries(conversations: string[]) {
     page: nearMiss({ url: fc.webUrl(), title: fc.string({ maxLength: 40 }) }),
   };
   const agentPayloads: Record<string, fc.Arbitrary<unknown>> = {
-    list: nearMiss({ status: fc.constantFrom('open', 'resolved', 'all'), limit: fc.integer({ min: 1, max: 500 }) }),
+    list: nearMiss({
+      status: fc.constantFrom('open', 'resolved', 'all'),
+      limit: fc.integer({ min: 1, max: 500 }),
+      view: fc.constantFrom('mine', 'unassigned', 'all'),
+    }),
     open: nearMiss({ conversationId, afterSeq: seq }),
     send: nearMiss({ conversationId, clientId, text }),
     typing: nearMiss({ conversationId, typing: fc.boolean() }),
     read: nearMiss({ conversationId, seq }),
     setStatus: nearMiss({ conversationId, status: fc.constantFrom('open', 'resolved') }),
     presence: nearMiss({ status: fc.constantFrom('online', 'away') }),
+    assign: nearMiss({ conversationId, agent: fc.constantFrom('Ana', 'Ben', 'Zoe', null) }),
+    note: nearMiss({ conversationId, clientId, text }),
+    // Full-text syntax must never reach SQLite's MATCH (or PostgreSQL's to_tsquery) as a storage_error.
+    search: nearMiss({ query: fc.oneof(text, fc.constantFrom('"', '*', 'NEAR(', 'a OR b', '-x', ':*', '^', '"a"*')) }),
+    cannedList: nearMiss({}),
+    cannedSave: nearMiss({
+      shortcut: fc.constantFrom('hi', 'Hi There', ''),
+      text: fc.oneof(text, fc.constant('{{x}}')),
+    }),
+    cannedDelete: nearMiss({ id: conversationId }),
+    context: nearMiss({ conversationId }),
   };
   const event = (names: string[], payloads: Record<string, fc.Arbitrary<unknown>>) =>
     fc.oneof(
@@ -479,5 +528,5 @@ describe('protocol fuzzing', () => {
     } finally {
       db.close();
     }
-  });
+  }, 90_000); // thousands of round trips: 10-20 s on a quiet 2-core machine, more under a parallel test load
 });

@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -21,6 +21,7 @@ describe('configuration', () => {
       dbPath: './data/parley.db',
       dbSync: 'normal',
       generatedToken: true,
+      agentTokenFile: 'data/agent-token',
       origins: [],
       consoleOrigins: [],
       siteSecrets: new Map(),
@@ -70,11 +71,22 @@ describe('configuration', () => {
       PARLEY_RATE_IP: '5000/0.5',
       PARLEY_MAX_SOCKET_BUFFER_KB: '2048',
       PARLEY_MEMORY_BUDGET_MB: '768',
+      PARLEY_AGENT_TOKEN_FILE: ' /etc/parley/agent-token ',
+      PARLEY_ASSIGN: 'round-robin',
+      PARLEY_AGENT_CAPACITY: '3',
+      PARLEY_ASSIGN_GRACE_S: '30',
+      PARLEY_MAX_UPLOAD_MB: '2.5',
+      PARLEY_UPLOADS_DIR: '/tmp/up',
+      PARLEY_UPLOAD_STORAGE: 'Postgres',
+      PARLEY_UPLOAD_TYPES: 'image/png, application/pdf',
+      PARLEY_FILE_URL_SECRET: 's'.repeat(32),
+      PARLEY_FILE_URL_TTL_MINUTES: '15',
     });
     expect(config).toEqual({
       port: 0,
       host: '0.0.0.0',
       dbPath: '/tmp/x.db',
+      agentTokenFile: '/etc/parley/agent-token',
       dbSync: 'full',
       agents: [
         { name: 'Ana', token: 'ana-token-0123456789-abcd' },
@@ -104,7 +116,24 @@ describe('configuration', () => {
       },
       maxSocketBufferBytes: 2048 * 1024,
       memoryBudgetBytes: 768 * 1024 * 1024,
+      assignment: { mode: 'round-robin', capacity: 3, graceMs: 30_000 },
+      attachments: {
+        maxUploadBytes: 2.5 * 1024 * 1024,
+        uploadsDir: '/tmp/up',
+        uploadStorage: 'postgres',
+        uploadTypes: ['image/png', 'application/pdf'],
+        fileUrlSecret: 's'.repeat(32),
+        fileUrlTtlMs: 15 * 60 * 1000,
+      },
     });
+  });
+
+  it('refuses attachment settings that would weaken the allowlist, the secret or the limit', () => {
+    expect(() => readConfig({ PARLEY_UPLOAD_TYPES: 'image/svg+xml' })).toThrow(/PARLEY_UPLOAD_TYPES/);
+    expect(() => readConfig({ PARLEY_UPLOAD_TYPES: 'text/html' })).toThrow(/PARLEY_UPLOAD_TYPES/);
+    expect(() => readConfig({ PARLEY_FILE_URL_SECRET: 'short' })).toThrow(/PARLEY_FILE_URL_SECRET/);
+    expect(() => readConfig({ PARLEY_MAX_UPLOAD_MB: '-1' })).toThrow(/PARLEY_MAX_UPLOAD_MB/);
+    expect(() => readConfig({ PARLEY_UPLOAD_STORAGE: 's3' })).toThrow(/PARLEY_UPLOAD_STORAGE/);
   });
 
   it('rejects malformed values with a message that names the variable and never echoes a token', () => {
@@ -246,6 +275,39 @@ describe('main.ts, bundled as the build ships it', () => {
     agent.close();
     gw.child.kill('SIGTERM');
     expect(await exitCode(gw)).toBe(0);
+  });
+
+  it('keeps the generated token beside the database (mode 0600), so a restart signs no one out', async () => {
+    const env = { PARLEY_DB: join(dir, 'kept', 'p.db') };
+    const first = run(env);
+    const [, token] = await first.waitFor(/\/agent \(sign in with the token (\S+) /);
+    first.child.kill('SIGTERM');
+    expect(await exitCode(first)).toBe(0);
+    const file = join(dir, 'kept', 'agent-token');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await readFile(file, 'utf8')).trim()).toBe(token);
+
+    const second = run(env);
+    const [, url] = await second.waitFor(/listening on (http:\S+)/);
+    const [, again] = await second.waitFor(/\/agent \(sign in with the token (\S+) /);
+    expect(again).toBe(token);
+    const agent = io(`${url}/agent`, {
+      auth: { token },
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
+    expect(await nextEvent(agent, 'welcome')).toMatchObject({ name: 'Agent' });
+    agent.close();
+    second.child.kill('SIGTERM');
+    await second.exited;
+
+    // A token file others may read is refused, naming the file and not its content.
+    await chmod(file, 0o644);
+    const third = run(env);
+    expect(await exitCode(third)).toBe(1);
+    expect(third.output()).toContain('readable by other users');
+    expect(third.output()).not.toContain(token);
   });
 
   it('keeps every acknowledged message through kill -9', async () => {

@@ -251,8 +251,10 @@ describe('handshakes per second', () => {
     const refused = results.filter((r) => r.status === 403);
     expect(refused).toHaveLength(40);
     for (const r of refused) expect(JSON.parse(r.body)).toEqual({ code: 4, message: 'rate_limited' });
-    // Refusals are answered straight away (nothing waits for capacity).
-    expect(Math.max(...refused.map((r) => r.ms))).toBeLessThan(1000);
+    // Refusals are answered straight away: the limiter's clock is frozen, so a limiter that waited for capacity
+    // would never answer them. The bound only catches a wait on the real clock; it is loose because a loaded CI
+    // machine takes over a second for 60 concurrent handshakes.
+    expect(Math.max(...refused.map((r) => r.ms))).toBeLessThan(5000);
     expect((await engineHandshake()).status).toBe(403);
     // The budget refills: a second later a handshake gets through.
     clock.advance(1000);

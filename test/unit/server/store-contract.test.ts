@@ -13,7 +13,13 @@ import { PG_MIGRATIONS } from '../../../demo/server/store/postgres/migrations';
 import { openPostgresStore } from '../../../demo/server/store/postgres/store';
 import { MIGRATIONS } from '../../../demo/server/store/sqlite/migrations';
 import { openSqliteStore } from '../../../demo/server/store/sqlite/store';
-import { NotFoundError, type Store, StoreError, visitorLabel } from '../../../demo/server/store/types';
+import {
+  AttachmentClaimError,
+  NotFoundError,
+  type Store,
+  StoreError,
+  visitorLabel,
+} from '../../../demo/server/store/types';
 import { LIMITS, type Message, type VerifiedUser } from '../../../src/protocol';
 import { databaseUnavailable, DATABASE_URL as PG_URL } from '../../support/cluster';
 
@@ -223,6 +229,72 @@ describe.each([
       expect(expired.renewed).toBe('session_expired');
       expect(expired.session.conversationId).not.toBe(first.session.conversationId);
       expect(await store.findSession(first.session.tokenHash)).toBeUndefined();
+    });
+
+    // Attachments (issue 16): the claim is part of the append's transaction.
+    it('claims pending attachments with their message, all or nothing, once, and sweeps what must go', async () => {
+      const store = await open();
+      const a = await store.createSession({ tokenHash: 'ha', site: 'acme', meta: {}, now: 1_000 });
+      const owner = `visitor:${a.visitorId}`;
+      const file = (id: string, createdAt = 5_000) => ({
+        id,
+        conversationId: a.conversationId,
+        owner,
+        name: `${id}.png`,
+        type: 'image/png',
+        size: 10,
+        width: 4,
+        height: 3,
+        thumb: true,
+        createdAt,
+      });
+      await store.createAttachment(file('f1'));
+      await store.createAttachment(file('f2'));
+      await store.createAttachment({ ...file('f3'), owner: 'visitor:someone-else' });
+      const claim = (ids: string[]) => ({ ids, owner, uploadedAfter: 4_000 });
+      // One file that is not the sender's: the whole send fails, not even the conversation is created.
+      await expect(
+        store.appendMessage(a.conversationId, {
+          author: 'visitor',
+          clientId: 'c1',
+          text: '',
+          attachments: claim(['f1', 'f3']),
+        }),
+      ).rejects.toBeInstanceOf(AttachmentClaimError);
+      expect(await store.hasConversation(a.conversationId)).toBe(false);
+      expect(await store.findServableAttachment('f1')).toBeUndefined();
+      const sent = await store.appendMessage(a.conversationId, {
+        author: 'visitor',
+        clientId: 'c1',
+        text: '',
+        attachments: claim(['f1', 'f2']),
+      });
+      expect(sent.message.seq).toBe(1);
+      const repeat = await store.appendMessage(a.conversationId, {
+        author: 'visitor',
+        clientId: 'c1',
+        text: '',
+        attachments: claim(['f1', 'f2']),
+      });
+      expect(repeat.duplicate).toBe(true);
+      const byMessage = await store.attachmentsOf([sent.message.id, 'other']);
+      expect(byMessage.get(sent.message.id)?.map((f) => f.id)).toEqual(['f1', 'f2']);
+      expect(byMessage.get(sent.message.id)?.[0]).toMatchObject({ width: 4, height: 3, thumb: true, size: 10 });
+      expect(await store.findServableAttachment('f1')).toMatchObject({ messageId: sent.message.id });
+      // Too old to claim.
+      await store.createAttachment(file('old', 3_000));
+      await expect(
+        store.appendMessage(a.conversationId, {
+          author: 'visitor',
+          clientId: 'c2',
+          text: 'x',
+          attachments: claim(['old']),
+        }),
+      ).rejects.toBeInstanceOf(AttachmentClaimError);
+      expect((await store.messagesAfter(a.conversationId, 0)).messages).toHaveLength(1);
+      const swept = await store.sweepAttachments({ pendingBefore: 3_500, batch: 10 });
+      expect(swept).toEqual([{ id: 'old', thumb: true }]);
+      expect(await store.sweepAttachments({ pendingBefore: 3_500, batch: 10 })).toEqual([]);
     });
 
     it('updates only the given visitor details', async () => {
@@ -540,6 +612,8 @@ describe.each([
         lastSeq: 2,
         lastActivityAt: 6_000,
         unread: 2,
+        agentReadSeq: 0,
+        visitorReadSeq: 0,
         lastMessage: { author: 'visitor', text: Array.from(long).slice(0, 200).join('') },
         visitor: {
           id: session.visitorId,
@@ -587,9 +661,152 @@ describe.each([
       await store.appendMessage(id, { author: 'agent', text: 'reply' });
       expect(await store.markVisitorRead(id, 5)).toBe(true);
       expect(await store.markVisitorRead(id, Number.MAX_SAFE_INTEGER)).toBe(false);
+      // Summaries carry both marks: the visitor's receipts for agents, and the agents' for the widget.
+      expect(await store.getConversation(id)).toMatchObject({ agentReadSeq: 4, visitorReadSeq: 5 });
+      expect((await store.listConversations())[0]).toMatchObject({ agentReadSeq: 4, visitorReadSeq: 5 });
 
       expect(await store.markAgentRead('nope', 1)).toBe(false);
       expect(await store.markVisitorRead('nope', 1)).toBe(false);
+    });
+
+    // Ownership and the agent-only timeline (issue 14).
+    it('assigns conditionally, lists by owner, and counts each agent’s open conversations', async () => {
+      let clock = 1_000;
+      const store = await open({ now: () => clock });
+      const ids: string[] = [];
+      for (const text of ['a', 'b', 'c']) {
+        clock += 1_000;
+        const id = await conversation(store, clock);
+        await store.appendMessage(id, { author: 'visitor', text });
+        ids.push(id);
+      }
+      const [a, b, c] = ids as [string, string, string];
+      expect(await store.waitingConversations(10)).toEqual([a, b, c]);
+      expect(await store.assign(a, { to: 'Ana', at: 5_000 })).toBe(true);
+      // Unconditional to the same owner: nothing changes.
+      expect(await store.assign(a, { to: 'Ana', at: 5_001 })).toBe(false);
+      // Conditional on a stale owner: the writer that read "nobody" loses.
+      expect(await store.assign(a, { to: 'Ben', from: null, at: 5_002 })).toBe(false);
+      expect(await store.assign(a, { to: 'Ben', from: 'Ana', at: 5_003 })).toBe(true);
+      expect(await store.assign(b, { to: 'Ben', from: null, at: 5_004 })).toBe(true);
+      expect(await store.assign('nope', { to: 'Ben', at: 5_005 })).toBe(false);
+      expect((await store.getConversation(a))?.assignee).toBe('Ben');
+      expect((await store.getConversation(c))?.assignee).toBeUndefined();
+
+      expect((await store.listConversations({ assignee: 'Ben' })).map((s) => s.id)).toEqual([b, a]);
+      expect((await store.listConversations({ assignee: null })).map((s) => s.id)).toEqual([c]);
+      expect((await store.listConversations({ assignee: 'Ana' })).map((s) => s.id)).toEqual([]);
+      await store.setStatus(b, 'resolved');
+      expect((await store.listConversations({ assignee: 'Ben', status: 'open' })).map((s) => s.id)).toEqual([a]);
+      expect((await store.listConversations({ assignee: 'Ben', status: 'resolved' })).map((s) => s.id)).toEqual([b]);
+      expect((await store.listConversations({ assignee: null, status: 'resolved' })).map((s) => s.id)).toEqual([]);
+      expect(await store.assignmentLoad()).toEqual([{ agent: 'Ben', open: 1, lastAssignedAt: 5_004 }]);
+      expect(await store.waitingConversations(10)).toEqual([c]);
+
+      expect(await store.assign(a, { to: null, from: 'Ben', at: 6_000 })).toBe(true);
+      expect((await store.getConversation(a))?.assignee).toBeUndefined();
+      expect(await store.waitingConversations(10)).toEqual([a, c]);
+    });
+
+    it('claims only unowned open conversations, within capacity, once across three writers', async () => {
+      const stores = [await open(), await open(), await open()];
+      const first = stores[0]!;
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const id = await conversation(first);
+        await first.appendMessage(id, { author: 'visitor', text: `m${i}` });
+        ids.push(id);
+      }
+      // Every writer tries every conversation for Ana with capacity 4: each one goes once, and only four go.
+      const results = await Promise.all(
+        stores.flatMap((store) => ids.map((id) => store.claim(id, 'Ana', 4, Date.now()))),
+      );
+      expect(results.filter(Boolean)).toHaveLength(4);
+      expect(await first.assignmentLoad()).toEqual([{ agent: 'Ana', open: 4, lastAssignedAt: expect.any(Number) }]);
+      const waiting = await first.waitingConversations(10);
+      expect(waiting).toHaveLength(2);
+      expect(await first.claim(ids.find((id) => !waiting.includes(id))!, 'Ben', 4, Date.now())).toBe(false);
+      // A resolved conversation is never claimed, and frees a place.
+      await first.setStatus(waiting[0]!, 'resolved');
+      expect(await first.claim(waiting[0]!, 'Ben', 4, Date.now())).toBe(false);
+      const owned = ids.filter((id) => !waiting.includes(id));
+      await first.setStatus(owned[0]!, 'resolved');
+      expect(await first.claim(waiting[1]!, 'Ana', 4, Date.now())).toBe(true);
+    });
+
+    it('finds the unanswered conversations of an agent: no agent message since assigned', async () => {
+      let clock = 1_000;
+      const store = await open({ now: () => clock });
+      const answered = await conversation(store);
+      const silent = await conversation(store);
+      for (const id of [answered, silent]) await store.appendMessage(id, { author: 'visitor', text: 'hi' });
+      await store.assign(answered, { to: 'Ana', at: 2_000 });
+      await store.assign(silent, { to: 'Ana', at: 2_000 });
+      clock = 2_500;
+      await store.appendMessage(answered, { author: 'agent', agentName: 'Ana', text: 'hello' });
+      expect(await store.unansweredAssigned('Ana', 10)).toEqual([silent]);
+      // Reassigned after that answer: unanswered again for the new owner.
+      await store.assign(answered, { to: 'Ben', at: 3_000 });
+      expect(await store.unansweredAssigned('Ben', 10)).toEqual([answered]);
+    });
+
+    it('stores notes and system lines apart from messages: no seq, no unread, no preview, idempotent', async () => {
+      const store = await open();
+      const id = await conversation(store);
+      await store.appendMessage(id, { author: 'visitor', text: 'visible' });
+      const note = await store.addNote({
+        conversationId: id,
+        kind: 'note',
+        agentName: 'Ana',
+        clientId: 'note-0001',
+        text: 'VIP customer',
+        at: 10,
+      });
+      expect(note).toEqual({
+        duplicate: false,
+        note: {
+          id: expect.any(String),
+          conversationId: id,
+          kind: 'note',
+          agentName: 'Ana',
+          clientId: 'note-0001',
+          text: 'VIP customer',
+          afterSeq: 1,
+          createdAt: 10,
+        },
+      });
+      const again = await store.addNote({
+        conversationId: id,
+        kind: 'note',
+        agentName: 'Ana',
+        clientId: 'note-0001',
+        text: 'VIP customer',
+        at: 11,
+      });
+      expect(again).toEqual({ duplicate: true, note: note.note });
+      await store.appendMessage(id, { author: 'visitor', text: 'second' });
+      const line = await store.addNote({
+        conversationId: id,
+        kind: 'event',
+        text: 'Assigned to Ana automatically',
+        at: 12,
+      });
+      expect(line.note).toMatchObject({ kind: 'event', afterSeq: 2 });
+      expect(line.note).not.toHaveProperty('agentName');
+      await expect(
+        store.addNote({ conversationId: 'nope', kind: 'note', agentName: 'Ana', text: 'x', at: 1 }),
+      ).rejects.toThrow(NotFoundError);
+
+      const summary = await store.getConversation(id);
+      expect(summary).toMatchObject({ lastSeq: 2, unread: 2, lastMessage: { author: 'visitor', text: 'second' } });
+      expect((await store.messagesAfter(id, 0)).messages.map((m) => m.text)).toEqual(['visible', 'second']);
+      expect((await store.notesBetween(id, { from: 0 })).map((n) => n.text)).toEqual([
+        'VIP customer',
+        'Assigned to Ana automatically',
+      ]);
+      expect((await store.notesBetween(id, { from: 0, to: 2 })).map((n) => n.id)).toEqual([note.note.id]);
+      expect((await store.notesBetween(id, { from: 2 })).map((n) => n.id)).toEqual([line.note.id]);
+      expect(await store.notesBetween(id, { from: 0, limit: 1 })).toHaveLength(1);
     });
 
     it("links a verified user's sessions to one visitor per site, updating name, email and details", async () => {

@@ -2,6 +2,7 @@
 // The widget's delivery and catch-up against the real gateway (in-process), with faults injected on the test side
 // (test/support/faults.ts): the gateway's own deduplication and history are what the widget relies on here.
 import 'fake-indexeddb/auto';
+import '../../support/node-websocket';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Chat, createChat, DELIVERY } from '../../../src/app/chat';

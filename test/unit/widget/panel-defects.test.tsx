@@ -29,6 +29,7 @@ const state: ChatState = {
   notice: null,
   refused: false,
   durable: true,
+  agentReadSeq: 0,
 };
 
 let container: HTMLElement | undefined;
@@ -73,22 +74,33 @@ describe('panel defects (issue 13, defect 4)', () => {
     expect(root.querySelector('textarea')!.value).toBe('Hallo');
   });
 
-  it('builds its time formatter once, not on every render', () => {
-    const Real = Intl.DateTimeFormat;
-    let built = 0;
-    // A counting subclass: the formatter must still work, as the panel formats every message's time with it.
-    Intl.DateTimeFormat = class extends Real {
-      constructor(...args: ConstructorParameters<typeof Real>) {
+  it('builds its time and list formatters once, not on every render', () => {
+    const built = { time: 0, list: 0 };
+    const { DateTimeFormat, ListFormat } = Intl;
+    // Counting subclasses: the formatters must still work, as the panel formats every message's time and the typists.
+    Intl.DateTimeFormat = class extends DateTimeFormat {
+      constructor(...args: ConstructorParameters<typeof DateTimeFormat>) {
         super(...args);
-        built++;
+        built.time++;
       }
-    } as typeof Real;
+    } as typeof DateTimeFormat;
+    // Intl.ListFormat is read-only in TypeScript's lib, not in the engines.
+    Object.assign(Intl, {
+      ListFormat: class extends ListFormat {
+        constructor(...args: ConstructorParameters<typeof ListFormat>) {
+          super(...args);
+          built.list++;
+        }
+      },
+    });
     try {
-      for (let i = 0; i < 4; i++) renderPanel(en, 'en', async () => {}, i);
+      // Someone is typing in every render, so a panel that built its list formatter per render would build 4.
+      for (let i = 0; i < 4; i++) renderPanel(en, 'en', async () => {}, 1);
     } finally {
-      Intl.DateTimeFormat = Real;
+      Object.assign(Intl, { DateTimeFormat, ListFormat });
     }
     expect(container!.querySelectorAll('li[part="message"] time, li[part="message"] .meta').length).toBeGreaterThan(0);
-    expect(built).toBe(1);
+    expect(container!.querySelector('[part="typing"]')?.textContent).toContain('Ana');
+    expect(built).toEqual({ time: 1, list: 1 });
   });
 });

@@ -24,6 +24,7 @@ const base: ChatState = {
   notice: null,
   refused: false,
   durable: true,
+  agentReadSeq: 0,
 };
 
 let seq = 0;

@@ -2,6 +2,7 @@
 // The widget against the real gateway: a login in one tab rotates the session token that all tabs share, and
 // shutdown() revokes the session on the gateway before forgetting it.
 import 'fake-indexeddb/auto';
+import '../../support/node-websocket';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../../../demo/server/sessions';

@@ -75,7 +75,106 @@ export const PG_MIGRATIONS: readonly string[] = [
   DELETE FROM conversations WHERE last_seq = 0;
   CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
   `,
-  // See SQLite's migration 4: the email queue and reply tokens.
+  // See SQLite's migration for ownership and the agent-only timeline (issue 14).
+  `
+  ALTER TABLE conversations ADD COLUMN assignee TEXT;
+  ALTER TABLE conversations ADD COLUMN assigned_at BIGINT;
+  CREATE INDEX conversations_assignee ON conversations(assignee, status);
+  CREATE TABLE notes (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    kind             TEXT NOT NULL CHECK (kind IN ('note', 'event')),
+    agent_name       TEXT,
+    text             TEXT NOT NULL,
+    client_id        TEXT,
+    after_seq        INTEGER NOT NULL,
+    created_at       BIGINT NOT NULL,
+    UNIQUE (conversation_id, agent_name, client_id)
+  );
+  CREATE INDEX notes_conversation ON notes(conversation_id, after_seq);
+  `,
+  // See SQLite's migration for the console tools. Search: a stored tsvector column (generated, so appends do not
+  // change; rechecking a match reads it instead of parsing the text again) with a GIN index for words, a pg_trgm GIN
+  // index for substrings, and an index on created_at for newest-first walks when a word is common. pg_trgm is a trusted
+  // extension (PostgreSQL 13+): the database's owner may create it. It is created once per database, in `public`,
+  // under an advisory lock (schemas migrating together); where it cannot be (no contrib package, not the owner, an
+  // older server) the trigram indexes are left out and search matches words only (see `trigramReady` in the store).
+  `
+  ALTER TABLE messages ADD COLUMN text_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED;
+  CREATE INDEX messages_fts ON messages USING gin (text_tsv);
+  CREATE INDEX messages_created ON messages (created_at);
+  DO $$
+  DECLARE ns text;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(${0x50524c59}, 14);
+    BEGIN
+      CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+    EXCEPTION WHEN OTHERS THEN
+      RAISE NOTICE 'pg_trgm unavailable (%): search matches words only', SQLERRM;
+    END;
+    SELECT extnamespace::regnamespace::text INTO ns FROM pg_extension WHERE extname = 'pg_trgm';
+    IF ns IS NOT NULL THEN
+      EXECUTE format('CREATE INDEX messages_trgm ON messages USING gin (text %I.gin_trgm_ops)', ns);
+    END IF;
+  END $$;
+
+  CREATE TABLE canned_replies (
+    id          TEXT PRIMARY KEY,
+    shortcut    TEXT NOT NULL UNIQUE,
+    text        TEXT NOT NULL,
+    updated_by  TEXT NOT NULL,
+    updated_at  BIGINT NOT NULL
+  );
+
+  CREATE TABLE page_views (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    visitor_id  TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    url         TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    at          BIGINT NOT NULL
+  );
+  CREATE INDEX page_views_visitor ON page_views(visitor_id, id);
+
+  ALTER TABLE visitors ADD COLUMN merged_into TEXT;
+  CREATE INDEX visitors_user ON visitors(user_id) WHERE user_id IS NOT NULL;
+  CREATE INDEX visitors_merged_into ON visitors(merged_into) WHERE merged_into IS NOT NULL;
+  `,
+  // Internal notes are searchable by agents (issue 14): words, as for messages (no trigram index: notes are few).
+  `
+  ALTER TABLE notes ADD COLUMN text_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED;
+  CREATE INDEX notes_fts ON notes USING gin (text_tsv);
+  `,
+  // Attachments (issue 16): see SQLite's migration 4. Plus the shared storage of several gateway processes: file
+  // bytes in 256 KiB BYTEA chunks (`attachment_chunks`, see attachments/pg-storage.ts) and the URL-signing secret
+  // every process must agree on (`parley_settings`).
+  `
+  CREATE TABLE attachments (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL,
+    owner            TEXT NOT NULL,
+    message_id       TEXT,
+    name             TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    size             BIGINT NOT NULL,
+    width            INTEGER,
+    height           INTEGER,
+    thumb            BOOLEAN NOT NULL DEFAULT false,
+    created_at       BIGINT NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id) WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_pending ON attachments(created_at) WHERE message_id IS NULL;
+  CREATE TABLE attachment_chunks (
+    key   TEXT NOT NULL,
+    n     INTEGER NOT NULL,
+    data  BYTEA NOT NULL,
+    PRIMARY KEY (key, n)
+  );
+  CREATE TABLE parley_settings (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  );
+  `,
+  // See SQLite's email migration (issue 15): the email queue and reply tokens.
   `
   CREATE TABLE mail_jobs (
     id               TEXT PRIMARY KEY,

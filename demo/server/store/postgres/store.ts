@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryResultRow } from 'pg';
 import pg from 'pg';
-import { type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
+import { type ConversationStatus, LIMITS, type Note, type PageInfo, type VerifiedUser } from '../../../../src/protocol';
 import { guard, toStoreError } from '../errors';
 import {
   claimMailJobSql,
@@ -30,6 +30,7 @@ import {
   toUserVisitor,
   type UserVisitorRow,
 } from '../rows';
+import type { SearchTerms } from '../search';
 import {
   createConversationSql,
   MESSAGE_COLUMNS,
@@ -44,24 +45,31 @@ import {
 } from '../sql';
 import {
   type AppendResult,
+  type AssigneeLoad,
   type IdentifiedSession,
   type ListOptions,
   type MailContext,
   type MailJob,
   type MailOutcome,
   type MessagePage,
+  type NewAttachment,
   type NewMailJob,
   type NewMessage,
+  type NewNote,
   type NewSession,
   NotFoundError,
   type RatingRecord,
   type SessionRecord,
   type Store,
+  type StoredAttachment,
   type StoredSummary,
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import { attachmentsOf, claimAttachments, insertAttachment, servableAttachment, sweepAttachments } from './attachments';
+import { PostgresConsoleTools } from './console';
 import { migratePostgres, quoteIdent } from './migrations';
+import * as ownership from './ownership';
 
 export interface PostgresStoreOptions {
   /** Connection string, e.g. `postgres://parley:secret@db.internal:5432/parley`. */
@@ -106,9 +114,6 @@ interface AppendRow extends MessageRow {
   reopened: boolean;
 }
 
-// Ties on activity are broken by id in byte order, as SQLite does, whatever the database's collation.
-const SUMMARY_ORDER = 'ORDER BY c.last_activity_at DESC, c.id COLLATE "C"';
-
 const SESSION_BY_TOKEN = `${SESSION_SELECT} WHERE s.token_hash = $1`;
 
 const INSERT_VISITOR = `
@@ -138,6 +143,8 @@ const SQL = {
     UPDATE sessions SET token_hash = $2, visitor_id = $3, created_at = $4, last_seen_at = $4
      WHERE token_hash = $1`,
   dropIdleVisitors: `DELETE FROM visitors v WHERE v.id = ANY($1::text[]) AND ${VISITOR_IDLE}`,
+  // The visitor a session left for its user's visitor ($2): its conversation is one of that person's earlier ones.
+  markMerged: 'UPDATE visitors SET merged_into = $2 WHERE id = $1',
   // $1 idle before, $2 empty before, $3 batch.
   sweepSessions: sweepSessionsSql({ idleBefore: '$1::bigint', emptyBefore: '$2::bigint', batch: '$3' }),
   visitorByUser: visitorByUserSql('$1', '$2'),
@@ -193,8 +200,6 @@ const SQL = {
     SELECT dup.*, true, false FROM dup`,
   messagesAfter: messagesAfterSql({ conversationId: '$1', afterSeq: '$2::bigint', limit: '$3', textBytes: '$4' }),
   summary: `${SUMMARY_SELECT} WHERE c.id = $1`,
-  listAll: `${SUMMARY_SELECT} ${SUMMARY_ORDER} LIMIT $1`,
-  listByStatus: `${SUMMARY_SELECT} WHERE c.status = $1 ${SUMMARY_ORDER} LIMIT $2`,
   setStatus: 'UPDATE conversations SET status = $2 WHERE id = $1',
   // Seqs are safe integers (up to 2^53), wider than the INTEGER columns: compare as BIGINT, store at most last_seq.
   agentRead: `
@@ -237,7 +242,10 @@ const SQL = {
   ratingTotals: RATING_TOTALS_SQL,
 } as const;
 
-const STATEMENT_NAMES = new Map<string, string>(Object.entries(SQL).map(([key, text]) => [text, `parley_${key}`]));
+const STATEMENT_NAMES = new Map<string, string>([
+  ...Object.entries(SQL).map(([key, text]): [string, string] => [text, `parley_${key}`]),
+  ...Object.entries(ownership.OWNERSHIP_SQL).map(([key, text]): [string, string] => [text, `parley_own_${key}`]),
+]);
 
 /**
  * Opens a PostgreSQL store: a connection pool, with the schema created and migrated (under an advisory lock, so
@@ -318,12 +326,15 @@ async function withRetries<T>(retries: number, fn: () => Promise<T>): Promise<T>
 
 class PostgresPoolStore implements PostgresStore {
   private closing: Promise<void> | undefined;
+  private readonly tools: PostgresConsoleTools;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly now: () => number,
     private readonly runsWith: ReturnType<PostgresStore['settings']>,
-  ) {}
+  ) {
+    this.tools = new PostgresConsoleTools(pool);
+  }
 
   settings(): ReturnType<PostgresStore['settings']> {
     return this.runsWith;
@@ -394,6 +405,8 @@ class PostgresPoolStore implements PostgresStore {
 
   appendMessage(conversationId: string, input: NewMessage): Promise<AppendResult> {
     return guard(async () => {
+      // Claiming attachments needs the message and the claims in one transaction.
+      if (input.attachments) return this.start(conversationId, input);
       try {
         return await this.append(conversationId, input);
       } catch (err) {
@@ -415,10 +428,7 @@ class PostgresPoolStore implements PostgresStore {
   listConversations(options: ListOptions = {}): Promise<StoredSummary[]> {
     return guard(async () => {
       const { status, limit } = listQuery(options);
-      const { rows } =
-        status === 'all'
-          ? await this.query<SummaryRow>(SQL.listAll, [limit])
-          : await this.query<SummaryRow>(SQL.listByStatus, [status, limit]);
+      const rows = await ownership.listConversations(this.query, { status, assignee: options.assignee, limit });
       return fitBytes(rows.map(toSummary));
     });
   }
@@ -531,6 +541,79 @@ class PostgresPoolStore implements PostgresStore {
     );
   }
 
+  assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean> {
+    return guard(() => ownership.assign(this.query, conversationId, change));
+  }
+
+  claim(conversationId: string, agent: string, capacity: number, at: number): Promise<boolean> {
+    const transaction = <T>(fn: (client: PoolClient) => Promise<T>) => this.transaction(0, fn);
+    return guard(() => ownership.claim(transaction, { id: conversationId, agent, capacity, at }));
+  }
+
+  assignmentLoad(): Promise<AssigneeLoad[]> {
+    return guard(() => ownership.assignmentLoad(this.query));
+  }
+
+  waitingConversations(limit: number): Promise<string[]> {
+    return guard(() => ownership.ids(this.query, ownership.OWNERSHIP_SQL.waiting, [limit]));
+  }
+
+  unansweredAssigned(agent: string, limit: number): Promise<string[]> {
+    return guard(() => ownership.ids(this.query, ownership.OWNERSHIP_SQL.unanswered, [agent, limit]));
+  }
+
+  addNote(input: NewNote): Promise<{ note: Note; duplicate: boolean }> {
+    return guard(() => ownership.addNote(this.query, input));
+  }
+
+  notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]> {
+    return guard(() => ownership.notesBetween(this.query, conversationId, range));
+  }
+
+  search(terms: SearchTerms, limit: number) {
+    return guard(() => this.tools.search(terms, limit));
+  }
+
+  cannedReplies() {
+    return guard(() => this.tools.cannedReplies());
+  }
+
+  saveCannedReply(input: Parameters<Store['saveCannedReply']>[0]) {
+    return guard(() => this.tools.saveCannedReply(input));
+  }
+
+  deleteCannedReply(id: string) {
+    return guard(() => this.tools.deleteCannedReply(id));
+  }
+
+  recordPageView(visitorId: string, page: PageInfo, at: number) {
+    return guard(() => this.tools.recordPageView(visitorId, page, at));
+  }
+
+  pageViews(conversationId: string) {
+    return guard(() => this.tools.pageViews(conversationId));
+  }
+
+  earlierConversations(conversationId: string, limit: number) {
+    return guard(() => this.tools.earlierConversations(conversationId, limit));
+  }
+
+  createAttachment(attachment: NewAttachment): Promise<void> {
+    return guard(() => insertAttachment((text, values) => this.query(text, values), attachment));
+  }
+
+  attachmentsOf(messageIds: readonly string[]): Promise<Map<string, StoredAttachment[]>> {
+    return guard(() => attachmentsOf((text, values) => this.query(text, values), messageIds));
+  }
+
+  findServableAttachment(id: string): Promise<StoredAttachment | undefined> {
+    return guard(() => servableAttachment((text, values) => this.query(text, values), id));
+  }
+
+  sweepAttachments(input: { pendingBefore: number; batch: number }) {
+    return guard(() => sweepAttachments((text, values) => this.query(text, values), input));
+  }
+
   close(): Promise<void> {
     this.closing ??= guard(() => this.pool.end());
     return this.closing;
@@ -543,9 +626,8 @@ class PostgresPoolStore implements PostgresStore {
 
   // Named after their key in SQL, so each pooled connection parses and plans a statement once rather than on every
   // call: in the two-process benchmark this halved PostgreSQL's CPU per message.
-  private query<R extends QueryResultRow>(text: string, values: unknown[] = []) {
-    return this.pool.query<R>({ name: STATEMENT_NAMES.get(text), text, values });
-  }
+  private readonly query = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
+    this.pool.query<R>({ name: STATEMENT_NAMES.get(text), text, values });
 
   private async summary(conversationId: string): Promise<StoredSummary | undefined> {
     const row = (await this.query<SummaryRow>(SQL.summary, [conversationId])).rows[0];
@@ -568,9 +650,13 @@ class PostgresPoolStore implements PostgresStore {
   private start(conversationId: string, input: NewMessage): Promise<AppendResult> {
     return this.transaction(APPEND_RETRIES, async (client) => {
       const at = this.now();
-      const created = ((await client.query(SQL.createConversation, [conversationId, at])).rowCount ?? 0) > 0;
+      const created =
+        input.author === 'visitor' &&
+        ((await client.query(SQL.createConversation, [conversationId, at])).rowCount ?? 0) > 0;
       const row = (await client.query<AppendRow>(SQL.append, appendValues(conversationId, input, at))).rows[0];
       if (!row) throw new NotFoundError('conversation not found');
+      if (input.attachments && !row.duplicate)
+        await claimAttachments(client, conversationId, row.id, input.attachments);
       return { message: toMessage(row), duplicate: row.duplicate, reopened: row.reopened, created };
     });
   }
@@ -645,7 +731,10 @@ async function identifySession(
   if (owner) await updateUser(client, visitorId, user);
   else await client.query(SQL.linkVisitor, [visitorId, user.id, user.name ?? null, user.email ?? null]);
   await client.query(SQL.rekeySession, [tokenHash, rotateTo, visitorId, at]);
-  if (owner) await client.query(SQL.dropIdleVisitors, [[current.visitorId]]);
+  if (owner) {
+    await client.query(SQL.markMerged, [current.visitorId, visitorId]);
+    await client.query(SQL.dropIdleVisitors, [[current.visitorId]]);
+  }
   return { session: await sessionOrThrow(client, rotateTo), updated: true, rotated: true };
 }
 

@@ -71,6 +71,105 @@ export const MIGRATIONS: readonly string[] = [
   DELETE FROM conversations WHERE last_seq = 0;
   CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
   `,
+  // Ownership and the agent-only timeline (issue 14): a conversation's assignee, and notes and system lines that are
+  // not messages (they take no seq; `after_seq` places them in the thread). Events have no client id, so the unique
+  // key (NULLs distinct) only makes agents' notes idempotent.
+  `
+  ALTER TABLE conversations ADD COLUMN assignee TEXT;
+  ALTER TABLE conversations ADD COLUMN assigned_at INTEGER;
+  CREATE INDEX conversations_assignee ON conversations(assignee, status);
+  CREATE TABLE notes (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    kind             TEXT NOT NULL CHECK (kind IN ('note', 'event')),
+    agent_name       TEXT,
+    text             TEXT NOT NULL,
+    client_id        TEXT,
+    after_seq        INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    UNIQUE (conversation_id, agent_name, client_id)
+  );
+  CREATE INDEX notes_conversation ON notes(conversation_id, after_seq);
+  `,
+  // Agent console tools (issue 14). Search: an FTS5 index over messages.text (external content, so the text is stored
+  // once), kept in sync by triggers and built for the messages already there. It is keyed by the messages' implicit
+  // rowid, which VACUUM may renumber: after a VACUUM, run INSERT INTO messages_fts(messages_fts) VALUES ('rebuild').
+  // Canned replies shared by agents; the pages each visitor reported (the newest PAGE_HISTORY kept); and, for a
+  // visitor's earlier conversations, the visitor an anonymous visitor's session was moved to by an identification.
+  `
+  CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text, content = 'messages', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+  END;
+  INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+
+  CREATE TABLE canned_replies (
+    id          TEXT PRIMARY KEY,
+    shortcut    TEXT NOT NULL UNIQUE,
+    text        TEXT NOT NULL,
+    updated_by  TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE page_views (
+    id          INTEGER PRIMARY KEY,
+    visitor_id  TEXT NOT NULL REFERENCES visitors(id) ON DELETE CASCADE,
+    url         TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    at          INTEGER NOT NULL
+  );
+  CREATE INDEX page_views_visitor ON page_views(visitor_id, id);
+
+  ALTER TABLE visitors ADD COLUMN merged_into TEXT;
+  CREATE INDEX visitors_user ON visitors(user_id) WHERE user_id IS NOT NULL;
+  CREATE INDEX visitors_merged_into ON visitors(merged_into) WHERE merged_into IS NOT NULL;
+  `,
+  // Internal notes are searchable by agents (issue 14): the same FTS5 set-up as the messages'. System lines are indexed
+  // too (one trigger, no condition) but never returned: the search reads notes of kind 'note' only.
+  `
+  CREATE VIRTUAL TABLE notes_fts USING fts5(
+    text, content = 'notes', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+  CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN
+    INSERT INTO notes_fts (rowid, text) VALUES (new.rowid, new.text);
+  END;
+  CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN
+    INSERT INTO notes_fts (notes_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  END;
+  CREATE TRIGGER notes_fts_update AFTER UPDATE OF text ON notes BEGIN
+    INSERT INTO notes_fts (notes_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO notes_fts (rowid, text) VALUES (new.rowid, new.text);
+  END;
+  INSERT INTO notes_fts (notes_fts) VALUES ('rebuild');
+  `,
+  // Attachments (issue 16): one row per uploaded file, pending (message_id NULL) until a message of its uploader
+  // claims it. No foreign key to conversations (a visitor uploads before its first message creates the conversation)
+  // nor a cascade from messages: the attachment sweep deletes the stored bytes, then the row, of a file whose message
+  // or conversation is gone, so no file outlives its row unseen.
+  `
+  CREATE TABLE attachments (
+    id               TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL,
+    owner            TEXT NOT NULL,
+    message_id       TEXT,
+    name             TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    width            INTEGER,
+    height           INTEGER,
+    thumb            INTEGER NOT NULL DEFAULT 0,
+    created_at       INTEGER NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id) WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_pending ON attachments(created_at) WHERE message_id IS NULL;
+  `,
   // Email (issue 15): a queue of follow-ups and transcripts that a restart or an SMTP outage does not lose. A job is
   // claimed with a lease (lease_until, claim) so that of several processes exactly one sends it, and one that died
   // mid-send gives it back when the lease ends; at most one follow-up per conversation is pending. upto_seq: the last

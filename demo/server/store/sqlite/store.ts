@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Author, type ConversationStatus, LIMITS, type VerifiedUser } from '../../../../src/protocol';
+import {
+  type Author,
+  type ConversationStatus,
+  LIMITS,
+  type Note,
+  type PageInfo,
+  type VerifiedUser,
+} from '../../../../src/protocol';
 import { guard } from '../errors';
 import {
   claimMailJobSql,
@@ -31,6 +38,7 @@ import {
   toUserVisitor,
   type UserVisitorRow,
 } from '../rows';
+import type { SearchTerms } from '../search';
 import {
   createConversationSql,
   MESSAGE_COLUMNS,
@@ -45,24 +53,38 @@ import {
 } from '../sql';
 import {
   type AppendResult,
+  type AssigneeLoad,
   type IdentifiedSession,
   type ListOptions,
   type MailContext,
   type MailJob,
   type MailOutcome,
   type MessagePage,
+  type NewAttachment,
   type NewMailJob,
   type NewMessage,
+  type NewNote,
   type NewSession,
   NotFoundError,
   type RatingRecord,
   type SessionRecord,
   type Store,
+  type StoredAttachment,
   type StoredSummary,
   type SweepResult,
   type VisitorMeta,
 } from '../types';
+import {
+  attachmentStatements,
+  attachmentsOf,
+  claimAttachments,
+  insertAttachment,
+  servableAttachment,
+  sweepAttachments,
+} from './attachments';
+import { SqliteConsoleTools } from './console';
 import { migrate } from './migrations';
+import * as ownership from './ownership';
 
 /** How long a write waits for another connection's lock by default (`PARLEY_DB_BUSY_TIMEOUT_MS`). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 1000;
@@ -131,6 +153,8 @@ function sessionStatements(db: Database.Database) {
         WHERE token_hash = @tokenHash`,
     ),
     dropIdleVisitor: db.prepare(`DELETE FROM visitors AS v WHERE v.id = ? AND ${VISITOR_IDLE}`),
+    // The visitor a session left for its user's visitor: its conversation is one of that person's earlier ones.
+    markMerged: db.prepare('UPDATE visitors SET merged_into = @into WHERE id = @id'),
     sweepSessions: db.prepare<{ idleBefore: number; emptyBefore: number; batch: number }, { visitor_id: string }>(
       sweepSessionsSql({ idleBefore: '@idleBefore', emptyBefore: '@emptyBefore', batch: '@batch' }),
     ),
@@ -162,7 +186,6 @@ function conversationStatements(db: Database.Database) {
     db.prepare(
       `UPDATE conversations SET ${column} = min(@seq, last_seq) WHERE id = @id AND ${column} < min(@seq, last_seq)`,
     );
-  const list = 'ORDER BY c.last_activity_at DESC, c.id LIMIT';
   return {
     createConversation: db.prepare(createConversationSql('@id', '@now')),
     conversationHead: db.prepare<[string], { status: ConversationStatus; last_seq: number }>(
@@ -186,10 +209,7 @@ function conversationStatements(db: Database.Database) {
       messagesAfterSql({ conversationId: '?', afterSeq: '?', limit: '?', textBytes: '?' }),
     ),
     summary: db.prepare<[string], SummaryRow>(`${SUMMARY_SELECT} WHERE c.id = ?`),
-    listAll: db.prepare<[number], SummaryRow>(`${SUMMARY_SELECT} ${list} ?`),
-    listByStatus: db.prepare<[ConversationStatus, number], SummaryRow>(
-      `${SUMMARY_SELECT} WHERE c.status = ? ${list} ?`,
-    ),
+    list: ownership.listStatements(db, 'ORDER BY c.last_activity_at DESC, c.id'),
     setStatus: db.prepare('UPDATE conversations SET status = ? WHERE id = ?'),
     agentRead: readUpTo('agent_read_seq'),
     visitorRead: readUpTo('visitor_read_seq'),
@@ -259,6 +279,8 @@ function mailStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof sessionStatements> &
   ReturnType<typeof conversationStatements> &
+  ReturnType<typeof ownership.ownershipStatements> &
+  ReturnType<typeof attachmentStatements> &
   ReturnType<typeof mailStatements>;
 
 /**
@@ -287,14 +309,22 @@ function transactions(db: Database.Database, q: Statements, now: () => number) {
 class SqliteDatabaseStore implements SqliteStore {
   private readonly q: Statements;
   private readonly tx: ReturnType<typeof transactions>;
+  private readonly tools: SqliteConsoleTools;
   private closed = false;
 
   constructor(
     private readonly db: Database.Database,
     now: () => number,
   ) {
-    this.q = { ...sessionStatements(db), ...conversationStatements(db), ...mailStatements(db) };
+    this.q = {
+      ...sessionStatements(db),
+      ...conversationStatements(db),
+      ...ownership.ownershipStatements(db),
+      ...attachmentStatements(db),
+      ...mailStatements(db),
+    };
     this.tx = transactions(db, this.q, now);
+    this.tools = new SqliteConsoleTools(db);
   }
 
   settings(): ReturnType<SqliteStore['settings']> {
@@ -370,8 +400,7 @@ class SqliteDatabaseStore implements SqliteStore {
   listConversations(options: ListOptions = {}): Promise<StoredSummary[]> {
     return guard(() => {
       const { status, limit } = listQuery(options);
-      const rows = status === 'all' ? this.q.listAll.all(limit) : this.q.listByStatus.all(status, limit);
-      return fitBytes(rows.map(toSummary));
+      return fitBytes(this.q.list(status, options.assignee, limit).map(toSummary));
     });
   }
 
@@ -467,6 +496,78 @@ class SqliteDatabaseStore implements SqliteStore {
     return guard(() => this.q.ratingTotals.all().map((r) => ({ name: r.agent_name, total: r.total, count: r.count })));
   }
 
+  assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean> {
+    return guard(() => ownership.assign(this.q, conversationId, change));
+  }
+
+  claim(conversationId: string, agent: string, capacity: number, at: number): Promise<boolean> {
+    return guard(() => ownership.claim(this.q, conversationId, agent, capacity, at));
+  }
+
+  assignmentLoad(): Promise<AssigneeLoad[]> {
+    return guard(() => ownership.assignmentLoad(this.q));
+  }
+
+  waitingConversations(limit: number): Promise<string[]> {
+    return guard(() => this.q.waiting.all(limit).map((row) => row.id));
+  }
+
+  unansweredAssigned(agent: string, limit: number): Promise<string[]> {
+    return guard(() => this.q.unanswered.all(agent, limit).map((row) => row.id));
+  }
+
+  addNote(input: NewNote): Promise<{ note: Note; duplicate: boolean }> {
+    return guard(() => ownership.addNote(this.q, input));
+  }
+
+  notesBetween(conversationId: string, range: { from: number; to?: number; limit?: number }): Promise<Note[]> {
+    return guard(() => ownership.notesBetween(this.q, conversationId, range));
+  }
+
+  search(terms: SearchTerms, limit: number) {
+    return guard(() => this.tools.search(terms, limit));
+  }
+
+  cannedReplies() {
+    return guard(() => this.tools.cannedReplies());
+  }
+
+  saveCannedReply(input: Parameters<Store['saveCannedReply']>[0]) {
+    return guard(() => this.tools.saveCannedReply(input));
+  }
+
+  deleteCannedReply(id: string) {
+    return guard(() => this.tools.deleteCannedReply(id));
+  }
+
+  recordPageView(visitorId: string, page: PageInfo, at: number) {
+    return guard(() => this.tools.recordPageView(visitorId, page, at));
+  }
+
+  pageViews(conversationId: string) {
+    return guard(() => this.tools.pageViews(conversationId));
+  }
+
+  earlierConversations(conversationId: string, limit: number) {
+    return guard(() => this.tools.earlierConversations(conversationId, limit));
+  }
+
+  createAttachment(attachment: NewAttachment): Promise<void> {
+    return guard(() => insertAttachment(this.q, attachment));
+  }
+
+  attachmentsOf(messageIds: readonly string[]): Promise<Map<string, StoredAttachment[]>> {
+    return guard(() => attachmentsOf(this.q, messageIds));
+  }
+
+  findServableAttachment(id: string): Promise<StoredAttachment | undefined> {
+    return guard(() => servableAttachment(this.q, id));
+  }
+
+  sweepAttachments(input: { pendingBefore: number; batch: number }) {
+    return guard(() => sweepAttachments(this.q, input));
+  }
+
   close(): Promise<void> {
     return guard(() => {
       if (this.closed) return;
@@ -536,7 +637,10 @@ function identifySession(
   if (owner) q.updateUser.run({ id: visitorId, ...userParams(user) });
   else q.linkVisitor.run({ id: visitorId, ...userParams(user) });
   q.rekeySession.run({ tokenHash, rotateTo, visitorId, now: at });
-  if (owner) q.dropIdleVisitor.run(current.visitorId);
+  if (owner) {
+    q.markMerged.run({ id: current.visitorId, into: visitorId });
+    q.dropIdleVisitor.run(current.visitorId);
+  }
   return { session: sessionOrThrow(q, rotateTo), updated: true, rotated: true };
 }
 
@@ -577,6 +681,7 @@ function append(q: Statements, now: () => number, conversationId: string, input:
   };
   const { id, seq, author, agent_name: agentName, client_id: clientId, text } = row;
   q.insertMessage.run({ id, conversationId, seq, author, agentName, clientId, text, createdAt });
+  if (input.attachments) claimAttachments(q, conversationId, id, input.attachments);
   return { message: toMessage(row), duplicate: false, reopened, created };
 }
 
