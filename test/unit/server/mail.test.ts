@@ -302,3 +302,39 @@ describe('transcripts by email', () => {
     ]);
   });
 });
+
+describe('internal notes and email', () => {
+  it('never puts an internal note in a follow-up or a transcript', async () => {
+    const { fx, box } = await setup();
+    // The visitor stays connected (and reads nothing), so the same socket asks for the transcript afterwards.
+    const chat = await fx.chatting();
+    expect(await call(chat.socket, 'email', { email: 'grace@example.com' })).toEqual({ ok: true });
+    const agent = await fx.agent();
+    const secret = 'NOTE: refund fraud suspected, do not tell the visitor';
+    const note = async (text: string) => {
+      const ack = await call(agent.socket, 'note', {
+        conversationId: chat.conversationId,
+        clientId: `note-${randomBytes(6).toString('hex')}`,
+        text,
+      });
+      expect(ack.ok, JSON.stringify(ack)).toBe(true);
+    };
+    await note(`${secret} (1)`);
+    await reply(agent.socket, chat.conversationId, 'We are looking into your order.');
+    await note(`${secret} (2)`);
+
+    // The notes are stored with the conversation (agents see them), and the follow-up still leaves them out.
+    const opened = await call(agent.socket, 'open', { conversationId: chat.conversationId });
+    expect((opened.notes as { text: string }[]).map((n) => n.text)).toEqual([`${secret} (1)`, `${secret} (2)`]);
+    const followUp = await box.next();
+    expect(followUp.text).toContain('We are looking into your order.');
+    expect(followUp.text).not.toContain('refund fraud');
+    expect(followUp.html).not.toContain('refund fraud');
+
+    expect(await call(chat.socket, 'transcript', {})).toMatchObject({ ok: true, to: 'grace@example.com' });
+    const transcript = await box.next((m) => /Transcript/.test(m.subject ?? ''));
+    expect(transcript.text).toContain('We are looking into your order.');
+    expect(transcript.text).not.toContain('refund fraud');
+    expect(transcript.html).not.toContain('refund fraud');
+  });
+});
