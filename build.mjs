@@ -307,7 +307,7 @@ async function precompress(files) {
 }
 
 /** Entry points of rarely used UI, and the chunks only they import (statically): loaded on use, outside the budget. */
-const RARE = /^chunks\/(widget-chunk|deliver)-[A-Z0-9]+\.js$/;
+const RARE = /^chunks\/(widget-chunk|deliver|away-tools)-[A-Z0-9]+\.js$/;
 
 function rareChunks(names) {
   const imports = (name) =>

@@ -53,6 +53,8 @@ export type ErrorCode =
   | 'version_unsupported'
   | 'storage_error'
   | 'internal'
+  /** Email (issue 15): a transcript was asked for but the visitor left no address. */
+  | 'email_required'
   /** `assign` named an agent that is not configured (ownership, issue 14). */
   | 'unknown_agent'
   // Attachments (issue 16): see the attachments block below.
@@ -134,6 +136,62 @@ export interface VisitorPresence {
   agent?: string;
 }
 
+// ---------------------------------------------------------------------------
+// Away mode and email (issue 15): availability, email capture, follow-up and replies by email
+// ---------------------------------------------------------------------------
+
+/**
+ * When a site's visitors can expect a reply, computed by the gateway from who is connected and the site's business
+ * hours (`PARLEY_HOURS`): `online` an agent is online; `away` inside business hours with agents signed in but away;
+ * `closed` outside business hours (`opensAt`: the next opening, epoch ms, when the hours say) or nobody signed in.
+ */
+export interface Availability {
+  state: 'online' | 'away' | 'closed';
+  opensAt?: number;
+}
+
+/**
+ * An address the gateway accepts for follow-ups: one `@`, a dotted domain, no spaces, quotes, brackets or commas (so
+ * it can never carry a second address or a header); at most `LIMITS_EMAIL_LENGTH` characters. Shared by the widget's
+ * capture form and the gateway.
+ */
+export const EMAIL_ADDRESS = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\.]+(\.[^\s@<>()[\]",;:\\.]+)+$/;
+/** The longest address accepted (RFC 5321's path limit). */
+export const LIMITS_EMAIL_LENGTH = 254;
+
+/** A visitor's satisfaction rating of a conversation an agent resolved (one per conversation). */
+export interface Rating {
+  /** 1 (bad) to 5 (good). */
+  score: number;
+  /** At most `RATING_COMMENT_LENGTH` characters. */
+  comment?: string;
+  /** The agent who resolved the conversation. */
+  agentName: string;
+  ratedAt: number;
+}
+export const RATING_COMMENT_LENGTH = 1000;
+
+/** What the widget offers after an agent resolved the conversation: the rating so far, and until when it may change. */
+export interface RatingOffer {
+  score?: number;
+  comment?: string;
+  /** Epoch ms; absent until the first score (then one day later). */
+  changeableUntil?: number;
+}
+
+/** Per-agent satisfaction in the console. */
+export interface RatingAverage {
+  name: string;
+  /** Mean score, 1 to 5. */
+  average: number;
+  count: number;
+}
+
+/** Visitor event `email`: the address to send follow-ups to (see `EMAIL_ADDRESS`). */
+export interface EmailPayload {
+  email: string;
+}
+
 export interface VisitorWelcome {
   /**
    * A newly issued session token, to store in place of the presented one (which may no longer work: a login rotates
@@ -160,6 +218,12 @@ export interface VisitorWelcome {
   agent?: string;
   /** Avatar image URLs (`https:` only) of the agents that have one, by name; the others show their initials. */
   avatars?: Record<string, string>;
+  /** When to expect a reply; updated by the `availability` event. */
+  availability?: Availability;
+  /** The visitor's address for follow-ups is known (captured, or from the verified user): do not ask for it. */
+  emailKnown?: boolean;
+  /** An agent resolved the conversation and the visitor may (still) rate it. */
+  rating?: RatingOffer;
   /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage` and `LIMITS.pageBytes`. */
   messages: Message[];
   /** More messages follow; fetch them with `history`. */
@@ -203,6 +267,19 @@ export interface VisitorClientEvents {
    * socket of the session, in every tab, is disconnected. The payload is an empty object.
    */
   end: (p: Record<string, never>, ack?: AckFn) => void;
+  /** Leaves an address for follow-ups by email (see `EmailPayload`); refused with `invalid_payload` when malformed. */
+  email: (p: EmailPayload, ack?: AckFn) => void;
+  /**
+   * Emails a transcript of the conversation to the visitor's own address (captured or verified), at most 3 a day per
+   * visitor, 5 per address and a daily cap per site (`rate_limited`); `email_required` without an address. The
+   * payload is an empty object; the ack names the address it goes to.
+   */
+  transcript: (p: Record<string, never>, ack: AckFn<{ to: string }>) => void;
+  /**
+   * Rates the conversation after an agent resolved it; may be changed for a day after the first score. `not_found`
+   * when no rating is offered (not resolved by an agent) or the day has passed.
+   */
+  rate: (p: { score: number; comment?: string }, ack: AckFn<{ rating: RatingOffer }>) => void;
 }
 
 export interface VisitorServerEvents {
@@ -212,12 +289,17 @@ export interface VisitorServerEvents {
   /** An agent started or stopped typing. */
   typing: (t: { name: string; typing: boolean }) => void;
   presence: (p: VisitorPresence) => void;
-  status: (s: { status: ConversationStatus }) => void;
+  /** `rating`: an agent resolved the conversation and a rating is offered (see `rate`). */
+  status: (s: { status: ConversationStatus; rating?: RatingOffer }) => void;
   /**
    * Live events may have been lost (the gateway's processes were cut off from each other, e.g. Redis restarted): fetch
    * what is missing with `history { afterSeq }` from the last seq held in a row.
    */
   resync: () => void;
+  /** An agent asks for the visitor's email address (see the agent event `askEmail`). */
+  askEmail: () => void;
+  /** The site's availability changed (agents came or went, or business hours opened or closed). */
+  availability: (a: Availability) => void;
   /** Read receipts: an agent has read the conversation up to `seq` (never decreases; see `welcome.agentReadSeq`). */
   read: (r: { seq: number }) => void;
 }
@@ -286,7 +368,13 @@ export interface AgentClientEvents {
   /** Full history (paged by `afterSeq`) and details of one conversation. */
   open: (
     p: { conversationId: string; afterSeq?: number },
-    ack: AckFn<{ conversation: ConversationSummary; messages: Message[]; more: boolean; notes: Note[] }>,
+    ack: AckFn<{
+      conversation: ConversationSummary;
+      messages: Message[];
+      more: boolean;
+      notes: Note[];
+      rating?: Rating;
+    }>,
   ) => void;
   send: (p: SendPayload & { conversationId: string }, ack: AckFn<SendResult>) => void;
   typing: (p: TypingPayload & { conversationId: string }, ack?: AckFn) => void;
@@ -296,6 +384,10 @@ export interface AgentClientEvents {
     ack: AckFn<{ conversation: ConversationSummary }>,
   ) => void;
   presence: (p: { status: 'online' | 'away' }, ack?: AckFn) => void;
+  /** Asks the visitor for an email address in the widget (e.g. before the agent leaves); nothing when it is known. */
+  askEmail: (p: { conversationId: string }, ack?: AckFn) => void;
+  /** Satisfaction per agent: the average score of the conversations each resolved. The payload is an empty object. */
+  ratings: (p: Record<string, never>, ack: AckFn<{ agents: RatingAverage[] }>) => void;
   /** Gives the conversation to `agent` (a configured agent's name, oneself included), or to nobody with `null`. */
   assign: (
     p: { conversationId: string; agent: string | null },
@@ -320,6 +412,8 @@ export interface AgentServerEvents {
   /** Visitor typing, or another agent typing, in a conversation. */
   typing: (t: { conversationId: string; who: string; author: 'visitor' | 'agent'; typing: boolean }) => void;
   agents: (a: { agents: AgentPresence[] }) => void;
+  /** A visitor rated (or changed the rating of) a conversation. */
+  rating: (r: { conversationId: string; rating: Rating }) => void;
   /** A new entry of a conversation's agent-only timeline: an internal note or a system line (e.g. an assignment). */
   note: (n: Note) => void;
   /**

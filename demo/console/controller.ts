@@ -10,6 +10,7 @@ import { createReadReceipts } from './read-receipts.js';
 import { createReconnector } from './reconnect.js';
 import { createReplyDelivery } from './reply-delivery.js';
 import { createReplyStore } from './reply-store.js';
+import { listenToRatings } from './satisfaction.js';
 import { type ActionResult, sendTyping, setConversationStatus } from './sending.js';
 import type { ConsoleState, Filter, StateHolder } from './state.js';
 import { createThreadLoader } from './thread-loading.js';
@@ -48,6 +49,8 @@ export interface Controller {
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
+  /** Asks the visitor for an email address in the widget. */
+  askEmail(conversationId: string): void;
   /** Shows mine, unassigned or all conversations. */
   setView(view: ListView): void;
   /** Gives the conversation to an agent, or to nobody (`null`). */
@@ -82,6 +85,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
   listenToPresence(link);
   listenToNotes(link);
   const replies = createReplyDelivery(link, createReplyStore(), markRead);
+  const ratings = listenToRatings(link);
   listenToConversations(link, { list, typists, markRead, onVisitorMessage: (m) => hooks.onVisitorMessage?.(m) });
 
   return {
@@ -89,7 +93,10 @@ export function createController(token: string, hooks: ControllerHooks): Control
     start() {
       if (!link.isTornDown()) link.socket.connect();
     },
-    select: threads.select,
+    select: (id) => {
+      threads.select(id);
+      if (id) ratings.load(id);
+    },
     setFilter: list.setFilter,
     load: threads.load,
     send: replies.enqueue,
@@ -99,6 +106,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),
+    askEmail: (conversationId) => void link.socket.emit('askEmail', { conversationId }),
     setView: (view) => setView(link, list, view),
     assign: (conversationId, agent) => assignConversation(link, conversationId, agent),
     note: (conversationId, text, clientId) => sendNote(link, { conversationId, text, clientId }),

@@ -6,6 +6,8 @@ import type {
   ListView,
   Message,
   Note,
+  Rating,
+  RatingAverage,
 } from '../../src/protocol.js';
 import type { QueuedReply } from './reply-store.js';
 
@@ -49,6 +51,10 @@ export interface ConsoleState {
   threads: Record<string, Thread>;
   /** Who is typing, per conversation. */
   typing: Record<string, Typist[]>;
+  /** Visitors' ratings of resolved conversations, by conversation (satisfaction.ts). */
+  ratings: Record<string, Rating>;
+  /** Average rating per agent. */
+  ratingAverages: RatingAverage[];
   /** Replies in the console's outbox (not acknowledged yet, or refused for good), per conversation, in send order. */
   queued: Record<string, QueuedReply[]>;
   /** The agent's drafts were read from storage: a composer that opened before may take its draft now. */
@@ -70,6 +76,8 @@ export function initialState(): ConsoleState {
     selectedId: null,
     threads: {},
     typing: {},
+    ratings: {},
+    ratingAverages: [],
     queued: {},
     draftsLoaded: false,
   };

@@ -1,12 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AgentClientEvents, CannedReply } from '../../src/protocol';
+import type { AgentClientEvents, CannedReply, ConversationSummary, RatingOffer } from '../../src/protocol';
 import { claimBy } from './attachments/sweep';
-import { broadcastPresence, pushSummary, summarize } from './broadcasts';
+import { broadcastPresence, summarize } from './broadcasts';
 import { consoleToolHandlers } from './console-tools/handlers';
 import { consoleToolEvents } from './console-tools/schemas';
 import type { AgentSocket, GatewayContext } from './handler-context';
 import type { OriginPolicy } from './origins';
 import { notesForPage, ownerFilter, ownershipHandlers } from './ownership';
+import { agentRating, ratingAverages, ratingOffer } from './ratings';
 import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
 import { AGENTS_ROOM, conversationRoom } from './rooms';
@@ -161,8 +162,12 @@ function agentHandlers(
     },
     open: async ({ conversationId, afterSeq }) => {
       const summary = await conversation(conversationId);
-      const page = await ctx.store.messagesAfter(conversationId, afterSeq ?? 0);
-      return { conversation: summary, ...page, notes: await notesForPage(ctx, conversationId, afterSeq ?? 0, page) };
+      const [page, rating] = await Promise.all([
+        ctx.store.messagesAfter(conversationId, afterSeq ?? 0),
+        summary.status === 'resolved' ? ctx.store.getRating(conversationId).then(agentRating) : undefined,
+      ]);
+      const notes = await notesForPage(ctx, conversationId, afterSeq ?? 0, page);
+      return { conversation: summary, ...page, notes, ...(rating ? { rating } : {}) };
     },
     send: async ({ conversationId, clientId, text, attachments }, after) => {
       const { message, duplicate } = await ctx.store.appendMessage(conversationId, {
@@ -173,6 +178,8 @@ function agentHandlers(
         ...(attachments ? { attachments: claimBy(`agent:${name}`, attachments) } : {}),
       });
       if (!duplicate) {
+        // Before the ack: once the agent sees the reply sent, its follow-up by email is queued too.
+        await ctx.mail?.agentReplied(conversationId);
         // Receivers hide the typing bubble on a message themselves.
         typingIn.delete(conversationId);
         after(() => {
@@ -200,8 +207,9 @@ function agentHandlers(
       const stored = await ctx.store.setStatus(conversationId, status);
       if (!stored) throw new HandlerError('not_found', 'no such conversation');
       const summary = summarize(ctx, stored);
+      const rating = status === 'resolved' ? await offerRatingOf(ctx, conversationId, name) : undefined;
       after(() => {
-        ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status });
+        ctx.visitors.to(conversationRoom(conversationId)).emit('status', { status, ...(rating ? { rating } : {}) });
         ctx.agents.to(AGENTS_ROOM).emit('conversation', summary);
         // A resolve frees a place for a waiting conversation.
         ctx.autoAssign.nudge();
@@ -212,6 +220,32 @@ function agentHandlers(
       if (ctx.presence.setAgentStatus(name, status)) broadcastPresence(ctx);
       return {};
     },
+    ...awayHandlers(ctx, conversation),
     ...ownershipHandlers(ctx, name),
+  };
+}
+
+/** Resolved by an agent (never automatically): the visitor is offered a rating of this agent. */
+async function offerRatingOf(
+  ctx: GatewayContext,
+  conversationId: string,
+  name: string,
+): Promise<RatingOffer | undefined> {
+  const offered = await ctx.store.offerRating(conversationId, name, Date.now());
+  return ratingOffer(offered ?? (await ctx.store.getRating(conversationId)), Date.now());
+}
+
+/** Issue 15's agent events: the per-agent rating averages, and asking the visitor for an email address. */
+function awayHandlers(
+  ctx: GatewayContext,
+  conversation: (conversationId: string) => Promise<ConversationSummary>,
+): Pick<Handlers<Omit<AgentClientEvents, keyof typeof consoleToolEvents>, typeof agentEvents>, 'ratings' | 'askEmail'> {
+  return {
+    ratings: async () => ({ agents: await ratingAverages(ctx.store) }),
+    askEmail: async ({ conversationId }, after) => {
+      const summary = await conversation(conversationId);
+      if (!summary.visitor.email) after(() => ctx.visitors.to(conversationRoom(conversationId)).emit('askEmail'));
+      return {};
+    },
   };
 }

@@ -41,6 +41,7 @@ export function broadcastPresence(ctx: GatewayContext, except?: AgentSocket): vo
   (except ? except.local.to(AGENTS_ROOM) : ctx.agents.local.to(AGENTS_ROOM)).emit('agents', { agents });
   const changed = ctx.presence.takeAggregateChange();
   if (changed) ctx.visitors.local.emit('presence', changed);
+  ctx.availability.announce();
   // An agent came online (room for waiting conversations) or left (its conversations start their grace period).
   ctx.autoAssign.nudge();
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type CannedReply, SITE_KEY } from '../../src/protocol';
 import { AGENT_TOKEN_RULE, type AgentConfig } from './agents';
@@ -6,9 +7,12 @@ import { readAssignConfig } from './assign-config';
 import type { AssignOptions } from './assignment';
 import type { AttachmentOptions } from './attachments';
 import { readAttachmentConfig } from './attachments/config';
+import { type HoursConfig, parseHours } from './business-hours';
 import { readCannedRepliesFile } from './console-tools/canned-file';
 import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
+import type { MailOptions } from './mail';
+import { readMailConfig } from './mail/config';
 import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
 import { DEFAULT_BUSY_TIMEOUT_MS } from './store/sqlite/store';
 
@@ -56,6 +60,10 @@ export interface Config {
   emptySessionTtlMs: number;
   /** `PARLEY_SESSION_SWEEP_MINUTES` (default 10): how often expired sessions are deleted. */
   sessionSweepMs: number;
+  /** `PARLEY_SMTP_URL` and the other email variables (mail/config.ts); absent: no email. */
+  mail?: MailOptions;
+  /** `PARLEY_HOURS`: business hours by site, read from that JSON file (see business-hours.ts); absent: none. */
+  hours?: HoursConfig;
   /** `PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`. */
   assignment: AssignOptions;
   /** Uploads and downloads (`PARLEY_MAX_UPLOAD_MB`, `PARLEY_UPLOADS_DIR`, …; see attachments/config.ts). */
@@ -73,6 +81,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     ...storage,
     ...readAgentConfig(env, storage.dbPath),
     ...readLimits(env),
+    ...readAwayConfig(env),
     port,
     host: env.HOST?.trim() || '127.0.0.1',
     origins: list(env.PARLEY_ORIGINS),
@@ -178,6 +187,28 @@ function readLimits(env: NodeJS.ProcessEnv): Pick<Config, 'limits' | 'maxSocketB
       ip: budget(env, 'PARLEY_RATE_IP', DEFAULT_LIMITS.ip),
     },
   };
+}
+
+/** Email (`PARLEY_SMTP_URL` …, see mail/config.ts) and business hours (`PARLEY_HOURS`), each only when set. */
+function readAwayConfig(env: NodeJS.ProcessEnv): Pick<Config, 'mail' | 'hours'> {
+  const hours = env.PARLEY_HOURS?.trim() ? readHours(env.PARLEY_HOURS.trim()) : undefined;
+  const mail = readMailConfig(env);
+  return { ...(mail !== undefined ? { mail } : {}), ...(hours !== undefined ? { hours } : {}) };
+}
+
+/** The business hours file named by `PARLEY_HOURS`; its errors name the variable and the file. */
+function readHours(path: string): HoursConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`PARLEY_HOURS: cannot read JSON from "${path}": ${(err as Error).message}`);
+  }
+  try {
+    return parseHours(json);
+  } catch (err) {
+    throw new Error(`PARLEY_HOURS (${path}): ${(err as Error).message}`);
+  }
 }
 
 /** `PARLEY_CANNED_REPLIES`: the file's replies, when set. */

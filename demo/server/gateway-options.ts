@@ -2,9 +2,11 @@ import type { CannedReply } from '../../src/protocol';
 import { type AgentConfig, checkAgentToken } from './agents';
 import type { AssignOptions } from './assignment';
 import type { AttachmentOptions } from './attachments';
+import type { HoursConfig } from './business-hours';
 import type { HttpTimeouts } from './http-guards';
 import { type Budget, type Clock, DEFAULT_LIMITS, type Limits } from './limits';
 import type { Logger } from './log';
+import type { MailOptions } from './mail';
 import { MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
 
 export interface GatewayOptions extends AttachmentOptions {
@@ -83,6 +85,10 @@ export interface GatewayOptions extends AttachmentOptions {
   sessionSweepMs?: number;
   /** Wall clock for session expiry and sweeps (tests move it by hand); default `Date.now`. */
   sessionClock?: () => number;
+  /** Email: follow-ups, transcripts, replies by email (see mail/index.ts); absent, no email at all. */
+  mail?: MailOptions;
+  /** Business hours by site (`PARLEY_HOURS`, see business-hours.ts); a site without any is always inside them. */
+  hours?: HoursConfig;
   /** Auto-assignment (`PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`); default manual. */
   assignment?: AssignOptions;
 }

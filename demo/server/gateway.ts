@@ -3,20 +3,23 @@ import type { Server } from 'socket.io';
 import { setupAgents } from './agents';
 import { type AttachmentSetup, setupAttachments } from './attachments';
 import { MANUAL, startAutoAssign } from './auto-assign';
+import { createAvailabilityAnnouncer } from './availability';
 import { broadcastPresence, pushSummary } from './broadcasts';
 import type { Cluster } from './cluster';
 import { checkOptions, type GatewayOptions } from './gateway-options';
-import type { GatewayContext } from './handler-context';
+import type { GatewayContext, VisitorNamespace } from './handler-context';
 import type { ConnectionCap } from './http-guards';
 import { createHttpServer, listen } from './http-server';
 import { createIdentityVerifier } from './identity';
 import { createInflight, type Inflight } from './inflight';
 import type { Limits } from './limits';
 import { createLogger, type Logger } from './log';
+import { type Mail, setupMail } from './mail';
 import { createMemoryBudget, defaultMemoryBudgetBytes } from './memory-budget';
 import { createOriginPolicy, type OriginPolicy } from './origins';
-import { createPresence } from './presence';
+import { createPresence, type Presence } from './presence';
 import { resyncLocalClients } from './resync';
+import { siteOfRoom, siteRoom } from './rooms';
 import { DEFAULT_SOCKET_BUFFER_BYTES } from './send-buffer';
 import { type SessionSweeper, startSessionSweeper } from './sessions';
 import { createShield, type Shield } from './shield';
@@ -42,6 +45,8 @@ export interface Gateway {
   attachments: AttachmentSetup;
   /** Deletes the sessions that expired by now, as the periodic sweep does (tests, diagnostics). */
   sweepSessions: SessionSweeper['sweep'];
+  /** The inbound SMTP listener's port, once `listen()` started it (`PARLEY_INBOUND_SMTP_PORT`). */
+  inboundSmtpPort?: number;
   /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:3000` (the real port when `port` is 0). */
   listen(port: number, host: string): Promise<string>;
   /** Stops accepting, disconnects every socket, waits for pending writes, closes the store. Idempotent. */
@@ -69,13 +74,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     limits,
     origins,
     logger,
-    routes: attachments.handle,
+    // The inbound email webhook is read lazily: mail is set up once the context exists.
+    routes: (req, res) => mail?.http(req, res) || attachments.handle(req, res),
     adapter: cluster?.adapter,
     ctx: () => ctx,
   });
+  const presence = cluster?.presence ?? createPresence(options.agents.map((agent) => agent.name));
   const ctx: GatewayContext = {
     store,
-    presence: cluster?.presence ?? createPresence(options.agents.map((agent) => agent.name)),
+    presence,
     logger,
     visitors,
     agents,
@@ -83,13 +90,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     closing: false,
     agentNames: options.agents.map((agent) => agent.name),
     autoAssign: MANUAL,
+    availability: announceAvailability(options, presence, visitors),
   };
+  const mail = options.mail ? setupMail(ctx, options.mail, options.dbPath) : undefined;
+  if (mail) ctx.mail = mail.queue;
   if (cluster) await closeOnFailure(store, cluster.start());
   const sweeper = setupNamespaces(ctx, options, { origins, shield });
   if (options.assignment?.mode === 'round-robin') ctx.autoAssign = startAutoAssign(ctx, options.assignment);
 
   let shutdown: Promise<void> | undefined;
-  return {
+  const gateway: Gateway = {
     mode: { storage: options.databaseUrl ? 'postgres' : 'sqlite', fanOut: cluster ? 'redis' : 'local' },
     server,
     io,
@@ -98,12 +108,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     attachments,
     sweepSessions: sweeper.sweep,
     connectionCap,
-    listen: (port, host) => listen(server, port, host, logger),
+    listen: async (port, host) => {
+      const url = await listen(server, port, host, logger);
+      const smtpPort = await mail?.listen(host);
+      if (smtpPort !== undefined) {
+        gateway.inboundSmtpPort = smtpPort;
+        logger.info('inbound SMTP listening', { host, port: smtpPort });
+      }
+      return url;
+    },
     close: () => {
-      shutdown ??= closeGateway({ ctx, io, server, inflight, sweeper, cluster, shield, connectionCap, attachments });
+      shutdown ??= closeGateway({
+        ctx,
+        io,
+        server,
+        inflight,
+        sweeper,
+        cluster,
+        shield,
+        connectionCap,
+        attachments,
+        mail,
+      });
       return shutdown;
     },
   };
+  return gateway;
 }
 
 /** A step that fails once the store is open closes it before the gateway's start fails. */
@@ -205,6 +235,24 @@ async function joinClusterIfAsked(
   });
 }
 
+/** Each site's availability (presence and business hours), announced to its visitors on this process. */
+function announceAvailability(options: GatewayOptions, presence: Presence, visitors: VisitorNamespace) {
+  return createAvailabilityAnnouncer({
+    presence: () => presence.aggregate(),
+    hours: options.hours ?? new Map(),
+    sites: () => localSites(visitors),
+    emit: (site, value) => visitors.local.to(siteRoom(site)).emit('availability', value),
+  });
+}
+
+/** The sites with a visitor socket on this process (the adapter's local rooms). */
+function* localSites(visitors: VisitorNamespace): Iterable<string> {
+  for (const room of visitors.adapter.rooms.keys()) {
+    const site = siteOfRoom(room);
+    if (site !== undefined) yield site;
+  }
+}
+
 /** The visitor and agent handlers, and the sweep of expired sessions. */
 function setupNamespaces(
   ctx: GatewayContext,
@@ -224,6 +272,7 @@ function setupNamespaces(
     sessionPolicy,
     now,
     ...(Object.keys(avatars).length ? { avatars } : {}),
+    ...(options.mail?.transcriptLimits ? { transcriptLimits: options.mail.transcriptLimits } : {}),
   });
   setupAgents(ctx, options.agents, { ...guards, cannedReplies: options.cannedReplies ?? [] });
   return startSessionSweeper({
@@ -246,6 +295,7 @@ interface GatewayParts {
   shield: Shield;
   connectionCap: ConnectionCap;
   attachments: AttachmentSetup;
+  mail: Mail | undefined;
 }
 
 /** Stops accepting, disconnects every socket, waits for pending writes, then closes Redis, the limits and the store. */
@@ -254,6 +304,9 @@ async function closeGateway(parts: GatewayParts): Promise<void> {
   ctx.closing = true;
   parts.sweeper.stop();
   ctx.autoAssign.stop();
+  ctx.availability.stop();
+  // Stops taking new jobs and waits for the one in hand; the inbound listener stops accepting.
+  await parts.mail?.close();
   const closed = parts.io.close();
   // Idle keep-alive and half-finished static downloads would otherwise hold `server.close()` open.
   server.closeAllConnections();

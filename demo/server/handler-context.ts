@@ -8,7 +8,9 @@ import type {
   VisitorWelcome,
 } from '../../src/protocol';
 import type { AutoAssigner } from './auto-assign';
+import type { AvailabilityAnnouncer } from './availability';
 import type { Logger } from './log';
+import type { MailQueue } from './mail/queue';
 import type { Presence } from './presence';
 import type { Store } from './store/types';
 
@@ -16,6 +18,8 @@ import type { Store } from './store/types';
 
 export interface VisitorData {
   visitorId: string;
+  /** The session's site (`auth.site`). */
+  site: string;
   /** The session's conversation; only reserved until `started` (its first message creates it). */
   conversationId: string;
   /** The conversation exists. Another tab's first message can create it: false means "not known to exist yet". */
@@ -34,6 +38,8 @@ export interface VisitorData {
   userTokenRefused?: VisitorWelcome['userTokenRefused'];
   /** The visitor became verified or its name or email changed in this handshake. */
   identityChanged: boolean;
+  /** The visitor's address for follow-ups is known (verified user's, or left with `email`). */
+  emailKnown: boolean;
   /** Key of the session's rate budget (the token's SHA-256, as stored); never logged. */
   sessionKey: string;
   /** The client address the socket counts against (see `clientAddress`). */
@@ -65,6 +71,10 @@ export interface GatewayContext {
   track<T>(work: Promise<T>): Promise<T>;
   /** Set by `close()`: every socket is going away, so per-disconnect updates for agents are pointless. */
   closing: boolean;
+  /** The email queue, when `PARLEY_SMTP_URL` is set: agent replies schedule their follow-up here. */
+  mail?: MailQueue;
+  /** Each site's availability (presence and business hours), announced to its visitors on this process. */
+  availability: AvailabilityAnnouncer;
   /** Every configured agent's name: who a conversation can be assigned to. */
   agentNames: readonly string[];
   /** Auto-assignment, told when something changed that it may act on (`MANUAL` does nothing). */

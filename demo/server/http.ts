@@ -10,7 +10,7 @@ export interface HttpOptions {
   /** Extra fields for `/healthz`. */
   health: () => Record<string, unknown>;
   logger: Logger;
-  /** Routes served before the static files (attachments); returns true when it answered the request. */
+  /** Routes served before the static files (attachments, the inbound email webhook); true when one answered. */
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 

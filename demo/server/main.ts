@@ -64,6 +64,8 @@ function gatewayOptions(config: Config): GatewayOptions {
     sessionSweepMs: config.sessionSweepMs,
     assignment: config.assignment,
     ...config.attachments,
+    ...(config.hours ? { hours: config.hours } : {}),
+    ...(config.mail ? { mail: config.mail } : {}),
     // Built to dist/server/main.js; the files it serves are in dist/.
     distDir: fileURLToPath(new URL('..', import.meta.url)),
     logger,
@@ -106,6 +108,12 @@ function printReady(config: Config, gateway: Gateway, url: string): void {
     }`,
   );
   console.log(`Parley gateway listening on ${url}`);
+  if (config.mail) {
+    const inbound = gateway.inboundSmtpPort !== undefined ? `; replies by SMTP on port ${gateway.inboundSmtpPort}` : '';
+    console.log(
+      `Email: follow-ups after ${config.mail.delayMs / 1000} s through ${redact(config.mail.smtpUrl)}${inbound}`,
+    );
+  }
   console.log(`Agent console: ${url}/agent (${signIn})`);
 }
 

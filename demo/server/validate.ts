@@ -1,6 +1,13 @@
 import * as v from 'valibot';
 import { ATTACHMENTS } from '../../src/attachments/wire';
-import { type ErrorAck, LIMITS, SITE_KEY } from '../../src/protocol';
+import {
+  EMAIL_ADDRESS,
+  type ErrorAck,
+  LIMITS,
+  LIMITS_EMAIL_LENGTH,
+  RATING_COMMENT_LENGTH,
+  SITE_KEY,
+} from '../../src/protocol';
 
 /**
  * Schemas for everything a client sends: handshake `auth` objects and every client→server payload of
@@ -94,6 +101,30 @@ export const visitorEvents = {
   page,
   // No field: the session to end is the socket's own. The widget may omit the payload.
   end: v.optional(v.object({}), {}),
+  transcript: v.optional(v.object({}), {}),
+  rate: v.object({
+    score: v.pipe(
+      v.number('must be a number'),
+      v.integer('must be 1 to 5'),
+      v.minValue(1, 'must be 1 to 5'),
+      v.maxValue(5, 'must be 1 to 5'),
+    ),
+    comment: v.optional(
+      v.pipe(
+        v.string('must be a string'),
+        v.trim(),
+        v.maxLength(RATING_COMMENT_LENGTH, `must be at most ${RATING_COMMENT_LENGTH} characters`),
+      ),
+    ),
+  }),
+  email: v.object({
+    email: v.pipe(
+      v.string('must be a string'),
+      v.trim(),
+      v.maxLength(LIMITS_EMAIL_LENGTH, `must be at most ${LIMITS_EMAIL_LENGTH} characters`),
+      v.regex(EMAIL_ADDRESS, 'must be an email address like name@example.com'),
+    ),
+  }),
 };
 
 const status = v.picklist(['open', 'resolved'], 'must be "open" or "resolved"');
@@ -114,6 +145,8 @@ export const agentEvents = {
   read: v.object({ conversationId, seq }),
   setStatus: v.object({ conversationId, status }),
   presence: v.object({ status: v.picklist(['online', 'away'], 'must be "online" or "away"') }),
+  ratings: v.optional(v.object({}), {}),
+  askEmail: v.object({ conversationId }),
   // Ownership and internal notes (issue 14). Whether the agent exists is the handler's check (`unknown_agent`).
   assign: v.object({
     conversationId,

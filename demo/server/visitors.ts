@@ -10,11 +10,13 @@ import { claimBy } from './attachments/sweep';
 import { pushSummary } from './broadcasts';
 import type { GatewayContext, VisitorData, VisitorSocket } from './handler-context';
 import type { IdentityVerifier } from './identity';
+import { DEFAULT_TRANSCRIPT_LIMITS, requestTranscript, type TranscriptLimits } from './mail/transcripts';
 import type { OriginPolicy } from './origins';
+import { agentRating, RATING_CHANGE_MS, ratingOffer } from './ratings';
 import { pushReads } from './read-receipts';
 import { refusal } from './refusal';
-import { AGENTS_ROOM, conversationRoom, sessionRoom } from './rooms';
-import { type Handlers, register } from './router';
+import { AGENTS_ROOM, conversationRoom, sessionRoom, siteRoom } from './rooms';
+import { HandlerError, type Handlers, register } from './router';
 import { replyRoom } from './send-buffer';
 import { resolveSession, type SessionPolicy } from './sessions';
 import type { Shield } from './shield';
@@ -33,6 +35,8 @@ export interface VisitorOptions {
   sessionPolicy?: SessionPolicy;
   /** Clock for session expiry; default `Date.now`. */
   now?: () => number;
+  /** Transcripts by email a day (`PARLEY_TRANSCRIPTS_PER_SITE_DAY` for the site cap). */
+  transcriptLimits?: TranscriptLimits;
 }
 
 /** Installs the `/visitor` namespace: handshake checks, session resolution, catch-up and the visitor's events. */
@@ -125,6 +129,7 @@ async function resolveVisitor(
   );
   const data: VisitorData = {
     visitorId: resolved.session.visitorId,
+    site: resolved.session.site,
     conversationId: resolved.session.conversationId,
     started: resolved.session.started,
     label: visitorLabel(resolved.session.visitorId),
@@ -134,6 +139,7 @@ async function resolveVisitor(
     // another one (the widget resets its list when `welcome.conversationId` differs).
     lastSeq: resolved.switched ? 0 : (lastSeq ?? 0),
     identityChanged: resolved.identityChanged,
+    emailKnown: (resolved.session.email ?? resolved.session.user?.email) !== undefined,
     sessionKey: resolved.session.tokenHash,
     address,
     release,
@@ -250,6 +256,38 @@ function visitorHandlers(
       after(() => ctx.visitors.in(sessionRoom(sessionKey)).disconnectSockets(true));
       return {};
     },
+    ...awayHandlers(ctx, socket, options),
+  };
+}
+
+/** Issue 15's visitor events: a transcript by email, a satisfaction rating, the visitor's email address. */
+function awayHandlers(
+  ctx: GatewayContext,
+  socket: VisitorSocket,
+  options: VisitorOptions,
+): Pick<Handlers<VisitorClientEvents, typeof visitorEvents>, 'transcript' | 'rate' | 'email'> {
+  const { conversationId } = socket.data;
+  return {
+    transcript: async () => {
+      if (!(await started(ctx, socket))) throw new HandlerError('not_found', 'no conversation yet');
+      return requestTranscript(ctx, conversationId, options.transcriptLimits ?? DEFAULT_TRANSCRIPT_LIMITS, Date.now());
+    },
+    rate: async ({ score, comment }, after) => {
+      const record = await ctx.store.rate(conversationId, { score, comment }, Date.now(), RATING_CHANGE_MS);
+      const rating = agentRating(record);
+      if (!record || !rating)
+        throw new HandlerError('not_found', 'no rating to give: not resolved by an agent, or more than a day ago');
+      after(() => ctx.agents.to(AGENTS_ROOM).emit('rating', { conversationId, rating }));
+      return { rating: ratingOffer(record, Date.now()) ?? {} };
+    },
+    email: async ({ email }, after) => {
+      socket.data.emailKnown = true;
+      // A verified visitor's address is its user token's: nothing to store, nothing to tell.
+      if (await ctx.store.setVisitorEmail(socket.data.visitorId, email)) {
+        after(() => (socket.data.started ? pushSummary(ctx, conversationId) : undefined));
+      }
+      return {};
+    },
   };
 }
 
@@ -287,12 +325,17 @@ async function welcome(
   // lost (at worst it arrives twice, and the widget deduplicates by seq). Joining the session's room before checking
   // that the session still exists closes the race with a rotation or `end` elsewhere: either this check sees it, or
   // the disconnection of the room reaches this socket.
-  await socket.join([room, sessionRoom(sessionKey)]);
+  await socket.join([room, sessionRoom(sessionKey), siteRoom(socket.data.site)]);
   const [page, conversation, live] = await Promise.all([
     ctx.store.messagesAfter(conversationId, lastSeq),
     ctx.store.getConversation(conversationId),
     ctx.store.findSession(sessionKey),
   ]);
+  // Only a resolved conversation can have a rating to offer: no extra query for the others.
+  const rating =
+    conversation?.status === 'resolved'
+      ? ratingOffer(await ctx.store.getRating(conversationId), Date.now())
+      : undefined;
   if (!live) {
     socket.disconnect(true);
     return;
@@ -306,6 +349,9 @@ async function welcome(
     presence,
     ...(agent ? { agent } : {}),
     ...(avatars ? { avatars } : {}),
+    availability: ctx.availability.current(socket.data.site),
+    ...(socket.data.emailKnown ? { emailKnown: true } : {}),
+    ...(rating ? { rating } : {}),
     messages: page.messages,
     more: page.more,
   };

@@ -1,5 +1,5 @@
 import type { Status } from '../loader/types';
-import type { AgentStatus, ConversationStatus, ErrorCode, Message } from '../protocol';
+import type { AgentStatus, Availability, ConversationStatus, ErrorCode, Message, RatingOffer } from '../protocol';
 import type { OutboxEntry } from './outbox';
 
 export interface PendingMessage extends OutboxEntry {
@@ -29,6 +29,14 @@ export interface ChatState {
   refused: boolean;
   /** False once the outbox fell back to memory: unsent messages will not survive a reload. */
   durable: boolean;
+  /** When to expect a reply (business hours and presence); absent from an older gateway. */
+  availability?: Availability | undefined;
+  /** The gateway has the visitor's address for follow-ups: never ask for it. */
+  emailKnown?: boolean | undefined;
+  /** An agent asked for the visitor's address. */
+  emailAsked?: boolean | undefined;
+  /** An agent resolved the conversation and the visitor may rate it. */
+  rating?: RatingOffer | undefined;
   /** Read receipts: agents have read up to this seq ("Seen" under the visitor's last message up to it). */
   agentReadSeq: number;
   /** The files of the message being sent, uploading: its client id and the fraction done. */

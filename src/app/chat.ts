@@ -1,6 +1,14 @@
 import { typingThrottle } from '../client/typing';
 import type { Status } from '../loader/types';
-import { type Message, type PageInfo, PROTOCOL_VERSION, type VisitorAuth, type VisitorWelcome } from '../protocol';
+import {
+  type EmailPayload,
+  type Message,
+  type PageInfo,
+  PROTOCOL_VERSION,
+  type VisitorAuth,
+  type VisitorClientEvents,
+  type VisitorWelcome,
+} from '../protocol';
 import { type AgentTyping, createAgentTyping } from './agent-typing';
 import { createChatState, type SetState } from './chat-state';
 import { openSocket, type VisitorSocket, watchConnection } from './connection';
@@ -20,6 +28,29 @@ export interface ChatHooks {
   onStatus(s: Status): void;
   onPending(count: number): void;
   notice(kind: 'renewed' | 'refused' | 'identity'): string;
+}
+
+/**
+ * Asks the gateway something the rarely used UI needs (email capture, transcript, rating); resolves with its ack, or a
+ * `{ ok: false }` of our own when offline or unanswered.
+ */
+function awayRequest(socket: ReturnType<typeof openSocket>) {
+  return <E extends 'email' | 'transcript' | 'rate'>(
+    event: E,
+    payload: Parameters<VisitorClientEvents[E]>[0],
+  ): Promise<{ ok: boolean; [key: string]: unknown }> =>
+    socket.connected
+      ? (
+          socket.timeout(10_000).emitWithAck(event as 'email', payload as EmailPayload) as never as Promise<{
+            ok: boolean;
+          }>
+        ).catch(() => ({ ok: false }))
+      : Promise.resolve({ ok: false });
+}
+
+/** The visitor's address is known from now on (left in this tab, or in another): stop asking. */
+function awayApi(socket: ReturnType<typeof openSocket>, set: ReturnType<typeof createChatState>['set']) {
+  return { request: awayRequest(socket), emailLeft: () => set({ emailKnown: true }) };
 }
 
 /**
@@ -72,6 +103,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     },
     retry: delivery.retry,
     typing,
+    // What the rarely used UI needs: `request` (see `awayRequest`) and `emailLeft`.
+    ...awayApi(socket, set),
     markRead(seq: number): void {
       if (socket.connected) socket.emit('read', { seq });
     },
@@ -128,6 +161,9 @@ function listenToGateway(
       agent: w.agent,
       avatars: w.avatars,
       conversation: w.status,
+      availability: w.availability,
+      emailKnown: w.emailKnown,
+      rating: w.rating,
       agentReadSeq: w.agentReadSeq ?? 0,
       notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,
     });
@@ -139,7 +175,9 @@ function listenToGateway(
   // Live messages may have been lost between the gateway's processes: fetch from the last seq held in a row.
   socket.on('resync', () => void history.catchUp());
   socket.on('presence', ({ agents, agent }) => set({ presence: agents, agent }));
-  socket.on('status', ({ status }) => set({ conversation: status }));
+  socket.on('status', ({ status, rating }) => set({ conversation: status, rating }));
+  socket.on('availability', (availability) => set({ availability }));
+  socket.on('askEmail', () => set({ emailAsked: true }));
   socket.on('typing', ({ name, typing }) => typers.event(name, typing));
   socket.on('read', ({ seq }) => set({ agentReadSeq: seq }));
 }

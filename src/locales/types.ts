@@ -16,6 +16,8 @@ export interface Strings {
   /** Header line naming an online agent: "Ana usually replies in a few minutes". */
   replies: (name: string) => string;
   presenceOffline: string;
+  /** Closed until the next opening: `day` is "today", "tomorrow" or a weekday, `time` like "9:00". */
+  backAt: (day: string, time: string) => string;
   messageLabel: string;
   placeholder: string;
   send: string;

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { AgentPresence, ConversationSummary } from '../../../src/protocol.js';
+import type { AgentPresence, ConversationSummary, Rating } from '../../../src/protocol.js';
 import type { ActionResult } from '../controller.js';
 import { visitorName } from '../format.js';
 import type { QueuedReply } from '../reply-store.js';
@@ -7,9 +7,12 @@ import type { Thread, Typist } from '../state.js';
 import { AssignControl } from './assign-control.js';
 import { Composer } from './composer.js';
 import { MessageLog } from './message-log.js';
+import { ConversationRating } from './satisfaction.js';
 
 interface Props {
   c: ConversationSummary;
+  /** The visitor's rating, once given (resolved conversations). */
+  rating?: Rating | undefined;
   thread: Thread;
   typists: Typist[];
   me: string | null;
@@ -28,6 +31,8 @@ interface Props {
   onTyping(typing: boolean): void;
   onSend(text: string, attachments?: string[]): Promise<{ ok: true } | { ok: false; message: string }>;
   onSetStatus(status: 'open' | 'resolved'): Promise<ActionResult>;
+  /** Asks the visitor for an email address in the widget. */
+  onAskEmail?(): void;
   onAssign(agent: string | null): Promise<ActionResult>;
   onNote(text: string, clientId: string): Promise<ActionResult>;
   onEscape(): void;
@@ -95,10 +100,16 @@ export function ConversationView(p: Props) {
         >
           Details
         </button>
+        {p.onAskEmail && !c.visitor.email && (
+          <button type="button" class="button button--quiet" onClick={p.onAskEmail}>
+            Ask for email
+          </button>
+        )}
         <button type="button" class="button" disabled={busy} onClick={() => void toggleStatus()}>
           {c.status === 'open' ? 'Resolve' : 'Reopen'}
         </button>
       </div>
+      <ConversationRating rating={p.rating} />
       {statusError && (
         <p class="alert" role="alert">
           Could not change the status ({statusError}).

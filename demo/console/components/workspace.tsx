@@ -14,6 +14,7 @@ import { CannedContext, useCannedSource } from './canned-picker.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
 import { DetailsPane } from './details-pane.js';
+import { RatingAverages } from './satisfaction.js';
 import { SearchBox } from './search-box.js';
 import { TopBar } from './top-bar.js';
 
@@ -69,6 +70,7 @@ function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
     return (
       <ConversationView
         c={selected}
+        rating={s.ratings[selected.id]}
         thread={thread}
         typists={s.typing[selected.id] ?? NO_TYPISTS}
         me={s.me}
@@ -87,6 +89,7 @@ function ConversationPane({ s, controller, now, select, ...view }: PaneProps) {
         onTyping={(typing) => controller.typing(selected.id, typing)}
         onSend={(text, attachments) => controller.send(selected.id, text, attachments)}
         onSetStatus={(status) => controller.setConversationStatus(selected.id, status)}
+        onAskEmail={() => controller.askEmail(selected.id)}
         onAssign={(agent) => controller.assign(selected.id, agent)}
         onNote={(text, clientId) => controller.note(selected.id, text, clientId)}
         onEscape={view.onEscape}
@@ -205,6 +208,7 @@ export function Workspace({ token, tokenAccepted, onSignOut }: Props) {
       >
         {s.me && <AlertSettings key={s.me} alerts={alerts} />}
       </TopBar>
+      <RatingAverages averages={s.ratingAverages} />
       <div
         class={`workspace${selectedId ? ' has-selection' : ''}${detailsOpen ? ' details-open' : ''}`}
         aria-busy={s.connection === 'connecting'}

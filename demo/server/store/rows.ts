@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Author, ConversationStatus, Message, Note, VerifiedUser } from '../../../src/protocol';
-import { type AssigneeLoad, type SessionRecord, type StoredSummary, visitorLabel } from './types';
+import type { MailContextRow, MailJobRow } from './mail-sql';
+import type { RatingRow } from './rating-sql';
+import {
+  type AssigneeLoad,
+  type MailContext,
+  type MailJob,
+  type MailOutcome,
+  type RatingRecord,
+  type SessionRecord,
+  type StoredSummary,
+  visitorLabel,
+} from './types';
 
 // The rows both stores read, and how they become the objects of `Store`. SQLite returns booleans as 0/1 and
 // integers as numbers; pg returns booleans as booleans and BIGINT (our millisecond timestamps) as strings, since they
@@ -63,6 +74,55 @@ export interface SummaryRow {
   assignee: string | null;
 }
 
+export function toMailJob(row: MailJobRow): MailJob {
+  const job: MailJob = {
+    id: row.id,
+    kind: row.kind,
+    conversationId: row.conversation_id,
+    attempts: row.attempts,
+    createdAt: Number(row.created_at),
+    claim: row.claim,
+  };
+  if (row.recipient !== null) job.recipient = row.recipient;
+  return job;
+}
+
+export function toMailContext(row: MailContextRow): MailContext {
+  const context: MailContext = {
+    site: row.site,
+    visitorReadSeq: row.visitor_read_seq,
+    emailedSeq: Number(row.emailed_seq),
+  };
+  if (row.email !== null) context.email = row.email;
+  if (row.name !== null) context.name = row.name;
+  if (row.page_url !== null) context.pageUrl = row.page_url;
+  return context;
+}
+
+/** The parameters of `finishMailJobSql` for an outcome (`dueAt` is kept as is unless retried). */
+export function mailOutcomeParams(outcome: MailOutcome): {
+  state: string;
+  dueAt: number | null;
+  uptoSeq: number | null;
+  error: string | null;
+} {
+  return {
+    state: outcome.state,
+    dueAt: outcome.state === 'pending' ? outcome.dueAt : null,
+    uptoSeq: outcome.state === 'sent' ? (outcome.uptoSeq ?? null) : null,
+    error: 'error' in outcome ? outcome.error.slice(0, 500) : null,
+  };
+}
+
+export function toRating(row: RatingRow): RatingRecord {
+  const rating: RatingRecord = { agentName: row.agent_name, offeredAt: Number(row.offered_at) };
+  if (row.score !== null) rating.score = row.score;
+  if (row.comment !== null) rating.comment = row.comment;
+  if (row.first_rated_at !== null) rating.firstRatedAt = Number(row.first_rated_at);
+  if (row.rated_at !== null) rating.ratedAt = Number(row.rated_at);
+  return rating;
+}
+
 export function toMessage(row: MessageRow): Message {
   const message: Message = {
     id: row.id,
@@ -92,6 +152,8 @@ export function toSession(row: SessionRow): SessionRecord {
     if (row.name !== null) user.name = row.name;
     if (row.email !== null) user.email = row.email;
     session.user = user;
+  } else if (row.email !== null) {
+    session.email = row.email;
   }
   return session;
 }

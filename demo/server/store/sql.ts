@@ -32,6 +32,11 @@ export const SESSION_SELECT = `
     FROM sessions s
     JOIN visitors v ON v.id = s.visitor_id`;
 
+/** An anonymous visitor's address ($email, $id); `IS NOT` matches SQLite's null-safe comparison to PostgreSQL's. */
+export function setVisitorEmailSql(email: string, id: string, differs: 'IS NOT' | 'IS DISTINCT FROM'): string {
+  return `UPDATE visitors SET email = ${email} WHERE id = ${id} AND NOT verified AND email ${differs} ${email}`;
+}
+
 /** The `UserVisitorRow` of the visitor linked to (site, user id). */
 export function visitorByUserSql(site: string, userId: string): string {
   return `

@@ -64,6 +64,11 @@ export interface Store {
    * left. The storage a handshake creates is thereby bounded by the handshakes of one `emptyBefore` window.
    */
   sweepSessions(input: { idleBefore: number; emptyBefore: number; batch?: number }): Promise<SweepResult>;
+  /**
+   * Stores the address an anonymous visitor left for follow-ups. A verified visitor's address comes from its user
+   * token only: nothing changes for one. Returns whether the row changed.
+   */
+  setVisitorEmail(visitorId: string, email: string): Promise<boolean>;
   /** Overwrites the given fields only; absent fields keep their value. */
   updateVisitorMeta(visitorId: string, meta: VisitorMeta): Promise<void>;
   /**
@@ -170,6 +175,48 @@ export interface Store {
    * linked to the same verified user (any site), and those of anonymous visitors its sessions were moved from.
    */
   earlierConversations(conversationId: string, limit: number): Promise<StoredSummary[]>;
+
+  // Email queue (issue 15; mail/queue.ts). Several processes may share it: a job is leased by exactly one of them.
+
+  /** Queues a job; returns false (and stores nothing) for a follow-up when one is already pending for the conversation. */
+  enqueueMail(job: NewMailJob): Promise<boolean>;
+  /** Leases the most overdue job for `leaseMs` (attempts + 1), or undefined when none is due. */
+  claimMail(now: number, leaseMs: number): Promise<MailJob | undefined>;
+  /** Records a claimed job's outcome; false when its lease was lost meanwhile (another process took it over). */
+  finishMail(job: Pick<MailJob, 'id' | 'claim'>, outcome: MailOutcome, now: number): Promise<boolean>;
+  /** Where and what a follow-up of the conversation may send; undefined when the conversation is gone. */
+  mailContext(conversationId: string): Promise<MailContext | undefined>;
+  /** Transcripts queued since `since`: of the conversation, to `recipient`, and of `site`. */
+  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }): Promise<{
+    conversation: number;
+    recipient: number;
+    site: number;
+  }>;
+  /** Remembers the Reply-To token of a conversation (idempotent). */
+  saveReplyToken(token: string, conversationId: string): Promise<void>;
+  /** The conversation a Reply-To token was issued for. */
+  conversationOfReplyToken(token: string): Promise<string | undefined>;
+
+  // Satisfaction ratings (issue 15).
+
+  /**
+   * Offers the visitor a rating of `agentName`, who resolved the conversation; a given rating is kept. Returns the
+   * new offer, or undefined when a rating was already given (read it with `getRating`).
+   */
+  offerRating(conversationId: string, agentName: string, now: number): Promise<RatingRecord | undefined>;
+  /**
+   * Scores the offered rating; changeable until `changeMs` after the first score. Undefined when no rating was
+   * offered or the time to change it has passed.
+   */
+  rate(
+    conversationId: string,
+    input: { score: number; comment?: string },
+    now: number,
+    changeMs: number,
+  ): Promise<RatingRecord | undefined>;
+  getRating(conversationId: string): Promise<RatingRecord | undefined>;
+  /** Per agent with at least one score: how many, and their sum (averages are `total / count`). */
+  ratingTotals(): Promise<{ name: string; total: number; count: number }[]>;
 }
 
 /** A search hit as stored (see `StoredSummary`). */
@@ -203,6 +250,53 @@ export interface AttachmentClaim {
   uploadedAfter: number;
 }
 
+export interface RatingRecord {
+  agentName: string;
+  offeredAt: number;
+  /** 1 to 5; absent until the visitor rated. */
+  score?: number;
+  comment?: string;
+  firstRatedAt?: number;
+  ratedAt?: number;
+}
+
+export interface NewMailJob {
+  id: string;
+  kind: 'followup' | 'transcript';
+  conversationId: string;
+  /** Transcripts: the address at the time of the request. Follow-ups read the visitor's when they are sent. */
+  recipient?: string;
+  dueAt: number;
+  now: number;
+}
+
+export interface MailJob {
+  id: string;
+  kind: 'followup' | 'transcript';
+  conversationId: string;
+  recipient?: string;
+  /** Including this one. */
+  attempts: number;
+  createdAt: number;
+  /** This lease's id: only its holder may record the outcome. */
+  claim: string;
+}
+
+export type MailOutcome =
+  | { state: 'sent'; uptoSeq?: number }
+  | { state: 'skipped' | 'failed'; error: string }
+  | { state: 'pending'; dueAt: number; error: string };
+
+export interface MailContext {
+  site: string;
+  email?: string;
+  name?: string;
+  pageUrl?: string;
+  visitorReadSeq: number;
+  /** The last seq a sent follow-up covered. */
+  emailedSeq: number;
+}
+
 export interface VisitorMeta {
   page?: PageInfo;
   locale?: string;
@@ -228,6 +322,8 @@ export interface SessionRecord {
   lastSeenAt: number;
   /** The site's user the session's visitor is linked to (identity verified); absent for an anonymous visitor. */
   user?: VerifiedUser;
+  /** The address an anonymous visitor left for follow-ups (`setVisitorEmail`); a verified one's is `user.email`. */
+  email?: string;
 }
 
 export interface IdentifiedSession {

@@ -19,6 +19,8 @@ export function PanelHeader(props: {
   /** An online agent, named with their face: "Ana usually replies in a few minutes". */
   agent?: string | undefined;
   avatar?: string | undefined;
+  /** When nobody is online: when to expect a reply (see `availabilityLine`), in place of the presence line. */
+  availability?: string | undefined;
   strings: Strings;
   onClose: () => void;
 }) {
@@ -35,11 +37,8 @@ export function PanelHeader(props: {
             <span class={`dot ${presence}`} aria-hidden="true" />
             {agent
               ? s.replies(agent)
-              : presence === 'online'
-                ? s.presenceOnline
-                : presence === 'away'
-                  ? s.presenceAway
-                  : s.presenceOffline}
+              : (props.availability ??
+                (presence === 'online' ? s.presenceOnline : presence === 'away' ? s.presenceAway : s.presenceOffline))}
           </p>
         )}
       </div>

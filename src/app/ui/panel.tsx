@@ -4,6 +4,7 @@ import type { Strings } from '../../locales/types';
 import { LIMITS } from '../../protocol';
 import type { Chat, ChatState } from '../chat';
 import { OutboxFullError } from '../outbox';
+import { availabilityLine } from './availability';
 import { Composer } from './composer';
 import { follow } from './follow';
 import { PanelHeader } from './header';
@@ -24,11 +25,19 @@ interface State {
   error: string;
   /** New messages arrived below while the visitor was reading older ones. */
   below: boolean;
+  /** The email capture, transcript and rating tools, once their chunk is loaded (see `awayNeeded`). */
+  tools?: typeof import('./away-tools').AwayTools;
   /** Files chosen for the next message. */
   files: File[];
   /** The attachment chunk, once loaded (see `loadFiles`). */
   ui?: typeof import('../../attachments/widget-chunk');
 }
+
+/** The gateway has no address for the visitor and nobody is online (or an agent asks): ask (in line, never blocking). */
+const askEmail = (s: ChatState) =>
+  !s.emailKnown && (s.emailAsked || (!!s.availability && s.availability.state !== 'online'));
+/** The rarely used tools are needed: an address to ask for, or a rating to offer. */
+const awayNeeded = (s: ChatState) => askEmail(s) || (s.conversation === 'resolved' && !!s.rating);
 
 /** The status bar's colour: trouble is a warning, the connection coming back a success, anything else information. */
 export const statusTone = (s: ChatState) =>
@@ -49,7 +58,12 @@ function statusLines(state: ChatState, s: Strings): string[] {
 }
 
 const itemCount = (s: ChatState) =>
-  s.messages.length + s.pending.length + s.typing.length + (s.conversation === 'resolved' ? 1 : 0);
+  s.messages.length +
+  s.pending.length +
+  s.typing.length +
+  (s.conversation === 'resolved' ? 1 : 0) +
+  (s.rating ? 1 : 0) +
+  (s.emailKnown ? 1 : 0);
 
 /**
  * WebKit has no `field-sizing: content`: there the composer grows (and shrinks) from its content height instead. The
@@ -156,15 +170,30 @@ export class Panel extends Component<Props, State> {
       this.follow.stop,
     ];
     if (this.state.open) this.opened();
+    this.loadTools();
   }
 
   override componentWillUnmount() {
     for (const off of this.offs) off();
   }
 
+  /** Loads the tools' chunk the first time they are needed; a failed load is tried again on the next update. */
+  private loadTools() {
+    if (this.state.tools || this.toolsLoading || !awayNeeded(this.state.chat)) return;
+    this.toolsLoading = import('./away-tools').then(
+      (m) => this.setState({ tools: m.AwayTools }),
+      () => {
+        this.toolsLoading = undefined;
+      },
+    );
+  }
+  private toolsLoading: Promise<void> | undefined;
+
   override componentDidUpdate(_: Props, prev: State) {
     const { chat } = this.state;
+    this.loadTools();
     if (this.state.text !== prev.text) growComposer(this.input.current!);
+    if (this.state.tools !== prev.tools) this.follow.added(false);
     if (chat.messages.some((m) => m.attachments) || chat.pending.some((p) => p.files)) this.loadFiles();
     if (this.state.open && !prev.open) this.opened();
     else if (itemCount(chat) !== itemCount(prev.chat))
@@ -231,6 +260,7 @@ export class Panel extends Component<Props, State> {
           presence={state.presence}
           agent={state.agent}
           avatar={state.avatars?.[state.agent!]}
+          availability={availabilityLine(state.availability, s, host.lang, this.time)}
           strings={s}
           onClose={close}
         />
@@ -250,6 +280,10 @@ export class Panel extends Component<Props, State> {
               )}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
+            {/* In the scrolled area, after the last message: never shrinks the conversation's view. */}
+            {this.state.tools && (
+              <this.state.tools host={host} chat={chat} state={state} lang={host.lang} ask={askEmail(state)} />
+            )}
             {typists && typingLine(typists)}
           </div>
           {below && (

@@ -8,6 +8,7 @@ export const strings: Strings = {
   presenceAway: 'يرد عادةً خلال دقائق',
   replies: (name) => `${name} يرد عادةً خلال دقائق`,
   presenceOffline: 'غير متاح. اترك رسالة وسنرد عليك قريبًا',
+  backAt: (day, time) => `نعود ${day} الساعة ${time}`,
   messageLabel: 'رسالة',
   placeholder: 'اكتب رسالة…',
   send: 'إرسال',

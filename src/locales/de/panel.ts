@@ -8,6 +8,7 @@ export const strings: Strings = {
   presenceAway: 'Antwortet meist innerhalb weniger Minuten',
   replies: (name) => `${name} antwortet meist innerhalb weniger Minuten`,
   presenceOffline: 'Abwesend. Hinterlassen Sie eine Nachricht, wir antworten bald',
+  backAt: (day, time) => `Wieder da: ${day} um ${time}`,
   messageLabel: 'Nachricht',
   placeholder: 'Nachricht schreiben…',
   send: 'Senden',

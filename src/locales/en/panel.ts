@@ -8,6 +8,7 @@ export const strings: Strings = {
   presenceAway: 'Usually replies in a few minutes',
   replies: (name) => `${name} usually replies in a few minutes`,
   presenceOffline: "Away. Leave a message and we'll reply soon",
+  backAt: (day, time) => `Back ${day} at ${time}`,
   messageLabel: 'Message',
   placeholder: 'Write a message…',
   send: 'Send',

@@ -8,6 +8,7 @@ export const strings: Strings = {
   presenceAway: 'Suele responder en unos minutos',
   replies: (name) => `${name} suele responder en unos minutos`,
   presenceOffline: 'Ausente. Deja un mensaje y te responderemos pronto',
+  backAt: (day, time) => `Volvemos ${day} a las ${time}`,
   messageLabel: 'Mensaje',
   placeholder: 'Escribe un mensaje…',
   send: 'Enviar',

@@ -8,6 +8,7 @@ export const strings: Strings = {
   presenceAway: 'Répond généralement en quelques minutes',
   replies: (name) => `${name} répond généralement en quelques minutes`,
   presenceOffline: 'Absent. Laissez un message, nous vous répondrons bientôt',
+  backAt: (day, time) => `De retour ${day} à ${time}`,
   messageLabel: 'Message',
   placeholder: 'Écrivez un message…',
   send: 'Envoyer',

@@ -8,6 +8,7 @@ export const strings: Strings = {
   presenceAway: 'בדרך כלל עונים תוך כמה דקות',
   replies: (name) => `${name} עונה בדרך כלל תוך כמה דקות`,
   presenceOffline: 'לא זמינים. השאירו הודעה ונחזור אליכם בקרוב',
+  backAt: (day, time) => `נחזור ${day} בשעה ${time}`,
   messageLabel: 'הודעה',
   placeholder: 'כתבו הודעה…',
   send: 'שליחה',

@@ -8,6 +8,7 @@ export const strings: Strings = {
   presenceAway: '通常数分以内に返信します',
   replies: (name) => `${name}は通常数分以内に返信します`,
   presenceOffline: '不在です。メッセージを残していただければ、すぐに返信します',
+  backAt: (day, time) => `${day} ${time} に再開します`,
   messageLabel: 'メッセージ',
   placeholder: 'メッセージを入力…',
   send: '送信',

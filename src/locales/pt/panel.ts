@@ -8,6 +8,7 @@ export const strings: Strings = {
   presenceAway: 'Costuma responder em poucos minutos',
   replies: (name) => `${name} costuma responder em poucos minutos`,
   presenceOffline: 'Ausente. Deixe uma mensagem e responderemos em breve',
+  backAt: (day, time) => `Voltamos ${day} às ${time}`,
   messageLabel: 'Mensagem',
   placeholder: 'Escreva uma mensagem…',
   send: 'Enviar',

@@ -186,7 +186,8 @@ describe('conversation traffic', () => {
     const status = nextEvent(visitor.socket, 'status');
     const resolved = await call(agent.socket, 'setStatus', { conversationId, status: 'resolved' });
     expect(resolved).toMatchObject({ ok: true, conversation: { id: conversationId, status: 'resolved' } });
-    expect(await status).toEqual({ status: 'resolved' });
+    // Resolved by an agent: the visitor is offered a rating (nothing scored yet).
+    expect(await status).toEqual({ status: 'resolved', rating: {} });
 
     const reopened = nextEvent(visitor.socket, 'status');
     const summary = nextEvent<ConversationSummary>(agent.socket, 'conversation', (c) => c.status === 'open');

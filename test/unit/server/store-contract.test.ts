@@ -1148,6 +1148,108 @@ describe.each([
       expect(await backend.rows('visitors')).toBe(1);
     });
 
+    it('stores an anonymous visitor address, never over a verified one', async () => {
+      const store = await open();
+      const session = await store.createSession({ tokenHash: 'h1', site: 'acme', meta: {}, now: 1_000 });
+      expect(await store.setVisitorEmail(session.visitorId, 'a@example.com')).toBe(true);
+      expect(await store.setVisitorEmail(session.visitorId, 'a@example.com')).toBe(false);
+      expect((await store.findSession('h1'))?.email).toBe('a@example.com');
+      const user = await store.createUserSession({
+        tokenHash: 'h2',
+        site: 'acme',
+        meta: {},
+        now: 1_000,
+        user: { id: 'u1', email: 'u@example.com' },
+      });
+      expect(await store.setVisitorEmail(user.session.visitorId, 'other@example.com')).toBe(false);
+      expect((await store.findSession('h2'))?.user?.email).toBe('u@example.com');
+    });
+
+    it('queues mail: one pending follow-up per conversation, leased by one claimer at a time, retried, finished once', async () => {
+      const [a, b] = [await open(), await open()];
+      const id = await conversation(a);
+      await a.appendMessage(id, { author: 'visitor', text: 'hello' });
+      const job = { kind: 'followup' as const, conversationId: id, dueAt: 2_000, now: 1_000 };
+      expect(await a.enqueueMail({ ...job, id: 'j1' })).toBe(true);
+      expect(await b.enqueueMail({ ...job, id: 'j2' })).toBe(false);
+      expect(await a.claimMail(1_999, 10_000)).toBeUndefined();
+      // Two processes claiming at once: exactly one gets the job.
+      const claims = await Promise.all([a.claimMail(2_000, 10_000), b.claimMail(2_000, 10_000)]);
+      const held = claims.filter((c) => c !== undefined);
+      expect(held).toHaveLength(1);
+      expect(held[0]).toMatchObject({ id: 'j1', kind: 'followup', conversationId: id, attempts: 1, createdAt: 1_000 });
+      // Leased: nobody else gets it until the lease ends; then the next claimer takes it over.
+      expect(await b.claimMail(5_000, 10_000)).toBeUndefined();
+      const takeover = await b.claimMail(12_000, 10_000);
+      expect(takeover).toMatchObject({ id: 'j1', attempts: 2 });
+      // The first holder lost its lease: its outcome is not recorded.
+      expect(await a.finishMail(held[0]!, { state: 'sent', uptoSeq: 1 }, 12_001)).toBe(false);
+      expect(await b.finishMail(takeover!, { state: 'pending', dueAt: 20_000, error: 'smtp down' }, 12_002)).toBe(true);
+      expect(await a.claimMail(19_999, 10_000)).toBeUndefined();
+      const retry = await a.claimMail(20_000, 10_000);
+      expect(retry).toMatchObject({ id: 'j1', attempts: 3 });
+      expect((await a.mailContext(id))?.emailedSeq).toBe(0);
+      expect(await a.finishMail(retry!, { state: 'sent', uptoSeq: 1 }, 20_001)).toBe(true);
+      expect(await a.finishMail(retry!, { state: 'failed', error: 'late' }, 20_002)).toBe(false);
+      expect(await b.claimMail(100_000, 10_000)).toBeUndefined();
+      expect(await a.mailContext(id)).toEqual({ site: 'acme', visitorReadSeq: 0, emailedSeq: 1 });
+      // Once sent, a new follow-up may be queued.
+      expect(await a.enqueueMail({ ...job, id: 'j3' })).toBe(true);
+      expect(await a.mailContext('nope')).toBeUndefined();
+    });
+
+    it('counts transcripts per conversation, address and site, and maps reply tokens to conversations', async () => {
+      const store = await open();
+      const [c1, c2] = [await conversation(store), await conversation(store)];
+      for (const c of [c1, c2]) await store.appendMessage(c, { author: 'visitor', text: 'hello' });
+      const transcript = { kind: 'transcript' as const, dueAt: 0, now: 5_000 };
+      await store.enqueueMail({ ...transcript, id: 't1', conversationId: c1, recipient: 'x@example.com' });
+      await store.enqueueMail({ ...transcript, id: 't2', conversationId: c1, recipient: 'x@example.com' });
+      await store.enqueueMail({ ...transcript, id: 't3', conversationId: c2, recipient: 'y@example.com' });
+      await store.enqueueMail({ ...transcript, id: 't4', conversationId: c2, recipient: 'x@example.com', now: 1_000 });
+      const counts = { conversationId: c1, recipient: 'x@example.com', site: 'acme', since: 2_000 };
+      expect(await store.transcriptCounts(counts)).toEqual({ conversation: 2, recipient: 2, site: 3 });
+      expect(await store.transcriptCounts({ ...counts, site: 'other' })).toEqual({
+        conversation: 0,
+        recipient: 0,
+        site: 0,
+      });
+      await store.saveReplyToken('tok1', c1);
+      await store.saveReplyToken('tok1', c1);
+      expect(await store.conversationOfReplyToken('tok1')).toBe(c1);
+      expect(await store.conversationOfReplyToken('forged')).toBeUndefined();
+    });
+
+    it('offers one rating per conversation, scored and changeable for a window, averaged per agent', async () => {
+      const store = await open();
+      const [c1, c2] = [await conversation(store), await conversation(store)];
+      for (const c of [c1, c2]) await store.appendMessage(c, { author: 'visitor', text: 'hello' });
+      const hour = 3_600_000;
+      expect(await store.rate(c1, { score: 5 }, 1_000, hour)).toBeUndefined(); // not offered
+      expect(await store.offerRating(c1, 'Ana', 1_000)).toEqual({ agentName: 'Ana', offeredAt: 1_000 });
+      expect(await store.getRating(c1)).toEqual({ agentName: 'Ana', offeredAt: 1_000 });
+      expect(await store.rate(c1, { score: 2, comment: 'slow' }, 2_000, hour)).toEqual({
+        agentName: 'Ana',
+        offeredAt: 1_000,
+        score: 2,
+        comment: 'slow',
+        firstRatedAt: 2_000,
+        ratedAt: 2_000,
+      });
+      // A later resolve by someone else keeps the given rating and its agent.
+      expect(await store.offerRating(c1, 'Ben', 3_000)).toBeUndefined();
+      expect(await store.rate(c1, { score: 4 }, 2_000 + hour - 1, hour)).toMatchObject({
+        agentName: 'Ana',
+        score: 4,
+        firstRatedAt: 2_000,
+      });
+      expect((await store.getRating(c1))?.comment).toBeUndefined();
+      expect(await store.rate(c1, { score: 1 }, 2_000 + hour, hour)).toBeUndefined(); // the window has passed
+      await store.offerRating(c2, 'Ana', 1_000);
+      await store.rate(c2, { score: 5 }, 1_500, hour);
+      expect(await store.ratingTotals()).toEqual([{ name: 'Ana', total: 9, count: 2 }]);
+    });
+
     it('migrates once: concurrent first opens agree, reopening keeps everything, a newer schema is refused', async () => {
       expect(backend.migrations).toBe(MIGRATIONS.length);
       const [a, b, c] = await Promise.all([open(), open(), open()]);

@@ -174,6 +174,45 @@ export const PG_MIGRATIONS: readonly string[] = [
     value  TEXT NOT NULL
   );
   `,
+  // See SQLite's email migration (issue 15): the email queue and reply tokens.
+  `
+  CREATE TABLE mail_jobs (
+    id               TEXT PRIMARY KEY,
+    kind             TEXT NOT NULL CHECK (kind IN ('followup', 'transcript')),
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    recipient        TEXT,
+    state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'skipped', 'failed')),
+    due_at           BIGINT   NOT NULL,
+    lease_until      BIGINT   NOT NULL DEFAULT 0,
+    claim            TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    upto_seq         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    created_at       BIGINT   NOT NULL,
+    done_at          BIGINT  
+  );
+  CREATE UNIQUE INDEX mail_jobs_one_followup ON mail_jobs(conversation_id) WHERE kind = 'followup' AND state = 'pending';
+  CREATE INDEX mail_jobs_due ON mail_jobs(due_at) WHERE state = 'pending';
+  CREATE INDEX mail_jobs_conversation ON mail_jobs(conversation_id, kind, state);
+  CREATE TABLE reply_tokens (
+    token            TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL UNIQUE REFERENCES conversations(id) ON DELETE CASCADE
+  );
+  `,
+  // Satisfaction (issue 15): one rating per conversation, offered when an agent resolves it (agent_name: who did),
+  // scored 1 to 5 by the visitor, changeable for a day after the first score (first_rated_at).
+  `
+  CREATE TABLE ratings (
+    conversation_id  TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+    agent_name       TEXT NOT NULL,
+    offered_at       BIGINT NOT NULL,
+    score            INTEGER CHECK (score BETWEEN 1 AND 5),
+    comment          TEXT,
+    first_rated_at   BIGINT,
+    rated_at         BIGINT
+  );
+  CREATE INDEX ratings_agent ON ratings(agent_name) WHERE score IS NOT NULL;
+  `,
 ];
 
 /** First key of the advisory lock taken while migrating ('PRLY'); the second is a hash of the schema's name. */

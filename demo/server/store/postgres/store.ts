@@ -4,12 +4,28 @@ import pg from 'pg';
 import { type ConversationStatus, LIMITS, type Note, type PageInfo, type VerifiedUser } from '../../../../src/protocol';
 import { type AppendItem, createAppendBatcher, type Outcome } from '../batcher';
 import { guard, toStoreError } from '../errors';
+import {
+  claimMailJobSql,
+  finishMailJobSql,
+  insertMailJobSql,
+  insertReplyTokenSql,
+  type MailContextRow,
+  type MailJobRow,
+  mailContextSql,
+  replyTokenSql,
+  transcriptCountsSql,
+} from '../mail-sql';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
+import { offerRatingSql, RATING_TOTALS_SQL, type RatingRow, rateSql, ratingSql } from '../rating-sql';
 import {
   type MessageRow,
+  mailOutcomeParams,
   type SessionRow,
   type SummaryRow,
+  toMailContext,
+  toMailJob,
   toMessage,
+  toRating,
   toSession,
   toSummary,
   toUserVisitor,
@@ -21,6 +37,7 @@ import {
   messagesAfterSql,
   SESSION_SELECT,
   SUMMARY_SELECT,
+  setVisitorEmailSql,
   sweepSessionsSql,
   VISITOR_COLUMNS,
   VISITOR_IDLE,
@@ -31,12 +48,17 @@ import {
   type AssigneeLoad,
   type IdentifiedSession,
   type ListOptions,
+  type MailContext,
+  type MailJob,
+  type MailOutcome,
   type MessagePage,
   type NewAttachment,
+  type NewMailJob,
   type NewMessage,
   type NewNote,
   type NewSession,
   NotFoundError,
+  type RatingRecord,
   type SessionRecord,
   type Store,
   type StoredAttachment,
@@ -149,6 +171,7 @@ const SQL = {
       user_agent = coalesce($5::text, user_agent)
     WHERE id = $1`,
   hasConversation: 'SELECT 1 FROM conversations WHERE id = $1',
+  setVisitorEmail: setVisitorEmailSql('$2', '$1', 'IS DISTINCT FROM'),
   /**
    * A batch of appends in one statement, so one round trip and no explicit transaction for any number of messages
    * (arrays, one element per message: $1 ids, $2 conversations, $3 authors, $4 agent names, $5 clientIds, $6 texts;
@@ -224,6 +247,38 @@ const SQL = {
   visitorRead: `
     UPDATE conversations SET visitor_read_seq = LEAST($2::bigint, last_seq)
      WHERE id = $1 AND visitor_read_seq < LEAST($2::bigint, last_seq)`,
+  insertMailJob: insertMailJobSql({
+    id: '$1',
+    kind: '$2',
+    conversationId: '$3',
+    recipient: '$4',
+    dueAt: '$5::bigint',
+    now: '$6::bigint',
+  }),
+  claimMailJob: claimMailJobSql({ now: '$1::bigint', until: '$2::bigint', claim: '$3' }, true),
+  finishMailJob: finishMailJobSql({
+    id: '$1',
+    claim: '$2',
+    state: '$3::text',
+    dueAt: '$4::bigint',
+    uptoSeq: '$5::integer',
+    error: '$6::text',
+    now: '$7::bigint',
+  }),
+  mailContext: mailContextSql('$1'),
+  transcriptCounts: transcriptCountsSql({ conversationId: '$1', recipient: '$2', site: '$3', since: '$4::bigint' }),
+  insertReplyToken: insertReplyTokenSql('$1', '$2'),
+  replyToken: replyTokenSql('$1'),
+  offerRating: offerRatingSql({ conversationId: '$1', agentName: '$2', now: '$3::bigint' }),
+  rate: rateSql({
+    conversationId: '$1',
+    score: '$2::integer',
+    comment: '$3::text',
+    now: '$4::bigint',
+    openSince: '$5::bigint',
+  }),
+  rating: ratingSql('$1'),
+  ratingTotals: RATING_TOTALS_SQL,
 } as const;
 
 const STATEMENT_NAMES = new Map<string, string>([
@@ -432,8 +487,93 @@ class PostgresPoolStore implements PostgresStore {
     return guard(async () => ((await this.query(SQL.agentRead, [conversationId, seq])).rowCount ?? 0) > 0);
   }
 
+  setVisitorEmail(visitorId: string, email: string): Promise<boolean> {
+    return guard(async () => ((await this.query(SQL.setVisitorEmail, [visitorId, email])).rowCount ?? 0) > 0);
+  }
+
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {
     return guard(async () => ((await this.query(SQL.visitorRead, [conversationId, seq])).rowCount ?? 0) > 0);
+  }
+
+  enqueueMail(job: NewMailJob): Promise<boolean> {
+    return guard(async () => {
+      const values = [job.id, job.kind, job.conversationId, job.recipient ?? null, job.dueAt, job.now];
+      return ((await this.query(SQL.insertMailJob, values)).rowCount ?? 0) > 0;
+    });
+  }
+
+  claimMail(at: number, leaseMs: number): Promise<MailJob | undefined> {
+    return guard(async () => {
+      const row = (await this.query<MailJobRow>(SQL.claimMailJob, [at, at + leaseMs, randomUUID()])).rows[0];
+      return row && toMailJob(row);
+    });
+  }
+
+  finishMail(job: Pick<MailJob, 'id' | 'claim'>, outcome: MailOutcome, at: number): Promise<boolean> {
+    return guard(async () => {
+      const { state, dueAt, uptoSeq, error } = mailOutcomeParams(outcome);
+      const values = [job.id, job.claim, state, dueAt, uptoSeq, error, at];
+      return ((await this.query(SQL.finishMailJob, values)).rowCount ?? 0) > 0;
+    });
+  }
+
+  mailContext(conversationId: string): Promise<MailContext | undefined> {
+    return guard(async () => {
+      const row = (await this.query<MailContextRow>(SQL.mailContext, [conversationId])).rows[0];
+      return row && toMailContext(row);
+    });
+  }
+
+  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }) {
+    return guard(async () => {
+      const values = [input.conversationId, input.recipient, input.site, input.since];
+      const row = (
+        await this.query<{ conversation: number; recipient: number; site: number }>(SQL.transcriptCounts, values)
+      ).rows[0];
+      return row ?? { conversation: 0, recipient: 0, site: 0 };
+    });
+  }
+
+  saveReplyToken(token: string, conversationId: string): Promise<void> {
+    return guard(async () => void (await this.query(SQL.insertReplyToken, [token, conversationId])));
+  }
+
+  conversationOfReplyToken(token: string): Promise<string | undefined> {
+    return guard(
+      async () => (await this.query<{ conversation_id: string }>(SQL.replyToken, [token])).rows[0]?.conversation_id,
+    );
+  }
+
+  offerRating(conversationId: string, agentName: string, at: number): Promise<RatingRecord | undefined> {
+    return guard(async () => {
+      const row = (await this.query<RatingRow>(SQL.offerRating, [conversationId, agentName, at])).rows[0];
+      return row && toRating(row);
+    });
+  }
+
+  rate(conversationId: string, input: { score: number; comment?: string }, at: number, changeMs: number) {
+    return guard(async () => {
+      const values = [conversationId, input.score, input.comment ?? null, at, at - changeMs];
+      const row = (await this.query<RatingRow>(SQL.rate, values)).rows[0];
+      return row && toRating(row);
+    });
+  }
+
+  getRating(conversationId: string): Promise<RatingRecord | undefined> {
+    return guard(async () => {
+      const row = (await this.query<RatingRow>(SQL.rating, [conversationId])).rows[0];
+      return row && toRating(row);
+    });
+  }
+
+  ratingTotals() {
+    return guard(async () =>
+      (await this.query<{ agent_name: string; total: number; count: number }>(SQL.ratingTotals)).rows.map((r) => ({
+        name: r.agent_name,
+        total: r.total,
+        count: r.count,
+      })),
+    );
   }
 
   assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean> {

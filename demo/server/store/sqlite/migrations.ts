@@ -170,6 +170,48 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX attachments_message ON attachments(message_id) WHERE message_id IS NOT NULL;
   CREATE INDEX attachments_pending ON attachments(created_at) WHERE message_id IS NULL;
   `,
+  // Email (issue 15): a queue of follow-ups and transcripts that a restart or an SMTP outage does not lose. A job is
+  // claimed with a lease (lease_until, claim) so that of several processes exactly one sends it, and one that died
+  // mid-send gives it back when the lease ends; at most one follow-up per conversation is pending. upto_seq: the last
+  // seq a sent follow-up covered. reply_tokens maps the token of a Reply-To address back to its conversation.
+  `
+  CREATE TABLE mail_jobs (
+    id               TEXT PRIMARY KEY,
+    kind             TEXT NOT NULL CHECK (kind IN ('followup', 'transcript')),
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    recipient        TEXT,
+    state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'skipped', 'failed')),
+    due_at           INTEGER NOT NULL,
+    lease_until      INTEGER NOT NULL DEFAULT 0,
+    claim            TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    upto_seq         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    done_at          INTEGER
+  );
+  CREATE UNIQUE INDEX mail_jobs_one_followup ON mail_jobs(conversation_id) WHERE kind = 'followup' AND state = 'pending';
+  CREATE INDEX mail_jobs_due ON mail_jobs(due_at) WHERE state = 'pending';
+  CREATE INDEX mail_jobs_conversation ON mail_jobs(conversation_id, kind, state);
+  CREATE TABLE reply_tokens (
+    token            TEXT PRIMARY KEY,
+    conversation_id  TEXT NOT NULL UNIQUE REFERENCES conversations(id) ON DELETE CASCADE
+  );
+  `,
+  // Satisfaction (issue 15): one rating per conversation, offered when an agent resolves it (agent_name: who did),
+  // scored 1 to 5 by the visitor, changeable for a day after the first score (first_rated_at).
+  `
+  CREATE TABLE ratings (
+    conversation_id  TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+    agent_name       TEXT NOT NULL,
+    offered_at       INTEGER NOT NULL,
+    score            INTEGER CHECK (score BETWEEN 1 AND 5),
+    comment          TEXT,
+    first_rated_at   INTEGER,
+    rated_at         INTEGER
+  );
+  CREATE INDEX ratings_agent ON ratings(agent_name) WHERE score IS NOT NULL;
+  `,
 ];
 
 /** Brings the schema up to date in one immediate transaction, so two processes starting together cannot both migrate. */

@@ -12,12 +12,28 @@ import {
 } from '../../../../src/protocol';
 import { type AppendItem, createAppendBatcher, type Outcome } from '../batcher';
 import { guard } from '../errors';
+import {
+  claimMailJobSql,
+  finishMailJobSql,
+  insertMailJobSql,
+  insertReplyTokenSql,
+  type MailContextRow,
+  type MailJobRow,
+  mailContextSql,
+  replyTokenSql,
+  transcriptCountsSql,
+} from '../mail-sql';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
+import { offerRatingSql, RATING_TOTALS_SQL, type RatingRow, rateSql, ratingSql } from '../rating-sql';
 import {
   type MessageRow,
+  mailOutcomeParams,
   type SessionRow,
   type SummaryRow,
+  toMailContext,
+  toMailJob,
   toMessage,
+  toRating,
   toSession,
   toSummary,
   toUserVisitor,
@@ -30,6 +46,7 @@ import {
   messagesAfterSql,
   SESSION_SELECT,
   SUMMARY_SELECT,
+  setVisitorEmailSql,
   sweepSessionsSql,
   VISITOR_COLUMNS,
   VISITOR_IDLE,
@@ -40,12 +57,17 @@ import {
   type AssigneeLoad,
   type IdentifiedSession,
   type ListOptions,
+  type MailContext,
+  type MailJob,
+  type MailOutcome,
   type MessagePage,
   type NewAttachment,
+  type NewMailJob,
   type NewMessage,
   type NewNote,
   type NewSession,
   NotFoundError,
+  type RatingRecord,
   type SessionRecord,
   type Store,
   type StoredAttachment,
@@ -174,6 +196,7 @@ function sessionStatements(db: Database.Database) {
       `UPDATE visitors SET name = @name, email = @email, verified = 1
         WHERE id = @id AND user_id = @userId AND (name IS NOT @name OR email IS NOT @email OR verified = 0)`,
     ),
+    setVisitorEmail: db.prepare(setVisitorEmailSql('@email', '@id', 'IS NOT')),
     updateVisitor: db.prepare(
       `UPDATE visitors SET
          page_url = coalesce(@pageUrl, page_url),
@@ -221,10 +244,72 @@ function conversationStatements(db: Database.Database) {
   };
 }
 
+/** Statements of the email queue (mail-sql.ts). */
+function mailStatements(db: Database.Database) {
+  return {
+    insertMailJob: db.prepare(
+      insertMailJobSql({
+        id: '@id',
+        kind: '@kind',
+        conversationId: '@conversationId',
+        recipient: '@recipient',
+        dueAt: '@dueAt',
+        now: '@now',
+      }),
+    ),
+    claimMailJob: db.prepare<{ now: number; until: number; claim: string }, MailJobRow>(
+      claimMailJobSql({ now: '@now', until: '@until', claim: '@claim' }, false),
+    ),
+    finishMailJob: db.prepare(
+      finishMailJobSql({
+        id: '@id',
+        claim: '@claim',
+        state: '@state',
+        dueAt: '@dueAt',
+        uptoSeq: '@uptoSeq',
+        error: '@error',
+        now: '@now',
+      }),
+    ),
+    mailContext: db.prepare<[string], MailContextRow>(mailContextSql('?')),
+    transcriptCounts: db.prepare<
+      { conversationId: string; recipient: string; site: string; since: number },
+      { conversation: number; recipient: number; site: number }
+    >(
+      transcriptCountsSql({
+        conversationId: '@conversationId',
+        recipient: '@recipient',
+        site: '@site',
+        since: '@since',
+      }),
+    ),
+    insertReplyToken: db.prepare(insertReplyTokenSql('?', '?')),
+    replyToken: db.prepare<[string], { conversation_id: string }>(replyTokenSql('?')),
+    offerRating: db.prepare<{ conversationId: string; agentName: string; now: number }, RatingRow>(
+      offerRatingSql({ conversationId: '@conversationId', agentName: '@agentName', now: '@now' }),
+    ),
+    rate: db.prepare<
+      { conversationId: string; score: number; comment: string | null; now: number; openSince: number },
+      RatingRow
+    >(
+      rateSql({
+        conversationId: '@conversationId',
+        score: '@score',
+        comment: '@comment',
+        now: '@now',
+        openSince: '@openSince',
+      }),
+    ),
+    rating: db.prepare<[string], RatingRow>(ratingSql('?')),
+    ratingTotals: db.prepare<[], { agent_name: string; total: number; count: number }>(RATING_TOTALS_SQL),
+  };
+}
+
 type Statements = ReturnType<typeof sessionStatements> &
   ReturnType<typeof conversationStatements> &
   ReturnType<typeof ownership.ownershipStatements> &
-  ReturnType<typeof attachmentStatements>;
+  ReturnType<typeof attachmentStatements> &
+  ReturnType<typeof mailStatements>;
 
 /**
  * The store's transactions, run IMMEDIATE by the store. The identity ones thereby hold the write lock from the lookup
@@ -283,6 +368,7 @@ class SqliteDatabaseStore implements SqliteStore {
       ...conversationStatements(db),
       ...ownership.ownershipStatements(db),
       ...attachmentStatements(db),
+      ...mailStatements(db),
     };
     this.tx = transactions(db, this.q, now);
     this.tools = new SqliteConsoleTools(db);
@@ -340,6 +426,10 @@ class SqliteDatabaseStore implements SqliteStore {
     );
   }
 
+  setVisitorEmail(visitorId: string, email: string): Promise<boolean> {
+    return guard(() => this.q.setVisitorEmail.run({ id: visitorId, email }).changes > 0);
+  }
+
   updateVisitorMeta(visitorId: string, meta: VisitorMeta): Promise<void> {
     return guard(() => void this.q.updateVisitor.run({ id: visitorId, ...metaParams(meta) }));
   }
@@ -383,6 +473,75 @@ class SqliteDatabaseStore implements SqliteStore {
 
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {
     return guard(() => this.q.visitorRead.run({ id: conversationId, seq }).changes > 0);
+  }
+
+  enqueueMail(job: NewMailJob): Promise<boolean> {
+    return guard(() => this.q.insertMailJob.run({ recipient: null, ...job }).changes > 0);
+  }
+
+  claimMail(at: number, leaseMs: number): Promise<MailJob | undefined> {
+    return guard(() => {
+      const row = this.q.claimMailJob.get({ now: at, until: at + leaseMs, claim: randomUUID() });
+      return row && toMailJob(row);
+    });
+  }
+
+  finishMail(job: Pick<MailJob, 'id' | 'claim'>, outcome: MailOutcome, at: number): Promise<boolean> {
+    return guard(
+      () =>
+        this.q.finishMailJob.run({ id: job.id, claim: job.claim, now: at, ...mailOutcomeParams(outcome) }).changes > 0,
+    );
+  }
+
+  mailContext(conversationId: string): Promise<MailContext | undefined> {
+    return guard(() => {
+      const row = this.q.mailContext.get(conversationId);
+      return row && toMailContext(row);
+    });
+  }
+
+  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }) {
+    return guard(() => this.q.transcriptCounts.get(input) ?? { conversation: 0, recipient: 0, site: 0 });
+  }
+
+  saveReplyToken(token: string, conversationId: string): Promise<void> {
+    return guard(() => void this.q.insertReplyToken.run(token, conversationId));
+  }
+
+  conversationOfReplyToken(token: string): Promise<string | undefined> {
+    return guard(() => this.q.replyToken.get(token)?.conversation_id);
+  }
+
+  offerRating(conversationId: string, agentName: string, at: number): Promise<RatingRecord | undefined> {
+    return guard(() => {
+      const row = this.q.offerRating.get({ conversationId, agentName, now: at });
+      return row && toRating(row);
+    });
+  }
+
+  rate(conversationId: string, input: { score: number; comment?: string }, at: number, changeMs: number) {
+    return guard(() => {
+      const params = {
+        conversationId,
+        score: input.score,
+        comment: input.comment ?? null,
+        now: at,
+        openSince: at - changeMs,
+      };
+      const row = this.q.rate.get(params);
+      return row && toRating(row);
+    });
+  }
+
+  getRating(conversationId: string): Promise<RatingRecord | undefined> {
+    return guard(() => {
+      const row = this.q.rating.get(conversationId);
+      return row && toRating(row);
+    });
+  }
+
+  ratingTotals() {
+    return guard(() => this.q.ratingTotals.all().map((r) => ({ name: r.agent_name, total: r.total, count: r.count })));
   }
 
   assign(conversationId: string, change: { to: string | null; at: number; from?: string | null }): Promise<boolean> {
