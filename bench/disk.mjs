@@ -35,7 +35,7 @@ function openWriterDb(Database, file, autocheckpoint) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('wal_autocheckpoint = ' + autocheckpoint);
+  db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
   const head = db.prepare('SELECT status, last_seq FROM conversations WHERE id = ?');
   const dup = db.prepare('SELECT id FROM messages WHERE conversation_id = ? AND author = ? AND client_id = ?');
   const bump = db.prepare('UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ?');
