@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message, UploadedFile, VisitorWelcome } from '../../src/protocol';
+import type { ConversationSummary, Message, UploadedFile, VisitorWelcome } from '../../src/protocol';
 import { clusterUnavailable, DATABASE_URL, REDIS_URL } from '../support/cluster';
 import { connectAgent, type RunningGateway, startGateway } from '../support/gateway';
 
@@ -105,6 +105,11 @@ describe.skipIf(reason !== undefined)('attachments on the shared storage across 
     const fromHistory = (opened.messages as Message[]).find((m) => m.clientId === 'attc-file')!;
     const signedByB = fromHistory.attachments![0]!.url;
     expect(await bytesOf(a, signedByB)).toEqual({ status: 200, body: PDF });
+
+    // The list built from PostgreSQL previews the files-only message by its file.
+    const { conversations } = await agent.timeout(10_000).emitWithAck('list', {});
+    const summary = (conversations as ConversationSummary[]).find((c) => c.id === conversationId)!;
+    expect(summary.lastMessage?.files).toEqual({ count: 1, name: 'invoice.pdf' });
 
     // Verification is real on B: an altered signature is refused there.
     const forged = new URL(signedByA, b.url);
