@@ -327,13 +327,24 @@ export interface VisitorInfo {
   verified: boolean;
 }
 
+/** The preview of a conversation's last message (text cut to 200 characters). */
+export interface LastMessage {
+  author: Author;
+  text: string;
+  /**
+   * Optional (issue 16): the files the message carried, absent when none, so a message with files only can be previewed
+   * ("📎 photo.png", "2 files"). `name` is one of their names (the only one when `count` is 1). Older consoles ignore it.
+   */
+  files?: { count: number; name: string };
+}
+
 export interface ConversationSummary {
   id: string;
   site: string;
   status: ConversationStatus;
   lastSeq: number;
   lastActivityAt: number;
-  lastMessage?: { author: Author; text: string };
+  lastMessage?: LastMessage;
   /** Visitor messages no agent has read yet. */
   unread: number;
   visitor: VisitorInfo;

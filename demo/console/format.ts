@@ -32,12 +32,17 @@ export function visitorName(v: VisitorInfo): string {
   return v.name?.trim() || v.email?.trim() || v.label;
 }
 
-/** One line preview of the last message. */
+/** One line preview of the last message; a message with files only says what was sent. */
 export function preview(c: ConversationSummary): string {
   const m = c.lastMessage;
   if (!m) return 'No messages yet';
-  const text = m.text.replace(/\s+/g, ' ').trim();
+  const text = m.text.replace(/\s+/g, ' ').trim() || (m.files ? filesLabel(m.files) : '');
   return m.author === 'agent' ? `Agent: ${text}` : text;
+}
+
+/** "📎 photo.png" for one file, "📎 2 files" for more. */
+export function filesLabel(files: { count: number; name: string }): string {
+  return `📎 ${files.count === 1 ? files.name : `${files.count} files`}`;
 }
 
 const BROWSERS: [RegExp, string][] = [

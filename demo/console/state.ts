@@ -3,6 +3,7 @@ import type {
   AgentPresence,
   ConversationStatus,
   ConversationSummary,
+  LastMessage,
   ListView,
   Message,
   Note,
@@ -118,6 +119,14 @@ export function addToThread(thread: Thread, incoming: readonly Message[]): Threa
   return { ...thread, messages, contiguous };
 }
 
+/** The `lastMessage` of a message as the gateway builds it for summaries: with its files, so files alone preview. */
+function lastMessageOf(m: Message): LastMessage {
+  const last: LastMessage = { author: m.author, text: m.text };
+  const [first] = m.attachments ?? [];
+  if (first) last.files = { count: m.attachments!.length, name: first.name };
+  return last;
+}
+
 /**
  * Applies a live `message` event: to the thread if one is held, and to the summary. The gateway sends no summary for
  * a new message, so its preview, activity time, `lastSeq` and unread count (visitor messages only) are derived here.
@@ -135,7 +144,7 @@ export function receiveMessage(state: ConsoleState, m: Message): ConsoleState {
       ...c,
       lastSeq: m.seq,
       lastActivityAt: Math.max(c.lastActivityAt, m.createdAt),
-      lastMessage: { author: m.author, text: m.text },
+      lastMessage: lastMessageOf(m),
       unread: m.author === 'visitor' ? c.unread + 1 : c.unread,
     };
     next = { ...next, conversations: { ...next.conversations, [c.id]: summary } };

@@ -70,6 +70,9 @@ export interface SummaryRow {
   verified: Flag;
   last_author: Author | null;
   last_text: string | null;
+  /** Files of the last message (0 when none) and the least of their names, so a files-only message has a preview. */
+  last_files: number | null;
+  last_file_name: string | null;
   unread: number;
   assignee: string | null;
 }
@@ -177,6 +180,9 @@ export function toSummary(row: SummaryRow): StoredSummary {
   if (row.assignee !== null) summary.assignee = row.assignee;
   if (row.last_author !== null && row.last_text !== null) {
     summary.lastMessage = { author: row.last_author, text: row.last_text };
+    if (row.last_files && row.last_file_name !== null) {
+      summary.lastMessage.files = { count: Number(row.last_files), name: row.last_file_name };
+    }
   }
   const { visitor } = summary;
   if (row.page_url !== null) visitor.page = { url: row.page_url, title: row.page_title ?? '' };

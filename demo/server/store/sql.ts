@@ -18,6 +18,8 @@ export const SUMMARY_SELECT = `
   SELECT c.id, c.site, c.status, c.last_seq, c.last_activity_at, c.agent_read_seq, c.visitor_read_seq,
          v.id AS visitor_id, v.page_url, v.page_title, v.locale, v.user_agent, v.name, v.email, v.verified,
          m.author AS last_author, substr(m.text, 1, ${PREVIEW_LENGTH}) AS last_text,
+         (SELECT CAST(count(*) AS INTEGER) FROM attachments f WHERE f.message_id = m.id) AS last_files,
+         (SELECT min(f.name) FROM attachments f WHERE f.message_id = m.id) AS last_file_name,
          (SELECT CAST(count(*) AS INTEGER) FROM messages u
            WHERE u.conversation_id = c.id AND u.seq > c.agent_read_seq AND u.author = 'visitor') AS unread,
          c.assignee
