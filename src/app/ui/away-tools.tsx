@@ -1,6 +1,7 @@
 /**
  * The rarely used tools of the panel, a chunk of their own loaded with `import()` only when needed: the email capture
- * (nobody online), the transcript button, and the rating group after an agent resolved the conversation.
+ * (nobody online), the site's pre-chat form (prechat-form.tsx), the transcript button, and the rating group after an
+ * agent resolved the conversation.
  */
 import { Component } from 'preact';
 import type { Host } from '../../loader/host';
