@@ -55,6 +55,8 @@ export type ErrorCode =
   | 'internal'
   /** Email (issue 15): a transcript was asked for but the visitor left no address. */
   | 'email_required'
+  /** Pre-chat form (issue 15): a name was left without `consent: true` to the site's privacy policy. */
+  | 'consent_required'
   /** `assign` named an agent that is not configured (ownership, issue 14). */
   | 'unknown_agent'
   // Attachments (issue 16): see the attachments block below.
@@ -190,7 +192,16 @@ export interface RatingAverage {
 /** Visitor event `email`: the address to send follow-ups to (see `EMAIL_ADDRESS`). */
 export interface EmailPayload {
   email: string;
+  /**
+   * Pre-chat form (`welcome.prechat`): the visitor's name, at most `LIMITS_NAME_LENGTH` characters, stored on the
+   * visitor for agents; accepted only with `consent: true` (else `consent_required`).
+   */
+  name?: string;
+  /** The visitor ticked the pre-chat form's consent to the site's privacy policy. */
+  consent?: boolean;
 }
+/** The longest name the pre-chat form accepts. */
+export const LIMITS_NAME_LENGTH = 100;
 
 export interface VisitorWelcome {
   /**
@@ -222,6 +233,11 @@ export interface VisitorWelcome {
   availability?: Availability;
   /** The visitor's address for follow-ups is known (captured, or from the verified user): do not ask for it. */
   emailKnown?: boolean;
+  /**
+   * Pre-chat form (`PARLEY_PRECHAT`): the site asks an anonymous visitor for a name, an email and consent to its
+   * privacy policy (`https:` URL) before the first message. Absent for verified users and other sites.
+   */
+  prechat?: { privacyUrl: string };
   /** An agent resolved the conversation and the visitor may (still) rate it. */
   rating?: RatingOffer;
   /** Messages after `auth.lastSeq`, oldest first, at most `LIMITS.historyPage` and `LIMITS.pageBytes`. */

@@ -13,6 +13,7 @@ import { type Budget, DEFAULT_LIMITS, type Limits } from './limits';
 import { LOG_LEVELS, type LogLevel } from './log';
 import type { MailOptions } from './mail';
 import { readMailConfig } from './mail/config';
+import { parsePrechat } from './prechat';
 import { DEFAULT_SOCKET_BUFFER_BYTES, MIN_SOCKET_BUFFER_BYTES } from './send-buffer';
 import { DEFAULT_BUSY_TIMEOUT_MS } from './store/sqlite/store';
 
@@ -64,6 +65,8 @@ export interface Config {
   mail?: MailOptions;
   /** `PARLEY_HOURS`: business hours by site, read from that JSON file (see business-hours.ts); absent: none. */
   hours?: HoursConfig;
+  /** `PARLEY_PRECHAT`: the sites with a pre-chat form, and their privacy policy URL (see prechat.ts); absent: none. */
+  prechat?: Record<string, string>;
   /** `PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`. */
   assignment: AssignOptions;
   /** Uploads and downloads (`PARLEY_MAX_UPLOAD_MB`, `PARLEY_UPLOADS_DIR`, …; see attachments/config.ts). */
@@ -190,10 +193,15 @@ function readLimits(env: NodeJS.ProcessEnv): Pick<Config, 'limits' | 'maxSocketB
 }
 
 /** Email (`PARLEY_SMTP_URL` …, see mail/config.ts) and business hours (`PARLEY_HOURS`), each only when set. */
-function readAwayConfig(env: NodeJS.ProcessEnv): Pick<Config, 'mail' | 'hours'> {
+function readAwayConfig(env: NodeJS.ProcessEnv): Pick<Config, 'mail' | 'hours' | 'prechat'> {
   const hours = env.PARLEY_HOURS?.trim() ? readHours(env.PARLEY_HOURS.trim()) : undefined;
   const mail = readMailConfig(env);
-  return { ...(mail !== undefined ? { mail } : {}), ...(hours !== undefined ? { hours } : {}) };
+  const prechat = env.PARLEY_PRECHAT?.trim() ? parsePrechat(env.PARLEY_PRECHAT) : undefined;
+  return {
+    ...(mail !== undefined ? { mail } : {}),
+    ...(hours !== undefined ? { hours } : {}),
+    ...(prechat !== undefined ? { prechat } : {}),
+  };
 }
 
 /** The business hours file named by `PARLEY_HOURS`; its errors name the variable and the file. */

@@ -89,6 +89,8 @@ export interface GatewayOptions extends AttachmentOptions {
   mail?: MailOptions;
   /** Business hours by site (`PARLEY_HOURS`, see business-hours.ts); a site without any is always inside them. */
   hours?: HoursConfig;
+  /** Sites with a pre-chat form, and their privacy policy URL (`PARLEY_PRECHAT`, see prechat.ts). */
+  prechat?: Record<string, string>;
   /** Auto-assignment (`PARLEY_ASSIGN`, `PARLEY_AGENT_CAPACITY`, `PARLEY_ASSIGN_GRACE_S`); default manual. */
   assignment?: AssignOptions;
 }

@@ -273,6 +273,7 @@ function setupNamespaces(
     now,
     ...(Object.keys(avatars).length ? { avatars } : {}),
     ...(options.mail?.transcriptLimits ? { transcriptLimits: options.mail.transcriptLimits } : {}),
+    ...(options.prechat ? { prechat: options.prechat } : {}),
   });
   setupAgents(ctx, options.agents, { ...guards, cannedReplies: options.cannedReplies ?? [] });
   return startSessionSweeper({

@@ -65,6 +65,7 @@ function gatewayOptions(config: Config): GatewayOptions {
     assignment: config.assignment,
     ...config.attachments,
     ...(config.hours ? { hours: config.hours } : {}),
+    ...(config.prechat ? { prechat: config.prechat } : {}),
     ...(config.mail ? { mail: config.mail } : {}),
     // Built to dist/server/main.js; the files it serves are in dist/.
     distDir: fileURLToPath(new URL('..', import.meta.url)),

@@ -5,6 +5,7 @@ import {
   type ErrorAck,
   LIMITS,
   LIMITS_EMAIL_LENGTH,
+  LIMITS_NAME_LENGTH,
   RATING_COMMENT_LENGTH,
   SITE_KEY,
 } from '../../src/protocol';
@@ -124,6 +125,15 @@ export const visitorEvents = {
       v.maxLength(LIMITS_EMAIL_LENGTH, `must be at most ${LIMITS_EMAIL_LENGTH} characters`),
       v.regex(EMAIL_ADDRESS, 'must be an email address like name@example.com'),
     ),
+    name: v.optional(
+      v.pipe(
+        v.string('must be a string'),
+        v.trim(),
+        v.nonEmpty('must not be empty'),
+        v.maxLength(LIMITS_NAME_LENGTH, `must be at most ${LIMITS_NAME_LENGTH} characters`),
+      ),
+    ),
+    consent: v.optional(v.boolean('must be true or false')),
   }),
 };
 

@@ -37,6 +37,8 @@ export interface VisitorOptions {
   now?: () => number;
   /** Transcripts by email a day (`PARLEY_TRANSCRIPTS_PER_SITE_DAY` for the site cap). */
   transcriptLimits?: TranscriptLimits;
+  /** Sites with a pre-chat form, and their privacy policy URL (`PARLEY_PRECHAT`, `welcome.prechat`). */
+  prechat?: Record<string, string>;
 }
 
 /** Installs the `/visitor` namespace: handshake checks, session resolution, catch-up and the visitor's events. */
@@ -191,7 +193,7 @@ function onConnection(ctx: GatewayContext, socket: VisitorSocket, options: Visit
     },
   );
 
-  void ctx.track(welcome(ctx, socket, room, firstTab, options.avatars)).catch((err: unknown) => {
+  void ctx.track(welcome(ctx, socket, room, firstTab, options)).catch((err: unknown) => {
     ctx.logger.error('welcome failed', { socket: socket.id, err });
     socket.disconnect(true);
   });
@@ -260,6 +262,16 @@ function visitorHandlers(
   };
 }
 
+/** The pre-chat form's settings for an anonymous visitor of a site that has one (`welcome.prechat`). */
+function prechatOffer(
+  prechat: Record<string, string> | undefined,
+  site: string,
+  user: VerifiedUser | undefined,
+): Pick<VisitorWelcome, 'prechat'> {
+  const privacyUrl = user ? undefined : prechat?.[site];
+  return privacyUrl ? { prechat: { privacyUrl } } : {};
+}
+
 /** Issue 15's visitor events: a transcript by email, a satisfaction rating, the visitor's email address. */
 function awayHandlers(
   ctx: GatewayContext,
@@ -280,10 +292,13 @@ function awayHandlers(
       after(() => ctx.agents.to(AGENTS_ROOM).emit('rating', { conversationId, rating }));
       return { rating: ratingOffer(record, Date.now()) ?? {} };
     },
-    email: async ({ email }, after) => {
+    email: async ({ email, name, consent }, after) => {
+      // The pre-chat form's name goes with the consent to the site's privacy policy, never without it.
+      if (name !== undefined && consent !== true)
+        throw new HandlerError('consent_required', 'a name is stored only with consent: true to the privacy policy');
       socket.data.emailKnown = true;
       // A verified visitor's address is its user token's: nothing to store, nothing to tell.
-      if (await ctx.store.setVisitorEmail(socket.data.visitorId, email)) {
+      if (await ctx.store.setVisitorEmail(socket.data.visitorId, email, name)) {
         after(() => (socket.data.started ? pushSummary(ctx, conversationId) : undefined));
       }
       return {};
@@ -318,7 +333,7 @@ async function welcome(
   socket: VisitorSocket,
   room: string,
   firstTab: boolean,
-  avatars?: Record<string, string>,
+  { avatars, prechat }: Pick<VisitorOptions, 'avatars' | 'prechat'>,
 ): Promise<void> {
   const { conversationId, token, renewed, lastSeq, user, userTokenRefused, identityChanged, sessionKey } = socket.data;
   // Join before reading the catch-up: a message stored in between is then broadcast to this socket rather than
@@ -351,6 +366,7 @@ async function welcome(
     ...(avatars ? { avatars } : {}),
     availability: ctx.availability.current(socket.data.site),
     ...(socket.data.emailKnown ? { emailKnown: true } : {}),
+    ...prechatOffer(prechat, socket.data.site, user),
     ...(rating ? { rating } : {}),
     messages: page.messages,
     more: page.more,

@@ -33,6 +33,8 @@ export interface ChatState {
   availability?: Availability | undefined;
   /** The gateway has the visitor's address for follow-ups: never ask for it. */
   emailKnown?: boolean | undefined;
+  /** The site's pre-chat form: its privacy policy URL, while the conversation has not started (`welcome.prechat`). */
+  prechat?: string | undefined;
   /** An agent asked for the visitor's address. */
   emailAsked?: boolean | undefined;
   /** An agent resolved the conversation and the visitor may rate it. */

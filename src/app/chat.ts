@@ -163,6 +163,7 @@ function listenToGateway(
       conversation: w.status,
       availability: w.availability,
       emailKnown: w.emailKnown,
+      prechat: w.conversationId ? undefined : w.prechat?.privacyUrl,
       rating: w.rating,
       agentReadSeq: w.agentReadSeq ?? 0,
       notice: w.renewed ? hooks.notice('renewed') : w.userTokenRefused ? hooks.notice('identity') : null,

@@ -34,9 +34,18 @@ export const SESSION_SELECT = `
     FROM sessions s
     JOIN visitors v ON v.id = s.visitor_id`;
 
-/** An anonymous visitor's address ($email, $id); `IS NOT` matches SQLite's null-safe comparison to PostgreSQL's. */
-export function setVisitorEmailSql(email: string, id: string, differs: 'IS NOT' | 'IS DISTINCT FROM'): string {
-  return `UPDATE visitors SET email = ${email} WHERE id = ${id} AND NOT verified AND email ${differs} ${email}`;
+/**
+ * An anonymous visitor's address ($email, $id) and, from the pre-chat form, name ($name; null keeps the stored one);
+ * `IS NOT` matches SQLite's null-safe comparison to PostgreSQL's.
+ */
+export function setVisitorEmailSql(
+  email: string,
+  id: string,
+  name: string,
+  differs: 'IS NOT' | 'IS DISTINCT FROM',
+): string {
+  return `UPDATE visitors SET email = ${email}, name = COALESCE(${name}, name)
+   WHERE id = ${id} AND NOT verified AND (email ${differs} ${email} OR COALESCE(${name}, name) ${differs} name)`;
 }
 
 /** The `UserVisitorRow` of the visitor linked to (site, user id). */

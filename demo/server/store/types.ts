@@ -66,9 +66,10 @@ export interface Store {
   sweepSessions(input: { idleBefore: number; emptyBefore: number; batch?: number }): Promise<SweepResult>;
   /**
    * Stores the address an anonymous visitor left for follow-ups. A verified visitor's address comes from its user
-   * token only: nothing changes for one. Returns whether the row changed.
+   * token only: nothing changes for one. `name` (the pre-chat form's) replaces the visitor's name when given. Returns
+   * whether the row changed.
    */
-  setVisitorEmail(visitorId: string, email: string): Promise<boolean>;
+  setVisitorEmail(visitorId: string, email: string, name?: string): Promise<boolean>;
   /** Overwrites the given fields only; absent fields keep their value. */
   updateVisitorMeta(visitorId: string, meta: VisitorMeta): Promise<void>;
   /**

@@ -13,6 +13,13 @@ export interface AwayStrings {
   comment: string;
   sendRating: string;
   thanks: string;
+  /** The pre-chat form (`welcome.prechat`). */
+  prechat: string;
+  name: string;
+  consent: string;
+  privacy: string;
+  needConsent: string;
+  start: string;
 }
 
 const en: AwayStrings = {
@@ -29,6 +36,12 @@ const en: AwayStrings = {
   comment: 'Comment (optional)',
   sendRating: 'Send rating',
   thanks: 'Thanks for your rating!',
+  prechat: 'Before we chat, tell us who you are.',
+  name: 'Name',
+  consent: 'I agree to the processing of my data.',
+  privacy: 'Privacy policy',
+  needConsent: 'Tick the box to agree to the privacy policy.',
+  start: 'Start chat',
 };
 
 const LOCALES: Record<string, AwayStrings> = {
@@ -47,6 +60,12 @@ const LOCALES: Record<string, AwayStrings> = {
     comment: 'Kommentar (optional)',
     sendRating: 'Bewertung senden',
     thanks: 'Danke für Ihre Bewertung!',
+    prechat: 'Bevor wir chatten: Wer sind Sie?',
+    name: 'Name',
+    consent: 'Ich stimme der Verarbeitung meiner Daten zu.',
+    privacy: 'Datenschutzerklärung',
+    needConsent: 'Bitte stimmen Sie der Datenschutzerklärung zu.',
+    start: 'Chat starten',
   },
   fr: {
     askEmail: 'Laissez votre e-mail : nous y enverrons la réponse si vous êtes parti.',
@@ -62,6 +81,12 @@ const LOCALES: Record<string, AwayStrings> = {
     comment: 'Commentaire (facultatif)',
     sendRating: 'Envoyer la note',
     thanks: 'Merci pour votre note !',
+    prechat: 'Avant de discuter, dites-nous qui vous êtes.',
+    name: 'Nom',
+    consent: 'J’accepte le traitement de mes données.',
+    privacy: 'Politique de confidentialité',
+    needConsent: 'Cochez la case pour accepter la politique de confidentialité.',
+    start: 'Démarrer',
   },
   es: {
     askEmail: 'Deja tu correo y te enviaremos la respuesta allí si ya te has ido.',
@@ -77,6 +102,12 @@ const LOCALES: Record<string, AwayStrings> = {
     comment: 'Comentario (opcional)',
     sendRating: 'Enviar valoración',
     thanks: '¡Gracias por tu valoración!',
+    prechat: 'Antes de chatear, dinos quién eres.',
+    name: 'Nombre',
+    consent: 'Acepto el tratamiento de mis datos.',
+    privacy: 'Política de privacidad',
+    needConsent: 'Marca la casilla para aceptar la política de privacidad.',
+    start: 'Empezar',
   },
   pt: {
     askEmail: 'Deixe seu e-mail e enviaremos a resposta para lá se você tiver saído.',
@@ -92,6 +123,12 @@ const LOCALES: Record<string, AwayStrings> = {
     comment: 'Comentário (opcional)',
     sendRating: 'Enviar avaliação',
     thanks: 'Obrigado pela avaliação!',
+    prechat: 'Antes de conversar, diga-nos quem você é.',
+    name: 'Nome',
+    consent: 'Concordo com o tratamento dos meus dados.',
+    privacy: 'Política de privacidade',
+    needConsent: 'Marque a caixa para aceitar a política de privacidade.',
+    start: 'Começar',
   },
   ja: {
     askEmail: 'メールアドレスを残していただければ、離れていても返信をお送りします。',
@@ -107,6 +144,12 @@ const LOCALES: Record<string, AwayStrings> = {
     comment: 'コメント（任意）',
     sendRating: '評価を送信',
     thanks: '評価ありがとうございます！',
+    prechat: 'チャットの前にお名前とメールアドレスをお知らせください。',
+    name: 'お名前',
+    consent: '個人データの取り扱いに同意します。',
+    privacy: 'プライバシーポリシー',
+    needConsent: 'プライバシーポリシーに同意するにはチェックを入れてください。',
+    start: 'チャットを開始',
   },
   ar: {
     askEmail: 'اترك بريدك الإلكتروني وسنرسل الرد إليه إذا غادرت.',
@@ -122,6 +165,12 @@ const LOCALES: Record<string, AwayStrings> = {
     comment: 'تعليق (اختياري)',
     sendRating: 'إرسال التقييم',
     thanks: 'شكرًا على تقييمك!',
+    prechat: 'قبل أن نبدأ، عرّفنا بنفسك.',
+    name: 'الاسم',
+    consent: 'أوافق على معالجة بياناتي.',
+    privacy: 'سياسة الخصوصية',
+    needConsent: 'حدّد المربع للموافقة على سياسة الخصوصية.',
+    start: 'ابدأ المحادثة',
   },
   he: {
     askEmail: 'השאירו אימייל ונשלח אליו את התשובה אם כבר לא תהיו כאן.',
@@ -137,6 +186,12 @@ const LOCALES: Record<string, AwayStrings> = {
     comment: 'הערה (לא חובה)',
     sendRating: 'שליחת דירוג',
     thanks: 'תודה על הדירוג!',
+    prechat: 'לפני שמתחילים, ספרו לנו מי אתם.',
+    name: 'שם',
+    consent: 'אני מסכים/ה לעיבוד הנתונים שלי.',
+    privacy: 'מדיניות הפרטיות',
+    needConsent: 'סמנו את התיבה כדי להסכים למדיניות הפרטיות.',
+    start: "התחלת צ'אט",
   },
 };
 

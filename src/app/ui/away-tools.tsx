@@ -1,6 +1,7 @@
 /**
  * The rarely used tools of the panel, a chunk of their own loaded with `import()` only when needed: the email capture
- * (nobody online), the transcript button, and the rating group after an agent resolved the conversation.
+ * (nobody online), the site's pre-chat form (prechat-form.tsx), the transcript button, and the rating group after an
+ * agent resolved the conversation.
  */
 import { Component } from 'preact';
 import type { Host } from '../../loader/host';
@@ -8,6 +9,7 @@ import { EMAIL_ADDRESS, LIMITS_EMAIL_LENGTH, RATING_COMMENT_LENGTH } from '../..
 import css from '../away/away.css' with { type: 'text' };
 import { awayStrings } from '../away/strings';
 import type { Chat, ChatState } from '../chat';
+import { PrechatForm } from './prechat-form';
 
 interface Props {
   host: Host;
@@ -16,6 +18,8 @@ interface Props {
   lang: string;
   /** Ask for an address (nobody online and none known yet). */
   ask: boolean;
+  /** Show the site's pre-chat form (`state.prechat`, nothing sent yet). */
+  prechat: boolean;
 }
 
 interface State {
@@ -62,13 +66,14 @@ export class AwayTools extends Component<Props, State> {
     this.setState(ack.ok ? { rated: true, info: '' } : { info: awayStrings(this.props.lang).failed });
   };
 
-  override render({ state, ask, lang }: Props, { email, error, info, score, comment, rated }: State) {
+  override render({ state, ask, lang, prechat, chat }: Props, { email, error, info, score, comment, rated }: State) {
     const s = awayStrings(lang);
     const rating = state.conversation === 'resolved' && state.rating;
     return (
       <div class="away">
         {/* One question at a time: a rating offer takes the place of the address (the panel has little room). */}
-        {ask && !rating && (
+        {prechat && state.prechat && <PrechatForm chat={chat} strings={s} privacyUrl={state.prechat} />}
+        {ask && !rating && !prechat && (
           <form class="capture" onSubmit={this.saveEmail} noValidate>
             <label for="parley-email">{s.askEmail}</label>
             <div>

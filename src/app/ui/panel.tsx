@@ -36,8 +36,10 @@ interface State {
 /** The gateway has no address for the visitor and nobody is online (or an agent asks): ask (in line, never blocking). */
 const askEmail = (s: ChatState) =>
   !s.emailKnown && (s.emailAsked || (!!s.availability && s.availability.state !== 'online'));
-/** The rarely used tools are needed: an address to ask for, or a rating to offer. */
-const awayNeeded = (s: ChatState) => askEmail(s) || (s.conversation === 'resolved' && !!s.rating);
+/** The site's pre-chat form is due: nothing sent yet and no address known. */
+const prechat = (s: ChatState) => !!s.prechat && !s.emailKnown && !s.messages.length && !s.pending.length;
+/** The rarely used tools are needed: an address to ask for, the pre-chat form, or a rating to offer. */
+const awayNeeded = (s: ChatState) => askEmail(s) || prechat(s) || (s.conversation === 'resolved' && !!s.rating);
 
 /** The status bar's colour: trouble is a warning, the connection coming back a success, anything else information. */
 export const statusTone = (s: ChatState) =>
@@ -221,7 +223,9 @@ export class Panel extends Component<Props, State> {
     const { strings: s, chat } = this.props;
     const text = this.state.text.trim();
     const { files } = this.state;
+    // The pre-chat form comes first (once its chunk shows it); the text stays in the composer meanwhile.
     if (!text && !files.length) return;
+    if (this.state.tools && prechat(this.state.chat)) return;
     if (text.length > LIMITS.messageLength) return this.setState({ error: s.tooLong(LIMITS.messageLength) });
     this.setState({ text: '', error: '', files: [] });
     try {
@@ -282,7 +286,14 @@ export class Panel extends Component<Props, State> {
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
             {/* In the scrolled area, after the last message: never shrinks the conversation's view. */}
             {this.state.tools && (
-              <this.state.tools host={host} chat={chat} state={state} lang={host.lang} ask={askEmail(state)} />
+              <this.state.tools
+                host={host}
+                chat={chat}
+                state={state}
+                lang={host.lang}
+                ask={askEmail(state)}
+                prechat={prechat(state)}
+              />
             )}
             {typists && typingLine(typists)}
           </div>

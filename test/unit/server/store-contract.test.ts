@@ -1165,6 +1165,20 @@ describe.each([
       expect((await store.findSession('h2'))?.user?.email).toBe('u@example.com');
     });
 
+    it('stores the pre-chat form name with the address; a later address alone keeps it', async () => {
+      const store = await open();
+      const session = await store.createSession({ tokenHash: 'h1', site: 'acme', meta: {}, now: 1_000 });
+      expect(await store.setVisitorEmail(session.visitorId, 'a@example.com', 'Grace')).toBe(true);
+      expect(await store.setVisitorEmail(session.visitorId, 'a@example.com', 'Grace')).toBe(false);
+      expect(await store.setVisitorEmail(session.visitorId, 'a@example.com', 'Grace H')).toBe(true);
+      expect(await store.setVisitorEmail(session.visitorId, 'b@example.com')).toBe(true);
+      await store.appendMessage(session.conversationId, { author: 'visitor', text: 'hi' });
+      expect((await store.getConversation(session.conversationId))?.visitor).toMatchObject({
+        name: 'Grace H',
+        email: 'b@example.com',
+      });
+    });
+
     it('queues mail: one pending follow-up per conversation, leased by one claimer at a time, retried, finished once', async () => {
       const [a, b] = [await open(), await open()];
       const id = await conversation(a);

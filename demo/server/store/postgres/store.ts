@@ -171,7 +171,7 @@ const SQL = {
       user_agent = coalesce($5::text, user_agent)
     WHERE id = $1`,
   hasConversation: 'SELECT 1 FROM conversations WHERE id = $1',
-  setVisitorEmail: setVisitorEmailSql('$2', '$1', 'IS DISTINCT FROM'),
+  setVisitorEmail: setVisitorEmailSql('$2', '$1', '$3::text', 'IS DISTINCT FROM'),
   /**
    * A batch of appends in one statement, so one round trip and no explicit transaction for any number of messages
    * (arrays, one element per message: $1 ids, $2 conversations, $3 authors, $4 agent names, $5 clientIds, $6 texts;
@@ -487,8 +487,10 @@ class PostgresPoolStore implements PostgresStore {
     return guard(async () => ((await this.query(SQL.agentRead, [conversationId, seq])).rowCount ?? 0) > 0);
   }
 
-  setVisitorEmail(visitorId: string, email: string): Promise<boolean> {
-    return guard(async () => ((await this.query(SQL.setVisitorEmail, [visitorId, email])).rowCount ?? 0) > 0);
+  setVisitorEmail(visitorId: string, email: string, name?: string): Promise<boolean> {
+    return guard(
+      async () => ((await this.query(SQL.setVisitorEmail, [visitorId, email, name ?? null])).rowCount ?? 0) > 0,
+    );
   }
 
   markVisitorRead(conversationId: string, seq: number): Promise<boolean> {

@@ -196,7 +196,7 @@ function sessionStatements(db: Database.Database) {
       `UPDATE visitors SET name = @name, email = @email, verified = 1
         WHERE id = @id AND user_id = @userId AND (name IS NOT @name OR email IS NOT @email OR verified = 0)`,
     ),
-    setVisitorEmail: db.prepare(setVisitorEmailSql('@email', '@id', 'IS NOT')),
+    setVisitorEmail: db.prepare(setVisitorEmailSql('@email', '@id', '@name', 'IS NOT')),
     updateVisitor: db.prepare(
       `UPDATE visitors SET
          page_url = coalesce(@pageUrl, page_url),
@@ -426,8 +426,8 @@ class SqliteDatabaseStore implements SqliteStore {
     );
   }
 
-  setVisitorEmail(visitorId: string, email: string): Promise<boolean> {
-    return guard(() => this.q.setVisitorEmail.run({ id: visitorId, email }).changes > 0);
+  setVisitorEmail(visitorId: string, email: string, name?: string): Promise<boolean> {
+    return guard(() => this.q.setVisitorEmail.run({ id: visitorId, email, name: name ?? null }).changes > 0);
   }
 
   updateVisitorMeta(visitorId: string, meta: VisitorMeta): Promise<void> {
