@@ -58,6 +58,10 @@ export interface Batcher<I, R> {
   readonly pending: number;
 }
 
+/**
+ * About 90 lines, on purpose: one closure over the queue's state (queue, writes in progress, the wait timer), whose steps
+ * are short named functions (`pump`, `take`, `run`); the writing itself is below, outside it.
+ */
 export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R> {
   const maxBatch = Math.max(1, options.maxBatch ?? 256);
   const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
@@ -113,7 +117,7 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
     const keys = batch.map((entry) => options.orderKey(entry.item));
     for (const key of keys) busy.set(key, (busy.get(key) ?? 0) + 1);
     try {
-      await writeSettled(batch);
+      await writeSettled(options, batch);
     } finally {
       for (const key of keys) {
         const left = (busy.get(key) ?? 1) - 1;
@@ -124,62 +128,6 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
       inFlight--;
       pump();
     }
-  }
-
-  /** Writes a batch and settles every item's promise, each with its own outcome. */
-  async function writeSettled(batch: Pending<I, R>[]): Promise<void> {
-    const { unique, repeats } = coalesce(batch);
-    let outcomes: Outcome<R>[];
-    try {
-      outcomes = await options.write(unique.map((entry) => entry.item));
-      if (outcomes.length !== unique.length) throw new Error('batch write reported the wrong number of outcomes');
-    } catch (err) {
-      if (unique.length === 1 || options.retryOneByOne === false)
-        outcomes = unique.map(() => ({ ok: false, error: err }));
-      // The write failed as a whole: each item alone, so every item gets its own outcome.
-      else outcomes = await writeOneByOne(unique.map((entry) => entry.item));
-    }
-    unique.forEach((entry, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) entry.resolve(outcome.value);
-      else entry.reject(outcome.error);
-      for (const twin of repeats.get(entry) ?? []) {
-        if (outcome.ok) twin.resolve(options.repeat ? options.repeat(outcome.value) : outcome.value);
-        else twin.reject(outcome.error);
-      }
-    });
-  }
-
-  async function writeOneByOne(items: I[]): Promise<Outcome<R>[]> {
-    const outcomes: Outcome<R>[] = [];
-    for (const item of items) {
-      try {
-        const [outcome] = await options.write([item]);
-        outcomes.push(outcome ?? { ok: false, error: new Error('batch write reported no outcome') });
-      } catch (error) {
-        outcomes.push({ ok: false, error });
-      }
-    }
-    return outcomes;
-  }
-
-  function coalesce(batch: Pending<I, R>[]) {
-    const unique: Pending<I, R>[] = [];
-    const repeats = new Map<Pending<I, R>, Pending<I, R>[]>();
-    const firstByKey = new Map<string, Pending<I, R>>();
-    for (const entry of batch) {
-      const key = options.coalesceKey?.(entry.item);
-      const first = key === undefined ? undefined : firstByKey.get(key);
-      if (first) {
-        const list = repeats.get(first) ?? [];
-        list.push(entry);
-        repeats.set(first, list);
-        continue;
-      }
-      if (key !== undefined) firstByKey.set(key, entry);
-      unique.push(entry);
-    }
-    return { unique, repeats };
   }
 
   return {
@@ -204,6 +152,67 @@ export function createBatcher<I, R>(options: BatcherOptions<I, R>): Batcher<I, R
       return queue.length + writing;
     },
   };
+}
+
+/** Writes a batch and settles every item's promise, each with its own outcome. */
+async function writeSettled<I, R>(options: BatcherOptions<I, R>, batch: Pending<I, R>[]): Promise<void> {
+  const { unique, repeats } = coalesce(batch, (item) => options.coalesceKey?.(item));
+  let outcomes: Outcome<R>[];
+  try {
+    outcomes = await options.write(unique.map((entry) => entry.item));
+    if (outcomes.length !== unique.length) throw new Error('batch write reported the wrong number of outcomes');
+  } catch (err) {
+    if (unique.length === 1 || options.retryOneByOne === false)
+      outcomes = unique.map(() => ({ ok: false, error: err }));
+    // The write failed as a whole: each item alone, so every item gets its own outcome.
+    else
+      outcomes = await writeOneByOne(
+        options.write,
+        unique.map((entry) => entry.item),
+      );
+  }
+  unique.forEach((entry, i) => {
+    const outcome = outcomes[i]!;
+    if (outcome.ok) entry.resolve(outcome.value);
+    else entry.reject(outcome.error);
+    for (const twin of repeats.get(entry) ?? []) {
+      if (outcome.ok) twin.resolve(options.repeat ? options.repeat(outcome.value) : outcome.value);
+      else twin.reject(outcome.error);
+    }
+  });
+}
+
+async function writeOneByOne<I, R>(write: BatcherOptions<I, R>['write'], items: I[]): Promise<Outcome<R>[]> {
+  const outcomes: Outcome<R>[] = [];
+  for (const item of items) {
+    try {
+      const [outcome] = await write([item]);
+      outcomes.push(outcome ?? { ok: false, error: new Error('batch write reported no outcome') });
+    } catch (error) {
+      outcomes.push({ ok: false, error });
+    }
+  }
+  return outcomes;
+}
+
+/** Items with the same coalescing key (a repeated client id) are written once; the repeats get the first's outcome. */
+function coalesce<I, R>(batch: Pending<I, R>[], coalesceKey: ((item: I) => string | undefined) | undefined) {
+  const unique: Pending<I, R>[] = [];
+  const repeats = new Map<Pending<I, R>, Pending<I, R>[]>();
+  const firstByKey = new Map<string, Pending<I, R>>();
+  for (const entry of batch) {
+    const key = coalesceKey?.(entry.item);
+    const first = key === undefined ? undefined : firstByKey.get(key);
+    if (first) {
+      const list = repeats.get(first) ?? [];
+      list.push(entry);
+      repeats.set(first, list);
+      continue;
+    }
+    if (key !== undefined) firstByKey.set(key, entry);
+    unique.push(entry);
+  }
+  return { unique, repeats };
 }
 
 /** One `Store.appendMessage` call, as the append batcher queues it. */

@@ -133,6 +133,15 @@ const typingLine = (typists: string) => (
   </div>
 );
 
+/** The lazily loaded away tools (email capture, pre-chat form, rating, transcript), once their chunk is in. */
+function awayTools(Tools: State['tools'], host: Props['host'], chat: Props['chat'], state: State['chat']) {
+  return (
+    Tools && (
+      <Tools host={host} chat={chat} state={state} lang={host.lang} ask={askEmail(state)} prechat={prechat(state)} />
+    )
+  );
+}
+
 /**
  * The chat panel: the one stateful component (plain Preact class, so the widget needs no hooks runtime); everything
  * it renders is a pure function of its state.
@@ -285,16 +294,7 @@ export class Panel extends Component<Props, State> {
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}
             {/* In the scrolled area, after the last message: never shrinks the conversation's view. */}
-            {this.state.tools && (
-              <this.state.tools
-                host={host}
-                chat={chat}
-                state={state}
-                lang={host.lang}
-                ask={askEmail(state)}
-                prechat={prechat(state)}
-              />
-            )}
+            {awayTools(this.state.tools, host, chat, state)}
             {typists && typingLine(typists)}
           </div>
           {below && (

@@ -85,8 +85,8 @@ export interface CheckpointerOptions {
   onLost?: () => void;
 }
 
-export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
-  const restartFrames = options.restartFrames ?? RESTART_FRAMES;
+/** The checkpointing thread, on its own connection to the database file. */
+function spawnWorker(options: CheckpointerOptions): Worker {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -97,6 +97,29 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
   });
   // The worker is a helper: it never keeps the process alive, and its failure never takes the gateway down.
   worker.unref();
+  return worker;
+}
+
+/** A gate appends wait on while a checkpoint holds them; `onTimeout` runs if it is still closed after GATE_LIMIT_MS. */
+function timedGate(onTimeout: () => void): { promise: Promise<void>; open(): void } {
+  let open = () => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const limit = setTimeout(onTimeout, GATE_LIMIT_MS);
+  limit.unref();
+  return {
+    promise,
+    open: () => {
+      clearTimeout(limit);
+      open();
+    },
+  };
+}
+
+export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
+  const restartFrames = options.restartFrames ?? RESTART_FRAMES;
+  const worker = spawnWorker(options);
   let closing: Promise<void> | undefined;
   let exited = false;
   let running = false;
@@ -142,22 +165,10 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
     if (walFrames >= restartFrames && Date.now() >= gateNotBefore) {
       gating = true;
       gateTimedOut = false;
-      let open = () => {};
-      const promise = new Promise<void>((resolve) => {
-        open = resolve;
-      });
-      const limit = setTimeout(() => {
+      gate = timedGate(() => {
         gateTimedOut = true;
         openGate();
-      }, GATE_LIMIT_MS);
-      limit.unref();
-      gate = {
-        promise,
-        open: () => {
-          clearTimeout(limit);
-          open();
-        },
-      };
+      });
     }
     worker.postMessage('checkpoint');
   }
