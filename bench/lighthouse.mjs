@@ -8,22 +8,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
-import { findChromium } from '../test/support/chromium.mjs';
+import { CHROMIUM_ARGS, findChromium } from '../test/support/chromium.mjs';
 import { renderLighthouse } from './lighthouse-report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // PARLEY_DIST measures another build (as build.mjs writes it), e.g. the widget before a change.
 const dist = path.resolve(root, process.env.PARLEY_DIST ?? 'dist');
 const RUNS = 5;
-const CHROME_FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const CHROME_FLAGS = ['--headless=new', ...CHROMIUM_ARGS];
 const PAGES = { with: '/with-widget.html', without: '/without-widget.html', control: '/with-empty-script.html' };
 /** The control: an async script that does nothing, in place of parley.js, for what any script tag costs. */
 const EMPTY_SCRIPT = '/empty.js';

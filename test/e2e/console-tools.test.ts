@@ -1,13 +1,12 @@
 // The agent console's tools in real Chromium: search among 10,000 messages jumping to the hit, a `/` canned reply
 // filled with the visitor's name, and the visitor's earlier conversations and visited pages in the details pane.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright';
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../demo/server/store/sqlite/store';
 import type { Store } from '../../demo/server/store/types';
+import { axeViolations } from '../support/axe';
 import { openAgent } from '../support/pages';
 import { e2e } from '../support/suite';
 
@@ -59,19 +58,7 @@ const store = openSqliteStore({ path: dbPath });
 await seed(store);
 await store.close();
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 /** axe-core's violations in the tools' parts of the console, as `rule: targets`. */
-async function axe(page: Page, include: string[]): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the console's CSP (script-src 'self') refuses an inline <script>.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  return page.evaluate(async (selectors) => {
-    type Axe = { run(ctx: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> };
-    const result = await (window as unknown as { axe: Axe }).axe.run({ include: selectors.map((s) => [s]) });
-    return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-  }, include);
-}
-
 const t = e2e({ gateway: () => ({ dbPath, env: { PARLEY_CANNED_REPLIES: repliesPath } }) });
 const desktop = () => t.context({ viewport: { width: 1280, height: 800 } });
 
@@ -86,7 +73,7 @@ describe('agent console tools', () => {
     expect(await hit.locator('mark').allTextContents()).toEqual(['zebra47']);
     expect(await hit.textContent()).toContain(NEEDLE.text);
 
-    expect(await axe(agent.page, ['.search'])).toEqual([]);
+    expect(await axeViolations(agent.page, ['.search'])).toEqual([]);
 
     await hit.click();
     const found = agent.log.locator(`[data-seq="${NEEDLE.seq}"]`);
@@ -115,7 +102,7 @@ describe('agent console tools', () => {
     const list = agent.page.getByRole('listbox', { name: 'Canned replies' });
     await list.waitFor();
     expect(await list.getByRole('option').allTextContents()).toEqual([expect.stringContaining('/greet')]);
-    expect(await axe(agent.page, ['.composer', '.context-list', '.canned-manager'])).toEqual([]);
+    expect(await axeViolations(agent.page, ['.composer', '.context-list', '.canned-manager'])).toEqual([]);
     await agent.reply.press('Enter');
     await expect.poll(() => agent.reply.inputValue()).toBe('Hi Kim Lee, how can I help?');
     await expect.poll(() => list.count()).toBe(0);

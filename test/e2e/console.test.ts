@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/protocol';
+import { axeViolations } from '../support/axe';
 import { AGENTS, connectAgent, startGateway } from '../support/gateway';
 import { openAgent, openVisitor } from '../support/pages';
 import { e2e } from '../support/suite';
@@ -294,19 +293,6 @@ describe('read receipts', () => {
 });
 
 describe('console: accessibility of the additions', () => {
-  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  async function axe(page: Page) {
-    await page.addScriptTag({ content: axeSource });
-    const result = await page.evaluate(() =>
-      (
-        window as unknown as {
-          axe: { run(ctx: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> };
-        }
-      ).axe.run(document),
-    );
-    return result.violations.map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target) }));
-  }
-
   it('has no axe-core violations with a receipt, a queued reply, the notification settings and the phone views', async () => {
     const visitor = await openVisitor(await context(), t.gateway.url);
     await visitor.send('Checking the colours');
@@ -323,13 +309,13 @@ describe('console: accessibility of the additions', () => {
     await agent.page.getByText('Notifications', { exact: true }).click();
     for (const colorScheme of ['light', 'dark'] as const) {
       await agent.page.emulateMedia({ colorScheme });
-      expect(await axe(agent.page)).toEqual([]);
+      expect(await axeViolations(agent.page)).toEqual([]);
     }
     // Escape closes the settings, as a menu.
     await agent.page.keyboard.press('Escape');
     await agent.page.getByText('Sound', { exact: true }).waitFor({ state: 'hidden' });
     await agent.page.getByRole('button', { name: 'Details' }).click();
     await agent.page.getByRole('button', { name: 'Back to the conversation' }).waitFor();
-    expect(await axe(agent.page)).toEqual([]);
+    expect(await axeViolations(agent.page)).toEqual([]);
   });
 });

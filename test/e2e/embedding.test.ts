@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from '../support/axe';
 import { AGENTS } from '../support/gateway';
 import { type HostSite, startHostSite } from '../support/host-site';
 import { e2e } from '../support/suite';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let site: HostSite;
 beforeAll(async () => {
@@ -196,18 +193,6 @@ describe('embedding', () => {
 });
 
 describe('accessibility', () => {
-  async function axe(p: Page) {
-    await p.addScriptTag({ content: axeSource });
-    return p.evaluate(async () => {
-      const result = await (
-        window as unknown as {
-          axe: { run(ctx: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> };
-        }
-      ).axe.run({ include: [['parley-chat']] });
-      return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
-    });
-  }
-
   it('has no axe-core violations, closed and open, light and dark, with an agent’s group and avatar', async () => {
     const agent = io(`${t.gateway.url}/agent`, {
       auth: { token: AGENTS.Ana },
@@ -217,7 +202,7 @@ describe('accessibility', () => {
     try {
       for (const colorScheme of ['light', 'dark'] as const) {
         const p = await page('/plain.html', { colorScheme });
-        expect(await axe(p)).toEqual([]);
+        expect(await axeViolations(p, ['parley-chat'])).toEqual([]);
         await openPanel(p);
         const composer = p.locator('parley-chat [part="panel"] textarea');
         const text = `A message to check the contrast of bubbles (${colorScheme})`;
@@ -229,7 +214,7 @@ describe('accessibility', () => {
         await agent.emitWithAck('send', { conversationId: mine.id, clientId: `axe-${colorScheme}`, text: 'Hello!' });
         await p.locator('parley-chat li.agent .author .av').waitFor();
         await p.locator('parley-chat header').getByText('Ana usually replies in a few minutes').waitFor();
-        expect(await axe(p)).toEqual([]);
+        expect(await axeViolations(p, ['parley-chat'])).toEqual([]);
       }
     } finally {
       agent.close();

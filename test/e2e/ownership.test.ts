@@ -1,8 +1,6 @@
-// Ownership and internal notes with two agents in real Chromium consoles (manual assignment, the default).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright';
 import { afterEach, describe, expect, it } from 'vitest';
+import { axeViolations } from '../support/axe';
 import { openAgent, openVisitor } from '../support/pages';
 import { type RawVisitor, rawVisitor } from '../support/raw-visitor';
 import { e2e } from '../support/suite';
@@ -116,19 +114,6 @@ describe('internal notes', () => {
 });
 
 describe('accessibility', () => {
-  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  async function axe(page: Page) {
-    await page.addScriptTag({ content: axeSource });
-    const result = await page.evaluate(() =>
-      (
-        window as unknown as {
-          axe: { run(ctx: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> };
-        }
-      ).axe.run(document),
-    );
-    return result.violations.map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target) }));
-  }
-
   it('has no axe-core violations with a note, a system line, the views and note mode, light and dark', async () => {
     const visitor = await rawVisitor(t.gateway.url);
     raws.push(visitor);
@@ -145,7 +130,7 @@ describe('accessibility', () => {
       await box.press('Enter');
       await ana.log.locator('li.note', { hasText: `A note in ${colorScheme}` }).waitFor();
       await ana.page.getByRole('radio', { name: 'Unassigned' }).check();
-      expect(await axe(ana.page)).toEqual([]);
+      expect(await axeViolations(ana.page)).toEqual([]);
     }
   });
 });
