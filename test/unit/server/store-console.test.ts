@@ -246,7 +246,7 @@ describe('SQLite search index', () => {
     const path = join(dir, 'parley.db');
     try {
       const raw = new Database(path);
-      const before = MIGRATIONS.length - 1;
+      const before = MIGRATIONS.findIndex((sql) => sql.includes('CREATE VIRTUAL TABLE messages_fts'));
       for (const sql of MIGRATIONS.slice(0, before)) raw.exec(sql);
       raw.pragma(`user_version = ${before}`);
       raw.exec(`INSERT INTO visitors (id, site, created_at, conversation_id) VALUES ('v1', 'acme', 1, 'c1');
@@ -263,5 +263,62 @@ describe('SQLite search index', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SQLite search queue (indexing off the append path)', () => {
+  let dir = '';
+  let path = '';
+  let store: Store;
+  let raw: Database.Database;
+  const pending = () => raw.prepare('SELECT count(*) FROM messages_fts_pending').pluck().get();
+  const integrity = () => raw.exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)`);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-fts-queue-'));
+    path = join(dir, 'parley.db');
+    store = openSqliteStore({ path });
+    raw = new Database(path);
+  });
+  afterEach(async () => {
+    raw.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function conversationWith(text: string) {
+    const session = await store.createSession({
+      tokenHash: randomBytes(8).toString('hex'),
+      site: 'acme',
+      meta: {},
+      now: 1,
+    });
+    await store.appendMessage(session.conversationId, { author: 'visitor', clientId: 'c1', text });
+    return session.conversationId;
+  }
+
+  it('queues a new message instead of indexing it, and a search indexes the queue first', async () => {
+    const id = await conversationWith('where is my parcel');
+    expect(pending()).toBe(1);
+    expect((await store.search(searchTerms('parcel')!, 5)).map((h) => h.conversation.id)).toEqual([id]);
+    expect(pending()).toBe(0);
+    integrity();
+  });
+
+  it('indexes the queue on its own when nobody searches', async () => {
+    await conversationWith('a question about invoices');
+    await expect.poll(pending, { timeout: 5000, interval: 50 }).toBe(0);
+    expect(raw.prepare(`SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'invoices'`).pluck().get()).toBe(1);
+  });
+
+  it('keeps the index intact when a message is deleted before or after it was indexed', async () => {
+    const queued = await conversationWith('queued words');
+    const indexed = await conversationWith('indexed words');
+    raw.exec(`INSERT INTO messages_fts (rowid, text) SELECT m.rowid, m.text FROM messages m WHERE m.conversation_id = '${indexed}';
+              DELETE FROM messages_fts_pending WHERE id IN (SELECT rowid FROM messages WHERE conversation_id = '${indexed}')`);
+    raw.exec(`DELETE FROM conversations WHERE id IN ('${queued}', '${indexed}')`);
+    expect(pending()).toBe(0);
+    integrity();
+    expect(await store.search(searchTerms('words')!, 5)).toEqual([]);
   });
 });

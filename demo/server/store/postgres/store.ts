@@ -43,6 +43,7 @@ import {
   VISITOR_IDLE,
   visitorByUserSql,
 } from '../sql';
+import { timeOrderedId } from '../time-ordered-id';
 import {
   type AppendResult,
   type AssigneeLoad,
@@ -812,7 +813,7 @@ function errorCode(err: unknown): string | undefined {
 /** The parameters of `SQL.appendBatch`: one array per column, then the time. */
 function appendValues(items: AppendItem[], at: number): unknown[] {
   return [
-    items.map(() => randomUUID()),
+    items.map(() => timeOrderedId(at)),
     items.map((item) => item.conversationId),
     items.map((item) => item.input.author),
     items.map((item) => item.input.agentName ?? null),

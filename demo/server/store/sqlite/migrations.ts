@@ -93,7 +93,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Agent console tools (issue 14). Search: an FTS5 index over messages.text (external content, so the text is stored
   // once), kept in sync by triggers and built for the messages already there. It is keyed by the messages' implicit
-  // rowid, which VACUUM may renumber: after a VACUUM, run INSERT INTO messages_fts(messages_fts) VALUES ('rebuild').
+  // rowid, which VACUUM may renumber: after a VACUUM, run DELETE FROM messages_fts_pending (a later migration's queue)
+  // and INSERT INTO messages_fts(messages_fts) VALUES ('rebuild').
   // Canned replies shared by agents; the pages each visitor reported (the newest PAGE_HISTORY kept); and, for a
   // visitor's earlier conversations, the visitor an anonymous visitor's session was moved to by an identification.
   `
@@ -211,6 +212,29 @@ export const MIGRATIONS: readonly string[] = [
     rated_at         INTEGER
   );
   CREATE INDEX ratings_agent ON ratings(agent_name) WHERE score IS NOT NULL;
+  `,
+  // Search indexing leaves the append path (issue 18). FTS5 writes a new segment for every transaction that indexes
+  // a row, which cost more than the rest of a small append batch; a new message now only queues its rowid, and the
+  // store indexes the queue in bulk (a timer, and before every search, so a search still sees every message).
+  // A rowid still queued is not in the index: deleting or updating it there would corrupt the external-content index.
+  `
+  CREATE TABLE messages_fts_pending (id INTEGER PRIMARY KEY);
+  DROP TRIGGER messages_fts_insert;
+  DROP TRIGGER messages_fts_delete;
+  DROP TRIGGER messages_fts_update;
+  CREATE TRIGGER messages_fts_queue AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts_pending (id) VALUES (new.rowid);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text)
+      SELECT 'delete', old.rowid, old.text WHERE NOT EXISTS (SELECT 1 FROM messages_fts_pending WHERE id = old.rowid);
+    DELETE FROM messages_fts_pending WHERE id = old.rowid;
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+    WHEN NOT EXISTS (SELECT 1 FROM messages_fts_pending WHERE id = old.rowid) BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+  END;
   `,
 ];
 

@@ -52,6 +52,7 @@ import {
   VISITOR_IDLE,
   visitorByUserSql,
 } from '../sql';
+import { timeOrderedId } from '../time-ordered-id';
 import {
   type AppendResult,
   type AssigneeLoad,
@@ -87,6 +88,7 @@ import { type Checkpointer, startCheckpointer } from './checkpointer';
 import { SqliteConsoleTools } from './console';
 import { migrate } from './migrations';
 import * as ownership from './ownership';
+import { type SearchIndexer, startSearchIndexer } from './search-indexer';
 
 /** How long a write waits for another connection's lock by default (`PARLEY_DB_BUSY_TIMEOUT_MS`). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 1000;
@@ -338,6 +340,9 @@ function transactions(db: Database.Database, q: Statements, now: () => number) {
     appendBatch: db.transaction((items: AppendItem[]) =>
       items.map(({ conversationId, input }) => settle(() => appendOne(conversationId, input))),
     ),
+    // A batch of one (most of them, below a few hundred messages a second) needs no savepoint: its own transaction
+    // rolls back alone. Two statements fewer per message.
+    appendOne,
   };
 }
 
@@ -348,7 +353,10 @@ class SqliteDatabaseStore implements SqliteStore {
     async (items) => {
       const gate = this.checkpointer?.gate();
       if (gate) await gate;
-      const outcomes = this.tx.appendBatch.immediate(items);
+      const outcomes =
+        items.length === 1
+          ? [settle(() => this.tx.appendOne.immediate(items[0]!.conversationId, items[0]!.input))]
+          : this.tx.appendBatch.immediate(items);
       this.checkpointer?.committed();
       return outcomes;
     },
@@ -356,6 +364,7 @@ class SqliteDatabaseStore implements SqliteStore {
     { retryOneByOne: false },
   );
   private readonly tools: SqliteConsoleTools;
+  private readonly indexer: SearchIndexer;
   private closed = false;
 
   constructor(
@@ -372,6 +381,7 @@ class SqliteDatabaseStore implements SqliteStore {
     };
     this.tx = transactions(db, this.q, now);
     this.tools = new SqliteConsoleTools(db);
+    this.indexer = startSearchIndexer(db, { checkpointer });
   }
 
   settings(): ReturnType<SqliteStore['settings']> {
@@ -573,7 +583,10 @@ class SqliteDatabaseStore implements SqliteStore {
   }
 
   search(terms: SearchTerms, limit: number) {
-    return guard(() => this.tools.search(terms, limit));
+    return guard(() => {
+      this.indexer.catchUp();
+      return this.tools.search(terms, limit);
+    });
   }
 
   cannedReplies() {
@@ -620,6 +633,7 @@ class SqliteDatabaseStore implements SqliteStore {
     return guard(async () => {
       if (this.closed) return;
       this.closed = true;
+      this.indexer.stop();
       await this.checkpointer?.close();
       this.db.close();
     });
@@ -719,7 +733,7 @@ function append(q: Statements, now: () => number, conversationId: string, input:
   const createdAt = now();
   q.advance.run({ id: conversationId, now: createdAt, reopen: reopened ? 1 : 0 });
   const row: MessageRow = {
-    id: randomUUID(),
+    id: timeOrderedId(createdAt),
     conversation_id: conversationId,
     seq: head.last_seq + 1,
     author: input.author,
