@@ -59,7 +59,7 @@ export function renderLighthouse(result) {
   const heads = { with: 'script tag', snippet: 'after-load snippet' };
   out.push(
     `Lighthouse ${result.lighthouse} (\`lighthouse\` package, mobile defaults: simulated throttling, 4× CPU slowdown) in Chromium ${result.chromium} (\`/usr/bin/chromium\`, headless), ${result.runs} runs per page, alternating, each in a fresh browser. ` +
-      `The demo page served on 127.0.0.1, with its \`parley.js\` script tag${embeds.length > 1 ? ', with the after-load snippet in its place (README, "Put it on your site": the same script and data-* attributes, inserted after the page’s load and first paint)' : ''} and without it (otherwise the same bytes), for a first-time visitor who does not open the chat. ` +
+      `The demo page served on 127.0.0.1, with its \`parley.js\` script tag${embeds.length > 1 ? ', with the after-load snippet in its place (README, "Put it on your site": the same script and data-* attributes, inserted after the page’s load and first paint)' : ''} and without it (otherwise the same bytes; every page declares an empty favicon, since Chromium’s \`/favicon.ico\` request ends before or after the observed LCP by chance and moved every page’s simulated LCP by about 150 ms), for a first-time visitor who does not open the chat. ` +
       'Median, with the range of the runs in parentheses. Goal: no difference beyond the runs’ own spread: the medians differ by no more than the larger of the two pages’ spreads (the range of their runs without the lowest and the highest).',
     '',
     `| metric | ${embeds.map((e) => `with the ${heads[e]}`).join(' | ')} | without | ${embeds.map((e) => `${heads[e]}: difference of medians | goal`).join(' | ')} |`,
