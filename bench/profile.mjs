@@ -1,11 +1,11 @@
 // Where the gateway's CPU goes under the latency scenario's message rates: a separate, shorter run with the gateway
 // started under V8's sampling profiler (`node --cpu-prof`), so the main latency numbers carry no profiler overhead.
 // Only samples inside the measured window count; they are grouped by what runs (socket writes, SQLite, Socket.IO...).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AGENTS, GENEROUS_LIMITS, gatewayScript } from './gateway.mjs';
-import { delay, freePort, startServer, startWorker } from './proc.mjs';
+import { delay, freePort, root, startServer, startWorker } from './proc.mjs';
 
 /** Categories, first match wins, by the sampled (innermost) frame. */
 const CATEGORIES = [
@@ -40,19 +40,30 @@ export async function runProfile(o) {
   const workers = [];
   let server;
   try {
-    server = await startServer({
-      name: 'gateway (profiled)',
-      script: gatewayScript(),
-      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
-      ready: /listening on (http:\/\/[\d.]+:\d+)/,
-      env: {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PARLEY_DB: path.join(dir, 'parley.db'),
-        PARLEY_AGENTS: AGENTS.map((a) => `${a.name}:${a.token}`).join(','),
-        ...GENEROUS_LIMITS,
-      },
-    });
+    // The relay can be profiled too (bench/profile-only.mjs --relay), to compare where the two spend their time.
+    server = await startServer(
+      o.target === 'relay'
+        ? {
+            name: 'relay (profiled)',
+            script: path.join(root, 'bench', 'relay.mjs'),
+            nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+            ready: /Relay listening on (http:\/\/[\d.]+:\d+)/,
+            env: { PORT: String(port), HOST: '127.0.0.1' },
+          }
+        : {
+            name: 'gateway (profiled)',
+            script: gatewayScript(),
+            nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+            ready: /listening on (http:\/\/[\d.]+:\d+)/,
+            env: {
+              PORT: String(port),
+              HOST: '127.0.0.1',
+              PARLEY_DB: path.join(dir, 'parley.db'),
+              PARLEY_AGENTS: AGENTS.map((a) => `${a.name}:${a.token}`).join(','),
+              ...GENEROUS_LIMITS,
+            },
+          },
+    );
     const gen = startWorker('profile-generator');
     const sink = startWorker('profile-agents');
     workers.push(gen, sink);
@@ -82,6 +93,12 @@ export async function runProfile(o) {
     await server.stop('SIGTERM');
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the gateway wrote no CPU profile');
+    // For a closer look, per function: `node bench/hot.mjs FILE` (or DevTools, which ignores the window).
+    const keep = process.env.PARLEY_BENCH_PROFILE_OUT;
+    if (keep) {
+      copyFileSync(path.join(profDir, file), keep);
+      writeFileSync(`${keep}.window.json`, JSON.stringify({ from, to, messages: phase.visitorSent + phase.agentSent }));
+    }
     const breakdown = categorize(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')), from, to);
     return {
       params: o,
