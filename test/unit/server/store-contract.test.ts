@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { GatewayContext } from '../../../demo/server/handler-context';
+import { silentLogger } from '../../../demo/server/log';
+import { startMailQueue } from '../../../demo/server/mail/queue';
+import { requestTranscript } from '../../../demo/server/mail/transcripts';
 import { resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
 import { PG_MIGRATIONS } from '../../../demo/server/store/postgres/migrations';
 import { openPostgresStore } from '../../../demo/server/store/postgres/store';
@@ -1212,7 +1216,7 @@ describe.each([
       expect(await a.mailContext('nope')).toBeUndefined();
     });
 
-    it('counts transcripts per conversation, address and site, and maps reply tokens to conversations', async () => {
+    it('counts and reserves transcripts per conversation, address and site, and maps reply tokens to conversations', async () => {
       const store = await open();
       const [c1, c2] = [await conversation(store), await conversation(store)];
       for (const c of [c1, c2]) await store.appendMessage(c, { author: 'visitor', text: 'hello' });
@@ -1221,17 +1225,61 @@ describe.each([
       await store.enqueueMail({ ...transcript, id: 't2', conversationId: c1, recipient: 'x@example.com' });
       await store.enqueueMail({ ...transcript, id: 't3', conversationId: c2, recipient: 'y@example.com' });
       await store.enqueueMail({ ...transcript, id: 't4', conversationId: c2, recipient: 'x@example.com', now: 1_000 });
-      const counts = { conversationId: c1, recipient: 'x@example.com', site: 'acme', since: 2_000 };
-      expect(await store.transcriptCounts(counts)).toEqual({ conversation: 2, recipient: 2, site: 3 });
-      expect(await store.transcriptCounts({ ...counts, site: 'other' })).toEqual({
-        conversation: 0,
-        recipient: 0,
-        site: 0,
+      const request = { conversationId: c1, recipient: 'x@example.com', site: 'acme', since: 2_000, now: 6_000 };
+      const roomy = { conversation: 9, recipient: 9, site: 9 };
+      expect(await store.reserveTranscript({ ...request, id: 't5' }, roomy)).toEqual({
+        queued: true,
+        counts: { conversation: 2, recipient: 2, site: 3 },
+      });
+      // Each limit alone refuses, and a refused request stores nothing.
+      for (const limits of [
+        { ...roomy, conversation: 3 },
+        { ...roomy, recipient: 3 },
+        { ...roomy, site: 4 },
+      ]) {
+        expect(await store.reserveTranscript({ ...request, id: 't6' }, limits)).toEqual({
+          queued: false,
+          counts: { conversation: 3, recipient: 3, site: 4 },
+        });
+      }
+      expect(await store.reserveTranscript({ ...request, id: 't7', site: 'other' }, roomy)).toMatchObject({
+        counts: { conversation: 0, recipient: 0, site: 0 },
       });
       await store.saveReplyToken('tok1', c1);
       await store.saveReplyToken('tok1', c1);
       expect(await store.conversationOfReplyToken('tok1')).toBe(c1);
       expect(await store.conversationOfReplyToken('forged')).toBeUndefined();
+    });
+
+    it('never lets concurrent transcript requests of one site exceed its limit, from one or two writers', async () => {
+      const [a, b] = [await open(), await open()];
+      const queue = (store: Store) =>
+        startMailQueue({
+          store,
+          mailer: { send: async () => {}, close() {} },
+          logger: silentLogger,
+          delayMs: 0,
+          secret: 's',
+          pollMs: 3_600_000,
+        });
+      const contexts = [a, b].map(
+        (store) => ({ store, logger: silentLogger, mail: queue(store) }) as unknown as GatewayContext,
+      );
+      const conversations: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const session = await a.createSession({ tokenHash: `tr-${i}`, site: 'acme', meta: {}, now: Date.now() });
+        await a.appendMessage(session.conversationId, { author: 'visitor', text: 'hello' });
+        await a.setVisitorEmail(session.visitorId, `v${i}@example.com`);
+        conversations.push(session.conversationId);
+      }
+      const limits = { perVisitor: 5, perAddress: 5, perSite: 2 };
+      const outcomes = await Promise.allSettled(
+        conversations.map((id, i) => requestTranscript(contexts[i % 2]!, id, limits, Date.now())),
+      );
+      for (const c of contexts) await c.mail?.stop();
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(2);
+      for (const o of outcomes.filter((o) => o.status === 'rejected'))
+        expect(o.reason).toMatchObject({ code: 'rate_limited' });
     });
 
     it('offers one rating per conversation, scored and changeable for a window, averaged per agent', async () => {
