@@ -312,7 +312,9 @@ describe('signed downloads', () => {
     expect((await resign({ ...agentToken, 'Parley-Conversation': stranger.conversationId })).status).toBe(404);
     expect((await resign({ 'Parley-Session': visitor.welcome.session! }, 'no-such-file')).status).toBe(404);
     expect((await resign({})).status).toBe(401);
-    expect((await fetch(`${fx.url}/files/${id}/urls?session=${visitor.welcome.session}`, { method: 'POST' })).status).toBe(401);
+    expect(
+      (await fetch(`${fx.url}/files/${id}/urls?session=${visitor.welcome.session}`, { method: 'POST' })).status,
+    ).toBe(401);
   });
 
   it('stops serving a deleted conversation’s files at once, and the sweep deletes their bytes', async () => {
