@@ -46,6 +46,12 @@ interface Backend {
    * SQLite's writers in one thread cannot wait for each other).
    */
   appendHeldOpen?(conversationId: string, clientId: string): Promise<{ commit(): Promise<void> }>;
+  /**
+   * Holds back every insert into `mail_jobs` (another session's table lock; reads go on) until `release()`, so
+   * concurrent writers all reach their insert before any commits (PostgreSQL only). `waiting()`: sessions stuck behind
+   * the lock, directly or behind one that is.
+   */
+  mailInsertsHeld?(): Promise<{ waiting(): Promise<number>; release(): Promise<void> }>;
   /** Rows in one of the current database's tables. */
   rows(table: 'visitors' | 'sessions' | 'conversations'): Promise<number>;
 }
@@ -153,6 +159,29 @@ function postgresBackend(unavailable: string | undefined): Backend {
         async commit() {
           await other.query('COMMIT');
           await other.end();
+        },
+      };
+    },
+    async mailInsertsHeld() {
+      const holder = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE mail_jobs IN EXCLUSIVE MODE');
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      return {
+        async waiting() {
+          const { rows } = await sql(
+            `WITH direct AS (SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))
+             SELECT CAST(count(*) AS INTEGER) AS n FROM pg_stat_activity a
+              WHERE a.pid IN (SELECT pid FROM direct)
+                 OR EXISTS (SELECT 1 FROM direct d WHERE d.pid = ANY(pg_blocking_pids(a.pid)))`,
+            [pid],
+          );
+          return rows[0].n as number;
+        },
+        async release() {
+          await holder.query('COMMIT');
+          await holder.end();
         },
       };
     },
@@ -1281,6 +1310,29 @@ describe.each([
       for (const o of outcomes.filter((o) => o.status === 'rejected'))
         expect(o.reason).toMatchObject({ code: 'rate_limited' });
     });
+
+    it.skipIf(!backend.mailInsertsHeld)(
+      'counts each transcript reservation after the one before it committed, even when all reach their insert together',
+      async () => {
+        const [a, b] = [await open(), await open()];
+        const ids: string[] = [];
+        for (let i = 0; i < 4; i++) ids.push(await conversation(a));
+        for (const id of ids) await a.appendMessage(id, { author: 'visitor', text: 'hello' });
+        const held = await backend.mailInsertsHeld!();
+        const limits = { conversation: 9, recipient: 9, site: 2 };
+        const reservations = ids.map((conversationId, i) =>
+          [a, b][i % 2]!.reserveTranscript(
+            { id: `r${i}`, conversationId, recipient: `v${i}@example.com`, site: 'acme', since: 0, now: 5_000 },
+            limits,
+          ),
+        );
+        // Every reservation is stuck behind the held lock (or behind one that is) before any may insert.
+        await expect.poll(() => held.waiting(), { timeout: 10_000 }).toBe(ids.length);
+        await held.release();
+        const queued = (await Promise.all(reservations)).filter((r) => r.queued);
+        expect(queued).toHaveLength(2);
+      },
+    );
 
     it('offers one rating per conversation, scored and changeable for a window, averaged per agent', async () => {
       const store = await open();
