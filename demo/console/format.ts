@@ -1,4 +1,4 @@
-import type { ConversationSummary, VisitorInfo } from '../../src/protocol.js';
+import type { ConversationSummary, LastMessage, VisitorInfo } from '../../src/protocol.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -36,8 +36,13 @@ export function visitorName(v: VisitorInfo): string {
 export function preview(c: ConversationSummary): string {
   const m = c.lastMessage;
   if (!m) return 'No messages yet';
-  const text = m.text.replace(/\s+/g, ' ').trim() || (m.files ? filesLabel(m.files) : '');
+  const text = lastMessageText(m);
   return m.author === 'agent' ? `Agent: ${text}` : text;
+}
+
+/** A last message's text on one line, or for a message with files only what was sent ("📎 photo.png"). */
+export function lastMessageText(m: LastMessage): string {
+  return m.text.replace(/\s+/g, ' ').trim() || (m.files ? filesLabel(m.files) : '');
 }
 
 /** "📎 photo.png" for one file, "📎 2 files" for more. */

@@ -67,9 +67,10 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     lastSeq: get().messages.at(-1)?.seq ?? 0,
   }));
   const history = createHistory(socket, get, set, typers, hooks.onMessage);
+  const session = () => hooks.auth().session ?? '';
   const delivery = createDelivery(socket, get, set, outbox, tabs, sleep, history.merge, hooks.onPending, {
     gateway,
-    session: () => hooks.auth().session ?? '',
+    session,
   });
   // Throttled at the sender: at most one `typing: true` per throttle window, and `false` once when it stops.
   const throttle = typingThrottle((typing) => socket.emit('typing', { typing }));
@@ -103,6 +104,8 @@ export function createChat(gateway: string, outbox: Outbox, tabs: Tabs, hooks: C
     },
     retry: delivery.retry,
     typing,
+    /** The session token, for the attachment chunk's requests (re-signing expired file URLs). */
+    session,
     // What the rarely used UI needs: `request` (see `awayRequest`) and `emailLeft`.
     ...awayApi(socket, set),
     markRead(seq: number): void {

@@ -4,6 +4,13 @@ import { ATTACHMENTS } from './wire';
 /** Who uploads: a visitor's session token, or an agent's token and the conversation it uploads to. */
 export type UploadAuth = { session: string } | { agentToken: string; conversationId: string };
 
+/** The caller's token as headers (never in a URL): the uploads' and the re-signing's. */
+export function authHeaders(auth: UploadAuth): Record<string, string> {
+  return 'session' in auth
+    ? { [ATTACHMENTS.sessionHeader]: auth.session }
+    : { [ATTACHMENTS.agentHeader]: auth.agentToken, [ATTACHMENTS.conversationHeader]: auth.conversationId };
+}
+
 /**
  * Uploads one file to `gateway` (its origin, e.g. `https://chat.example.com`) with the token in a header, reporting
  * progress from 0 to 1. XMLHttpRequest because fetch has no upload progress. Never rejects: a network failure is
@@ -19,11 +26,7 @@ export function uploadFile(
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', gateway + ATTACHMENTS.uploadPath);
-    if ('session' in auth) xhr.setRequestHeader(ATTACHMENTS.sessionHeader, auth.session);
-    else {
-      xhr.setRequestHeader(ATTACHMENTS.agentHeader, auth.agentToken);
-      xhr.setRequestHeader(ATTACHMENTS.conversationHeader, auth.conversationId);
-    }
+    for (const [name, value] of Object.entries(authHeaders(auth))) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress?.(e.loaded / e.total);
     };

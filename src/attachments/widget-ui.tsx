@@ -1,4 +1,5 @@
 import type { Attachment } from '../protocol';
+import { freshUrls, renewing } from './renew';
 import type { AttachmentStrings } from './strings';
 import { formatBytes } from './upload';
 
@@ -47,23 +48,37 @@ function thumbBox(f: Attachment): { width: number; height: number } {
   return { width: Math.round(w * scale), height: Math.round(h * scale) };
 }
 
-/** A message's files: image thumbnails opening the full image in a new tab, other files as download chips. */
-export function MessageFiles({ files, gateway }: { files: Attachment[]; gateway: string }) {
+/**
+ * A message's files: image thumbnails opening the full image in a new tab, other files as download chips. Expired
+ * URLs (a tab open past `PARLEY_FILE_URL_TTL_MINUTES`) are re-signed for the visitor's session on click or error.
+ */
+export function MessageFiles({
+  files,
+  gateway,
+  session,
+}: {
+  files: Attachment[];
+  gateway: string;
+  session: () => string;
+}) {
   return (
     <ul class="files" ref={adopt}>
-      {files.map((f) => (
-        <li key={f.id}>
-          {f.thumbUrl ? (
-            <a href={gateway + f.url} target="_blank" rel="noopener noreferrer">
-              <img src={gateway + f.thumbUrl} alt={f.name} {...thumbBox(f)} />
-            </a>
-          ) : (
-            <a class="chip" href={gateway + f.url} download={f.name} rel="noopener noreferrer">
-              {f.name} · {formatBytes(f.size)}
-            </a>
-          )}
-        </li>
-      ))}
+      {files.map((f) => {
+        const { onClick, onError } = renewing(gateway, () => freshUrls(gateway, { session: session() }, f.id));
+        return (
+          <li key={f.id}>
+            {f.thumbUrl ? (
+              <a href={gateway + f.url} target="_blank" rel="noopener noreferrer" onClick={onClick}>
+                <img src={gateway + f.thumbUrl} alt={f.name} {...thumbBox(f)} onError={onError} />
+              </a>
+            ) : (
+              <a class="chip" href={gateway + f.url} download={f.name} rel="noopener noreferrer" onClick={onClick}>
+                {f.name} · {formatBytes(f.size)}
+              </a>
+            )}
+          </li>
+        );
+      })}
     </ul>
   );
 }

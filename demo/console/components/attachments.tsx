@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { freshUrls, renewing } from '../../../src/attachments/renew.js';
 import { formatBytes, uploadFile } from '../../../src/attachments/upload.js';
 import type { Attachment, UploadedFile } from '../../../src/protocol.js';
 import { loadToken } from '../session.js';
@@ -80,29 +81,38 @@ export function AttachmentPicker({ pending }: { pending: ReturnType<typeof usePe
   );
 }
 
-/** A message's files: image thumbnails opening the full image, other files as chips with name and size. */
-export function AttachmentList({ files }: { files: Attachment[] }) {
+/**
+ * A message's files: image thumbnails opening the full image, other files as chips with name and size. Links and
+ * thumbnails are re-signed when their URLs expired (a console left open past `PARLEY_FILE_URL_TTL_MINUTES`).
+ */
+export function AttachmentList({ files, conversationId }: { files: Attachment[]; conversationId: string }) {
+  const renew = (f: Attachment) =>
+    renewing('', () => freshUrls(location.origin, { agentToken: loadToken() ?? '', conversationId }, f.id));
   return (
     <ul class="files">
-      {files.map((f) => (
-        <li key={f.id}>
-          {f.thumbUrl ? (
-            <a href={f.url} target="_blank" rel="noopener noreferrer">
-              <img
-                class="files__thumb"
-                src={f.thumbUrl}
-                alt={f.name}
-                width={thumbSize(f).width}
-                height={thumbSize(f).height}
-              />
-            </a>
-          ) : (
-            <a class="chip" href={f.url} download={f.name} rel="noopener noreferrer">
-              <span class="chip__name">{f.name}</span> <span class="muted">{formatBytes(f.size)}</span>
-            </a>
-          )}
-        </li>
-      ))}
+      {files.map((f) => {
+        const { onClick, onError } = renew(f);
+        return (
+          <li key={f.id}>
+            {f.thumbUrl ? (
+              <a href={f.url} target="_blank" rel="noopener noreferrer" onClick={onClick}>
+                <img
+                  class="files__thumb"
+                  src={f.thumbUrl}
+                  alt={f.name}
+                  width={thumbSize(f).width}
+                  height={thumbSize(f).height}
+                  onError={onError}
+                />
+              </a>
+            ) : (
+              <a class="chip" href={f.url} download={f.name} rel="noopener noreferrer" onClick={onClick}>
+                <span class="chip__name">{f.name}</span> <span class="muted">{formatBytes(f.size)}</span>
+              </a>
+            )}
+          </li>
+        );
+      })}
     </ul>
   );
 }

@@ -131,7 +131,7 @@ function MessageItem({ m, visitorName, me, now, seen }: ItemProps) {
             <Text text={m.text} />
           </p>
         )}
-        {m.attachments && <AttachmentList files={m.attachments} />}
+        {m.attachments && <AttachmentList files={m.attachments} conversationId={m.conversationId} />}
       </div>
       {seen && <p class="msg__receipt">Seen by the visitor</p>}
     </li>

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { safeHttpUrl } from '../../../src/linkify.js';
 import type { VisitorContext as Context, ConversationSummary } from '../../../src/protocol.js';
 import type { ConsoleTools } from '../console-tools.js';
-import { fullTime, relativeTime, visitorName } from '../format.js';
+import { fullTime, lastMessageText, relativeTime, visitorName } from '../format.js';
 
 interface Props {
   c: ConversationSummary;
@@ -49,7 +49,7 @@ export function VisitorContextPanel({ c, tools, now, onOpen }: Props) {
           {context.earlier.map((e) => (
             <li key={e.id}>
               <button type="button" class="button button--quiet context-list__open" onClick={() => onOpen(e.id)}>
-                {e.lastMessage?.text.slice(0, 80) || visitorName(e.visitor)}
+                {(e.lastMessage && lastMessageText(e.lastMessage).slice(0, 80)) || visitorName(e.visitor)}
               </button>
               <span class="muted">
                 {' '}

@@ -17,6 +17,15 @@ export const UPLOAD_BUDGETS: { owner: Budget; address: Budget } = {
   address: { burst: 60, perSecond: 2 },
 };
 
+/**
+ * Re-signing per visitor session (or agent): a tab left open past the URLs' expiry asks once per file it shows again,
+ * so a burst of 100 (a long conversation's images), then 5 a second.
+ */
+export const RESIGN_BUDGET: Budget = { burst: 100, perSecond: 5 };
+
+/** `POST /files/<id>/urls`: fresh signed URLs of a file, for a caller whose conversation the file belongs to. */
+const RESIGN_PATH = /^\/files\/([A-Za-z0-9-]{1,64})\/urls$/;
+
 export interface AttachmentHttpOptions extends Omit<UploadSettings, 'now'> {
   signer: UrlSigner;
   origins: OriginPolicy;
@@ -34,14 +43,19 @@ const ALLOW_HEADERS = [
   .join(', ')
   .toLowerCase();
 
-/** `POST /uploads` (and its CORS preflight) and `GET /files/…`; returns false for any other path. */
+/**
+ * `POST /uploads`, `POST /files/<id>/urls` (with their CORS preflights) and `GET /files/…`; returns false for any
+ * other path.
+ */
 export function createAttachmentRoutes(options: AttachmentHttpOptions) {
   const known = options.agents.map((agent) => ({ name: agent.name, digest: digest(agent.token) }));
   const byOwner = new Buckets(UPLOAD_BUDGETS.owner);
   const byAddress = new Buckets(UPLOAD_BUDGETS.address);
+  const bySigner = new Buckets(RESIGN_BUDGET);
   const cleanup = setInterval(() => {
     byOwner.sweep();
     byAddress.sweep();
+    bySigner.sweep();
   }, 60_000);
   cleanup.unref();
 
@@ -56,7 +70,15 @@ export function createAttachmentRoutes(options: AttachmentHttpOptions) {
     json(res, 201, { ok: true, attachment });
   };
 
-  const routeUpload = (req: IncomingMessage, res: ServerResponse) => {
+  const resign = async (req: IncomingMessage, res: ServerResponse, id: string) => {
+    if (!byAddress.take(clientAddress(req, options.trustProxy))) throw rateLimited();
+    const caller = await identify(req, options, known);
+    if (!bySigner.take(caller.owner)) throw rateLimited();
+    json(res, 200, { ok: true, ...(await freshUrls(options, caller.conversationId, id)) });
+  };
+
+  /** A POST route with CORS for the widget's and console's origins; refusals become `{ ok: false }` answers. */
+  const routePost = (req: IncomingMessage, res: ServerResponse, run: () => Promise<void>) => {
     if (!cors(req, res, options.origins)) return;
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
@@ -66,14 +88,19 @@ export function createAttachmentRoutes(options: AttachmentHttpOptions) {
       json(res, 405, failure('invalid_payload', 'use POST'));
       return;
     }
-    upload(req, res).catch((err: unknown) => refuse(res, err, options.logger));
+    run().catch((err: unknown) => refuse(res, err, options.logger));
   };
 
   return {
     handle(req: IncomingMessage, res: ServerResponse): boolean {
       const path = (req.url ?? '/').split('?', 1)[0]!;
       if (path === ATTACHMENTS.uploadPath) {
-        routeUpload(req, res);
+        routePost(req, res, () => upload(req, res));
+        return true;
+      }
+      const resigned = RESIGN_PATH.exec(path);
+      if (resigned) {
+        routePost(req, res, () => resign(req, res, resigned[1]!));
         return true;
       }
       if (path.startsWith('/files/') && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -115,6 +142,23 @@ async function identify(
     throw new UploadError(404, 'not_found', 'no such conversation');
   }
   return { owner: `agent:${name}`, conversationId };
+}
+
+/**
+ * New signed URLs of a file of `conversationId`'s messages. Another conversation's file, a pending upload and a file
+ * whose message is gone all answer 404 alike, so ids cannot be probed.
+ */
+async function freshUrls(
+  options: AttachmentHttpOptions,
+  conversationId: string,
+  id: string,
+): Promise<{ url: string; thumbUrl?: string }> {
+  const attachment = await options.store.findServableAttachment(id);
+  if (!attachment || attachment.conversationId !== conversationId) {
+    throw new UploadError(404, 'not_found', 'no such file in this conversation');
+  }
+  const url = options.signer.url(id, 'file');
+  return attachment.thumb ? { url, thumbUrl: options.signer.url(id, 'thumb') } : { url };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

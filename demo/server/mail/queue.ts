@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
-import type { MailJob, MailOutcome, Store } from '../store/types';
+import type {
+  MailJob,
+  MailOutcome,
+  NewTranscriptJob,
+  Store,
+  TranscriptCounts,
+  TranscriptReservation,
+} from '../store/types';
 import { followUpEmail, transcriptEmail } from './compose';
 import type { Mailer } from './mailer';
 import { replyToken } from './reply-token';
@@ -30,8 +37,11 @@ export interface MailQueueOptions {
 export interface MailQueue {
   /** Queues the follow-up of an agent reply (no-op when one is pending: it will carry this reply too). */
   agentReplied(conversationId: string): Promise<void>;
-  /** Queues a transcript to `recipient`, sent on the next poll. */
-  queueTranscript(conversationId: string, recipient: string): Promise<void>;
+  /** Queues a transcript, sent on the next poll, unless a limit is reached (`Store.reserveTranscript`). */
+  queueTranscript(
+    request: Omit<NewTranscriptJob, 'id' | 'now'>,
+    limits: TranscriptCounts,
+  ): Promise<TranscriptReservation>;
   /** Sends every job due now, one at a time; resolves with how many were handled (tests, diagnostics). */
   drain(): Promise<number>;
   /** Stops polling and waits for the job in hand. */
@@ -91,16 +101,10 @@ export function startMailQueue(options: MailQueueOptions): MailQueue {
     agentReplied: async (conversationId) => {
       await followUpDue(conversationId, now() + options.delayMs);
     },
-    queueTranscript: async (conversationId, recipient) => {
-      await store.enqueueMail({
-        id: randomUUID(),
-        kind: 'transcript',
-        conversationId,
-        recipient,
-        dueAt: now(),
-        now: now(),
-      });
-      void drain().catch((err: unknown) => logger.error('email queue poll failed', { err }));
+    queueTranscript: async (request, limits) => {
+      const reservation = await store.reserveTranscript({ ...request, id: randomUUID(), now: now() }, limits);
+      if (reservation.queued) void drain().catch((err: unknown) => logger.error('email queue poll failed', { err }));
+      return reservation;
     },
     drain,
     stop: async () => {

@@ -29,24 +29,17 @@ export async function requestTranscript(
   const context = await ctx.store.mailContext(conversationId);
   if (!context) throw new HandlerError('not_found', 'no conversation yet');
   if (!context.email) throw new HandlerError('email_required', 'leave an email address first');
-  const counts = await ctx.store.transcriptCounts({
-    conversationId,
-    recipient: context.email,
-    site: context.site,
-    since: now - DAY_MS,
-  });
+  const { queued, counts } = await ctx.mail.queueTranscript(
+    { conversationId, recipient: context.email, site: context.site, since: now - DAY_MS },
+    { conversation: limits.perVisitor, recipient: limits.perAddress, site: limits.perSite },
+  );
+  if (queued) return { to: context.email };
   const over =
     counts.conversation >= limits.perVisitor
       ? `at most ${limits.perVisitor} transcripts a day per visitor`
       : counts.recipient >= limits.perAddress
         ? `at most ${limits.perAddress} transcripts a day per address`
-        : counts.site >= limits.perSite
-          ? 'this site sent its transcripts for today'
-          : undefined;
-  if (over) {
-    ctx.logger.info('transcript refused', { conversation: conversationId, site: context.site, reason: over });
-    throw new HandlerError('rate_limited', `${over}; try again tomorrow`);
-  }
-  await ctx.mail.queueTranscript(conversationId, context.email);
-  return { to: context.email };
+        : 'this site sent its transcripts for today';
+  ctx.logger.info('transcript refused', { conversation: conversationId, site: context.site, reason: over });
+  throw new HandlerError('rate_limited', `${over}; try again tomorrow`);
 }

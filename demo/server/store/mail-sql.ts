@@ -1,6 +1,8 @@
 // SQL of the email queue (issue 15) that both stores run, by placeholder, as in sql.ts. Kept apart from sql.ts so the
 // queue can be read in one place.
 
+import type { TranscriptCounts } from './types';
+
 const JOB_COLUMNS = 'id, kind, conversation_id, recipient, attempts, created_at, claim';
 
 /** A new job; a second pending follow-up of a conversation is refused by `mail_jobs_one_followup` and ignored. */
@@ -78,6 +80,11 @@ export function transcriptCountsSql(p: { conversationId: string; recipient: stri
            CAST(count(*) AS INTEGER) AS site
       FROM mail_jobs j JOIN conversations c ON c.id = j.conversation_id
      WHERE j.kind = 'transcript' AND j.created_at >= ${p.since} AND c.site = ${p.site}`;
+}
+
+/** Whether one more transcript fits under every limit. */
+export function transcriptFits(counts: TranscriptCounts, limits: TranscriptCounts): boolean {
+  return counts.conversation < limits.conversation && counts.recipient < limits.recipient && counts.site < limits.site;
 }
 
 export interface MailJobRow {

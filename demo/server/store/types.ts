@@ -187,12 +187,13 @@ export interface Store {
   finishMail(job: Pick<MailJob, 'id' | 'claim'>, outcome: MailOutcome, now: number): Promise<boolean>;
   /** Where and what a follow-up of the conversation may send; undefined when the conversation is gone. */
   mailContext(conversationId: string): Promise<MailContext | undefined>;
-  /** Transcripts queued since `since`: of the conversation, to `recipient`, and of `site`. */
-  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }): Promise<{
-    conversation: number;
-    recipient: number;
-    site: number;
-  }>;
+  /**
+   * Queues a transcript job unless a limit is reached by those queued since `job.since` (of the conversation, to the
+   * recipient, of the site). Counting and queueing are one transaction that others of the same site wait for (SQLite:
+   * its write lock; PostgreSQL: an advisory lock per site), so requests arriving together cannot exceed a limit.
+   * Returns the counts before this request, and whether it was queued.
+   */
+  reserveTranscript(job: NewTranscriptJob, limits: TranscriptCounts): Promise<TranscriptReservation>;
   /** Remembers the Reply-To token of a conversation (idempotent). */
   saveReplyToken(token: string, conversationId: string): Promise<void>;
   /** The conversation a Reply-To token was issued for. */
@@ -269,6 +270,28 @@ export interface NewMailJob {
   recipient?: string;
   dueAt: number;
   now: number;
+}
+
+export interface NewTranscriptJob {
+  id: string;
+  conversationId: string;
+  recipient: string;
+  site: string;
+  /** Start of the window the limits count in. */
+  since: number;
+  now: number;
+}
+
+/** Transcripts queued in a window: of one conversation, to one address, of one site (or the limits of each). */
+export interface TranscriptCounts {
+  conversation: number;
+  recipient: number;
+  site: number;
+}
+
+export interface TranscriptReservation {
+  queued: boolean;
+  counts: TranscriptCounts;
 }
 
 export interface MailJob {

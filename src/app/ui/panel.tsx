@@ -99,10 +99,11 @@ const bubbles = (
   host: Host,
   time: Intl.DateTimeFormat,
   ui: State['ui'],
+  session: () => string,
 ) =>
   rows.map((r, i) => (
     <Bubble {...r} tail={i === rows.length - 1} time={r.createdAt ? time.format(r.createdAt) : ''} strings={s}>
-      {ui && r.files && <ui.MessageFiles files={r.files} gateway={host.config.gateway} />}
+      {ui && r.files && <ui.MessageFiles files={r.files} gateway={host.config.gateway} session={session} />}
       {ui && r.queuedFiles && (
         <ui.QueuedFiles
           files={r.queuedFiles}
@@ -290,6 +291,7 @@ export class Panel extends Component<Props, State> {
                 host,
                 this.time,
                 ui,
+                chat.session,
               )}
             </ol>
             {state.conversation === 'resolved' && <p class="note">{s.resolved}</p>}

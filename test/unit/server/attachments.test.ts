@@ -288,6 +288,35 @@ describe('signed downloads', () => {
     expect(expired.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
   });
 
+  it('re-signs an expired URL for the file’s own visitor or an agent, with the token in a header only', async () => {
+    const { visitor, url } = await sentFile();
+    const id = url.split('/')[2]!;
+    clock.now += 2 * 60 * 60 * 1000;
+    expect((await fetch(fx.url + url)).status).toBe(403);
+    const resign = (headers: Record<string, string>, which = id) =>
+      fetch(`${fx.url}/files/${which}/urls`, { method: 'POST', headers });
+    const mine = await resign({ 'Parley-Session': visitor.welcome.session! });
+    expect(mine.status).toBe(200);
+    const fresh = (await mine.json()) as { ok: true; url: string; thumbUrl?: string };
+    expect(fresh).toEqual({ ok: true, url: expect.stringMatching(new RegExp(`^/files/${id}/file\\?exp=\\d+&sig=`)) });
+    const download = await fetch(fx.url + fresh.url);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe('secret text');
+    const agentToken = { 'Parley-Agent': AGENTS[0]!.token };
+    expect((await resign({ ...agentToken, 'Parley-Conversation': visitor.conversationId })).status).toBe(200);
+    // Not the file's conversation: as if it did not exist.
+    const stranger = await fx.chatting();
+    const theirs = await resign({ 'Parley-Session': stranger.welcome.session! });
+    expect(theirs.status).toBe(404);
+    expect(await theirs.json()).toMatchObject({ ok: false, code: 'not_found' });
+    expect((await resign({ ...agentToken, 'Parley-Conversation': stranger.conversationId })).status).toBe(404);
+    expect((await resign({ 'Parley-Session': visitor.welcome.session! }, 'no-such-file')).status).toBe(404);
+    expect((await resign({})).status).toBe(401);
+    expect(
+      (await fetch(`${fx.url}/files/${id}/urls?session=${visitor.welcome.session}`, { method: 'POST' })).status,
+    ).toBe(401);
+  });
+
   it('stops serving a deleted conversation’s files at once, and the sweep deletes their bytes', async () => {
     const { visitor, url } = await sentFile();
     const raw = new Database(fx.dbPath);

@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { GatewayContext } from '../../../demo/server/handler-context';
+import { silentLogger } from '../../../demo/server/log';
+import { startMailQueue } from '../../../demo/server/mail/queue';
+import { requestTranscript } from '../../../demo/server/mail/transcripts';
 import { resolveSession, SESSION_TTL_MS } from '../../../demo/server/sessions';
 import { PG_MIGRATIONS } from '../../../demo/server/store/postgres/migrations';
 import { openPostgresStore } from '../../../demo/server/store/postgres/store';
@@ -42,6 +46,12 @@ interface Backend {
    * SQLite's writers in one thread cannot wait for each other).
    */
   appendHeldOpen?(conversationId: string, clientId: string): Promise<{ commit(): Promise<void> }>;
+  /**
+   * Holds back every insert into `mail_jobs` (another session's table lock; reads go on) until `release()`, so
+   * concurrent writers all reach their insert before any commits (PostgreSQL only). `waiting()`: sessions stuck behind
+   * the lock, directly or behind one that is.
+   */
+  mailInsertsHeld?(): Promise<{ waiting(): Promise<number>; release(): Promise<void> }>;
   /** Rows in one of the current database's tables. */
   rows(table: 'visitors' | 'sessions' | 'conversations'): Promise<number>;
 }
@@ -149,6 +159,29 @@ function postgresBackend(unavailable: string | undefined): Backend {
         async commit() {
           await other.query('COMMIT');
           await other.end();
+        },
+      };
+    },
+    async mailInsertsHeld() {
+      const holder = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE mail_jobs IN EXCLUSIVE MODE');
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      return {
+        async waiting() {
+          const { rows } = await sql(
+            `WITH direct AS (SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))
+             SELECT CAST(count(*) AS INTEGER) AS n FROM pg_stat_activity a
+              WHERE a.pid IN (SELECT pid FROM direct)
+                 OR EXISTS (SELECT 1 FROM direct d WHERE d.pid = ANY(pg_blocking_pids(a.pid)))`,
+            [pid],
+          );
+          return rows[0].n as number;
+        },
+        async release() {
+          await holder.query('COMMIT');
+          await holder.end();
         },
       };
     },
@@ -1212,7 +1245,7 @@ describe.each([
       expect(await a.mailContext('nope')).toBeUndefined();
     });
 
-    it('counts transcripts per conversation, address and site, and maps reply tokens to conversations', async () => {
+    it('counts and reserves transcripts per conversation, address and site, and maps reply tokens to conversations', async () => {
       const store = await open();
       const [c1, c2] = [await conversation(store), await conversation(store)];
       for (const c of [c1, c2]) await store.appendMessage(c, { author: 'visitor', text: 'hello' });
@@ -1221,18 +1254,85 @@ describe.each([
       await store.enqueueMail({ ...transcript, id: 't2', conversationId: c1, recipient: 'x@example.com' });
       await store.enqueueMail({ ...transcript, id: 't3', conversationId: c2, recipient: 'y@example.com' });
       await store.enqueueMail({ ...transcript, id: 't4', conversationId: c2, recipient: 'x@example.com', now: 1_000 });
-      const counts = { conversationId: c1, recipient: 'x@example.com', site: 'acme', since: 2_000 };
-      expect(await store.transcriptCounts(counts)).toEqual({ conversation: 2, recipient: 2, site: 3 });
-      expect(await store.transcriptCounts({ ...counts, site: 'other' })).toEqual({
-        conversation: 0,
-        recipient: 0,
-        site: 0,
+      const request = { conversationId: c1, recipient: 'x@example.com', site: 'acme', since: 2_000, now: 6_000 };
+      const roomy = { conversation: 9, recipient: 9, site: 9 };
+      expect(await store.reserveTranscript({ ...request, id: 't5' }, roomy)).toEqual({
+        queued: true,
+        counts: { conversation: 2, recipient: 2, site: 3 },
+      });
+      // Each limit alone refuses, and a refused request stores nothing.
+      for (const limits of [
+        { ...roomy, conversation: 3 },
+        { ...roomy, recipient: 3 },
+        { ...roomy, site: 4 },
+      ]) {
+        expect(await store.reserveTranscript({ ...request, id: 't6' }, limits)).toEqual({
+          queued: false,
+          counts: { conversation: 3, recipient: 3, site: 4 },
+        });
+      }
+      expect(await store.reserveTranscript({ ...request, id: 't7', site: 'other' }, roomy)).toMatchObject({
+        counts: { conversation: 0, recipient: 0, site: 0 },
       });
       await store.saveReplyToken('tok1', c1);
       await store.saveReplyToken('tok1', c1);
       expect(await store.conversationOfReplyToken('tok1')).toBe(c1);
       expect(await store.conversationOfReplyToken('forged')).toBeUndefined();
     });
+
+    it('never lets concurrent transcript requests of one site exceed its limit, from one or two writers', async () => {
+      const [a, b] = [await open(), await open()];
+      const queue = (store: Store) =>
+        startMailQueue({
+          store,
+          mailer: { send: async () => {}, close() {} },
+          logger: silentLogger,
+          delayMs: 0,
+          secret: 's',
+          pollMs: 3_600_000,
+        });
+      const contexts = [a, b].map(
+        (store) => ({ store, logger: silentLogger, mail: queue(store) }) as unknown as GatewayContext,
+      );
+      const conversations: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const session = await a.createSession({ tokenHash: `tr-${i}`, site: 'acme', meta: {}, now: Date.now() });
+        await a.appendMessage(session.conversationId, { author: 'visitor', text: 'hello' });
+        await a.setVisitorEmail(session.visitorId, `v${i}@example.com`);
+        conversations.push(session.conversationId);
+      }
+      const limits = { perVisitor: 5, perAddress: 5, perSite: 2 };
+      const outcomes = await Promise.allSettled(
+        conversations.map((id, i) => requestTranscript(contexts[i % 2]!, id, limits, Date.now())),
+      );
+      for (const c of contexts) await c.mail?.stop();
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(2);
+      for (const o of outcomes.filter((o) => o.status === 'rejected'))
+        expect(o.reason).toMatchObject({ code: 'rate_limited' });
+    });
+
+    it.skipIf(!backend.mailInsertsHeld)(
+      'counts each transcript reservation after the one before it committed, even when all reach their insert together',
+      async () => {
+        const [a, b] = [await open(), await open()];
+        const ids: string[] = [];
+        for (let i = 0; i < 4; i++) ids.push(await conversation(a));
+        for (const id of ids) await a.appendMessage(id, { author: 'visitor', text: 'hello' });
+        const held = await backend.mailInsertsHeld!();
+        const limits = { conversation: 9, recipient: 9, site: 2 };
+        const reservations = ids.map((conversationId, i) =>
+          [a, b][i % 2]!.reserveTranscript(
+            { id: `r${i}`, conversationId, recipient: `v${i}@example.com`, site: 'acme', since: 0, now: 5_000 },
+            limits,
+          ),
+        );
+        // Every reservation is stuck behind the held lock (or behind one that is) before any may insert.
+        await expect.poll(() => held.waiting(), { timeout: 10_000 }).toBe(ids.length);
+        await held.release();
+        const queued = (await Promise.all(reservations)).filter((r) => r.queued);
+        expect(queued).toHaveLength(2);
+      },
+    );
 
     it('offers one rating per conversation, scored and changeable for a window, averaged per agent', async () => {
       const store = await open();

@@ -14,6 +14,7 @@ import {
   mailContextSql,
   replyTokenSql,
   transcriptCountsSql,
+  transcriptFits,
 } from '../mail-sql';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import { offerRatingSql, RATING_TOTALS_SQL, type RatingRow, rateSql, ratingSql } from '../rating-sql';
@@ -58,6 +59,7 @@ import {
   type NewMessage,
   type NewNote,
   type NewSession,
+  type NewTranscriptJob,
   NotFoundError,
   type RatingRecord,
   type SessionRecord,
@@ -65,6 +67,8 @@ import {
   type StoredAttachment,
   type StoredSummary,
   type SweepResult,
+  type TranscriptCounts,
+  type TranscriptReservation,
   type VisitorMeta,
 } from '../types';
 import { attachmentsOf, claimAttachments, insertAttachment, servableAttachment, sweepAttachments } from './attachments';
@@ -115,6 +119,8 @@ const APPEND_IN_FLIGHT = 2;
 const APPEND_MAX_WAIT_MS = 5;
 /** Identity: two devices of one new user racing to create (or link) its visitor; also deadlocks between links. */
 const IDENTITY_RETRIES = 3;
+/** First key of the advisory lock that serialises transcript reservations of one site ('PRLT'). */
+const TRANSCRIPT_LOCK_KEY = 0x50524c54;
 
 interface AppendRow extends MessageRow {
   /** The message's position in the batch, from 1 (BIGINT: a string). */
@@ -268,6 +274,9 @@ const SQL = {
   }),
   mailContext: mailContextSql('$1'),
   transcriptCounts: transcriptCountsSql({ conversationId: '$1', recipient: '$2', site: '$3', since: '$4::bigint' }),
+  // Held until the reservation's transaction ends: under READ COMMITTED two requests of one site would otherwise both
+  // count the same jobs and both pass a limit.
+  transcriptLock: `SELECT pg_advisory_xact_lock(${TRANSCRIPT_LOCK_KEY}, hashtext($1))`,
   insertReplyToken: insertReplyTokenSql('$1', '$2'),
   replyToken: replyTokenSql('$1'),
   offerRating: offerRatingSql({ conversationId: '$1', agentName: '$2', now: '$3::bigint' }),
@@ -527,14 +536,24 @@ class PostgresPoolStore implements PostgresStore {
     });
   }
 
-  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }) {
-    return guard(async () => {
-      const values = [input.conversationId, input.recipient, input.site, input.since];
-      const row = (
-        await this.query<{ conversation: number; recipient: number; site: number }>(SQL.transcriptCounts, values)
-      ).rows[0];
-      return row ?? { conversation: 0, recipient: 0, site: 0 };
-    });
+  reserveTranscript(job: NewTranscriptJob, limits: TranscriptCounts): Promise<TranscriptReservation> {
+    return guard(() =>
+      this.transaction(0, async (client) => {
+        await client.query(SQL.transcriptLock, [job.site]);
+        const values = [job.conversationId, job.recipient, job.site, job.since];
+        const counts = (await client.query<TranscriptCounts>(SQL.transcriptCounts, values)).rows[0] ?? {
+          conversation: 0,
+          recipient: 0,
+          site: 0,
+        };
+        const queued = transcriptFits(counts, limits);
+        if (queued) {
+          const insert = [job.id, 'transcript', job.conversationId, job.recipient, job.now, job.now];
+          await client.query(SQL.insertMailJob, insert);
+        }
+        return { queued, counts };
+      }),
+    );
   }
 
   saveReplyToken(token: string, conversationId: string): Promise<void> {

@@ -22,6 +22,7 @@ import {
   mailContextSql,
   replyTokenSql,
   transcriptCountsSql,
+  transcriptFits,
 } from '../mail-sql';
 import { fitBytes, listQuery, messagePage, PAGE_TEXT_BYTES, SWEEP_BATCH, sweepInBatches } from '../page';
 import { offerRatingSql, RATING_TOTALS_SQL, type RatingRow, rateSql, ratingSql } from '../rating-sql';
@@ -67,6 +68,7 @@ import {
   type NewMessage,
   type NewNote,
   type NewSession,
+  type NewTranscriptJob,
   NotFoundError,
   type RatingRecord,
   type SessionRecord,
@@ -74,6 +76,8 @@ import {
   type StoredAttachment,
   type StoredSummary,
   type SweepResult,
+  type TranscriptCounts,
+  type TranscriptReservation,
   type VisitorMeta,
 } from '../types';
 import {
@@ -335,6 +339,13 @@ function transactions(db: Database.Database, q: Statements, now: () => number) {
     sweepBatch: db.transaction((input: { idleBefore: number; emptyBefore: number; batch: number }) =>
       sweepBatch(q, input),
     ),
+    // Immediate: the count and the insert hold the write lock together, so no other process counts in between.
+    reserveTranscript: db.transaction((job: NewTranscriptJob, limits: TranscriptCounts): TranscriptReservation => {
+      const counts = q.transcriptCounts.get(job) ?? { conversation: 0, recipient: 0, site: 0 };
+      const queued = transcriptFits(counts, limits);
+      if (queued) q.insertMailJob.run({ ...job, kind: 'transcript', dueAt: job.now });
+      return { queued, counts };
+    }),
     // One commit for a batch; each item in a savepoint of its own (a nested transaction), so a failed item rolls
     // back alone and the others are stored.
     appendBatch: db.transaction((items: AppendItem[]) =>
@@ -510,8 +521,8 @@ class SqliteDatabaseStore implements SqliteStore {
     });
   }
 
-  transcriptCounts(input: { conversationId: string; recipient: string; site: string; since: number }) {
-    return guard(() => this.q.transcriptCounts.get(input) ?? { conversation: 0, recipient: 0, site: 0 });
+  reserveTranscript(job: NewTranscriptJob, limits: TranscriptCounts): Promise<TranscriptReservation> {
+    return guard(() => this.tx.reserveTranscript.immediate(job, limits));
   }
 
   saveReplyToken(token: string, conversationId: string): Promise<void> {
