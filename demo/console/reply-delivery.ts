@@ -1,3 +1,4 @@
+import { createTabLocks } from '../../src/client/tab-locks.js';
 import type { AgentLink } from './agent-link.js';
 import type { RequestError } from './connection.js';
 import type { QueuedReply, ReplyStore } from './reply-store.js';
@@ -10,15 +11,20 @@ const TRANSIENT = new Set<RequestError['code']>(['offline', 'timeout', 'rate_lim
 const RETRY_MS = 5000;
 const CHANNEL = 'parley-console-outbox';
 
+/** The replies part of the console's controller. */
 export interface ReplyDelivery {
-  /** Stores the reply, shows it queued, then sends everything queued in order. */
-  enqueue(
+  /**
+   * Queues a reply (with the ids of files already uploaded) in the console's durable outbox, shows it queued, then
+   * sends everything queued in order (now, or after the next reconnect).
+   */
+  send(
     conversationId: string,
     text: string,
     attachments?: string[],
   ): Promise<{ ok: true } | { ok: false; message: string }>;
-  /** Drops a reply the gateway refused for good. */
+  /** Drops a queued reply the gateway refused for good. */
   discard(clientId: string): Promise<void>;
+  /** The half-typed reply of a conversation, kept across reloads and sign-ins. */
   draft(conversationId: string): string;
   setDraft(conversationId: string, text: string): void;
 }
@@ -50,6 +56,7 @@ function createFlusher(
   let flushing = false;
   let again = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  const tabs = createTabLocks(`${CHANNEL}:`);
 
   async function drain(agent: string): Promise<void> {
     for (const reply of await store.replies(agent)) {
@@ -84,8 +91,7 @@ function createFlusher(
     try {
       do {
         again = false;
-        const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-        await (locks ? locks.request(`${CHANNEL}:${agent}`, () => drain(agent)) : drain(agent));
+        await tabs.exclusive(agent, () => drain(agent));
       } while (again && !link.isTornDown());
     } finally {
       flushing = false;
@@ -144,7 +150,7 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
   });
 
   return {
-    async enqueue(conversationId, text, attachments) {
+    async send(conversationId, text, attachments) {
       const agent = me();
       if (!agent) return { ok: false, message: 'Not signed in yet.' };
       try {

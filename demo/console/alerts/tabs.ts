@@ -1,3 +1,5 @@
+import { createTabLocks } from '../../../src/client/tab-locks.js';
+
 /** What one console tab shows: whether it is in view, and which conversation it has open. */
 interface TabView {
   visible: boolean;
@@ -11,7 +13,7 @@ const CHANNEL = 'parley-console-tabs';
 /**
  * Knows what every console tab of this browser shows (BroadcastChannel), so that a tab in the background does not
  * notify about a conversation the agent is reading in another one, and so that only one tab alerts per event (a Web
- * Lock held for a while, as the widget's `tabs.once`). Without BroadcastChannel each tab knows only itself.
+ * Lock held for a while, the client core's `createTabLocks`, as the widget's `tabs.once`). Without BroadcastChannel each tab knows only itself.
  */
 export interface ConsoleTabs {
   /** This tab's view changed (visibility or open conversation). */
@@ -28,8 +30,7 @@ export function createConsoleTabs(): ConsoleTabs {
   const me = Math.random().toString(36).slice(2);
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
   const views = new Map<string, TabView>();
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-  const releases = new Set<() => void>();
+  const { once, release } = createTabLocks('parley-console-alert:');
   const post = (m: TabMessage) => channel?.postMessage(m);
 
   const onMessage = (e: MessageEvent<TabMessage>) => {
@@ -52,26 +53,11 @@ export function createConsoleTabs(): ConsoleTabs {
     },
     reading: (id) => [...views.values()].some((v) => v.visible && v.conversationId === id),
     anyVisible: () => [...views.values()].some((v) => v.visible),
-    once(key, holdMs, fn) {
-      if (!locks) return fn();
-      void locks.request(`parley-console-alert:${key}`, { ifAvailable: true }, async (lock) => {
-        if (!lock) return;
-        fn();
-        await new Promise<void>((release) => {
-          const done = () => {
-            clearTimeout(timer);
-            releases.delete(done);
-            release();
-          };
-          const timer = setTimeout(done, holdMs);
-          releases.add(done);
-        });
-      });
-    },
+    once,
     close() {
       onHide();
       removeEventListener('pagehide', onHide);
-      for (const release of [...releases]) release();
+      release();
       channel?.close();
     },
   };
