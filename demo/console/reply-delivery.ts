@@ -1,7 +1,8 @@
+import { OutboxFullError } from '../../src/client/outbox-store.js';
 import { createTabLocks } from '../../src/client/tab-locks.js';
 import type { AgentLink } from './agent-link.js';
 import type { RequestError } from './connection.js';
-import type { QueuedReply, ReplyStore } from './reply-store.js';
+import { type QueuedReply, REPLY_CAP, type ReplyStore } from './reply-store.js';
 import { sendReply } from './sending.js';
 import type { ConsoleState } from './state.js';
 
@@ -156,7 +157,11 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
       try {
         await store.enqueue(agent, conversationId, text, attachments);
       } catch (err) {
-        return { ok: false, message: (err as Error).message };
+        const full = err instanceof OutboxFullError;
+        return {
+          ok: false,
+          message: full ? `${REPLY_CAP} replies are waiting to be sent; wait for them.` : (err as Error).message,
+        };
       }
       await changed();
       void flusher.flush();

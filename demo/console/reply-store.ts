@@ -47,16 +47,13 @@ function isReply(v: unknown): v is QueuedReply {
 
 export function createReplyStore(onDegrade: (err: unknown) => void = () => {}): ReplyStore {
   const store = createOutboxStore(
-    {
-      db: CONSOLE_DB,
-      store: 'replies',
-      keyPrefix: REPLY_PREFIX,
-      isEntry: isReply,
-      fields: (agent: string, conversationId: string, text: string, attachments?: string[]) =>
-        attachments?.length ? { agent, conversationId, text, attachments } : { agent, conversationId, text },
-      full: () => new Error(`${REPLY_CAP} replies are waiting to be sent; wait for them.`),
-    },
+    CONSOLE_DB,
+    'replies',
+    isReply,
+    (agent: string, conversationId: string, text: string, attachments?: string[]) =>
+      attachments?.length ? { agent, conversationId, text, attachments } : { agent, conversationId, text },
     onDegrade,
+    REPLY_PREFIX,
   );
   return {
     get durable() {

@@ -1,7 +1,7 @@
 import type { OutboxFile } from '../attachments/deliver';
-import { createOutboxStore, OUTBOX_CAP, type Queued } from '../client/outbox-store';
+import { createOutboxStore, type Queued } from '../client/outbox-store';
 
-export { OUTBOX_CAP };
+export { OUTBOX_CAP, OutboxFullError } from '../client/outbox-store';
 
 /**
  * The visitor's unsent messages: the client core's durable outbox (`src/client/outbox-store.ts`), one IndexedDB
@@ -25,13 +25,6 @@ export interface Outbox {
   clear(): Promise<void>;
 }
 
-export class OutboxFullError extends Error {
-  override name = 'OutboxFullError';
-  constructor() {
-    super(`outbox full: ${OUTBOX_CAP} unsent messages`);
-  }
-}
-
 export function outboxDbName(site: string): string {
   return `parley-${site}`;
 }
@@ -43,13 +36,10 @@ function isEntry(v: unknown): v is OutboxEntry {
 
 export function createOutbox(site: string, onDegrade: (err: unknown) => void = () => {}): Outbox {
   return createOutboxStore(
-    {
-      db: outboxDbName(site),
-      store: 'outbox',
-      isEntry,
-      fields: (text: string, files?: OutboxFile[]) => (files?.length ? { text, files } : { text }),
-      full: () => new OutboxFullError(),
-    },
+    outboxDbName(site),
+    'outbox',
+    isEntry,
+    (text: string, files?: OutboxFile[]) => (files?.length ? { text, files } : { text }),
     onDegrade,
   );
 }

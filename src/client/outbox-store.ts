@@ -12,33 +12,34 @@ export interface Queued {
 /** Queued messages per browser: beyond it a client refuses new ones with a clear error and keeps the queued. */
 export const OUTBOX_CAP = 500;
 
-const byOrder = (a: Queued, b: Queued) => a.order - b.order || (a.clientId < b.clientId ? -1 : 1);
-
-/** Where and what one client's outbox stores. */
-export interface OutboxSpec<E extends Queued, A extends unknown[]> {
-  /** The IndexedDB database, one per client (never idb-keyval's shared default), and its object store. */
-  db: string;
-  store: string;
-  /** Prefix of an entry's key (its client id); the store's other keys are the caller's (`get`/`put`/`drop`). */
-  keyPrefix?: string;
-  /** Recognises an entry among everything stored (an older or foreign value is not sent). */
-  isEntry: (v: unknown) => v is E;
-  /** A new entry's own fields, from `enqueue`'s arguments. */
-  fields: (...args: A) => Omit<E, keyof Queued>;
-  /** The error `enqueue` throws when `OUTBOX_CAP` entries are queued already. */
-  full: () => Error;
+/** What `enqueue` throws when `OUTBOX_CAP` messages are queued already; each client says it in its own words. */
+export class OutboxFullError extends Error {
+  override name = 'OutboxFullError';
+  constructor() {
+    super(`outbox full: ${OUTBOX_CAP} unsent messages`);
+  }
 }
+
+const byOrder = (a: Queued, b: Queued) => a.order - b.order || (a.clientId < b.clientId ? -1 : 1);
 
 /**
  * The durable outbox of both clients: every message is written here before its first send attempt and leaves only
- * once the gateway acknowledged it, so a reload, a crash or a long offline period loses nothing. Every operation run
- * through `serial` waits for the previous one, so concurrent enqueues keep their call order. When IndexedDB is
- * missing or fails (private mode, quota, the browser closing the connection) it reports the error through
- * `onDegrade`, moves to memory for good and never throws into the UI.
+ * once the gateway acknowledged it, so a reload, a crash or a long offline period loses nothing. It lives in the
+ * IndexedDB database `db` (one per client, never idb-keyval's shared default), object store `storeName`, each entry
+ * under `keyPrefix + clientId`; the store's other keys are the caller's (`get`/`put`/`drop`). `isEntry` recognises
+ * entries among everything stored (a foreign value is never sent), `fields` makes a new entry's own fields from
+ * `enqueue`'s arguments. Every operation run through `serial` waits for the previous one, so concurrent enqueues
+ * keep their call order. When IndexedDB is missing or fails (private mode, quota, the browser closing the
+ * connection) it reports the error through `onDegrade`, moves to memory for good and never throws into the UI.
+ * (Positional parameters: an options object would cost the widget bytes for nothing.)
  */
 export function createOutboxStore<E extends Queued, A extends unknown[]>(
-  { db, store: storeName, keyPrefix = '', isEntry, fields, full }: OutboxSpec<E, A>,
+  db: string,
+  storeName: string,
+  isEntry: (v: unknown) => v is E,
+  fields: (...args: A) => Omit<E, keyof Queued>,
   onDegrade: (err: unknown) => void,
+  keyPrefix = '',
 ) {
   let store: UseStore | undefined;
   let durable = typeof indexedDB !== 'undefined';
@@ -95,11 +96,11 @@ export function createOutboxStore<E extends Queued, A extends unknown[]>(
     drop,
     /** The entries in send order. */
     all: () => serial(all),
-    /** Stores a new entry (a fresh client id, ordered after every other); throws `full()` when the outbox is full. */
+    /** Stores a new entry (a fresh client id, ordered after every other); throws `OutboxFullError` when full. */
     enqueue: (...args: A): Promise<E> =>
       serial(async () => {
         const queued = await all();
-        if (queued.length >= OUTBOX_CAP) throw full();
+        if (queued.length >= OUTBOX_CAP) throw new OutboxFullError();
         const now = Date.now();
         const order = Math.max(now, (queued.at(-1)?.order ?? 0) + 1);
         const entry = { clientId: clientId(), createdAt: now, order, ...fields(...args) } as E;
