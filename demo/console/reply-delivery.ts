@@ -1,5 +1,5 @@
 import { OutboxFullError } from '../../src/client/outbox-store.js';
-import { createTabLocks } from '../../src/client/tab-locks.js';
+import { createTabs, type Tabs } from '../../src/client/tabs.js';
 import type { AgentLink } from './agent-link.js';
 import type { RequestError } from './connection.js';
 import { type QueuedReply, REPLY_CAP, type ReplyStore } from './reply-store.js';
@@ -51,13 +51,13 @@ interface Flusher {
 function createFlusher(
   link: AgentLink,
   store: ReplyStore,
+  tabs: Tabs<'changed'>,
   markRead: () => void,
   changed: () => Promise<void>,
 ): Flusher {
   let flushing = false;
   let again = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
-  const tabs = createTabLocks(`${CHANNEL}:`);
 
   async function drain(agent: string): Promise<void> {
     for (const reply of await store.replies(agent)) {
@@ -129,7 +129,8 @@ function createDrafts(link: AgentLink, store: ReplyStore): Pick<ReplyDelivery, '
  * and after every enqueue.
  */
 export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead: () => void): ReplyDelivery {
-  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
+  // Channel `parley-console-outbox`, and the flusher's lock `parley-console-outbox:<agent>`.
+  const tabs = createTabs<'changed'>(CHANNEL);
   const me = () => link.state.get().me;
   const refresh = async () => {
     const agent = me();
@@ -139,15 +140,15 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
   };
   const changed = async () => {
     await refresh();
-    channel?.postMessage('changed');
+    tabs.post('changed');
   };
-  const flusher = createFlusher(link, store, markRead, changed);
+  const flusher = createFlusher(link, store, tabs, markRead, changed);
 
   link.listen('welcome', () => void refresh().then(flusher.flush));
-  channel?.addEventListener('message', () => void refresh());
+  tabs.listen(() => void refresh());
   link.onTeardown(() => {
     flusher.stop();
-    channel?.close();
+    tabs.close();
   });
 
   return {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTabLocks } from '../../../src/client/tab-locks';
+import { createTabs } from '../../../src/client/tabs';
 
 /**
  * The Web Locks of one browser, as far as the tab locks use them: a lock is granted when free, `ifAvailable` gets
- * `null` when it is taken, and a plain request waits its turn. Several `createTabLocks` over one of these are the
- * tabs of one browser (happy-dom and Node have no `navigator.locks`).
+ * `null` when it is taken, and a plain request waits its turn. Several `createTabs` over one of these are the tabs
+ * of one browser (happy-dom and Node have no `navigator.locks`).
  */
 function fakeLocks() {
   const held = new Set<string>();
@@ -32,13 +32,24 @@ function fakeLocks() {
   return { locks: { request } as unknown as LockManager, held, requested };
 }
 
-afterEach(() => vi.useRealTimers());
+const opened: { close(): void }[] = [];
+/** Two tabs of one browser sharing `locks`, their locks named `prefix + name`. */
+function twoTabs(prefix: string, locks: LockManager | undefined) {
+  const tabs = [createTabs<never>('parley-test', prefix, locks), createTabs<never>('parley-test', prefix, locks)];
+  opened.push(...tabs);
+  return tabs as [(typeof tabs)[0], (typeof tabs)[0]];
+}
 
-describe('tab locks (client core)', () => {
+afterEach(() => {
+  for (const tab of opened.splice(0)) tab.close();
+  vi.useRealTimers();
+});
+
+describe('tabs: locks shared by the tabs of one browser (client core)', () => {
   it('runs `once` in the first tab only while it holds the lock, and again after holdMs', async () => {
     vi.useFakeTimers();
     const { locks, held, requested } = fakeLocks();
-    const [a, b] = [createTabLocks('parley:acme:', locks), createTabLocks('parley:acme:', locks)];
+    const [a, b] = twoTabs('parley:acme:', locks);
     const ran: string[] = [];
     a.once('chime:1', 10_000, () => ran.push('a'));
     b.once('chime:1', 10_000, () => ran.push('b'));
@@ -55,15 +66,15 @@ describe('tab locks (client core)', () => {
     expect(ran.at(-1)).toBe('b after hold');
   });
 
-  it('lets go of held locks on release, so another tab may run the next call at once', async () => {
+  it('lets go of held locks on close, so another tab may run the next call at once', async () => {
     vi.useFakeTimers();
     const { locks, held } = fakeLocks();
-    const [a, b] = [createTabLocks('p:', locks), createTabLocks('p:', locks)];
+    const [a, b] = twoTabs('p:', locks);
     const ran: string[] = [];
     a.once('k', 60_000, () => ran.push('a'));
     await vi.advanceTimersByTimeAsync(0);
     expect(held).toEqual(new Set(['p:k']));
-    a.release();
+    a.close();
     await vi.advanceTimersByTimeAsync(0);
     expect(held.size).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
@@ -74,7 +85,7 @@ describe('tab locks (client core)', () => {
 
   it('runs `exclusive` work of two tabs one after the other, under the prefixed name', async () => {
     const { locks, requested } = fakeLocks();
-    const [a, b] = [createTabLocks('parley-console-outbox:', locks), createTabLocks('parley-console-outbox:', locks)];
+    const [a, b] = twoTabs('parley-console-outbox:', locks);
     const steps: string[] = [];
     const work = (tab: string) => async () => {
       steps.push(`${tab} start`);
@@ -88,11 +99,25 @@ describe('tab locks (client core)', () => {
   });
 
   it('without Web Locks, every tab does the work', async () => {
-    const [a, b] = [createTabLocks('p:', undefined), createTabLocks('p:', undefined)];
+    const [a, b] = twoTabs('p:', undefined);
     const ran: string[] = [];
     a.once('k', 10_000, () => ran.push('a'));
     b.once('k', 10_000, () => ran.push('b'));
     expect(ran).toEqual(['a', 'b']);
     expect(await b.exclusive('outbox', async () => 'done')).toBe('done');
+  });
+
+  it('tells the other tabs, not itself, until they stop listening', async () => {
+    const [a, b] = [createTabs<string>('parley-test-channel'), createTabs<string>('parley-test-channel')];
+    opened.push(a, b);
+    const heard: string[] = [];
+    a.listen((m) => heard.push(`a ${m}`));
+    const stop = b.listen((m) => heard.push(`b ${m}`));
+    a.post('one');
+    await vi.waitFor(() => expect(heard).toEqual(['b one']));
+    stop();
+    a.post('two');
+    b.post('three');
+    await vi.waitFor(() => expect(heard).toEqual(['b one', 'a three']));
   });
 });
