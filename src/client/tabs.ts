@@ -6,7 +6,7 @@
  */
 export function createTabs<M>(
   channelName: string,
-  lockPrefix = `${channelName}:`,
+  lockPrefix = channelName + ':',
   locks: LockManager | undefined = typeof navigator !== 'undefined' ? navigator.locks : undefined,
 ) {
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName) : undefined;
