@@ -117,5 +117,3 @@ export function createOutboxStore<E extends Queued, A extends unknown[]>(
       }),
   };
 }
-
-export type OutboxStore<E extends Queued, A extends unknown[]> = ReturnType<typeof createOutboxStore<E, A>>;
