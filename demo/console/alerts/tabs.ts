@@ -13,7 +13,8 @@ const CHANNEL = 'parley-console-tabs';
 /**
  * Knows what every console tab of this browser shows (BroadcastChannel), so that a tab in the background does not
  * notify about a conversation the agent is reading in another one, and so that only one tab alerts per event (a Web
- * Lock held for a while: the client core's `tabs.once`, as in the widget). Without BroadcastChannel each tab knows only itself.
+ * Lock held for a while: the client core's `tabs.once`, as in the widget). Without BroadcastChannel each tab knows
+ * only itself.
  */
 export interface ConsoleTabs {
   /** This tab's view changed (visibility or open conversation). */
