@@ -8,7 +8,7 @@ import { assignConversation, listenToNotes, sendNote, setView } from './ownershi
 import { listenToPresence, type MyStatus, setPresence } from './presence.js';
 import { createReadReceipts } from './read-receipts.js';
 import { createReconnector } from './reconnect.js';
-import { createReplyDelivery } from './reply-delivery.js';
+import { createReplyDelivery, type ReplyDelivery } from './reply-delivery.js';
 import { createReplyStore } from './reply-store.js';
 import { listenToRatings } from './satisfaction.js';
 import { type ActionResult, sendTyping, setConversationStatus } from './sending.js';
@@ -27,7 +27,8 @@ export interface ControllerHooks {
   tokenAccepted?: boolean;
 }
 
-export interface Controller {
+/** The console's state and actions; replies (`send`, `discard`, drafts) are the reply delivery's own (reply-delivery.ts). */
+export interface Controller extends ReplyDelivery {
   readonly state: StateHolder<ConsoleState>;
   /** Connects; listeners are in place before the first packet can arrive. */
   start(): void;
@@ -35,17 +36,6 @@ export interface Controller {
   setFilter(filter: Filter): void;
   /** Fetches what is missing of a conversation's history (again, after an error). */
   load(id: string): Promise<void>;
-  /** Queues a reply (with the ids of files already uploaded) in the console's durable outbox and sends it (now, or after the next reconnect). */
-  send(
-    conversationId: string,
-    text: string,
-    attachments?: string[],
-  ): Promise<{ ok: true } | { ok: false; message: string }>;
-  /** Drops a queued reply the gateway refused for good. */
-  discard(clientId: string): Promise<void>;
-  /** The half-typed reply of a conversation, kept across reloads and sign-ins. */
-  draft(conversationId: string): string;
-  setDraft(conversationId: string, text: string): void;
   typing(conversationId: string, typing: boolean): void;
   setConversationStatus(conversationId: string, status: ConversationStatus): Promise<ActionResult>;
   setPresence(status: MyStatus): void;
@@ -89,6 +79,7 @@ export function createController(token: string, hooks: ControllerHooks): Control
   listenToConversations(link, { list, typists, markRead, onVisitorMessage: (m) => hooks.onVisitorMessage?.(m) });
 
   return {
+    ...replies,
     state: link.state,
     start() {
       if (!link.isTornDown()) link.socket.connect();
@@ -99,10 +90,6 @@ export function createController(token: string, hooks: ControllerHooks): Control
     },
     setFilter: list.setFilter,
     load: threads.load,
-    send: replies.enqueue,
-    discard: replies.discard,
-    draft: replies.draft,
-    setDraft: replies.setDraft,
     typing: (conversationId, typing) => sendTyping(link, conversationId, typing),
     setConversationStatus: (conversationId, status) => setConversationStatus(link, conversationId, status),
     setPresence: (status) => setPresence(link, status),

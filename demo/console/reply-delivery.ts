@@ -1,6 +1,8 @@
+import { OutboxFullError } from '../../src/client/outbox-store.js';
+import { createTabs, type Tabs } from '../../src/client/tabs.js';
 import type { AgentLink } from './agent-link.js';
 import type { RequestError } from './connection.js';
-import type { QueuedReply, ReplyStore } from './reply-store.js';
+import { type QueuedReply, REPLY_CAP, type ReplyStore } from './reply-store.js';
 import { sendReply } from './sending.js';
 import type { ConsoleState } from './state.js';
 
@@ -10,15 +12,20 @@ const TRANSIENT = new Set<RequestError['code']>(['offline', 'timeout', 'rate_lim
 const RETRY_MS = 5000;
 const CHANNEL = 'parley-console-outbox';
 
+/** The replies part of the console's controller. */
 export interface ReplyDelivery {
-  /** Stores the reply, shows it queued, then sends everything queued in order. */
-  enqueue(
+  /**
+   * Queues a reply (with the ids of files already uploaded) in the console's durable outbox, shows it queued, then
+   * sends everything queued in order (now, or after the next reconnect).
+   */
+  send(
     conversationId: string,
     text: string,
     attachments?: string[],
   ): Promise<{ ok: true } | { ok: false; message: string }>;
-  /** Drops a reply the gateway refused for good. */
+  /** Drops a queued reply the gateway refused for good. */
   discard(clientId: string): Promise<void>;
+  /** The half-typed reply of a conversation, kept across reloads and sign-ins. */
   draft(conversationId: string): string;
   setDraft(conversationId: string, text: string): void;
 }
@@ -44,6 +51,7 @@ interface Flusher {
 function createFlusher(
   link: AgentLink,
   store: ReplyStore,
+  tabs: Tabs<'changed'>,
   markRead: () => void,
   changed: () => Promise<void>,
 ): Flusher {
@@ -84,8 +92,7 @@ function createFlusher(
     try {
       do {
         again = false;
-        const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-        await (locks ? locks.request(`${CHANNEL}:${agent}`, () => drain(agent)) : drain(agent));
+        await tabs.exclusive(agent, () => drain(agent));
       } while (again && !link.isTornDown());
     } finally {
       flushing = false;
@@ -122,7 +129,8 @@ function createDrafts(link: AgentLink, store: ReplyStore): Pick<ReplyDelivery, '
  * and after every enqueue.
  */
 export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead: () => void): ReplyDelivery {
-  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
+  // Channel `parley-console-outbox`, and the flusher's lock `parley-console-outbox:<agent>`.
+  const tabs = createTabs<'changed'>(CHANNEL);
   const me = () => link.state.get().me;
   const refresh = async () => {
     const agent = me();
@@ -132,25 +140,29 @@ export function createReplyDelivery(link: AgentLink, store: ReplyStore, markRead
   };
   const changed = async () => {
     await refresh();
-    channel?.postMessage('changed');
+    tabs.post('changed');
   };
-  const flusher = createFlusher(link, store, markRead, changed);
+  const flusher = createFlusher(link, store, tabs, markRead, changed);
 
   link.listen('welcome', () => void refresh().then(flusher.flush));
-  channel?.addEventListener('message', () => void refresh());
+  tabs.listen(() => void refresh());
   link.onTeardown(() => {
     flusher.stop();
-    channel?.close();
+    tabs.close();
   });
 
   return {
-    async enqueue(conversationId, text, attachments) {
+    async send(conversationId, text, attachments) {
       const agent = me();
       if (!agent) return { ok: false, message: 'Not signed in yet.' };
       try {
         await store.enqueue(agent, conversationId, text, attachments);
       } catch (err) {
-        return { ok: false, message: (err as Error).message };
+        const full = err instanceof OutboxFullError;
+        return {
+          ok: false,
+          message: full ? `${REPLY_CAP} replies are waiting to be sent; wait for them.` : (err as Error).message,
+        };
       }
       await changed();
       void flusher.flush();

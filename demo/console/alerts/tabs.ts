@@ -1,3 +1,5 @@
+import { createTabs } from '../../../src/client/tabs.js';
+
 /** What one console tab shows: whether it is in view, and which conversation it has open. */
 interface TabView {
   visible: boolean;
@@ -11,7 +13,8 @@ const CHANNEL = 'parley-console-tabs';
 /**
  * Knows what every console tab of this browser shows (BroadcastChannel), so that a tab in the background does not
  * notify about a conversation the agent is reading in another one, and so that only one tab alerts per event (a Web
- * Lock held for a while, as the widget's `tabs.once`). Without BroadcastChannel each tab knows only itself.
+ * Lock held for a while: the client core's `tabs.once`, as in the widget). Without BroadcastChannel each tab knows
+ * only itself.
  */
 export interface ConsoleTabs {
   /** This tab's view changed (visibility or open conversation). */
@@ -26,22 +29,18 @@ export interface ConsoleTabs {
 
 export function createConsoleTabs(): ConsoleTabs {
   const me = Math.random().toString(36).slice(2);
-  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : undefined;
+  const tabs = createTabs<TabMessage>(CHANNEL, 'parley-console-alert:');
   const views = new Map<string, TabView>();
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-  const releases = new Set<() => void>();
-  const post = (m: TabMessage) => channel?.postMessage(m);
+  const post = tabs.post;
 
-  const onMessage = (e: MessageEvent<TabMessage>) => {
-    const m = e.data;
+  tabs.listen((m) => {
     if ('hello' in m) {
       const mine = views.get(me);
       if (mine) post({ tab: me, view: mine });
     } else if (m.view) views.set(m.tab, m.view);
     else views.delete(m.tab);
-  };
+  });
   const onHide = () => post({ tab: me, view: null });
-  channel?.addEventListener('message', onMessage);
   addEventListener('pagehide', onHide);
   post({ hello: me });
 
@@ -52,27 +51,11 @@ export function createConsoleTabs(): ConsoleTabs {
     },
     reading: (id) => [...views.values()].some((v) => v.visible && v.conversationId === id),
     anyVisible: () => [...views.values()].some((v) => v.visible),
-    once(key, holdMs, fn) {
-      if (!locks) return fn();
-      void locks.request(`parley-console-alert:${key}`, { ifAvailable: true }, async (lock) => {
-        if (!lock) return;
-        fn();
-        await new Promise<void>((release) => {
-          const done = () => {
-            clearTimeout(timer);
-            releases.delete(done);
-            release();
-          };
-          const timer = setTimeout(done, holdMs);
-          releases.add(done);
-        });
-      });
-    },
+    once: tabs.once,
     close() {
       onHide();
       removeEventListener('pagehide', onHide);
-      for (const release of [...releases]) release();
-      channel?.close();
+      tabs.close();
     },
   };
 }
