@@ -50,6 +50,7 @@ export function createDelivery(
   const pending = createPending(outbox, tabs, get, set, onPending);
   const { failed } = pending;
   let flushing = false;
+  let again = false;
   let stopped = false;
   /** True between the gateway's welcome and the next disconnect: only then is anything sent. */
   let welcomed = false;
@@ -60,10 +61,18 @@ export function createDelivery(
    * walk the same ordered outbox, and the gateway stores a repeated client id once.
    */
   async function flush(): Promise<void> {
-    if (flushing) return;
+    // A request during a flush may be for a message that flush already looked past (it read the outbox empty just
+    // before the message was saved): it runs once more rather than leave the message to the next trigger.
+    if (flushing) {
+      again = true;
+      return;
+    }
     flushing = true;
     try {
-      await tabs.exclusive('outbox', drain);
+      do {
+        again = false;
+        await tabs.exclusive('outbox', drain);
+      } while (again && !stopped);
     } finally {
       flushing = false;
     }

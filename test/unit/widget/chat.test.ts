@@ -6,7 +6,7 @@ import '../../support/node-websocket';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Chat, createChat, DELIVERY } from '../../../src/app/chat';
-import { createOutbox } from '../../../src/app/outbox';
+import { createOutbox, type Outbox } from '../../../src/app/outbox';
 import { createTabs } from '../../../src/app/tabs';
 import { faultSends, type SendFaults } from '../../support/faults';
 import { call, type Fixture, startGateway } from '../../support/in-process-gateway';
@@ -18,10 +18,10 @@ let faults: SendFaults;
 const saved = { ...DELIVERY };
 
 /** A widget that keeps its session token across reconnections, as the page's localStorage does. */
-function start(tabs = createTabs(`chat${site + 1}`)): Chat {
+function start(tabs = createTabs(`chat${site + 1}`), wrap = (outbox: Outbox) => outbox): Chat {
   const name = `chat${++site}`;
   let session: string | undefined;
-  chat = createChat(fx.url, createOutbox(name), tabs, {
+  chat = createChat(fx.url, wrap(createOutbox(name)), tabs, {
     auth: () => ({ site: name, ...(session ? { session } : {}) }),
     onWelcome: (w) => {
       session = w.session ?? session;
@@ -89,6 +89,31 @@ describe('delivery', () => {
     await expect.poll(() => c.getState().messages.length, { timeout: 10_000 }).toBe(12);
     expect(await stored(c)).toEqual(sent);
     expect(c.getState().messages.map((m) => m.seq)).toEqual(sent.map((_, i) => i + 1));
+  });
+
+  it('sends a message queued while the flush is finding the outbox empty, without waiting for another trigger', async () => {
+    let c: Chat | undefined;
+    let raced = false;
+    let empty = 0;
+    const c1 = start(undefined, (outbox) => ({
+      ...outbox,
+      async all() {
+        const entries = await outbox.all();
+        // After 'first' is acknowledged the outbox is read twice: for the pending list, then by the flush, which
+        // finds it empty. 'second' arrives just then, before the flush decides it is done (its own flush request
+        // comes while this one still runs).
+        if (entries.length === 0 && c && texts(c).includes('first') && !raced && ++empty === 2) {
+          raced = true;
+          await c.send('second');
+        }
+        return entries;
+      },
+    }));
+    c = c1;
+    await c1.send('first');
+    await expect.poll(() => raced, { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => texts(c1), { timeout: 5000 }).toEqual(['first', 'second']);
+    expect(await stored(c1)).toEqual(['first', 'second']);
   });
 
   it('keeps retrying after a storage error, and marks a permanent refusal as not sent without blocking the rest', async () => {
