@@ -7,14 +7,18 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const file = process.env.PARLEY_SOAK_PROBE;
 if (file) {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const resolutionMs = 10;
+  const delay = monitorEventLoopDelay({ resolution: resolutionMs });
   delay.enable();
   process.on('SIGUSR2', () => {
-    const ms = (ns) => Math.round(ns / 1e4) / 100;
+    // The histogram records the whole interval between its timer's runs, never less than the resolution: the delay
+    // is what exceeds it.
+    const ms = (ns) => Math.max(0, Math.round(ns / 1e4) / 100 - resolutionMs);
     const eventLoop = { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) };
-    delay.reset();
     globalThis.gc?.();
     const m = process.memoryUsage();
+    // After the forced collection, which blocks the loop and is the probe's doing, not the gateway's.
+    delay.reset();
     const line = { at: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
     appendFileSync(file, `${JSON.stringify({ ...line, eventLoop })}\n`);
   });

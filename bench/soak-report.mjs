@@ -57,7 +57,8 @@ export function renderSoak(r) {
       `(SQLite), ${int(o.visitors)} visitors and 20 agents; ${o.visitorRate} visitor messages/s, ${o.agentRate} agent ` +
       `replies/s, ${o.typingRate} visitor typing events/s; every minute ${Math.round(o.churnFraction * 100)}% of the ` +
       'visitors disconnect and reconnect with their session. Heap is measured after a full garbage collection ' +
-      "(bench/soak-probe.mjs, preloaded into the gateway); event-loop delay is the gateway's own, over the window.",
+      "(bench/soak-probe.mjs, preloaded into the gateway); event-loop delay is the gateway's own, over the window: how " +
+      'late a timer due every 10 ms ran.',
     '',
     '| minutes | RSS start → end | heap after GC start → end | event-loop delay p99 (max) | open files at end | database files (with WAL) at end | messages stored at end |',
     '| --- | --- | --- | --- | --- | --- | --- |',
