@@ -200,8 +200,9 @@ function renderGoals(out, results, rows) {
     );
   }
   for (const r of rows.filter((r) => r !== main && r.ok !== null)) {
+    const why = r.latOk ? '' : `the relay's own p99 at this size is ${ms(r.row.relay.v2aP99)}; see below`;
     out.push(
-      `| ratios at ${int(r.row.visitors)} visitors (reported) | p99 ${x(r.v2a)} / ${x(r.a2v)}, CPU ${x(r.cpu)} | ${verdict(r.latOk)} / ${verdict(r.cpuOk)} |  |`,
+      `| ratios at ${int(r.row.visitors)} visitors (reported) | p99 ${x(r.v2a)} / ${x(r.a2v)}, CPU ${x(r.cpu)} | ${verdict(r.latOk)} / ${verdict(r.cpuOk)} | ${why} |`,
     );
   }
   out.push(
@@ -212,9 +213,46 @@ function renderGoals(out, results, rows) {
 
 function limit(results, kind) {
   const p = results.parley;
-  if (!p || p.error) return '';
-  if (kind === 'cpu') {
-    return 'the work per message the relay does not do: storage (SQLite statements in one transaction per batch), validation, summaries and the session checks; see the profile above';
-  }
-  return `a shared 2-core machine: the gateway's event loop waited for a core ${Math.round(p.cpu.serverRunQueue)}% of the window (the relay's ${Math.round(results.relay?.cpu?.serverRunQueue ?? 0)}%), and each p99 is a handful of slow ticks`;
+  const r = results.relay;
+  if (!p || p.error || !r || r.error) return '';
+  if (kind === 'cpu') return `what the gateway does per message that the relay does not; see below`;
+  const split = (run) => `${ms(run.results.v2aIn.p99)} / ${ms(run.results.v2aOut.p99)}`;
+  return (
+    `p99 up to stored / stored → agent: Parley ${split(p)}, relay ${split(r)}; the gateway's event loop was busy ` +
+    `${Math.round(p.cpu.server)}% of a core, the relay's ${Math.round(r.cpu.server)}%`
+  );
+}
+
+/**
+ * The paragraph "What limits it" gives issue 18's ratios when any of them missed: where the gateway's extra CPU goes
+ * (the profiled run) and why the p99 ratio is larger at smaller sizes. Empty when every ratio met its goal.
+ */
+export function ratioLimits(results) {
+  const rows = [...(Array.isArray(results.scale) ? results.scale : []), mainRow(results)]
+    .filter((r) => r.visitors)
+    .map(ratioRow)
+    .filter((r) => r.ok !== null);
+  const missed = rows.filter((r) => !r.latOk || !r.cpuOk);
+  if (!missed.length) return '';
+  const prof = results.profile;
+  const cost = (name) => prof?.breakdown?.categories.find((c) => c.name.startsWith(name));
+  const perMessage = (c) => (c ? us((c.ms * 1000) / Math.max(1, prof.messages)) : '—');
+  const cpu = rows.map((r) => `${x(r.cpu)} at ${int(r.row.visitors)}`).join(', ');
+  const p99 = rows
+    .map((r) => `${ms(r.row.parley.v2aP99)} against ${ms(r.row.relay.v2aP99)} at ${int(r.row.visitors)}`)
+    .join(', ');
+  return (
+    `**Issue 18's ratios to the bare relay (CPU per message ${cpu}; goal 1.5×).** The relay does nothing but the ` +
+    'fan-out, and the fan-out (a WebSocket frame and a socket write per console, the same in both) is most of its ' +
+    `CPU. Parley adds, per message, a SQLite write before the ack: in the profiled run ${perMessage(cost('SQLite'))} ` +
+    `native plus the gateway code that runs the statements (${perMessage(cost('gateway code'))}), against ` +
+    `${perMessage(cost('socket writes'))} of socket writes. Issue 18 took search indexing (an FTS5 segment per ` +
+    'commit), random primary-key pages and a savepoint out of the append (196 → 148 µs per message in the store ' +
+    'alone), but one durable transaction per batch stays: at 1,000 messages/s the batches are one or two messages, ' +
+    "and each commit writes 7–13 pages of WAL. That transaction is the product's promise (stored before the ack), " +
+    `so the CPU goal stays out of reach while every batch of one or two messages is its own SQLite transaction. The p99 ratio follows the CPU: p99 visitor → agent ${p99}. ` +
+    "Where the relay is fast (a few milliseconds at 1,000 and 5,000 visitors), the gateway's busier event loop " +
+    '(and, every few seconds, a checkpoint that holds appends until the WAL can start over) shows as a 2.5–3× ratio; at ' +
+    "10,000 visitors the relay's own fan-out tail is as long as Parley's and the ratio passes."
+  );
 }

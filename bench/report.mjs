@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { GENEROUS_LIMITS } from './gateway.mjs';
 import { renderLighthouse } from './lighthouse-report.mjs';
-import { renderGatewayRatios } from './ratios-report.mjs';
+import { ratioLimits, renderGatewayRatios } from './ratios-report.mjs';
 import { renderSearch } from './search.mjs';
 
 export function machineFacts() {
@@ -540,6 +540,8 @@ function renderLimits({ out, machine, plan, results, hsDefault, verdicts }) {
     hsDefault,
     plan,
   });
+  const ratios = ratioLimits(results);
+  if (ratios) limits.push(ratios);
   out.push(limits.length ? limits.join('\n\n') : 'Every goal above was met in this run.');
   out.push('');
 }
