@@ -163,7 +163,13 @@ export async function runCluster(o) {
       })),
       phases,
       results,
-      delivery: { expectedPerAgent, minAgentReceived, agents: sinkCounts.length + 2, eventsPerMessage },
+      delivery: {
+        expectedPerAgent,
+        minAgentReceived,
+        agents: sinkCounts.length + 2,
+        eventsPerMessage,
+        resyncs: sinkCounts.reduce((n, c) => n + (c.resyncs ?? 0), 0),
+      },
       cpu: {
         servers: serverCpu.map((c) => c.percent),
         serverRunQueues: serverCpu.map((c) => c.runQueuePercent),

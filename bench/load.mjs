@@ -305,6 +305,7 @@ class Agent {
     this.measure = measure;
     this.welcomed = false;
     this.received = 0;
+    this.resyncs = 0;
     this.conversationEvents = 0;
     /** Replies sent and not yet acknowledged: clientId → payload. */
     this.pending = new Map();
@@ -327,6 +328,11 @@ class Agent {
     });
     this.socket.on('conversation', () => {
       this.conversationEvents++;
+    });
+    // The gateway lost broadcasts (a Redis gap) and asks for a catch-up, which a real console does and this one does
+    // not: counted, so that missing deliveries can be told apart from late ones.
+    this.socket.on('resync', () => {
+      this.resyncs++;
     });
     this.socket.on('message', (m) => {
       if (!state.countPrefixes || state.countPrefixes.some((p) => m.clientId?.startsWith(p))) this.received++;
@@ -594,6 +600,7 @@ const commands = {
       welcomed: a.welcomed,
       messages: a.received,
       conversations: a.conversationEvents,
+      resyncs: a.resyncs,
     }));
   },
 

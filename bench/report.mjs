@@ -787,6 +787,15 @@ function clusterSection({ c, C, heading, env, parley, machine }) {
           verdict(c.delivery.minAgentReceived >= c.delivery.expectedPerAgent),
         ],
         ['events per message per console', c.delivery.eventsPerMessage.toFixed(2), ''],
+        ...(c.delivery.resyncs === undefined
+          ? []
+          : [
+              [
+                '`resync` requests the 18 agents received (broadcasts lost to a Redis gap; a console catches up, these do not)',
+                int(c.delivery.resyncs),
+                '',
+              ],
+            ]),
         [
           'refused sends (error acks)',
           errors
