@@ -15,7 +15,7 @@ describe('timeOrderedId', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 
-  it('differs within one millisecond (74 random bits), across pool refills', () => {
+  it('differs within one millisecond (74 random bits)', () => {
     const ids = new Set(Array.from({ length: 5000 }, () => timeOrderedId(1_700_000_000_000)));
     expect(ids.size).toBe(5000);
   });
