@@ -47,10 +47,11 @@ export function startGateway({ port, dbPath, env = {}, name = 'gateway', nodeArg
 }
 
 /** Starts the bare relay (no persistence, no validation) on `port`. */
-export function startRelay({ port, env = {}, name = 'relay' }) {
+export function startRelay({ port, env = {}, name = 'relay', nodeArgs = [] }) {
   return startServer({
     name,
     script: path.join(root, 'bench', 'relay.mjs'),
+    nodeArgs,
     ready: /Relay listening on (http:\/\/[\d.]+:\d+)/,
     env: { PORT: String(port), HOST: '127.0.0.1', ...env },
   });

@@ -1,16 +1,13 @@
-// Only the profile benchmark (of the gateway, or with --relay of the bare relay) of `npm run bench` (bench/profile.mjs), at its full size, printing its breakdown; with
-// PARLEY_BENCH_PROFILE_OUT set, the profile is kept for `node bench/hot.mjs`. Builds nothing: run `node build.mjs` first.
+// Only the profile benchmark of `npm run bench` (bench/profile.mjs), at its full size: of the gateway, or with --relay
+// of the bare relay. Prints its breakdown; with PARLEY_BENCH_PROFILE_OUT set, keeps the profile for bench/hot.mjs.
+// Builds nothing: run `node build.mjs` first.
 import { killAll } from './proc.mjs';
-import { runProfile } from './profile.mjs';
+import { FULL_PROFILE, runProfile } from './profile.mjs';
 
 const log = (line) => console.log(`[profile ${new Date().toISOString().slice(11, 19)}] ${line}`);
 try {
   const result = await runProfile({
-    visitors: 2000,
-    connectRate: 1000,
-    durationMs: 15_000,
-    visitorRate: 1000,
-    agentRate: 100,
+    ...FULL_PROFILE,
     target: process.argv.includes('--relay') ? 'relay' : 'parley',
     log,
   });

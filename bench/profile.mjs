@@ -4,8 +4,8 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AGENTS, GENEROUS_LIMITS, gatewayScript } from './gateway.mjs';
-import { delay, freePort, root, startServer, startWorker } from './proc.mjs';
+import { AGENTS, startGateway, startRelay } from './gateway.mjs';
+import { delay, freePort, startWorker } from './proc.mjs';
 
 /** Categories, first match wins, by the sampled (innermost) frame. */
 const CATEGORIES = [
@@ -32,6 +32,15 @@ const CATEGORIES = [
   ['Node.js streams, net, timers', (f) => f.url.startsWith('node:') || /^(internal|node:)/.test(f.url)],
 ];
 
+/** The profile run of a full `npm run bench` (and of bench/profile-only.mjs): the latency scenario's rates. */
+export const FULL_PROFILE = {
+  visitors: 2000,
+  connectRate: 1000,
+  durationMs: 15_000,
+  visitorRate: 1000,
+  agentRate: 100,
+};
+
 export async function runProfile(o) {
   const log = o.log ?? (() => {});
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-bench-profile-'));
@@ -41,29 +50,11 @@ export async function runProfile(o) {
   let server;
   try {
     // The relay can be profiled too (bench/profile-only.mjs --relay), to compare where the two spend their time.
-    server = await startServer(
+    const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+    server =
       o.target === 'relay'
-        ? {
-            name: 'relay (profiled)',
-            script: path.join(root, 'bench', 'relay.mjs'),
-            nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
-            ready: /Relay listening on (http:\/\/[\d.]+:\d+)/,
-            env: { PORT: String(port), HOST: '127.0.0.1' },
-          }
-        : {
-            name: 'gateway (profiled)',
-            script: gatewayScript(),
-            nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
-            ready: /listening on (http:\/\/[\d.]+:\d+)/,
-            env: {
-              PORT: String(port),
-              HOST: '127.0.0.1',
-              PARLEY_DB: path.join(dir, 'parley.db'),
-              PARLEY_AGENTS: AGENTS.map((a) => `${a.name}:${a.token}`).join(','),
-              ...GENEROUS_LIMITS,
-            },
-          },
-    );
+        ? await startRelay({ port, nodeArgs, name: 'relay (profiled)' })
+        : await startGateway({ port, dbPath: path.join(dir, 'parley.db'), nodeArgs, name: 'gateway (profiled)' });
     const gen = startWorker('profile-generator');
     const sink = startWorker('profile-agents');
     workers.push(gen, sink);

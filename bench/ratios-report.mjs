@@ -38,10 +38,15 @@ function ratioRow(row) {
   return { row, v2a, a2v, cpu, latOk: v2a <= GOAL_P99_RATIO && a2v <= GOAL_P99_RATIO, cpuOk: cpu <= GOAL_CPU_RATIO };
 }
 
-export function renderGatewayRatios({ out, results }) {
-  const rows = [...(Array.isArray(results.scale) ? results.scale : []), mainRow(results)]
+/** Every size measured against the relay (the scale runs and the main latency run), with its ratios. */
+function ratioRows(results) {
+  return [...(Array.isArray(results.scale) ? results.scale : []), mainRow(results)]
     .filter((r) => r.visitors)
     .map(ratioRow);
+}
+
+export function renderGatewayRatios({ out, results }) {
+  const rows = ratioRows(results);
   out.push(
     '### Against the bare relay: p99 and CPU per message at 1,000, 5,000 and 10,000 visitors',
     '',
@@ -228,10 +233,7 @@ function limit(results, kind) {
  * (the profiled run) and why the p99 ratio is larger at smaller sizes. Empty when every ratio met its goal.
  */
 export function ratioLimits(results) {
-  const rows = [...(Array.isArray(results.scale) ? results.scale : []), mainRow(results)]
-    .filter((r) => r.visitors)
-    .map(ratioRow)
-    .filter((r) => r.ok !== null);
+  const rows = ratioRows(results).filter((r) => r.ok !== null);
   const missed = rows.filter((r) => !r.latOk || !r.cpuOk);
   if (!missed.length) return '';
   const prof = results.profile;

@@ -16,7 +16,7 @@ import { runDisk } from './disk.mjs';
 import { gatewayScript } from './gateway.mjs';
 import { runLatency } from './latency.mjs';
 import { killAll, loadAverage, root } from './proc.mjs';
-import { runProfile } from './profile.mjs';
+import { FULL_PROFILE, runProfile } from './profile.mjs';
 import { runScale, runSweep } from './ratios.mjs';
 import { machineFacts, renderReport } from './report.mjs';
 import { runSearch } from './search.mjs';
@@ -68,7 +68,7 @@ export const PLAN = quick
         agentRate: 100,
         timeoutMs: 90_000,
       },
-      profile: { visitors: 2000, connectRate: 1000, durationMs: 15_000, visitorRate: 1000, agentRate: 100 },
+      profile: FULL_PROFILE,
       // Per process (and per generator): the cluster as a whole gets twice the visitors and the same message rate
       // as the one-process run.
       cluster: {
