@@ -34,7 +34,10 @@ export function startSearchIndexer(
     index.run(last);
     return dequeue.run(last).changes;
   });
+  const anyQueued = db.prepare('SELECT 1 FROM messages_fts_pending LIMIT 1').pluck();
   const run = (limit: number) => {
+    // A read first: an idle gateway would otherwise take the write lock five times a second for nothing.
+    if (anyQueued.get() === undefined) return 0;
     const n = indexChunk.immediate(limit);
     if (n > 0) options.checkpointer?.committed();
     return n;
